@@ -1,0 +1,150 @@
+//! Command-line arguments. A flag's doc comment is its help.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Roster finds and accounts for the non-human workforce: AI agents, service accounts, API keys
+/// and OAuth grants. `roster scan` finds committed credentials and AI agent workloads in files
+/// and git history.
+#[derive(Debug, Parser)]
+#[command(name = "roster", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files, directories and git history for credentials and AI agents.
+    Scan(ScanArgs),
+    /// Run a scan on the bundled sample organization and write its reports.
+    Demo(DemoArgs),
+    /// Manage baselines of accepted findings.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// Check or list detection rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Scan, and write every finding into a baseline file (no raw secrets: salted hashes).
+    Create(BaselineCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineCreateArgs {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Check rule files: they load, their regexes compile, and their examples behave.
+    Check {
+        /// Rule files (Roster TOML).
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<PathBuf>,
+        /// Treat the files as gitleaks configs.
+        #[arg(long)]
+        gitleaks: bool,
+    },
+    /// List the loaded rules.
+    List {
+        /// Also load these rule files.
+        #[arg(long = "rules", value_name = "FILE")]
+        rules: Vec<PathBuf>,
+        /// Output format: text or json.
+        #[arg(long, default_value = "text", value_name = "FORMAT")]
+        format: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Directory to write the demo's reports into.
+    #[arg(long, default_value = "roster-demo", value_name = "DIR")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ScanArgs {
+    /// Files or directories to scan (working tree, not history).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Scan the history of this git repository (every blob reachable from every ref, once).
+    #[arg(long = "git", value_name = "REPO")]
+    pub git: Vec<PathBuf>,
+
+    /// With --git: only commits not reachable from REV (for CI: --since origin/main).
+    #[arg(long, value_name = "REV", requires = "git")]
+    pub since: Option<String>,
+
+    /// With --git: scan only what is staged in the index (for pre-commit hooks).
+    #[arg(long, requires = "git", conflicts_with_all = ["since", "incremental"])]
+    pub staged: bool,
+
+    /// With --git: skip commits the state dir records as already scanned, then record these.
+    #[arg(long, requires = "git")]
+    pub incremental: bool,
+
+    /// Output format: text, json, jsonl, sarif, csv or md.
+    #[arg(long, short = 'f', default_value = "text", value_name = "FORMAT")]
+    pub format: String,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 1 when a finding is at or above this severity (critical, high, medium, low, info),
+    /// or never with "none".
+    #[arg(long, default_value = "low", value_name = "SEVERITY")]
+    pub fail_on: String,
+
+    /// Ignore findings recorded in this baseline file (see `roster baseline create`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Load more rules from FILE (Roster TOML); they extend the built-ins.
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+
+    /// Load rules from a gitleaks config FILE; they extend the built-ins.
+    #[arg(long, value_name = "FILE")]
+    pub gitleaks_config: Vec<PathBuf>,
+
+    /// Skip files that .gitignore files ignore (by default everything is scanned).
+    #[arg(long)]
+    pub respect_gitignore: bool,
+
+    /// Skip paths matching GLOB (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Skip files larger than this many MiB.
+    #[arg(long, default_value_t = 256, value_name = "MIB")]
+    pub max_file_size: u64,
+
+    /// Follow symbolic links (loops are reported and skipped).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+
+    /// Print secrets in full in the report. Never use this in CI logs.
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// Where Roster keeps its fingerprint key and scan state (default: $ROSTER_STATE_DIR,
+    /// else $XDG_STATE_HOME/roster, else ~/.local/state/roster).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// Never show a progress line.
+    #[arg(long)]
+    pub no_progress: bool,
+}

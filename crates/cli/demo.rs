@@ -1,0 +1,67 @@
+//! `roster demo`: the bundled sample organization, written out and scanned, with its reports.
+
+use anyhow::{Context, Result};
+use roster_report::Format;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// The sample organization's files, embedded so the demo needs nothing but the binary.
+const SAMPLE: &[(&str, &str)] = &[
+    ("README.md", include_str!("../../examples/sample-org/README.md")),
+    ("support-bot/agent.py", include_str!("../../examples/sample-org/support-bot/agent.py")),
+    ("support-bot/requirements.txt", include_str!("../../examples/sample-org/support-bot/requirements.txt")),
+    ("support-bot/.env", include_str!("../../examples/sample-org/support-bot/.env")),
+    (".cursor/mcp.json", include_str!("../../examples/sample-org/.cursor/mcp.json")),
+    ("deploy/k8s/secret.yaml", include_str!("../../examples/sample-org/deploy/k8s/secret.yaml")),
+    ("scripts/deploy.sh", include_str!("../../examples/sample-org/scripts/deploy.sh")),
+    ("notebooks/eval.ipynb", include_str!("../../examples/sample-org/notebooks/eval.ipynb")),
+    ("billing-service/settings.py", include_str!("../../examples/sample-org/billing-service/settings.py")),
+];
+
+pub fn run(out: &Path) -> Result<ExitCode> {
+    let sample = out.join("sample-org");
+    for (rel, text) in SAMPLE {
+        let p = sample.join(rel);
+        std::fs::create_dir_all(p.parent().expect("sample paths have parents"))
+            .with_context(|| format!("cannot create {}", sample.display()))?;
+        std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    let state = out.join("state");
+    let args = crate::args::ScanArgs {
+        paths: vec![sample.clone()],
+        git: Vec::new(),
+        since: None,
+        staged: false,
+        incremental: false,
+        format: "text".into(),
+        output: None,
+        fail_on: "none".into(),
+        baseline: None,
+        rules: Vec::new(),
+        gitleaks_config: Vec::new(),
+        respect_gitignore: false,
+        exclude: Vec::new(),
+        max_file_size: 256,
+        follow_symlinks: false,
+        threads: 0,
+        show_secrets: false,
+        state_dir: Some(state),
+        no_progress: true,
+    };
+    let mut written = Vec::new();
+    for (format, name) in [("json", "report.json"), ("sarif", "report.sarif"), ("md", "report.md")] {
+        let mut a = args.clone();
+        a.format = format.into();
+        a.output = Some(out.join(name));
+        crate::scan(&a, false)?;
+        written.push(out.join(name));
+    }
+    debug_assert!(Format::parse("text").is_some());
+    crate::scan(&args, false)?;
+    println!();
+    println!("Sample organization: {}", sample.display());
+    for w in written {
+        println!("Report: {}", w.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,320 @@
+//! The `roster` binary: argument parsing, configuration, progress, exit codes. The libraries do
+//! the work.
+#![allow(clippy::print_stdout, clippy::print_stderr, reason = "the binary is where output goes")]
+
+mod args;
+mod demo;
+mod state;
+
+use anyhow::{Context, Result, bail};
+use args::{BaselineCommand, Cli, Command, RulesCommand, ScanArgs};
+use clap::Parser as _;
+use roster_model::{REPORT_VERSION, Report, ScanStats, Severity, ToolInfo};
+use roster_report::{Format, RuleInfo};
+use roster_rules::{Flavor, RuleSet, RuleSetBuilder};
+use roster_scan::{Baseline, Fingerprinter, GitOptions, Progress, ScanOptions, ScanOutput, Scanner};
+use std::io::{IsTerminal as _, Write as _};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("roster: error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Scan(args) => scan(&args, false),
+        Command::Baseline(BaselineCommand::Create(a)) => scan(&a.scan, true),
+        Command::Demo(a) => demo::run(&a.output),
+        Command::Rules(RulesCommand::Check { files, gitleaks }) => rules_check(&files, gitleaks),
+        Command::Rules(RulesCommand::List { rules, format }) => rules_list(&rules, &format),
+    }
+}
+
+/// Loads the built-ins plus the user's files; prints load warnings.
+fn load_rules(user: &[std::path::PathBuf], gitleaks: &[std::path::PathBuf]) -> Result<RuleSet> {
+    let mut b = RuleSetBuilder::new().with_builtin();
+    for (files, flavor) in [(user, Flavor::Roster), (gitleaks, Flavor::Gitleaks)] {
+        for f in files {
+            let text = std::fs::read_to_string(f).with_context(|| format!("cannot read rules file {}", f.display()))?;
+            b.add(f.display().to_string(), text, flavor);
+        }
+    }
+    let set = b.build().map_err(|e| anyhow::anyhow!("rules do not load:\n{e}"))?;
+    for w in set.warnings() {
+        eprintln!("roster: warning: {w}");
+    }
+    Ok(set)
+}
+
+fn rule_infos(set: &RuleSet) -> Vec<RuleInfo> {
+    set.rules()
+        .iter()
+        .map(|r| RuleInfo {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            description: r.description.clone(),
+            severity: r.severity,
+            references: r.references.clone(),
+        })
+        .collect()
+}
+
+fn parse_fail_on(s: &str) -> Result<Option<Severity>> {
+    if s.eq_ignore_ascii_case("none") || s.eq_ignore_ascii_case("never") {
+        return Ok(None);
+    }
+    Severity::parse(s)
+        .map(Some)
+        .with_context(|| format!("--fail-on {s:?}: expected critical, high, medium, low, info or none"))
+}
+
+/// A progress line on stderr while work runs, only when stderr is a terminal.
+struct ProgressLine {
+    stop: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ProgressLine {
+    fn start(counters: Arc<Progress>, enabled: bool) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let handle = enabled.then(|| {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let started = std::time::Instant::now();
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(std::time::Duration::from_millis(150));
+                    let items = counters.items.load(Ordering::Relaxed);
+                    let bytes = counters.bytes.load(Ordering::Relaxed);
+                    let total = counters.total.load(Ordering::Relaxed);
+                    let found = counters.findings.load(Ordering::Relaxed);
+                    let of = if total > 0 { format!("/{total}") } else { String::new() };
+                    let mb = bytes as f64 / 1_048_576.0;
+                    let rate = mb / started.elapsed().as_secs_f64().max(0.001);
+                    eprint!("\r\x1b[2Kscanning: {items}{of} files, {mb:.1} MiB ({rate:.0} MiB/s), {found} findings");
+                }
+                eprint!("\r\x1b[2K");
+            })
+        });
+        Self { stop, handle }
+    }
+}
+
+impl Drop for ProgressLine {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn scan(args: &ScanArgs, baseline_mode: bool) -> Result<ExitCode> {
+    let format = Format::parse(&args.format)
+        .with_context(|| format!("--format {:?}: expected text, json, jsonl, sarif, csv or md", args.format))?;
+    let fail_on = parse_fail_on(&args.fail_on)?;
+    if args.paths.is_empty() && args.git.is_empty() {
+        bail!("nothing to scan: give a PATH (files) or --git REPO (history); see `roster scan --help`");
+    }
+    if baseline_mode && args.output.is_none() {
+        bail!("`roster baseline create` needs --output FILE for the baseline");
+    }
+    let baseline = match &args.baseline {
+        Some(p) => Some(Baseline::load(p)?),
+        None => None,
+    };
+    let rules = Arc::new(load_rules(&args.rules, &args.gitleaks_config)?);
+    let dir = state::state_dir(args.state_dir.as_deref())?;
+    let key = state::fingerprint_key(&dir)?;
+    let counters = Arc::new(Progress::default());
+    let opts = ScanOptions {
+        respect_gitignore: args.respect_gitignore,
+        exclude: args.exclude.clone(),
+        max_file_size: args.max_file_size.saturating_mul(1024 * 1024),
+        follow_symlinks: args.follow_symlinks,
+        threads: args.threads,
+        progress: Some(Arc::clone(&counters)),
+    };
+    let scanner = Scanner::new(Arc::clone(&rules), Fingerprinter::new(key), opts);
+    let started = std::time::Instant::now();
+    let outputs = {
+        let _progress = ProgressLine::start(counters, std::io::stderr().is_terminal() && !args.no_progress);
+        let mut outputs = scanner.scan_paths(&args.paths);
+        for repo in &args.git {
+            let hidden = if args.incremental { state::scanned_tips(&dir, repo)? } else { Vec::new() };
+            let git = GitOptions { since: args.since.clone(), hidden, staged: args.staged };
+            let (out, tips) = scanner.scan_git(repo, &git);
+            if args.incremental && !out.issues.iter().any(|i| i.level == "error") {
+                state::record_tips(&dir, repo, &tips.0)?;
+            }
+            outputs.push(out);
+        }
+        outputs
+    };
+    let mut report = assemble(&rules, outputs, &args.paths, &args.git);
+    report.stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    if let Some(b) = &baseline {
+        let before = report.findings.len();
+        report.findings.retain(|f| !b.contains(f));
+        report.stats.suppressed_baseline = (before - report.findings.len()) as u64;
+    }
+    for i in report.issues.iter().filter(|i| i.level == "error") {
+        eprintln!("roster: warning: {}: {}", i.source, i.message);
+    }
+    let skipped = report.issues.iter().filter(|i| i.level == "skipped").count();
+    if skipped > 0 {
+        eprintln!("roster: note: {skipped} file(s) skipped (see the report's `issues`)");
+    }
+    if baseline_mode {
+        let out = args.output.as_deref().expect("checked above");
+        let mut salt = [0u8; 32];
+        getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
+        std::fs::write(out, Baseline::render(&report.findings, &salt))
+            .with_context(|| format!("cannot write baseline {}", out.display()))?;
+        eprintln!("roster: baseline of {} finding(s) written to {}", report.findings.len(), out.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    for f in &mut report.findings {
+        if args.show_secrets {
+            f.secret = f.raw.as_ref().map(|r| String::from_utf8_lossy(&r.0).into_owned());
+        }
+        f.raw = None;
+    }
+    let text = roster_report::render(&report, format, &rule_infos(&rules));
+    write_output(args.output.as_deref(), &text)?;
+    if let Some(out) = &args.output {
+        eprintln!("roster: {} finding(s), {} agent(s); report written to {}", report.findings.len(), report.agents.len(), out.display());
+    }
+    let failing = fail_on.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+    Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Builds the report from scan outputs.
+fn assemble(rules: &RuleSet, outputs: Vec<ScanOutput>, paths: &[std::path::PathBuf], repos: &[std::path::PathBuf]) -> Report {
+    let agents = roster_scan::build_agents(rules, &outputs);
+    let mut stats = ScanStats::default();
+    let mut findings = Vec::new();
+    let mut issues = Vec::new();
+    for o in outputs {
+        let s = o.stats;
+        stats.files_scanned += s.files_scanned;
+        stats.bytes_scanned += s.bytes_scanned;
+        stats.skipped_binary += s.skipped_binary;
+        stats.skipped_large += s.skipped_large;
+        stats.commits += s.commits;
+        stats.blobs += s.blobs;
+        stats.suppressed_inline += s.suppressed_inline;
+        findings.extend(o.findings);
+        issues.extend(o.issues);
+    }
+    roster_scan::sort_findings(&mut findings);
+    let mut sources: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    sources.extend(repos.iter().map(|p| format!("git:{}", p.display())));
+    Report {
+        version: REPORT_VERSION,
+        tool: ToolInfo { name: "roster".into(), version: env!("CARGO_PKG_VERSION").into() },
+        sources,
+        incomplete: issues.iter().any(|i| i.level == "error"),
+        stats,
+        findings,
+        agents,
+        issues,
+    }
+}
+
+fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
+    match path {
+        Some(p) => std::fs::write(p, text).with_context(|| format!("cannot write report {}", p.display())),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).context("cannot write to standard output")?;
+            out.flush().context("cannot write to standard output")
+        }
+    }
+}
+
+fn rules_check(files: &[std::path::PathBuf], gitleaks: bool) -> Result<ExitCode> {
+    let mut b = RuleSetBuilder::new().with_builtin();
+    let mut origins = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).with_context(|| format!("cannot read rules file {}", f.display()))?;
+        let origin = f.display().to_string();
+        // A file that is itself one of the built-ins replaces its embedded copy for the check.
+        if let Some(name) = f.file_name().and_then(|n| n.to_str()) {
+            b = b.without_builtin(name);
+        }
+        b.add(origin.clone(), text, if gitleaks { Flavor::Gitleaks } else { Flavor::Roster });
+        origins.push(origin);
+    }
+    let set = match b.build() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    for w in set.warnings() {
+        eprintln!("warning: {w}");
+    }
+    let failures = roster_rules::check_rules(&set, |o| origins.iter().any(|x| x == o));
+    let checked = set.rules().iter().filter(|r| origins.contains(&r.origin)).count();
+    for f in &failures {
+        eprintln!("{f}");
+    }
+    if failures.is_empty() {
+        println!("{checked} rule(s) OK");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("{} problem(s) in {checked} rule(s)", failures.len());
+        Ok(ExitCode::from(1))
+    }
+}
+
+fn rules_list(files: &[std::path::PathBuf], format: &str) -> Result<ExitCode> {
+    let set = load_rules(files, &[])?;
+    let mut out = String::new();
+    match format {
+        "json" => {
+            let v: Vec<serde_json::Value> = set
+                .rules()
+                .iter()
+                .map(|r| {
+                    serde_json::json!({"id": r.id, "name": r.name, "provider": r.provider, "kind": r.kind.as_str(),
+                        "severity": r.severity, "category": r.category.map(|c| c.as_str()), "origin": r.origin,
+                        "keywords": r.keywords, "references": r.references})
+                })
+                .collect();
+            out = serde_json::to_string_pretty(&v)? + "\n";
+        }
+        "text" => {
+            for r in set.rules() {
+                out.push_str(&format!("{:<44} {:<8} {:<7} {}\n", r.id, r.severity.as_str(), r.kind.as_str(), r.name));
+            }
+            out.push_str(&format!("{} rules\n", set.rules().len()));
+        }
+        other => bail!("--format {other:?}: expected text or json"),
+    }
+    write_output(None, &out)?;
+    Ok(ExitCode::SUCCESS)
+}
+

@@ -1,0 +1,476 @@
+//! Loading rule files and compiling them into a [`RuleSet`].
+
+use crate::syntax::{AllowlistSyntax, RuleFileSyntax, RuleSyntax};
+use crate::validate::Validator;
+use crate::{Errors, Rule, RuleError, RuleSet, builtin_sources};
+use regex::bytes::{Regex, RegexBuilder};
+use roster_model::{AgentCategory, RuleKind, Severity};
+use std::collections::HashMap;
+
+/// Default bytes around a keyword hit that a rule's regex may look at (beyond the hit's line).
+pub(crate) const DEFAULT_RADIUS: usize = 1024;
+/// Largest `window` a rule may ask for.
+const MAX_WINDOW: usize = 64 * 1024;
+/// Compiled-regex size cap per rule.
+const REGEX_SIZE_LIMIT: usize = 8 << 20;
+
+/// The dialect of a rules file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// Roster's schema (`docs/rules.md`): path filters are globs.
+    Roster,
+    /// A gitleaks config: path filters are regexes, severity defaults to high.
+    Gitleaks,
+}
+
+/// Collects rule files, then compiles them all at once.
+#[derive(Debug, Default)]
+pub struct RuleSetBuilder {
+    sources: Vec<(String, String, Flavor)>,
+}
+
+impl RuleSetBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the embedded built-in rules.
+    pub fn with_builtin(mut self) -> Self {
+        for (name, text) in builtin_sources() {
+            self.sources
+                .push((format!("builtin:rules/{name}"), (*text).to_owned(), Flavor::Roster));
+        }
+        self
+    }
+
+    /// Drops the embedded copy of built-in file `name` (used when checking an edited copy of it).
+    pub fn without_builtin(mut self, name: &str) -> Self {
+        let origin = format!("builtin:rules/{name}");
+        self.sources.retain(|(o, _, _)| *o != origin);
+        self
+    }
+
+    /// Adds one file's text; `origin` names it in errors.
+    pub fn add(&mut self, origin: impl Into<String>, text: impl Into<String>, flavor: Flavor) -> &mut Self {
+        self.sources.push((origin.into(), text.into(), flavor));
+        self
+    }
+
+    /// Compiles everything; returns every error found, not just the first.
+    pub fn build(self) -> Result<RuleSet, Errors> {
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        let mut rules: Vec<Rule> = Vec::new();
+        let mut global = Vec::new();
+        let mut seen: HashMap<String, String> = HashMap::new();
+        for (origin, text, flavor) in &self.sources {
+            let file: RuleFileSyntax = match toml::from_str(text) {
+                Ok(f) => f,
+                Err(e) => {
+                    errors.push(RuleError::Parse {
+                        origin: origin.clone(),
+                        message: e.to_string().trim_end().replace('\n', "\n  "),
+                    });
+                    continue;
+                }
+            };
+            for a in file.allowlist.iter().chain(&file.allowlists) {
+                match Allowlist::compile(a, *flavor) {
+                    Ok(a) => global.push(a),
+                    Err(message) => errors.push(RuleError::Invalid {
+                        origin: origin.clone(),
+                        rule_id: "(global allowlist)".into(),
+                        message,
+                    }),
+                }
+            }
+            for syn in file.rules {
+                if let Some(first) = seen.get(&syn.id) {
+                    errors.push(RuleError::DuplicateId {
+                        origin: origin.clone(),
+                        rule_id: syn.id.clone(),
+                        first: first.clone(),
+                    });
+                    continue;
+                }
+                seen.insert(syn.id.clone(), origin.clone());
+                match compile_rule(origin, syn, *flavor, &mut warnings) {
+                    Ok(Some(rule)) => rules.push(rule),
+                    Ok(None) => {}
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Errors(errors));
+        }
+        // One prefilter over every rule's keywords. Identical keywords share a pattern.
+        let mut patterns: Vec<String> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        let mut unkeyed = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            let i = u32::try_from(i).expect("fewer than 2^32 rules");
+            if r.keywords.is_empty() {
+                unkeyed.push(i);
+            }
+            for k in &r.keywords {
+                let p = *index.entry(k.clone()).or_insert_with(|| {
+                    patterns.push(k.clone());
+                    keyword_rules.push(Vec::new());
+                    patterns.len() - 1
+                });
+                if !keyword_rules[p].contains(&i) {
+                    keyword_rules[p].push(i);
+                }
+            }
+        }
+        let prefilter = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(&patterns)
+            .map_err(|e| {
+                Errors(vec![RuleError::Invalid {
+                    origin: "(all rules)".into(),
+                    rule_id: "(keywords)".into(),
+                    message: format!("cannot build the keyword prefilter: {e}"),
+                }])
+            })?;
+        Ok(RuleSet { rules, global, prefilter, keyword_rules, unkeyed, warnings })
+    }
+}
+
+fn invalid(origin: &str, id: &str, message: impl Into<String>) -> RuleError {
+    RuleError::Invalid { origin: origin.to_owned(), rule_id: id.to_owned(), message: message.into() }
+}
+
+fn compile_rule(
+    origin: &str,
+    syn: RuleSyntax,
+    flavor: Flavor,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Rule>, RuleError> {
+    let id = syn.id.trim().to_owned();
+    if id.is_empty() {
+        return Err(invalid(origin, "(no id)", "a rule needs a non-empty `id`"));
+    }
+    if syn.required.is_some() {
+        warnings.push(format!(
+            "{origin}: rule {id}: composite rules (`[[rules.required]]`) are not supported; the rule runs on its own"
+        ));
+    }
+    let Some(pattern) = syn.regex.as_deref().filter(|p| !p.is_empty()) else {
+        if syn.path.is_some() && flavor == Flavor::Gitleaks {
+            warnings.push(format!(
+                "{origin}: rule {id}: path-only rules (no `regex`) are not supported; skipped"
+            ));
+            return Ok(None);
+        }
+        return Err(invalid(origin, &id, "a rule needs a `regex`"));
+    };
+    let regex = RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| RuleError::Regex {
+            origin: origin.to_owned(),
+            rule_id: id.clone(),
+            message: e.to_string().replace('\n', "\n  "),
+        })?;
+    let groups = regex.captures_len() - 1;
+    let secret_group = match syn.secret_group {
+        Some(g) if g > groups => {
+            return Err(invalid(
+                origin,
+                &id,
+                format!("secret_group = {g} but the regex has only {groups} capture group(s)"),
+            ));
+        }
+        Some(g) => g,
+        None if groups == 0 => 0,
+        None if groups == 1 || flavor == Flavor::Gitleaks => 1,
+        None => {
+            return Err(invalid(
+                origin,
+                &id,
+                format!(
+                    "the regex has {groups} capture groups; use exactly one for the secret (other groups as (?:...)) or set secret_group"
+                ),
+            ));
+        }
+    };
+    let kind = match syn.kind.as_deref() {
+        None | Some("secret") => RuleKind::Secret,
+        Some("agent") => RuleKind::Agent,
+        Some(other) => return Err(invalid(origin, &id, format!("unknown kind {other:?} (expected secret or agent)"))),
+    };
+    let severity = match syn.severity.as_deref() {
+        None => match (kind, flavor) {
+            (RuleKind::Agent, _) => Severity::Info,
+            _ => Severity::High,
+        },
+        Some(s) => Severity::parse(s).ok_or_else(|| {
+            invalid(origin, &id, format!("unknown severity {s:?} (expected critical, high, medium, low or info)"))
+        })?,
+    };
+    let category = match syn.category.as_deref() {
+        None if kind == RuleKind::Agent => Some(AgentCategory::Framework),
+        None => None,
+        Some(c) => Some(
+            [
+                AgentCategory::Framework,
+                AgentCategory::McpConfig,
+                AgentCategory::AgentCard,
+                AgentCategory::CiAction,
+                AgentCategory::Iac,
+                AgentCategory::CredentialRef,
+            ]
+            .into_iter()
+            .find(|v| v.as_str() == c)
+            .ok_or_else(|| invalid(origin, &id, format!("unknown category {c:?}")))?,
+        ),
+    };
+    if category.is_some() && kind != RuleKind::Agent {
+        return Err(invalid(origin, &id, "`category` is only for rules of kind agent"));
+    }
+    let validator = match syn.validate.as_deref() {
+        None => None,
+        Some(v) => Some(Validator::parse(v).ok_or_else(|| {
+            invalid(origin, &id, format!("unknown validator {v:?} (expected github-crc32 or jwt)"))
+        })?),
+    };
+    if let Some(e) = syn.entropy
+        && !(0.0..=8.0).contains(&e)
+    {
+        return Err(invalid(origin, &id, format!("entropy {e} is outside 0..=8 bits per byte")));
+    }
+    let window = syn.window.unwrap_or(0);
+    if window > MAX_WINDOW {
+        return Err(invalid(origin, &id, format!("window {window} is larger than {MAX_WINDOW}")));
+    }
+    let keywords: Vec<String> = syn
+        .keywords
+        .iter()
+        .map(|k| k.to_ascii_lowercase())
+        .filter(|k| !k.is_empty())
+        .collect();
+    let mut path_filter = None;
+    if !syn.paths.is_empty() {
+        path_filter = Some(PathFilter::globs(&syn.paths).map_err(|m| invalid(origin, &id, m))?);
+    }
+    if let Some(p) = &syn.path {
+        let re = Regex::new(p).map_err(|e| RuleError::Regex {
+            origin: origin.to_owned(),
+            rule_id: id.clone(),
+            message: format!("in `path`: {e}"),
+        })?;
+        path_filter = Some(match path_filter {
+            Some(PathFilter::Globs(g)) => PathFilter::Both(g, re),
+            _ => PathFilter::Regex(re),
+        });
+    }
+    let mut allowlists = Vec::new();
+    for a in syn.allowlist.iter().chain(&syn.allowlists) {
+        allowlists.push(Allowlist::compile(a, flavor).map_err(|m| invalid(origin, &id, m))?);
+    }
+    let example_path = syn.example_path.clone().unwrap_or_else(|| {
+        syn.paths
+            .first()
+            .map(|g| g.trim_start_matches("**/").replace("**", "dir").replace('*', "example"))
+            .unwrap_or_else(|| "example.txt".to_owned())
+    });
+    let name = syn
+        .name
+        .clone()
+        .or_else(|| syn.description.clone())
+        .unwrap_or_else(|| id.clone());
+    Ok(Some(Rule {
+        name,
+        description: syn.description.unwrap_or_default(),
+        provider: syn
+            .provider
+            .unwrap_or_else(|| id.split(['.', '-']).next().unwrap_or("custom").to_owned()),
+        kind,
+        severity,
+        framework: syn.framework,
+        category,
+        fallback: syn.fallback,
+        references: syn.references,
+        origin: origin.to_owned(),
+        examples: syn.examples,
+        negative_examples: syn.negative_examples,
+        example_path,
+        keywords,
+        regex,
+        secret_group,
+        entropy: syn.entropy,
+        path_filter,
+        allowlists,
+        validator,
+        window,
+        id,
+    }))
+}
+
+/// Which files a rule or allowlist applies to.
+#[derive(Debug)]
+pub(crate) enum PathFilter {
+    Globs(globset::GlobSet),
+    Regex(Regex),
+    Both(globset::GlobSet, Regex),
+}
+
+impl PathFilter {
+    fn globs(globs: &[String]) -> Result<Self, String> {
+        let mut b = globset::GlobSetBuilder::new();
+        for g in globs {
+            b.add(globset::Glob::new(g).map_err(|e| format!("invalid path glob {g:?}: {e}"))?);
+        }
+        let set = b.build().map_err(|e| format!("invalid path globs: {e}"))?;
+        Ok(PathFilter::Globs(set))
+    }
+
+    pub(crate) fn matches(&self, path: &str) -> bool {
+        match self {
+            PathFilter::Globs(g) => g.is_match(path),
+            PathFilter::Regex(r) => r.is_match(path.as_bytes()),
+            PathFilter::Both(g, r) => g.is_match(path) && r.is_match(path.as_bytes()),
+        }
+    }
+}
+
+/// What an allowlist regex is tested against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    Secret,
+    Match,
+    Line,
+}
+
+/// A compiled allowlist.
+#[derive(Debug)]
+pub(crate) struct Allowlist {
+    regexes: Vec<Regex>,
+    target: Target,
+    stopwords: Vec<String>,
+    paths: Option<PathFilter>,
+    and: bool,
+    pub(crate) target_rules: Vec<String>,
+}
+
+impl Allowlist {
+    pub(crate) fn compile(a: &AllowlistSyntax, flavor: Flavor) -> Result<Self, String> {
+        let regexes = a
+            .regexes
+            .iter()
+            .map(|r| Regex::new(r).map_err(|e| format!("invalid allowlist regex {r:?}: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let target = match a.regex_target.as_deref() {
+            None | Some("secret") => Target::Secret,
+            Some("match") => Target::Match,
+            Some("line") => Target::Line,
+            Some(t) => return Err(format!("unknown regex_target {t:?} (expected secret, match or line)")),
+        };
+        let paths = if a.paths.is_empty() {
+            None
+        } else if flavor == Flavor::Gitleaks {
+            let joined = a.paths.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
+            Some(PathFilter::Regex(
+                Regex::new(&joined).map_err(|e| format!("invalid allowlist path regex: {e}"))?,
+            ))
+        } else {
+            Some(PathFilter::globs(&a.paths)?)
+        };
+        let and = match a.condition.as_deref() {
+            None => false,
+            Some(c) if c.eq_ignore_ascii_case("or") => false,
+            Some(c) if c.eq_ignore_ascii_case("and") => true,
+            Some(c) => return Err(format!("unknown condition {c:?} (expected OR or AND)")),
+        };
+        Ok(Allowlist {
+            regexes,
+            target,
+            stopwords: a.stopwords.iter().map(|s| s.to_lowercase()).collect(),
+            paths,
+            and,
+            target_rules: a.target_rules.clone(),
+        })
+    }
+
+    /// True when this allowlist excludes the whole file (it has only paths).
+    pub(crate) fn matches_path_only(&self, path: &str) -> bool {
+        self.regexes.is_empty()
+            && self.stopwords.is_empty()
+            && self.target_rules.is_empty()
+            && self.paths.as_ref().is_some_and(|p| p.matches(path))
+    }
+
+    /// True when this allowlist drops the candidate.
+    pub(crate) fn allows(&self, path: &str, secret: &[u8], whole: &[u8], line: &[u8]) -> bool {
+        let mut checks: Vec<bool> = Vec::with_capacity(3);
+        if !self.regexes.is_empty() {
+            let target = match self.target {
+                Target::Secret => secret,
+                Target::Match => whole,
+                Target::Line => line,
+            };
+            checks.push(self.regexes.iter().any(|r| r.is_match(target)));
+        }
+        if !self.stopwords.is_empty() {
+            let lower = String::from_utf8_lossy(secret).to_lowercase();
+            checks.push(self.stopwords.iter().any(|s| lower.contains(s.as_str())));
+        }
+        if let Some(p) = &self.paths {
+            checks.push(p.matches(path));
+        }
+        if checks.is_empty() {
+            return false;
+        }
+        if self.and { checks.iter().all(|c| *c) } else { checks.iter().any(|c| *c) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(text: &str) -> Result<RuleSet, Errors> {
+        let mut b = RuleSetBuilder::new();
+        b.add("user.toml", text, Flavor::Roster);
+        b.build()
+    }
+
+    #[test]
+    fn regex_error_names_file_rule_and_problem() {
+        let err = build("[[rules]]\nid = \"bad.rule\"\nregex = '''(unclosed'''\nkeywords=[\"x\"]\n").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("user.toml"), "{msg}");
+        assert!(msg.contains("bad.rule"), "{msg}");
+        assert!(msg.contains("invalid regex"), "{msg}");
+    }
+
+    #[test]
+    fn toml_error_names_file_and_line() {
+        let err = build("[[rules]\nid = 1").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("user.toml: "), "{msg}");
+        assert!(msg.contains("line 1"), "{msg}");
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused() {
+        let rule = "[[rules]]\nid = \"acme.key\"\nregex = 'x(y)'\nkeywords=[\"x\"]\n";
+        let mut b = RuleSetBuilder::new();
+        b.add("theirs.toml", rule, Flavor::Roster).add("mine.toml", rule, Flavor::Roster);
+        let msg = b.build().unwrap_err().to_string();
+        assert!(msg.contains("duplicate id"), "{msg}");
+        assert!(msg.contains("mine.toml"), "{msg}");
+    }
+
+    #[test]
+    fn two_capture_groups_need_secret_group() {
+        let msg = build("[[rules]]\nid = \"two\"\nregex = '''(a)(b)'''\nkeywords=[\"a\"]\n").unwrap_err().to_string();
+        assert!(msg.contains("2 capture groups"), "{msg}");
+    }
+}

@@ -1,0 +1,236 @@
+//! Matching a buffer against a [`RuleSet`]: keyword prefilter, windowed regexes, then entropy,
+//! validators and allowlists.
+
+use crate::compile::DEFAULT_RADIUS;
+use crate::{RuleSet, shannon_entropy};
+use roster_model::RuleKind;
+use std::ops::Range;
+
+/// A candidate that passed every filter of its rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// Index of the rule ([`RuleSet::rule`]).
+    pub rule: u32,
+    /// Byte range of the secret (or the agent evidence) in the buffer.
+    pub secret: Range<usize>,
+    /// Byte range of the whole regex match.
+    pub whole: Range<usize>,
+    /// The validator that confirmed the format, if the rule has one.
+    pub validated: Option<&'static str>,
+}
+
+/// Reusable per-thread buffers for [`RuleSet::find_matches`].
+#[derive(Debug, Default)]
+pub struct Scratch {
+    windows: Vec<Vec<(usize, usize)>>,
+    touched: Vec<u32>,
+    /// Per rule: 0 = path not checked yet, 1 = applies, 2 = does not apply.
+    applies: Vec<u8>,
+    checked: Vec<u32>,
+}
+
+impl Scratch {
+    fn reset(&mut self, rules: usize) {
+        if self.windows.len() != rules {
+            self.windows = vec![Vec::new(); rules];
+            self.applies = vec![0; rules];
+            self.touched.clear();
+            self.checked.clear();
+        }
+        for &r in &self.touched {
+            self.windows[r as usize].clear();
+        }
+        self.touched.clear();
+        for &r in &self.checked {
+            self.applies[r as usize] = 0;
+        }
+        self.checked.clear();
+    }
+}
+
+impl RuleSet {
+    fn applies(&self, rule: u32, path: &str, scratch: &mut Scratch) -> bool {
+        let r = &self.rules[rule as usize];
+        let Some(filter) = &r.path_filter else { return true };
+        let state = &mut scratch.applies[rule as usize];
+        if *state == 0 {
+            *state = if filter.matches(path) { 1 } else { 2 };
+            scratch.checked.push(rule);
+        }
+        scratch.applies[rule as usize] == 1
+    }
+
+    /// Finds every rule match in `data` (the content of `path`), appending to `out`.
+    /// Matches are not deduplicated across rules; a rule never reports the same range twice.
+    pub fn find_matches(&self, path: &str, data: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>) {
+        scratch.reset(self.rules.len());
+        for hit in self.prefilter.find_overlapping_iter(data) {
+            for &r in &self.keyword_rules[hit.pattern().as_usize()] {
+                if !self.applies(r, path, scratch) {
+                    continue;
+                }
+                let extra = self.rules[r as usize].window;
+                let (ws, we) = window(data, hit.start(), hit.end(), extra);
+                let w = &mut scratch.windows[r as usize];
+                if w.is_empty() {
+                    scratch.touched.push(r);
+                }
+                match w.last_mut() {
+                    Some(last) if ws <= last.1 && we >= last.0 => {
+                        last.0 = last.0.min(ws);
+                        last.1 = last.1.max(we);
+                    }
+                    _ => w.push((ws, we)),
+                }
+            }
+        }
+        for &r in &self.unkeyed {
+            if self.applies(r, path, scratch) {
+                scratch.windows[r as usize].push((0, data.len()));
+                scratch.touched.push(r);
+            }
+        }
+        let start_len = out.len();
+        let touched = std::mem::take(&mut scratch.touched);
+        for &r in &touched {
+            let rule = &self.rules[r as usize];
+            for &(ws, we) in &scratch.windows[r as usize] {
+                let hay = &data[ws..we];
+                for caps in rule.regex.captures_iter(hay) {
+                    let whole = caps.get(0).expect("group 0 always matches");
+                    let Some(sec) = caps.get(rule.secret_group).or(Some(whole)).filter(|m| !m.is_empty()) else {
+                        continue;
+                    };
+                    let secret = ws + sec.start()..ws + sec.end();
+                    let whole = ws + whole.start()..ws + whole.end();
+                    if let Some(validated) = self.accept(r, path, data, &secret, &whole) {
+                        let m = Match { rule: r, secret, whole, validated };
+                        if !out[start_len..].iter().any(|o| o.rule == m.rule && o.secret == m.secret) {
+                            out.push(m);
+                        }
+                    }
+                }
+            }
+        }
+        scratch.touched = touched;
+    }
+
+    /// Entropy, validator and allowlists. `Some(validated)` when the candidate is kept.
+    fn accept(
+        &self,
+        r: u32,
+        path: &str,
+        data: &[u8],
+        secret: &Range<usize>,
+        whole: &Range<usize>,
+    ) -> Option<Option<&'static str>> {
+        let rule = &self.rules[r as usize];
+        let s = &data[secret.clone()];
+        if let Some(min) = rule.entropy
+            && shannon_entropy(s) < min
+        {
+            return None;
+        }
+        let mut validated = None;
+        if let Some(v) = rule.validator {
+            if !v.check(s) {
+                return None;
+            }
+            validated = Some(v.name());
+        }
+        let line = line_bounds(data, secret.start);
+        let line = &data[line];
+        let w = &data[whole.clone()];
+        if rule.allowlists.iter().any(|a| a.allows(path, s, w, line)) {
+            return None;
+        }
+        if rule.kind == RuleKind::Secret
+            && self
+                .global
+                .iter()
+                .filter(|a| a.target_rules.is_empty() || a.target_rules.iter().any(|t| *t == rule.id))
+                .any(|a| a.allows(path, s, w, line))
+        {
+            return None;
+        }
+        Some(validated)
+    }
+}
+
+/// The region a rule's regex examines around a keyword hit: from the hit's line start to its line
+/// end (each bounded by [`DEFAULT_RADIUS`]), or `extra` bytes past the hit for multi-line rules.
+fn window(data: &[u8], start: usize, end: usize, extra: usize) -> (usize, usize) {
+    let lo = start.saturating_sub(DEFAULT_RADIUS);
+    let ws = memchr::memrchr(b'\n', &data[lo..start]).map_or(lo, |i| lo + i + 1);
+    let we = if extra > 0 {
+        data.len().min(end + extra)
+    } else {
+        let hi = data.len().min(end + DEFAULT_RADIUS);
+        memchr::memchr(b'\n', &data[end..hi]).map_or(hi, |i| end + i)
+    };
+    (ws, we)
+}
+
+/// The byte range of the line containing `pos` (without the newline).
+pub(crate) fn line_bounds(data: &[u8], pos: usize) -> Range<usize> {
+    let pos = pos.min(data.len());
+    let s = memchr::memrchr(b'\n', &data[..pos]).map_or(0, |i| i + 1);
+    let e = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+    s..e
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Flavor, RuleSetBuilder, Scratch};
+
+    const RULES: &str = r#"
+[[rules]]
+id = "t.key"
+name = "Test key"
+regex = '''\b(tk_[A-Za-z0-9]{20})\b'''
+keywords = ["tk_"]
+entropy = 3.0
+[rules.allowlist]
+stopwords = ["zzz"]
+
+[[rules]]
+id = "t.py-only"
+regex = '''(pyk_[a-z]{8})'''
+keywords = ["pyk_"]
+paths = ["**/*.py"]
+"#;
+
+    fn set() -> crate::RuleSet {
+        let mut b = RuleSetBuilder::new();
+        b.add("t.toml", RULES, Flavor::Roster);
+        b.build().unwrap()
+    }
+
+    fn ids(set: &crate::RuleSet, path: &str, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        set.find_matches(path, text.as_bytes(), &mut Scratch::default(), &mut out);
+        out.iter().map(|m| set.rule(m.rule).id.clone()).collect()
+    }
+
+    #[test]
+    fn keyword_case_insensitive_and_entropy() {
+        let s = set();
+        assert_eq!(ids(&s, "a.txt", "x = TK_ nothing\nkey = tk_A1b2C3d4E5f6G7h8I9j0\n"), ["t.key"]);
+        assert!(ids(&s, "a.txt", "key = tk_aaaaaaaaaaaaaaaaaaaa").is_empty(), "low entropy");
+        assert!(ids(&s, "a.txt", "key = tk_A1b2C3d4zzzE5f6G7h8I").is_empty(), "stopword");
+    }
+
+    #[test]
+    fn path_filter_applies() {
+        let s = set();
+        assert_eq!(ids(&s, "src/app.py", "k = 'pyk_abcdefgh'"), ["t.py-only"]);
+        assert!(ids(&s, "src/app.js", "k = 'pyk_abcdefgh'").is_empty());
+    }
+
+    #[test]
+    fn many_hits_one_report() {
+        let s = set();
+        let text = "tk_ tk_ tk_A1b2C3d4E5f6G7h8I9j0 tk_\n".repeat(3);
+        assert_eq!(ids(&s, "a", &text).len(), 3);
+    }
+}

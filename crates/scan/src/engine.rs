@@ -1,0 +1,280 @@
+//! Turning one buffer into findings and agent evidence: rule matches, then the per-file passes
+//! (generic rules yield to specific ones, inline `roster:allow`), plus decoders for content that
+//! hides secrets from a plain text scan (Kubernetes Secret `data:` values are base64).
+
+use crate::fingerprint::{Fingerprinter, redact};
+use crate::mcp;
+use base64::Engine as _;
+use roster_model::{AgentCategory, Finding, McpServer, RuleKind, SecretBytes};
+use roster_rules::{Match, RuleSet, Scratch, shannon_entropy};
+
+/// Evidence from an agent rule, before aggregation into agents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentHit {
+    /// Rule index.
+    pub rule: u32,
+    /// File path.
+    pub path: String,
+    /// 1-based line.
+    pub line: u32,
+    /// The captured evidence.
+    pub evidence: String,
+    /// Commit (history scans).
+    pub commit: Option<String>,
+}
+
+/// What one buffer produced.
+#[derive(Debug, Default)]
+pub struct FileResult {
+    /// Secret findings (without commit info).
+    pub findings: Vec<Finding>,
+    /// Agent evidence.
+    pub agent_hits: Vec<AgentHit>,
+    /// MCP servers declared in the buffer.
+    pub mcp_servers: Vec<McpServer>,
+    /// Findings suppressed by `roster:allow`.
+    pub suppressed_inline: u64,
+}
+
+/// Per-thread matching state.
+#[derive(Debug, Default)]
+pub struct Engine {
+    scratch: Scratch,
+    matches: Vec<Match>,
+}
+
+const INLINE_ALLOW: [&[u8]; 2] = [b"roster:allow", b"gitleaks:allow"];
+
+impl Engine {
+    /// Scans `data` (the content of `path` in `source`) and appends to `out`.
+    pub fn scan(
+        &mut self,
+        rules: &RuleSet,
+        fp: &Fingerprinter,
+        source: &str,
+        path: &str,
+        data: &[u8],
+        out: &mut FileResult,
+    ) {
+        self.scan_inner(rules, fp, source, path, data, None, out);
+        if let Some(decoded) = kubernetes_secret_data(data) {
+            for d in decoded {
+                self.scan_inner(rules, fp, source, path, d.text.as_bytes(), Some(&d), out);
+            }
+        }
+        if mcp::is_candidate(path, data) {
+            out.mcp_servers.extend(mcp::servers(path, data));
+        }
+    }
+
+    #[allow(clippy::too_many_arguments, reason = "internal helper with one caller")]
+    fn scan_inner(
+        &mut self,
+        rules: &RuleSet,
+        fp: &Fingerprinter,
+        source: &str,
+        path: &str,
+        data: &[u8],
+        decoded: Option<&Decoded>,
+        out: &mut FileResult,
+    ) {
+        self.matches.clear();
+        rules.find_matches(path, data, &mut self.scratch, &mut self.matches);
+        if self.matches.is_empty() {
+            return;
+        }
+        // Generic (fallback) rules yield to a specific rule that found an overlapping secret.
+        let specific: Vec<std::ops::Range<usize>> = self
+            .matches
+            .iter()
+            .filter(|m| {
+                let r = rules.rule(m.rule);
+                r.kind == RuleKind::Secret && !r.fallback
+            })
+            .map(|m| m.secret.clone())
+            .collect();
+        self.matches.sort_by_key(|m| (m.secret.start, m.rule));
+        let mut lines = LineCounter::default();
+        for m in &self.matches {
+            let rule = rules.rule(m.rule);
+            if rule.fallback
+                && specific.iter().any(|s| s.start < m.secret.end && m.secret.start < s.end)
+            {
+                continue;
+            }
+            let (line, column) = lines.position(data, m.secret.start);
+            let secret = &data[m.secret.clone()];
+            let (line, column) = match decoded {
+                Some(d) => (d.line, d.column),
+                None => (line, column),
+            };
+            if rule.kind == RuleKind::Agent {
+                out.agent_hits.push(AgentHit {
+                    rule: m.rule,
+                    path: path.to_owned(),
+                    line,
+                    evidence: String::from_utf8_lossy(secret).chars().take(200).collect(),
+                    commit: None,
+                });
+                continue;
+            }
+            let line_text = match decoded {
+                Some(d) => d.original_line.as_bytes(),
+                None => line_slice(data, m.secret.start),
+            };
+            if INLINE_ALLOW.iter().any(|a| memchr::memmem::find(line_text, a).is_some()) {
+                out.suppressed_inline += 1;
+                continue;
+            }
+            let known_prefix = rule
+                .keywords
+                .iter()
+                .filter(|k| secret.len() > k.len() && secret[..k.len()].eq_ignore_ascii_case(k.as_bytes()))
+                .map(String::len)
+                .max()
+                .unwrap_or(0);
+            out.findings.push(Finding {
+                rule_id: rule.id.clone(),
+                rule_name: rule.name.clone(),
+                provider: rule.provider.clone(),
+                kind: RuleKind::Secret,
+                severity: rule.severity,
+                path: path.to_owned(),
+                line,
+                column,
+                fingerprint: fp.fingerprint(secret),
+                redacted: redact(secret, known_prefix),
+                length: secret.len(),
+                entropy: (shannon_entropy(secret) * 100.0).round() / 100.0,
+                source: source.to_owned(),
+                decoded: decoded.map(|d| d.how.to_owned()),
+                validated: m.validated.map(str::to_owned),
+                commit: None,
+                author: None,
+                date: None,
+                commit_summary: None,
+                secret: None,
+                raw: Some(SecretBytes(secret.to_vec())),
+            });
+        }
+    }
+}
+
+/// True when a rule's evidence is a credential reference (an env var name).
+pub fn is_credential_ref(rules: &RuleSet, hit: &AgentHit) -> bool {
+    rules.rule(hit.rule).category == Some(AgentCategory::CredentialRef)
+}
+
+fn line_slice(data: &[u8], pos: usize) -> &[u8] {
+    let s = memchr::memrchr(b'\n', &data[..pos]).map_or(0, |i| i + 1);
+    let e = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+    &data[s..e]
+}
+
+/// Incremental line/column computation for ascending offsets.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    line: u32,
+    line_start: usize,
+}
+
+impl LineCounter {
+    fn position(&mut self, data: &[u8], pos: usize) -> (u32, u32) {
+        if pos < self.offset {
+            *self = LineCounter::default();
+        }
+        for i in memchr::memchr_iter(b'\n', &data[self.offset..pos]) {
+            self.line += 1;
+            self.line_start = self.offset + i + 1;
+        }
+        self.offset = pos;
+        let col = u32::try_from(pos - self.line_start + 1).unwrap_or(u32::MAX);
+        (self.line.saturating_add(1), col)
+    }
+}
+
+/// A decoded value, scanned as `KEY: value` so name-bound rules see the key.
+#[derive(Debug)]
+struct Decoded {
+    text: String,
+    line: u32,
+    column: u32,
+    original_line: String,
+    how: &'static str,
+}
+
+/// Values under `data:` in a YAML Kubernetes `Secret` manifest, base64-decoded.
+fn kubernetes_secret_data(data: &[u8]) -> Option<Vec<Decoded>> {
+    let is_secret = memchr::memmem::find(data, b"kind: Secret").is_some()
+        || memchr::memmem::find(data, b"kind: \"Secret\"").is_some();
+    if !is_secret {
+        return None;
+    }
+    let text = std::str::from_utf8(data).ok()?;
+    let mut out = Vec::new();
+    let mut data_indent: Option<usize> = None;
+    for (n, raw_line) in text.lines().enumerate() {
+        let indent = raw_line.len() - raw_line.trim_start().len();
+        let line = raw_line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line == "---" {
+            data_indent = None;
+            continue;
+        }
+        if line == "data:" {
+            data_indent = Some(indent);
+            continue;
+        }
+        let Some(base) = data_indent else { continue };
+        if indent <= base {
+            data_indent = None;
+            continue;
+        }
+        let Some((key, value)) = line.split_once(':') else { continue };
+        let value = value.trim().trim_matches(['"', '\'']);
+        if value.len() < 8 {
+            continue;
+        }
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(value) else { continue };
+        let Ok(decoded) = String::from_utf8(bytes) else { continue };
+        let decoded = decoded.trim_end_matches('\n');
+        if decoded.chars().any(|c| c.is_control() && c != '\n') {
+            continue;
+        }
+        let col = raw_line.find(value).map_or(1, |c| c + 1);
+        out.push(Decoded {
+            text: format!("{}: {decoded}\n", key.trim()),
+            line: u32::try_from(n + 1).unwrap_or(u32::MAX),
+            column: u32::try_from(col).unwrap_or(u32::MAX),
+            original_line: raw_line.to_owned(),
+            how: "base64 (Kubernetes Secret data)",
+        });
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_counter_positions() {
+        let data = b"ab\ncd\nef";
+        let mut c = LineCounter::default();
+        assert_eq!(c.position(data, 0), (1, 1));
+        assert_eq!(c.position(data, 4), (2, 2));
+        assert_eq!(c.position(data, 6), (3, 1));
+    }
+
+    #[test]
+    fn k8s_secret_values_are_decoded() {
+        let yaml = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\ndata:\n  OPENAI_API_KEY: c2stcHJvai1hYmM=\n  short: YQ==\ntype: Opaque\n";
+        let d = kubernetes_secret_data(yaml.as_bytes()).unwrap();
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].text, "OPENAI_API_KEY: sk-proj-abc\n");
+        assert_eq!(d[0].line, 6);
+    }
+}

@@ -1,0 +1,371 @@
+//! Git history with gix: every blob reachable from every ref is scanned once (deduplicated by
+//! blob id), and each finding is attributed to the commit, author, date and path that first
+//! introduced that blob. Commits are visited oldest first and each unique tree is read once, so
+//! the first commit whose tree reaches a blob is the one that introduced it.
+
+use crate::engine::{Engine, FileResult};
+use crate::{PROJECT_MARKERS, ScanOutput, Scanner, looks_binary};
+use gix::ObjectId;
+use rayon::prelude::*;
+use roster_model::{CommitInfo, Finding};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
+/// What part of the history to scan.
+#[derive(Debug, Clone, Default)]
+pub struct GitOptions {
+    /// Only commits not reachable from this revision (`--since origin/main`).
+    pub since: Option<String>,
+    /// Commits already scanned (from the state dir, for `--incremental`): they and their
+    /// ancestors are skipped.
+    pub hidden: Vec<String>,
+    /// Scan only what is staged in the index (pre-commit).
+    pub staged: bool,
+}
+
+/// The ref tips a history scan covered, for `--incremental` to record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryTips(pub Vec<String>);
+
+struct BlobAt {
+    id: ObjectId,
+    path: String,
+    commit: usize,
+}
+
+impl Scanner {
+    /// Scans a repository's history (or its staged changes). Broken refs, commits or blobs are
+    /// recorded in `issues`; everything readable is still scanned.
+    pub fn scan_git(&self, repo_path: &Path, opts: &GitOptions) -> (ScanOutput, HistoryTips) {
+        let started = std::time::Instant::now();
+        let source = repo_path.display().to_string();
+        let mut out = ScanOutput { source: source.clone(), ..ScanOutput::default() };
+        let repo = match gix::open(repo_path) {
+            Ok(r) => r,
+            Err(e) => {
+                out.issue("error", &source, format!("not a readable git repository: {e}"));
+                return (out, HistoryTips::default());
+            }
+        };
+        let tips = if opts.staged {
+            self.scan_staged(&repo, &mut out);
+            HistoryTips::default()
+        } else {
+            self.scan_history(&repo, opts, &mut out)
+        };
+        out.stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        (out, tips)
+    }
+
+    fn scan_history(&self, repo: &gix::Repository, opts: &GitOptions, out: &mut ScanOutput) -> HistoryTips {
+        let source = out.source.clone();
+        let mut tips: Vec<ObjectId> = Vec::new();
+        match repo.references().and_then(|r| r.all().map(|i| i.collect::<Vec<_>>())) {
+            Ok(refs) => {
+                for r in refs {
+                    match r {
+                        Ok(mut r) => match r.peel_to_id() {
+                            Ok(id) => tips.push(id.detach()),
+                            Err(e) => out.issue("error", &source, format!("ref {}: cannot resolve: {e}", r.name().as_bstr())),
+                        },
+                        Err(e) => out.issue("error", &source, format!("cannot read a ref: {e}")),
+                    }
+                }
+            }
+            Err(e) => out.issue("error", &source, format!("cannot list refs: {e}")),
+        }
+        if let Ok(head) = repo.head_id() {
+            tips.push(head.detach());
+        }
+        // Only commits are walked; tags may point at trees or blobs (rare) and are skipped.
+        tips.retain(|id| repo.find_object(*id).is_ok_and(|o| o.kind == gix::object::Kind::Commit));
+        tips.sort();
+        tips.dedup();
+        let mut hidden: Vec<ObjectId> = Vec::new();
+        if let Some(since) = &opts.since {
+            match repo.rev_parse_single(since.as_str()).and_then(|id| Ok(id.object()?.peel_to_commit()?.id)) {
+                Ok(id) => hidden.push(id),
+                Err(e) => out.issue("error", &source, format!("--since {since}: cannot resolve: {e}")),
+            }
+        }
+        for h in &opts.hidden {
+            if let Ok(id) = ObjectId::from_hex(h.as_bytes())
+                && repo.find_object(id).is_ok()
+            {
+                hidden.push(id);
+            }
+        }
+        if tips.is_empty() {
+            return HistoryTips::default();
+        }
+        // Commits, oldest first.
+        let mut commits: Vec<(ObjectId, i64)> = Vec::new();
+        match repo.rev_walk(tips.iter().copied()).with_hidden(hidden.iter().copied()).all() {
+            Ok(walk) => {
+                for info in walk {
+                    match info {
+                        Ok(info) => commits.push((info.id, info.commit_time.unwrap_or(0))),
+                        Err(e) => {
+                            out.issue("error", &source, format!("history walk stopped early: {e}; later commits were not scanned"));
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => out.issue("error", &source, format!("cannot walk history: {e}")),
+        }
+        commits.reverse();
+        commits.sort_by_key(|c| c.1);
+        out.stats.commits = commits.len() as u64;
+
+        let mut seen_trees: HashSet<ObjectId> = HashSet::new();
+        let mut seen_blobs: HashSet<ObjectId> = HashSet::new();
+        // What the hidden commits already hold is not new.
+        for h in &hidden {
+            if let Ok(tree) = repo.find_commit(*h).and_then(|c| Ok(c.tree_id()?.detach())) {
+                walk_tree(repo, tree, &mut seen_trees, &mut seen_blobs, usize::MAX, &mut Vec::new(), out, &source);
+            }
+        }
+        let mut meta: Vec<CommitInfo> = Vec::with_capacity(commits.len());
+        let mut blobs: Vec<BlobAt> = Vec::new();
+        for (idx, (id, _)) in commits.iter().enumerate() {
+            let commit = match repo.find_commit(*id) {
+                Ok(c) => c,
+                Err(e) => {
+                    out.issue("error", &source, format!("commit {id}: cannot read: {e}"));
+                    meta.push(unknown_commit(*id));
+                    continue;
+                }
+            };
+            meta.push(commit_info(&commit));
+            match commit.tree_id() {
+                Ok(tree) => walk_tree(repo, tree.detach(), &mut seen_trees, &mut seen_blobs, idx, &mut blobs, out, &source),
+                Err(e) => out.issue("error", &source, format!("commit {id}: cannot read its tree: {e}")),
+            }
+        }
+        for b in &blobs {
+            if let Some((dir, name)) = b.path.rsplit_once('/').or(Some((".", b.path.as_str())))
+                && PROJECT_MARKERS.contains(&name)
+            {
+                out.project_dirs.push(dir.to_owned());
+            }
+        }
+        out.project_dirs.sort();
+        out.project_dirs.dedup();
+        if let Some(p) = &self.opts.progress {
+            p.total.store(blobs.len() as u64, Ordering::Relaxed);
+        }
+        self.scan_blobs(repo, &blobs, &meta, out);
+        HistoryTips(tips.iter().map(ToString::to_string).collect())
+    }
+
+    fn scan_staged(&self, repo: &gix::Repository, out: &mut ScanOutput) {
+        let source = out.source.clone();
+        let index = match repo.open_index() {
+            Ok(i) => i,
+            Err(e) => {
+                out.issue("error", &source, format!("cannot read the index: {e}"));
+                return;
+            }
+        };
+        let mut head: HashMap<String, ObjectId> = HashMap::new();
+        if let Ok(tree) = repo.head_tree_id() {
+            let mut blobs = Vec::new();
+            walk_tree(repo, tree.detach(), &mut HashSet::new(), &mut HashSet::new(), 0, &mut blobs, out, &source);
+            head = blobs.into_iter().map(|b| (b.path, b.id)).collect();
+        }
+        let mut staged = Vec::new();
+        for e in index.entries() {
+            if e.stage_raw() != 0 || !matches!(e.mode, gix::index::entry::Mode::FILE | gix::index::entry::Mode::FILE_EXECUTABLE) {
+                continue;
+            }
+            let path = e.path(&index).to_string();
+            if head.get(&path) != Some(&e.id) {
+                staged.push(BlobAt { id: e.id, path, commit: usize::MAX });
+            }
+        }
+        self.scan_blobs(repo, &staged, &[], out);
+    }
+
+    fn scan_blobs(&self, repo: &gix::Repository, blobs: &[BlobAt], meta: &[CommitInfo], out: &mut ScanOutput) {
+        let source = out.source.clone();
+        let sync = repo.clone().into_sync();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(self.threads()).build();
+        let work = || {
+            blobs
+                .par_iter()
+                .map_init(
+                    || {
+                        let mut r = sync.to_thread_local();
+                        r.object_cache_size_if_unset(4 << 20);
+                        (r, Engine::default())
+                    },
+                    |(r, engine), b| self.scan_blob(r, engine, b, &source),
+                )
+                .collect::<Vec<_>>()
+        };
+        let results = match &pool {
+            Ok(p) => p.install(work),
+            Err(_) => work(),
+        };
+        let mut found: Vec<(usize, Finding)> = Vec::new();
+        for (b, (res, issue, bytes)) in blobs.iter().zip(results) {
+            if let Some(msg) = issue {
+                let (level, msg) = msg;
+                out.issue(level, format!("{source}: {} (blob {})", b.path, b.id), msg);
+            }
+            if bytes > 0 {
+                out.stats.blobs += 1;
+                out.stats.files_scanned += 1;
+                out.stats.bytes_scanned += bytes;
+            }
+            let Some(res) = res else { continue };
+            out.stats.suppressed_inline += res.suppressed_inline;
+            let commit = meta.get(b.commit);
+            for mut f in res.findings {
+                if let Some(c) = commit {
+                    f.commit = Some(c.id.clone());
+                    f.author = Some(format!("{} <{}>", c.author, c.email));
+                    f.date = Some(c.date.clone());
+                    f.commit_summary = Some(c.summary.clone());
+                }
+                found.push((b.commit, f));
+            }
+            for mut h in res.agent_hits {
+                h.commit = commit.map(|c| c.id.clone());
+                out.agent_hits.push(h);
+            }
+            out.mcp_servers.extend(res.mcp_servers);
+        }
+        // One finding per (rule, secret, path): the earliest commit that introduced it there.
+        found.sort_by_key(|(c, _)| *c);
+        let mut seen = HashSet::new();
+        for (_, f) in found {
+            if seen.insert((f.rule_id.clone(), f.fingerprint.clone(), f.path.clone())) {
+                out.findings.push(f);
+            }
+        }
+    }
+
+    fn scan_blob(
+        &self,
+        repo: &gix::Repository,
+        engine: &mut Engine,
+        b: &BlobAt,
+        source: &str,
+    ) -> (Option<FileResult>, Option<(&'static str, String)>, u64) {
+        let obj = match repo.find_object(b.id) {
+            Ok(o) => o,
+            Err(e) => return (None, Some(("error", format!("cannot read blob: {e}"))), 0),
+        };
+        let data = &obj.data;
+        if data.len() as u64 > self.opts.max_file_size {
+            return (None, Some(("skipped", format!("{} MiB is larger than --max-file-size", data.len() >> 20))), 0);
+        }
+        if looks_binary(data) {
+            return (None, None, 0);
+        }
+        if self.rules.path_allowed_globally(&b.path) {
+            return (None, None, 0);
+        }
+        let mut res = FileResult::default();
+        engine.scan(&self.rules, &self.fp, source, &b.path, data, &mut res);
+        if let Some(p) = &self.opts.progress {
+            p.add(1, data.len() as u64);
+            p.findings.fetch_add(res.findings.len() as u64, Ordering::Relaxed);
+        }
+        let bytes = data.len() as u64;
+        let empty = res.findings.is_empty() && res.agent_hits.is_empty() && res.mcp_servers.is_empty() && res.suppressed_inline == 0;
+        (if empty { None } else { Some(res) }, None, bytes.max(1))
+    }
+}
+
+#[allow(clippy::too_many_arguments, reason = "internal traversal state")]
+fn walk_tree(
+    repo: &gix::Repository,
+    root: ObjectId,
+    seen_trees: &mut HashSet<ObjectId>,
+    seen_blobs: &mut HashSet<ObjectId>,
+    commit: usize,
+    blobs: &mut Vec<BlobAt>,
+    out: &mut ScanOutput,
+    source: &str,
+) {
+    let mut stack: Vec<(ObjectId, String)> = vec![(root, String::new())];
+    while let Some((tree, prefix)) = stack.pop() {
+        if !seen_trees.insert(tree) {
+            continue;
+        }
+        let obj = match repo.find_object(tree) {
+            Ok(o) => o,
+            Err(e) => {
+                out.issue("error", source, format!("tree {tree} at {:?}: cannot read: {e}; its files were not scanned", if prefix.is_empty() { "/" } else { &prefix }));
+                continue;
+            }
+        };
+        for entry in gix::objs::TreeRefIter::from_bytes(&obj.data, repo.object_hash()) {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    out.issue("error", source, format!("tree {tree}: corrupt entry: {e}"));
+                    break;
+                }
+            };
+            let name = entry.filename.to_string();
+            let path = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+            if entry.mode.is_tree() {
+                stack.push((entry.oid.to_owned(), path));
+            } else if entry.mode.is_blob() && seen_blobs.insert(entry.oid.to_owned()) && commit != usize::MAX {
+                blobs.push(BlobAt { id: entry.oid.to_owned(), path, commit });
+            }
+        }
+    }
+}
+
+fn commit_info(c: &gix::Commit<'_>) -> CommitInfo {
+    let (author, email, date) = match c.author() {
+        Ok(sig) => {
+            let secs = sig.time().map(|t| t.seconds).unwrap_or(0);
+            (sig.name.to_string().trim().to_owned(), sig.email.to_string().trim().to_owned(), rfc3339_utc(secs))
+        }
+        Err(_) => (String::new(), String::new(), rfc3339_utc(0)),
+    };
+    let summary = c
+        .message_raw()
+        .map(|m| m.to_string().lines().next().unwrap_or("").chars().take(120).collect())
+        .unwrap_or_default();
+    CommitInfo { id: c.id.to_string(), author, email, date, summary }
+}
+
+fn unknown_commit(id: ObjectId) -> CommitInfo {
+    CommitInfo { id: id.to_string(), author: String::new(), email: String::new(), date: rfc3339_utc(0), summary: String::new() }
+}
+
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
+pub(crate) fn rfc3339_utc(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (proleptic Gregorian), after H. Hinnant's public-domain algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339() {
+        assert_eq!(super::rfc3339_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339_utc(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(super::rfc3339_utc(951_782_400), "2000-02-29T00:00:00Z");
+    }
+}

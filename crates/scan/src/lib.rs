@@ -1,0 +1,198 @@
+//! Roster's scanner: walks files and git history, matches them against a [`RuleSet`] in parallel,
+//! and produces findings (with keyed fingerprints, never raw secrets in anything serialized),
+//! agent evidence, and a record of what could not be scanned.
+//!
+//! ```no_run
+//! use roster_scan::{Scanner, ScanOptions, Fingerprinter};
+//! let rules = roster_rules::RuleSet::builtin().unwrap();
+//! let scanner = Scanner::new(rules.into(), Fingerprinter::new([7; 32]), ScanOptions::default());
+//! let out = scanner.scan_paths(&[".".into()]);
+//! println!("{} findings", out.findings.len());
+//! ```
+
+mod agents;
+mod baseline;
+mod engine;
+mod files;
+mod fingerprint;
+mod git;
+mod mcp;
+
+pub use agents::build_agents;
+pub use baseline::{Baseline, BaselineError};
+pub use engine::{AgentHit, Engine, FileResult};
+pub use fingerprint::{Fingerprinter, hex, keyed_hex, redact, unhex};
+pub use git::{GitOptions, HistoryTips};
+
+use roster_model::{Finding, McpServer, ScanIssue, ScanStats};
+use roster_rules::RuleSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Live counters a progress display can read while a scan runs.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Files or blobs scanned so far.
+    pub items: AtomicU64,
+    /// Bytes scanned so far.
+    pub bytes: AtomicU64,
+    /// Total items when known (history scans), else 0.
+    pub total: AtomicU64,
+    /// Findings so far.
+    pub findings: AtomicU64,
+}
+
+impl Progress {
+    fn add(&self, items: u64, bytes: u64) {
+        self.items.fetch_add(items, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+}
+
+/// How to scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Skip what `.gitignore` files ignore (off by default: a committed `.env` is ignored too).
+    pub respect_gitignore: bool,
+    /// Globs of paths to skip.
+    pub exclude: Vec<String>,
+    /// Files larger than this are skipped (and reported as skipped).
+    pub max_file_size: u64,
+    /// Follow symbolic links (loops are detected and reported).
+    pub follow_symlinks: bool,
+    /// Worker threads (0 = one per core).
+    pub threads: usize,
+    /// Live counters for a progress display.
+    pub progress: Option<Arc<Progress>>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        Self {
+            respect_gitignore: false,
+            exclude: Vec::new(),
+            max_file_size: 256 * 1024 * 1024,
+            follow_symlinks: false,
+            threads: 0,
+            progress: None,
+        }
+    }
+}
+
+/// Everything a scan produced.
+#[derive(Debug, Default)]
+pub struct ScanOutput {
+    /// Secret findings.
+    pub findings: Vec<Finding>,
+    /// Agent evidence, to aggregate with [`build_agents`].
+    pub agent_hits: Vec<AgentHit>,
+    /// MCP servers declared in config files.
+    pub mcp_servers: Vec<McpServer>,
+    /// Directories (relative paths) holding a project manifest: where agents are grouped.
+    pub project_dirs: Vec<String>,
+    /// The scan root or repository these paths are relative to.
+    pub source: String,
+    /// What could not be scanned, or was skipped.
+    pub issues: Vec<ScanIssue>,
+    /// Counters.
+    pub stats: ScanStats,
+}
+
+impl ScanOutput {
+    fn merge(&mut self, other: ScanOutput) {
+        self.findings.extend(other.findings);
+        self.agent_hits.extend(other.agent_hits);
+        self.mcp_servers.extend(other.mcp_servers);
+        self.project_dirs.extend(other.project_dirs);
+        self.issues.extend(other.issues);
+        let (a, b) = (&mut self.stats, other.stats);
+        a.files_scanned += b.files_scanned;
+        a.bytes_scanned += b.bytes_scanned;
+        a.skipped_binary += b.skipped_binary;
+        a.skipped_large += b.skipped_large;
+        a.commits += b.commits;
+        a.blobs += b.blobs;
+        a.suppressed_inline += b.suppressed_inline;
+        a.suppressed_baseline += b.suppressed_baseline;
+    }
+
+    fn add_file(&mut self, r: FileResult) {
+        self.findings.extend(r.findings);
+        self.agent_hits.extend(r.agent_hits);
+        self.mcp_servers.extend(r.mcp_servers);
+        self.stats.suppressed_inline += r.suppressed_inline;
+    }
+
+    fn issue(&mut self, level: &str, source: impl Into<String>, message: impl Into<String>) {
+        self.issues.push(ScanIssue { level: level.to_owned(), source: source.into(), message: message.into() });
+    }
+}
+
+/// The scanner: rules, the fingerprint key and options.
+#[derive(Debug, Clone)]
+pub struct Scanner {
+    rules: Arc<RuleSet>,
+    fp: Fingerprinter,
+    opts: ScanOptions,
+}
+
+impl Scanner {
+    /// A scanner.
+    pub fn new(rules: Arc<RuleSet>, fp: Fingerprinter, opts: ScanOptions) -> Self {
+        Self { rules, fp, opts }
+    }
+
+    /// The rules.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// Scans one in-memory buffer as if it were the file `path`.
+    pub fn scan_bytes(&self, source: &str, path: &str, data: &[u8]) -> FileResult {
+        let mut out = FileResult::default();
+        Engine::default().scan(&self.rules, &self.fp, source, path, data, &mut out);
+        out
+    }
+
+    fn threads(&self) -> usize {
+        if self.opts.threads > 0 {
+            self.opts.threads
+        } else {
+            std::thread::available_parallelism().map_or(2, usize::from)
+        }
+    }
+}
+
+/// Files that mark a project root: agents are grouped by the nearest directory holding one.
+pub(crate) const PROJECT_MARKERS: [&str; 12] = [
+    "pyproject.toml",
+    "setup.py",
+    "requirements.txt",
+    "Pipfile",
+    "package.json",
+    "go.mod",
+    "Cargo.toml",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "Gemfile",
+    "composer.json",
+];
+
+/// True when a file's first 8 KiB hold a NUL byte.
+pub(crate) fn looks_binary(data: &[u8]) -> bool {
+    memchr::memchr(0, &data[..data.len().min(8192)]).is_some()
+}
+
+/// Sorts findings: severity (highest first), then source, path, line.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.source.cmp(&b.source))
+            .then_with(|| a.path.cmp(&b.path))
+            .then_with(|| a.line.cmp(&b.line))
+            .then_with(|| a.column.cmp(&b.column))
+            .then_with(|| a.rule_id.cmp(&b.rule_id))
+    });
+}
