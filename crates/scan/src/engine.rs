@@ -84,21 +84,18 @@ impl Engine {
             return;
         }
         // Generic (fallback) rules yield to a specific rule that found an overlapping secret.
-        let specific: Vec<std::ops::Range<usize>> = self
+        let specific: Vec<(RuleKind, std::ops::Range<usize>)> = self
             .matches
             .iter()
-            .filter(|m| {
-                let r = rules.rule(m.rule);
-                r.kind == RuleKind::Secret && !r.fallback
-            })
-            .map(|m| m.secret.clone())
+            .filter(|m| !rules.rule(m.rule).fallback)
+            .map(|m| (rules.rule(m.rule).kind, m.whole.clone()))
             .collect();
         self.matches.sort_by_key(|m| (m.secret.start, m.rule));
         let mut lines = LineCounter::default();
         for m in &self.matches {
             let rule = rules.rule(m.rule);
             if rule.fallback
-                && specific.iter().any(|s| s.start < m.secret.end && m.secret.start < s.end)
+                && specific.iter().any(|(k, s)| *k == rule.kind && s.start < m.whole.end && m.whole.start < s.end)
             {
                 continue;
             }

@@ -1,0 +1,177 @@
+//! Test helpers: a temp workspace, the binary, fake secrets, git.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A temp dir with its own state dir, and the roster command.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, text: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    pub fn state(&self) -> PathBuf {
+        self.path(".roster-state")
+    }
+
+    /// Runs roster with `args`; the state dir is private to this Env.
+    pub fn roster(&self, args: &[&str]) -> Output {
+        assert_cmd::Command::cargo_bin("roster")
+            .expect("roster binary")
+            .args(args)
+            .env("ROSTER_STATE_DIR", self.state())
+            .env_remove("ROSTER_FINGERPRINT_KEY")
+            .current_dir(self.dir.path())
+            .output()
+            .expect("run roster")
+    }
+
+    /// Runs `roster scan ARGS --format json` and parses the report.
+    pub fn scan_json(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
+        let mut a = vec!["scan", "--format", "json"];
+        a.extend_from_slice(args);
+        let out = self.roster(&a);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr: {stderr}"));
+        (out.status.code().unwrap_or(-1), v, stderr)
+    }
+
+    pub fn git(&self, repo: &str, args: &[&str]) -> String {
+        git_in(&self.path(repo), args)
+    }
+}
+
+pub fn git_in(dir: &Path, args: &[&str]) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Test Author")
+        .env("GIT_AUTHOR_EMAIL", "test@example.org")
+        .env("GIT_COMMITTER_NAME", "Test Author")
+        .env("GIT_COMMITTER_EMAIL", "test@example.org")
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+static SEED: AtomicU64 = AtomicU64::new(0);
+
+/// A pseudo-random generator seeded from the clock and a counter (fake secrets need no CSPRNG).
+pub fn rand_u64() -> u64 {
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let mut x = t ^ SEED.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed).rotate_left(17) ^ 0xD6E8_FEB8_6659_FD93;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    x
+}
+
+pub const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+pub fn rand_from(alphabet: &[u8], n: usize) -> String {
+    (0..n).map(|_| alphabet[(rand_u64() % alphabet.len() as u64) as usize] as char).collect()
+}
+
+pub fn b62(n: usize) -> String {
+    rand_from(B62, n)
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// Fake secrets in real formats.
+pub mod fake {
+    use super::*;
+
+    pub fn openai_project() -> String {
+        let a = rand_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 74);
+        let b = rand_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 74);
+        format!("sk-proj-{a}T3BlbkFJ{b}")
+    }
+
+    pub fn anthropic() -> String {
+        format!("sk-ant-api03-{}AA", rand_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 93))
+    }
+
+    pub fn github_pat() -> String {
+        let body = b62(30);
+        let mut v = crc32(body.as_bytes()) as u64;
+        let mut check = [b'0'; 6];
+        for slot in check.iter_mut().rev() {
+            *slot = B62[(v % 62) as usize];
+            v /= 62;
+        }
+        format!("ghp_{body}{}", std::str::from_utf8(&check).unwrap())
+    }
+
+    pub fn aws_key_id() -> String {
+        format!("AKIA{}", rand_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16))
+    }
+
+    pub fn aws_secret() -> String {
+        rand_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40)
+    }
+
+    pub fn huggingface() -> String {
+        format!("hf_{}", rand_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", 34))
+    }
+
+    pub fn slack_bot() -> String {
+        format!("xoxb-{}-{}-{}", rand_from(b"0123456789", 12), rand_from(b"0123456789", 13), b62(24))
+    }
+}
+
+/// Every string value in the report's findings with this field.
+pub fn field<'a>(v: &'a serde_json::Value, key: &str) -> Vec<&'a str> {
+    v["findings"].as_array().unwrap().iter().filter_map(|f| f[key].as_str()).collect()
+}
+
+/// Every byte written anywhere under `dir`, concatenated (for leak checks).
+pub fn all_bytes_under(dir: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(b) = std::fs::read(&p) {
+                out.extend(b);
+            }
+        }
+    }
+    out
+}
+
+pub fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}

@@ -1,0 +1,423 @@
+//! `roster scan PATH`: planted keys in realistic files, hard negatives, outputs, CI behaviour.
+
+use crate::common::*;
+use base64::Engine as _;
+
+struct Planted {
+    env: Env,
+    /// (secret, rule id, path, line)
+    keys: Vec<(String, &'static str, &'static str, u64)>,
+}
+
+fn planted() -> Planted {
+    let env = Env::new();
+    let openai = fake::openai_project();
+    let openai2 = fake::openai_project();
+    let openai3 = fake::openai_project();
+    let anthropic = fake::anthropic();
+    let gh = fake::github_pat();
+    let akia = fake::aws_key_id();
+    let aws_secret = fake::aws_secret();
+    let hf = fake::huggingface();
+    let slack = fake::slack_bot();
+    env.write("repo/app/.env", format!("# dev settings\nDEBUG=true\nOPENAI_API_KEY={openai}\n"));
+    env.write(
+        "repo/app/agent.py",
+        format!("from crewai import Agent, Crew\nfrom anthropic import Anthropic\n\nclient = Anthropic(api_key=\"{anthropic}\")\n"),
+    );
+    env.write(
+        "repo/.github/workflows/deploy.yml",
+        format!("name: deploy\non: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    env:\n      AWS_ACCESS_KEY_ID: {akia}\n      AWS_SECRET_ACCESS_KEY: {aws_secret}\n    steps:\n      - run: ./deploy.sh\n"),
+    );
+    env.write(
+        "repo/notebooks/eval.ipynb",
+        format!("{{\n \"cells\": [{{\"cell_type\": \"code\", \"source\": [\n    \"from huggingface_hub import login\\n\",\n    \"login(token=\\\"{hf}\\\")\\n\"\n ]}}]\n}}\n"),
+    );
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&gh);
+    env.write(
+        "repo/k8s/secret.yaml",
+        format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: bot\ntype: Opaque\ndata:\n  GITHUB_TOKEN: {b64}\n"),
+    );
+    env.write("repo/.bash_history", format!("ls\nexport SLACK_BOT_TOKEN={slack}\ncurl https://slack.com/api/auth.test\n"));
+    env.write(
+        "repo/docker-compose.yml",
+        format!("services:\n  bot:\n    image: bot:1\n    environment:\n      - OPENAI_API_KEY={openai2}\n"),
+    );
+    env.write("repo/src/config.py", format!("import os\n\nos.environ[\"OPENAI_API_KEY\"] = \"{openai3}\"\n"));
+    let keys = vec![
+        (openai, "openai.project-key", "app/.env", 3),
+        (anthropic, "anthropic.api-key", "app/agent.py", 4),
+        (akia, "aws.access-key-id", ".github/workflows/deploy.yml", 7),
+        (aws_secret, "aws.secret-access-key", ".github/workflows/deploy.yml", 8),
+        (hf, "huggingface.access-token", "notebooks/eval.ipynb", 4),
+        (gh, "github.classic-pat", "k8s/secret.yaml", 7),
+        (slack, "slack.bot-token", ".bash_history", 2),
+        (openai2, "openai.project-key", "docker-compose.yml", 5),
+        (openai3, "openai.project-key", "src/config.py", 3),
+    ];
+    Planted { env, keys }
+}
+
+const HARD_NEGATIVES: &str = r#"
+import os
+OPENAI_API_KEY = os.environ["OPENAI_API_KEY"]
+ANTHROPIC_API_KEY = os.getenv("ANTHROPIC_API_KEY")
+openai_key = "sk-proj-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+api_key = "your-api-key-here"
+token = "${GITHUB_TOKEN}"
+password = "{{ .Values.db.password }}"
+masked = "sk-ant-api03-****************************************"
+commit = "9fceb02d0ae598e95dc970b74767f19372d61af8"
+checksum = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+request_id = "123e4567-e89b-12d3-a456-426614174000"
+AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+"#;
+
+const LOCKFILE: &str = r#"{
+  "name": "app",
+  "lockfileVersion": 3,
+  "packages": {
+    "node_modules/openai": {
+      "version": "4.73.0",
+      "resolved": "https://registry.npmjs.org/openai/-/openai-4.73.0.tgz",
+      "integrity": "sha512-NZstV77w3CEol9KQTRBRrjGHeCm1O3ZnRnLbPe5tkZmy3ZN7fg0QXSsFI5c3jq5DHivcUlvJ57VJr4i8N+9Lzng=="
+    }
+  }
+}
+"#;
+
+#[test]
+fn planted_keys_are_found_where_they_sit() {
+    let p = planted();
+    let (code, v, stderr) = p.env.scan_json(&["repo"]);
+    assert_eq!(code, 1, "findings exit 1; stderr: {stderr}");
+    let findings = v["findings"].as_array().unwrap();
+    for (secret, rule, path, line) in &p.keys {
+        let last4 = &secret[secret.len() - 4..];
+        let hit = findings.iter().find(|f| {
+            f["rule_id"] == *rule && f["path"] == *path && f["redacted"].as_str().unwrap().ends_with(last4)
+        });
+        let hit = hit.unwrap_or_else(|| panic!("{rule} in {path} not found; findings: {findings:#?}"));
+        assert_eq!(hit["line"].as_u64(), Some(*line), "{rule} line in {path}");
+        assert_eq!(hit["fingerprint"].as_str().unwrap().len(), 64);
+        for k in ["rule_id", "provider", "kind", "severity", "path", "line", "fingerprint", "redacted"] {
+            assert!(!hit[k].is_null(), "finding lacks {k}: {hit}");
+        }
+    }
+    let k8s = findings.iter().find(|f| f["path"] == "k8s/secret.yaml").unwrap();
+    assert!(k8s["decoded"].as_str().unwrap().contains("base64"));
+    // The agent in app/ uses the keys next to it; CrewAI is its framework.
+    let agents = v["agents"].as_array().unwrap();
+    assert!(
+        agents.iter().any(|a| a["frameworks"].as_array().unwrap().iter().any(|f| f == "CrewAI")),
+        "CrewAI agent not discovered: {agents:#?}"
+    );
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["incomplete"], false);
+}
+
+#[test]
+fn clean_tree_exits_zero() {
+    let env = Env::new();
+    env.write("clean/settings.py", HARD_NEGATIVES);
+    env.write("clean/package-lock.json", LOCKFILE);
+    env.write("clean/README.md", "Set OPENAI_API_KEY to your key: `export OPENAI_API_KEY=sk-...`\n");
+    let (code, v, stderr) = env.scan_json(&["clean"]);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0, "hard negatives must stay quiet: {v:#}");
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn no_raw_secret_in_any_output_unless_asked() {
+    let p = planted();
+    let mut written = Vec::new();
+    for format in ["text", "json", "jsonl", "sarif", "csv", "md"] {
+        let out = p.env.roster(&["scan", "repo", "--format", format]);
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        written.extend(out.stdout);
+        written.extend(out.stderr);
+        let file = format!("report.{format}");
+        let out = p.env.roster(&["scan", "repo", "--format", format, "--output", &file]);
+        written.extend(out.stdout);
+        written.extend(out.stderr);
+    }
+    written.extend(all_bytes_under(&p.env.state()));
+    for f in ["text", "json", "jsonl", "sarif", "csv", "md"] {
+        written.extend(std::fs::read(p.env.path(&format!("report.{f}"))).unwrap());
+    }
+    assert!(p.env.roster(&["baseline", "create", "repo", "--output", "baseline.json"]).status.success());
+    written.extend(std::fs::read(p.env.path("baseline.json")).unwrap());
+    for (secret, rule, ..) in &p.keys {
+        assert!(!contains(&written, secret), "raw {rule} secret leaked into an output");
+    }
+    // With --show-secrets the user sees them.
+    let out = p.env.roster(&["scan", "repo", "--show-secrets"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(p.keys.iter().all(|(s, ..)| text.contains(s.as_str())), "--show-secrets shows every secret");
+}
+
+#[test]
+fn sarif_has_what_code_scanning_needs() {
+    let p = planted();
+    let out = p.env.roster(&["scan", "repo", "--format", "sarif"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    assert!(v["$schema"].as_str().unwrap().contains("sarif"));
+    let run = &v["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), p.keys.len());
+    for r in results {
+        let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[idx]["id"], r["ruleId"]);
+        assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert!(!loc["artifactLocation"]["uri"].as_str().unwrap().starts_with('/'), "relative URIs");
+        assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
+        assert_eq!(r["partialFingerprints"]["rosterFingerprint/v1"].as_str().unwrap().len(), 64);
+    }
+    for rule in rules {
+        let sev: f64 = rule["properties"]["security-severity"].as_str().unwrap().parse().unwrap();
+        assert!((0.0..=10.0).contains(&sev));
+        assert!(rule["shortDescription"]["text"].is_string());
+    }
+}
+
+#[test]
+fn one_secret_in_two_files_has_one_fingerprint_and_keys_differ_per_installation() {
+    let env = Env::new();
+    let key = fake::openai_project();
+    env.write("a/one/.env", format!("OPENAI_API_KEY={key}\n"));
+    env.write("a/two/config.yaml", format!("openai:\n  api_key: {key}\n"));
+    let (_, v, _) = env.scan_json(&["a"]);
+    let fps = field(&v, "fingerprint");
+    assert_eq!(fps.len(), 2, "{v:#}");
+    assert_eq!(fps[0], fps[1]);
+    // A different installation (state dir) has a different key, hence another fingerprint.
+    let other = Env::new();
+    other.write("a/.env", format!("OPENAI_API_KEY={key}\n"));
+    let (_, w, _) = other.scan_json(&["a"]);
+    assert_ne!(field(&w, "fingerprint")[0], fps[0]);
+    // The key file is private.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(env.state().join("fingerprint.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "fingerprint key readable by others");
+    }
+}
+
+#[test]
+fn baseline_lets_only_new_leaks_fail() {
+    let env = Env::new();
+    env.write("r/old.env", format!("OPENAI_API_KEY={}\n", fake::openai_project()));
+    assert!(env.roster(&["baseline", "create", "r", "--output", "baseline.json"]).status.success());
+    let (code, v, _) = env.scan_json(&["r", "--baseline", "baseline.json"]);
+    assert_eq!((code, v["findings"].as_array().unwrap().len()), (0, 0));
+    assert_eq!(v["stats"]["suppressed_baseline"], 1);
+    env.write("r/new.env", format!("ANTHROPIC_API_KEY={}\n", fake::anthropic()));
+    let (code, v, _) = env.scan_json(&["r", "--baseline", "baseline.json"]);
+    assert_eq!(code, 1);
+    assert_eq!(field(&v, "path"), ["new.env"]);
+    // The baseline works on another machine (another fingerprint key): it carries its own salt.
+    let other = Env::new();
+    std::fs::copy(env.path("baseline.json"), other.path("baseline.json")).unwrap();
+    copy_dir(&env.path("r"), &other.path("r"));
+    let (_, v, _) = other.scan_json(&["r", "--baseline", "baseline.json"]);
+    assert_eq!(field(&v, "path"), ["new.env"]);
+    // A broken baseline is an error, not a silent pass.
+    env.write("bad.json", "{\"not\": \"a baseline\"}");
+    let out = env.roster(&["scan", "r", "--baseline", "bad.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.json"));
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let t = to.join(e.file_name());
+        if e.path().is_dir() { copy_dir(&e.path(), &t) } else { std::fs::copy(e.path(), t).unwrap(); }
+    }
+}
+
+#[test]
+fn inline_allow_comment_suppresses_a_line() {
+    let env = Env::new();
+    env.write(
+        "r/test_fixtures.py",
+        format!("KEY = \"{}\"  # roster:allow test fixture\nOTHER = \"{}\"\n", fake::openai_project(), fake::anthropic()),
+    );
+    let (_, v, _) = env.scan_json(&["r"]);
+    assert_eq!(field(&v, "rule_id"), ["anthropic.api-key"]);
+    assert_eq!(v["stats"]["suppressed_inline"], 1);
+}
+
+#[test]
+fn fail_on_threshold_and_exit_codes() {
+    let env = Env::new();
+    env.write("r/.env", format!("HF_TOKEN={}\n", fake::huggingface()));
+    let (code, _, _) = env.scan_json(&["r", "--fail-on", "critical"]);
+    assert_eq!(code, 0, "a high finding does not fail a critical threshold");
+    let (code, _, _) = env.scan_json(&["r", "--fail-on", "high"]);
+    assert_eq!(code, 1);
+    let out = env.roster(&["scan", "r", "--fail-on", "bogus"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = env.roster(&["scan"]);
+    assert_eq!(out.status.code(), Some(2), "nothing to scan is an error");
+}
+
+#[test]
+fn hidden_files_scanned_git_internals_not_and_gitignore_is_optional() {
+    let env = Env::new();
+    let key = fake::openai_project();
+    env.write("r/.env", format!("OPENAI_API_KEY={key}\n"));
+    env.write("r/.gitignore", ".env\nbuild/\n");
+    env.write("r/build/out.txt", format!("{}\n", fake::anthropic()));
+    env.write("r/.git/config", format!("[remote]\n\ttoken = {}\n", fake::github_pat()));
+    let (_, v, _) = env.scan_json(&["r"]);
+    let mut paths = field(&v, "path");
+    paths.sort();
+    assert_eq!(paths, [".env", "build/out.txt"]);
+    let (_, v, _) = env.scan_json(&["r", "--respect-gitignore"]);
+    assert!(field(&v, "path").is_empty());
+    let (_, v, _) = env.scan_json(&["r", "--exclude", "build/**"]);
+    assert_eq!(field(&v, "path"), [".env"]);
+}
+
+#[test]
+fn hostile_inputs_are_reported_and_the_scan_goes_on() {
+    let env = Env::new();
+    let key = fake::anthropic();
+    // binary file holding a key: skipped as binary
+    let mut bin = vec![0u8, 1, 2, 3, 0, 255];
+    bin.extend(key.as_bytes());
+    env.write("r/blob.bin", bin);
+    // invalid UTF-8 around a key: still found
+    let mut bad = b"\xff\xfe garbage \xc3\x28 ANTHROPIC_API_KEY=".to_vec();
+    bad.extend(key.as_bytes());
+    bad.extend(b"\n\xe2\x82\n");
+    env.write("r/latin1.cfg", bad);
+    // a file above the size cap (sparse: costs no disk)
+    let big = std::fs::File::create(env.path("r/huge.log")).unwrap();
+    big.set_len(2 * 1024 * 1024 * 1024 + 1).unwrap();
+    // a symlink loop
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(env.path("r"), env.path("r/loop")).unwrap();
+    let (code, v, stderr) = env.scan_json(&["r", "--follow-symlinks"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(field(&v, "path"), ["latin1.cfg"], "{v:#}");
+    let issues = v["issues"].as_array().unwrap();
+    let text = serde_json::to_string(issues).unwrap();
+    assert!(text.contains("huge.log") && text.contains("--max-file-size"), "{text}");
+    #[cfg(unix)]
+    assert!(text.contains("loop"), "symlink loop reported: {text}");
+    assert_eq!(v["stats"]["skipped_binary"], 1);
+    assert_eq!(v["incomplete"], true, "a loop is an unreadable part of the source");
+}
+
+#[test]
+fn malformed_rule_file_names_file_rule_and_regex_error() {
+    let env = Env::new();
+    env.write("r/a.txt", "nothing\n");
+    env.write("my-rules.toml", "[[rules]]\nid = \"acme.token\"\nregex = '''acme_([a-z]{8'''\nkeywords = [\"acme_\"]\n");
+    let out = env.roster(&["scan", "r", "--rules", "my-rules.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("my-rules.toml") && err.contains("acme.token") && err.contains("regex"), "{err}");
+    env.write("broken.toml", "[[rules]\nid=");
+    let out = env.roster(&["scan", "r", "--rules", "broken.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.toml"));
+}
+
+#[test]
+fn user_rules_extend_builtins_and_are_checked() {
+    let env = Env::new();
+    let rule = r#"
+[[rules]]
+id = "acme.deploy-token"
+name = "Acme deploy token"
+provider = "acme"
+severity = "critical"
+regex = '''\b(acme_dt_[a-z0-9]{24})\b'''
+keywords = ["acme_dt_"]
+examples = ["ACME=acme_dt_q8w7e6r5t4y3u2i1o9p8a7s6", "token: acme_dt_z1x2c3v4b5n6m7l8k9j0h1g2"]
+negative_examples = ["acme_dt_short"]
+"#;
+    env.write("acme.toml", rule);
+    let out = env.roster(&["rules", "check", "acme.toml"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    env.write("r/deploy.sh", format!("ACME=acme_dt_{}\nOPENAI_API_KEY={}\n", rand_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 24), fake::openai_project()));
+    let (_, v, _) = env.scan_json(&["r", "--rules", "acme.toml"]);
+    let mut ids = field(&v, "rule_id");
+    ids.sort();
+    assert_eq!(ids, ["acme.deploy-token", "openai.project-key"], "user rules extend, built-ins stay");
+    // A rule whose example does not match fails the check, naming the rule.
+    env.write("bad.toml", rule.replace("acme_dt_q8w7", "acme_xx_q8w7"));
+    let out = env.roster(&["rules", "check", "bad.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("acme.deploy-token") && err.contains("example 1"), "{err}");
+    // Reusing a built-in id is refused, never a silent replacement.
+    env.write("dup.toml", rule.replace("acme.deploy-token", "openai.project-key"));
+    let out = env.roster(&["scan", "r", "--rules", "dup.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("duplicate id"));
+}
+
+#[test]
+fn gitleaks_config_is_accepted_as_is() {
+    let env = Env::new();
+    env.write(
+        ".gitleaks.toml",
+        r#"title = "team config"
+[extend]
+useDefault = true
+
+[[rules]]
+id = "internal-service-token"
+description = "Internal service token"
+regex = '''(?i)svc[_-]?token\s*[:=]\s*["']?(ist_[a-f0-9]{32})'''
+secretGroup = 1
+entropy = 2.5
+keywords = ["ist_"]
+tags = ["internal"]
+
+[[rules.allowlists]]
+description = "test tokens"
+regexes = ['''^ist_0{8}''']
+
+[allowlist]
+paths = ['''(^|/)vendor/''']
+"#,
+    );
+    let tok = format!("ist_{}", rand_from(b"0123456789abcdef", 32));
+    env.write("r/app.env", format!("SVC_TOKEN={tok}\n"));
+    env.write("r/vendor/lib.env", format!("SVC_TOKEN=ist_{}\n", rand_from(b"0123456789abcdef", 32)));
+    env.write("r/test.env", format!("SVC_TOKEN=ist_00000000{}\n", rand_from(b"0123456789abcdef", 24)));
+    let (code, v, stderr) = env.scan_json(&["r", "--gitleaks-config", ".gitleaks.toml"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(field(&v, "path"), ["app.env"], "{v:#}");
+    assert_eq!(field(&v, "rule_id"), ["internal-service-token"]);
+}
+
+#[test]
+fn every_builtin_rule_is_listed_and_checked_by_the_cli() {
+    let env = Env::new();
+    let out = env.roster(&["rules", "list", "--format", "json"]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v.as_array().unwrap().len() > 100, "at least a hundred built-in rules");
+    let rules_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let files: Vec<String> = std::fs::read_dir(&rules_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().display().to_string())
+        .filter(|p| p.ends_with(".toml"))
+        .collect();
+    let mut args = vec!["rules", "check"];
+    args.extend(files.iter().map(String::as_str));
+    let out = env.roster(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
