@@ -9,15 +9,32 @@ fn leaked_then_deleted(env: &Env) -> (String, String) {
     env.write("repo/app.py", "print('hello')\n");
     env.git("repo", &["add", "."]);
     env.git("repo", &["commit", "-qm", "first"]);
-    env.write("repo/app.py", format!("import openai\nclient = openai.OpenAI(api_key=\"{key}\")\n"));
+    env.write(
+        "repo/app.py",
+        format!("import openai\nclient = openai.OpenAI(api_key=\"{key}\")\n"),
+    );
     env.git("repo", &["add", "."]);
     env.git(
         "repo",
-        &["-c", "user.name=Mallory", "-c", "user.email=mallory@corp.example", "commit", "-qm", "add bot",
-          "--author", "Mallory <mallory@corp.example>", "--date", "2024-03-05T10:20:30Z"],
+        &[
+            "-c",
+            "user.name=Mallory",
+            "-c",
+            "user.email=mallory@corp.example",
+            "commit",
+            "-qm",
+            "add bot",
+            "--author",
+            "Mallory <mallory@corp.example>",
+            "--date",
+            "2024-03-05T10:20:30Z",
+        ],
     );
     let introducing = env.git("repo", &["rev-parse", "HEAD"]);
-    env.write("repo/app.py", "import openai, os\nclient = openai.OpenAI(api_key=os.environ[\"OPENAI_API_KEY\"])\n");
+    env.write(
+        "repo/app.py",
+        "import openai, os\nclient = openai.OpenAI(api_key=os.environ[\"OPENAI_API_KEY\"])\n",
+    );
     env.git("repo", &["add", "."]);
     env.git("repo", &["commit", "-qm", "remove key"]);
     (key, introducing)
@@ -131,7 +148,10 @@ fn a_corrupt_object_is_reported_and_the_rest_is_scanned() {
     let bad = env.git("repo", &["rev-parse", "HEAD:bad.env"]);
     let obj = env.path(&format!("repo/.git/objects/{}/{}", &bad[..2], &bad[2..]));
     let mut perms = std::fs::metadata(&obj).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false, reason = "test makes a loose object writable to corrupt it")]
+    #[allow(
+        clippy::permissions_set_readonly_false,
+        reason = "test makes a loose object writable to corrupt it"
+    )]
     perms.set_readonly(false);
     std::fs::set_permissions(&obj, perms).unwrap();
     std::fs::write(&obj, b"this is not zlib data").unwrap();

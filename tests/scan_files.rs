@@ -20,7 +20,10 @@ fn planted() -> Planted {
     let aws_secret = fake::aws_secret();
     let hf = fake::huggingface();
     let slack = fake::slack_bot();
-    env.write("repo/app/.env", format!("# dev settings\nDEBUG=true\nOPENAI_API_KEY={openai}\n"));
+    env.write(
+        "repo/app/.env",
+        format!("# dev settings\nDEBUG=true\nOPENAI_API_KEY={openai}\n"),
+    );
     env.write(
         "repo/app/agent.py",
         format!("from crewai import Agent, Crew\nfrom anthropic import Anthropic\n\nclient = Anthropic(api_key=\"{anthropic}\")\n"),
@@ -38,12 +41,18 @@ fn planted() -> Planted {
         "repo/k8s/secret.yaml",
         format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: bot\ntype: Opaque\ndata:\n  GITHUB_TOKEN: {b64}\n"),
     );
-    env.write("repo/.bash_history", format!("ls\nexport SLACK_BOT_TOKEN={slack}\ncurl https://slack.com/api/auth.test\n"));
+    env.write(
+        "repo/.bash_history",
+        format!("ls\nexport SLACK_BOT_TOKEN={slack}\ncurl https://slack.com/api/auth.test\n"),
+    );
     env.write(
         "repo/docker-compose.yml",
         format!("services:\n  bot:\n    image: bot:1\n    environment:\n      - OPENAI_API_KEY={openai2}\n"),
     );
-    env.write("repo/src/config.py", format!("import os\n\nos.environ[\"OPENAI_API_KEY\"] = \"{openai3}\"\n"));
+    env.write(
+        "repo/src/config.py",
+        format!("import os\n\nos.environ[\"OPENAI_API_KEY\"] = \"{openai3}\"\n"),
+    );
     let keys = vec![
         (openai, "openai.project-key", "app/.env", 3),
         (anthropic, "anthropic.api-key", "app/agent.py", 4),
@@ -94,13 +103,22 @@ fn planted_keys_are_found_where_they_sit() {
     let findings = v["findings"].as_array().unwrap();
     for (secret, rule, path, line) in &p.keys {
         let last4 = &secret[secret.len() - 4..];
-        let hit = findings.iter().find(|f| {
-            f["rule_id"] == *rule && f["path"] == *path && f["redacted"].as_str().unwrap().ends_with(last4)
-        });
+        let hit = findings
+            .iter()
+            .find(|f| f["rule_id"] == *rule && f["path"] == *path && f["redacted"].as_str().unwrap().ends_with(last4));
         let hit = hit.unwrap_or_else(|| panic!("{rule} in {path} not found; findings: {findings:#?}"));
         assert_eq!(hit["line"].as_u64(), Some(*line), "{rule} line in {path}");
         assert_eq!(hit["fingerprint"].as_str().unwrap().len(), 64);
-        for k in ["rule_id", "provider", "kind", "severity", "path", "line", "fingerprint", "redacted"] {
+        for k in [
+            "rule_id",
+            "provider",
+            "kind",
+            "severity",
+            "path",
+            "line",
+            "fingerprint",
+            "redacted",
+        ] {
             assert!(!hit[k].is_null(), "finding lacks {k}: {hit}");
         }
     }
@@ -109,7 +127,9 @@ fn planted_keys_are_found_where_they_sit() {
     // The agent in app/ uses the keys next to it; CrewAI is its framework.
     let agents = v["agents"].as_array().unwrap();
     assert!(
-        agents.iter().any(|a| a["frameworks"].as_array().unwrap().iter().any(|f| f == "CrewAI")),
+        agents
+            .iter()
+            .any(|a| a["frameworks"].as_array().unwrap().iter().any(|f| f == "CrewAI")),
         "CrewAI agent not discovered: {agents:#?}"
     );
     assert_eq!(v["version"], 1);
@@ -121,9 +141,16 @@ fn clean_tree_exits_zero() {
     let env = Env::new();
     env.write("clean/settings.py", HARD_NEGATIVES);
     env.write("clean/package-lock.json", LOCKFILE);
-    env.write("clean/README.md", "Set OPENAI_API_KEY to your key: `export OPENAI_API_KEY=sk-...`\n");
+    env.write(
+        "clean/README.md",
+        "Set OPENAI_API_KEY to your key: `export OPENAI_API_KEY=sk-...`\n",
+    );
     let (code, v, stderr) = env.scan_json(&["clean"]);
-    assert_eq!(v["findings"].as_array().unwrap().len(), 0, "hard negatives must stay quiet: {v:#}");
+    assert_eq!(
+        v["findings"].as_array().unwrap().len(),
+        0,
+        "hard negatives must stay quiet: {v:#}"
+    );
     assert_eq!(code, 0, "{stderr}");
 }
 
@@ -145,7 +172,12 @@ fn no_raw_secret_in_any_output_unless_asked() {
     for f in ["text", "json", "jsonl", "sarif", "csv", "md"] {
         written.extend(std::fs::read(p.env.path(&format!("report.{f}"))).unwrap());
     }
-    assert!(p.env.roster(&["baseline", "create", "repo", "--output", "baseline.json"]).status.success());
+    assert!(
+        p.env
+            .roster(&["baseline", "create", "repo", "--output", "baseline.json"])
+            .status
+            .success()
+    );
     written.extend(std::fs::read(p.env.path("baseline.json")).unwrap());
     for (secret, rule, ..) in &p.keys {
         assert!(!contains(&written, secret), "raw {rule} secret leaked into an output");
@@ -153,7 +185,10 @@ fn no_raw_secret_in_any_output_unless_asked() {
     // With --show-secrets the user sees them.
     let out = p.env.roster(&["scan", "repo", "--show-secrets"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(p.keys.iter().all(|(s, ..)| text.contains(s.as_str())), "--show-secrets shows every secret");
+    assert!(
+        p.keys.iter().all(|(s, ..)| text.contains(s.as_str())),
+        "--show-secrets shows every secret"
+    );
 }
 
 #[test]
@@ -173,12 +208,22 @@ fn sarif_has_what_code_scanning_needs() {
         assert_eq!(rules[idx]["id"], r["ruleId"]);
         assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
         let loc = &r["locations"][0]["physicalLocation"];
-        assert!(!loc["artifactLocation"]["uri"].as_str().unwrap().starts_with('/'), "relative URIs");
+        assert!(
+            !loc["artifactLocation"]["uri"].as_str().unwrap().starts_with('/'),
+            "relative URIs"
+        );
         assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
-        assert_eq!(r["partialFingerprints"]["rosterFingerprint/v1"].as_str().unwrap().len(), 64);
+        assert_eq!(
+            r["partialFingerprints"]["rosterFingerprint/v1"].as_str().unwrap().len(),
+            64
+        );
     }
     for rule in rules {
-        let sev: f64 = rule["properties"]["security-severity"].as_str().unwrap().parse().unwrap();
+        let sev: f64 = rule["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!((0.0..=10.0).contains(&sev));
         assert!(rule["shortDescription"]["text"].is_string());
     }
@@ -203,7 +248,10 @@ fn one_secret_in_two_files_has_one_fingerprint_and_keys_differ_per_installation(
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(env.state().join("fingerprint.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(env.state().join("fingerprint.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o077, 0, "fingerprint key readable by others");
     }
 }
@@ -212,7 +260,11 @@ fn one_secret_in_two_files_has_one_fingerprint_and_keys_differ_per_installation(
 fn baseline_lets_only_new_leaks_fail() {
     let env = Env::new();
     env.write("r/old.env", format!("OPENAI_API_KEY={}\n", fake::openai_project()));
-    assert!(env.roster(&["baseline", "create", "r", "--output", "baseline.json"]).status.success());
+    assert!(
+        env.roster(&["baseline", "create", "r", "--output", "baseline.json"])
+            .status
+            .success()
+    );
     let (code, v, _) = env.scan_json(&["r", "--baseline", "baseline.json"]);
     assert_eq!((code, v["findings"].as_array().unwrap().len()), (0, 0));
     assert_eq!(v["stats"]["suppressed_baseline"], 1);
@@ -237,7 +289,11 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap().flatten() {
         let t = to.join(e.file_name());
-        if e.path().is_dir() { copy_dir(&e.path(), &t) } else { std::fs::copy(e.path(), t).unwrap(); }
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &t)
+        } else {
+            std::fs::copy(e.path(), t).unwrap();
+        }
     }
 }
 
@@ -246,7 +302,11 @@ fn inline_allow_comment_suppresses_a_line() {
     let env = Env::new();
     env.write(
         "r/test_fixtures.py",
-        format!("KEY = \"{}\"  # roster:allow test fixture\nOTHER = \"{}\"\n", fake::openai_project(), fake::anthropic()),
+        format!(
+            "KEY = \"{}\"  # roster:allow test fixture\nOTHER = \"{}\"\n",
+            fake::openai_project(),
+            fake::anthropic()
+        ),
     );
     let (_, v, _) = env.scan_json(&["r"]);
     assert_eq!(field(&v, "rule_id"), ["anthropic.api-key"]);
@@ -320,11 +380,17 @@ fn hostile_inputs_are_reported_and_the_scan_goes_on() {
 fn malformed_rule_file_names_file_rule_and_regex_error() {
     let env = Env::new();
     env.write("r/a.txt", "nothing\n");
-    env.write("my-rules.toml", "[[rules]]\nid = \"acme.token\"\nregex = '''acme_([a-z]{8'''\nkeywords = [\"acme_\"]\n");
+    env.write(
+        "my-rules.toml",
+        "[[rules]]\nid = \"acme.token\"\nregex = '''acme_([a-z]{8'''\nkeywords = [\"acme_\"]\n",
+    );
     let out = env.roster(&["scan", "r", "--rules", "my-rules.toml"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("my-rules.toml") && err.contains("acme.token") && err.contains("regex"), "{err}");
+    assert!(
+        err.contains("my-rules.toml") && err.contains("acme.token") && err.contains("regex"),
+        "{err}"
+    );
     env.write("broken.toml", "[[rules]\nid=");
     let out = env.roster(&["scan", "r", "--rules", "broken.toml"]);
     assert_eq!(out.status.code(), Some(2));
@@ -348,11 +414,22 @@ negative_examples = ["acme_dt_short"]
     env.write("acme.toml", rule);
     let out = env.roster(&["rules", "check", "acme.toml"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    env.write("r/deploy.sh", format!("ACME=acme_dt_{}\nOPENAI_API_KEY={}\n", rand_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 24), fake::openai_project()));
+    env.write(
+        "r/deploy.sh",
+        format!(
+            "ACME=acme_dt_{}\nOPENAI_API_KEY={}\n",
+            rand_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 24),
+            fake::openai_project()
+        ),
+    );
     let (_, v, _) = env.scan_json(&["r", "--rules", "acme.toml"]);
     let mut ids = field(&v, "rule_id");
     ids.sort();
-    assert_eq!(ids, ["acme.deploy-token", "openai.project-key"], "user rules extend, built-ins stay");
+    assert_eq!(
+        ids,
+        ["acme.deploy-token", "openai.project-key"],
+        "user rules extend, built-ins stay"
+    );
     // A rule whose example does not match fails the check, naming the rule.
     env.write("bad.toml", rule.replace("acme_dt_q8w7", "acme_xx_q8w7"));
     let out = env.roster(&["rules", "check", "bad.toml"]);
@@ -394,8 +471,14 @@ paths = ['''(^|/)vendor/''']
     );
     let tok = format!("ist_{}", rand_from(b"0123456789abcdef", 32));
     env.write("r/app.env", format!("SVC_TOKEN={tok}\n"));
-    env.write("r/vendor/lib.env", format!("SVC_TOKEN=ist_{}\n", rand_from(b"0123456789abcdef", 32)));
-    env.write("r/test.env", format!("SVC_TOKEN=ist_00000000{}\n", rand_from(b"0123456789abcdef", 24)));
+    env.write(
+        "r/vendor/lib.env",
+        format!("SVC_TOKEN=ist_{}\n", rand_from(b"0123456789abcdef", 32)),
+    );
+    env.write(
+        "r/test.env",
+        format!("SVC_TOKEN=ist_00000000{}\n", rand_from(b"0123456789abcdef", 24)),
+    );
     let (code, v, stderr) = env.scan_json(&["r", "--gitleaks-config", ".gitleaks.toml"]);
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(field(&v, "path"), ["app.env"], "{v:#}");

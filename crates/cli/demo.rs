@@ -8,14 +8,38 @@ use std::process::ExitCode;
 /// The sample organization's files, embedded so the demo needs nothing but the binary.
 const SAMPLE: &[(&str, &str)] = &[
     ("README.md", include_str!("../../examples/sample-org/README.md")),
-    ("support-bot/agent.py", include_str!("../../examples/sample-org/support-bot/agent.py")),
-    ("support-bot/requirements.txt", include_str!("../../examples/sample-org/support-bot/requirements.txt")),
-    ("support-bot/.env", include_str!("../../examples/sample-org/support-bot/.env")),
-    (".cursor/mcp.json", include_str!("../../examples/sample-org/.cursor/mcp.json")),
-    ("deploy/k8s/secret.yaml", include_str!("../../examples/sample-org/deploy/k8s/secret.yaml")),
-    ("scripts/deploy.sh", include_str!("../../examples/sample-org/scripts/deploy.sh")),
-    ("notebooks/eval.ipynb", include_str!("../../examples/sample-org/notebooks/eval.ipynb")),
-    ("billing-service/settings.py", include_str!("../../examples/sample-org/billing-service/settings.py")),
+    (
+        "support-bot/agent.py",
+        include_str!("../../examples/sample-org/support-bot/agent.py"),
+    ),
+    (
+        "support-bot/requirements.txt",
+        include_str!("../../examples/sample-org/support-bot/requirements.txt"),
+    ),
+    (
+        "support-bot/.env",
+        include_str!("../../examples/sample-org/support-bot/.env"),
+    ),
+    (
+        ".cursor/mcp.json",
+        include_str!("../../examples/sample-org/.cursor/mcp.json"),
+    ),
+    (
+        "deploy/k8s/secret.yaml",
+        include_str!("../../examples/sample-org/deploy/k8s/secret.yaml"),
+    ),
+    (
+        "scripts/deploy.sh",
+        include_str!("../../examples/sample-org/scripts/deploy.sh"),
+    ),
+    (
+        "notebooks/eval.ipynb",
+        include_str!("../../examples/sample-org/notebooks/eval.ipynb"),
+    ),
+    (
+        "billing-service/settings.py",
+        include_str!("../../examples/sample-org/billing-service/settings.py"),
+    ),
 ];
 
 pub fn run(out: &Path) -> Result<ExitCode> {
@@ -48,20 +72,23 @@ pub fn run(out: &Path) -> Result<ExitCode> {
         state_dir: Some(state),
         no_progress: true,
     };
-    let mut written = Vec::new();
-    for (format, name) in [("json", "report.json"), ("sarif", "report.sarif"), ("md", "report.md")] {
-        let mut a = args.clone();
-        a.format = format.into();
-        a.output = Some(out.join(name));
-        crate::scan(&a, false)?;
-        written.push(out.join(name));
+    let (mut report, rules) = crate::run_scan(&args)?;
+    for f in &mut report.findings {
+        f.raw = None;
     }
-    debug_assert!(Format::parse("text").is_some());
-    crate::scan(&args, false)?;
+    let infos = crate::rule_infos(&rules);
+    print!("{}", roster_report::render(&report, Format::Text, &infos));
     println!();
     println!("Sample organization: {}", sample.display());
-    for w in written {
-        println!("Report: {}", w.display());
+    for (format, name) in [
+        (Format::Json, "report.json"),
+        (Format::Sarif, "report.sarif"),
+        (Format::Md, "report.md"),
+    ] {
+        let path = out.join(name);
+        std::fs::write(&path, roster_report::render(&report, format, &infos))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("Report: {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }

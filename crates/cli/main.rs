@@ -1,6 +1,10 @@
 //! The `roster` binary: argument parsing, configuration, progress, exit codes. The libraries do
 //! the work.
-#![allow(clippy::print_stdout, clippy::print_stderr, reason = "the binary is where output goes")]
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the binary is where output goes"
+)]
 
 mod args;
 mod demo;
@@ -37,8 +41,10 @@ fn main() -> ExitCode {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain()
-        .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -130,14 +136,55 @@ impl Drop for ProgressLine {
 }
 
 fn scan(args: &ScanArgs, baseline_mode: bool) -> Result<ExitCode> {
-    let format = Format::parse(&args.format)
-        .with_context(|| format!("--format {:?}: expected text, json, jsonl, sarif, csv or md", args.format))?;
+    let format = Format::parse(&args.format).with_context(|| {
+        format!(
+            "--format {:?}: expected text, json, jsonl, sarif, csv or md",
+            args.format
+        )
+    })?;
     let fail_on = parse_fail_on(&args.fail_on)?;
-    if args.paths.is_empty() && args.git.is_empty() {
-        bail!("nothing to scan: give a PATH (files) or --git REPO (history); see `roster scan --help`");
-    }
     if baseline_mode && args.output.is_none() {
         bail!("`roster baseline create` needs --output FILE for the baseline");
+    }
+    let (mut report, rules) = run_scan(args)?;
+    if baseline_mode {
+        let out = args.output.as_deref().expect("checked above");
+        let mut salt = [0u8; 32];
+        getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
+        std::fs::write(out, Baseline::render(&report.findings, &salt))
+            .with_context(|| format!("cannot write baseline {}", out.display()))?;
+        eprintln!(
+            "roster: baseline of {} finding(s) written to {}",
+            report.findings.len(),
+            out.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    for f in &mut report.findings {
+        if args.show_secrets {
+            f.secret = f.raw.as_ref().map(|r| String::from_utf8_lossy(&r.0).into_owned());
+        }
+        f.raw = None;
+    }
+    let text = roster_report::render(&report, format, &rule_infos(&rules));
+    write_output(args.output.as_deref(), &text)?;
+    if let Some(out) = &args.output {
+        eprintln!(
+            "roster: {} finding(s), {} agent(s); report written to {}",
+            report.findings.len(),
+            report.agents.len(),
+            out.display()
+        );
+    }
+    let failing = fail_on.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+    Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Runs the scan `args` describe. Findings still hold their raw secrets (in memory only): the
+/// caller clears them before rendering.
+fn run_scan(args: &ScanArgs) -> Result<(Report, Arc<RuleSet>)> {
+    if args.paths.is_empty() && args.git.is_empty() {
+        bail!("nothing to scan: give a PATH (files) or --git REPO (history); see `roster scan --help`");
     }
     let baseline = match &args.baseline {
         Some(p) => Some(Baseline::load(p)?),
@@ -161,8 +208,16 @@ fn scan(args: &ScanArgs, baseline_mode: bool) -> Result<ExitCode> {
         let _progress = ProgressLine::start(counters, std::io::stderr().is_terminal() && !args.no_progress);
         let mut outputs = scanner.scan_paths(&args.paths);
         for repo in &args.git {
-            let hidden = if args.incremental { state::scanned_tips(&dir, repo)? } else { Vec::new() };
-            let git = GitOptions { since: args.since.clone(), hidden, staged: args.staged };
+            let hidden = if args.incremental {
+                state::scanned_tips(&dir, repo)?
+            } else {
+                Vec::new()
+            };
+            let git = GitOptions {
+                since: args.since.clone(),
+                hidden,
+                staged: args.staged,
+            };
             let (out, tips) = scanner.scan_git(repo, &git);
             if args.incremental && !out.issues.iter().any(|i| i.level == "error") {
                 state::record_tips(&dir, repo, &tips.0)?;
@@ -185,32 +240,16 @@ fn scan(args: &ScanArgs, baseline_mode: bool) -> Result<ExitCode> {
     if skipped > 0 {
         eprintln!("roster: note: {skipped} file(s) skipped (see the report's `issues`)");
     }
-    if baseline_mode {
-        let out = args.output.as_deref().expect("checked above");
-        let mut salt = [0u8; 32];
-        getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
-        std::fs::write(out, Baseline::render(&report.findings, &salt))
-            .with_context(|| format!("cannot write baseline {}", out.display()))?;
-        eprintln!("roster: baseline of {} finding(s) written to {}", report.findings.len(), out.display());
-        return Ok(ExitCode::SUCCESS);
-    }
-    for f in &mut report.findings {
-        if args.show_secrets {
-            f.secret = f.raw.as_ref().map(|r| String::from_utf8_lossy(&r.0).into_owned());
-        }
-        f.raw = None;
-    }
-    let text = roster_report::render(&report, format, &rule_infos(&rules));
-    write_output(args.output.as_deref(), &text)?;
-    if let Some(out) = &args.output {
-        eprintln!("roster: {} finding(s), {} agent(s); report written to {}", report.findings.len(), report.agents.len(), out.display());
-    }
-    let failing = fail_on.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
-    Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok((report, rules))
 }
 
 /// Builds the report from scan outputs.
-fn assemble(rules: &RuleSet, outputs: Vec<ScanOutput>, paths: &[std::path::PathBuf], repos: &[std::path::PathBuf]) -> Report {
+fn assemble(
+    rules: &RuleSet,
+    outputs: Vec<ScanOutput>,
+    paths: &[std::path::PathBuf],
+    repos: &[std::path::PathBuf],
+) -> Report {
     let agents = roster_scan::build_agents(rules, &outputs);
     let mut stats = ScanStats::default();
     let mut findings = Vec::new();
@@ -232,7 +271,10 @@ fn assemble(rules: &RuleSet, outputs: Vec<ScanOutput>, paths: &[std::path::PathB
     sources.extend(repos.iter().map(|p| format!("git:{}", p.display())));
     Report {
         version: REPORT_VERSION,
-        tool: ToolInfo { name: "roster".into(), version: env!("CARGO_PKG_VERSION").into() },
+        tool: ToolInfo {
+            name: "roster".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
         sources,
         incomplete: issues.iter().any(|i| i.level == "error"),
         stats,
@@ -247,7 +289,8 @@ fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
         Some(p) => std::fs::write(p, text).with_context(|| format!("cannot write report {}", p.display())),
         None => {
             let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes()).context("cannot write to standard output")?;
+            out.write_all(text.as_bytes())
+                .context("cannot write to standard output")?;
             out.flush().context("cannot write to standard output")
         }
     }
@@ -263,7 +306,11 @@ fn rules_check(files: &[std::path::PathBuf], gitleaks: bool) -> Result<ExitCode>
         if let Some(name) = f.file_name().and_then(|n| n.to_str()) {
             b = b.without_builtin(name);
         }
-        b.add(origin.clone(), text, if gitleaks { Flavor::Gitleaks } else { Flavor::Roster });
+        b.add(
+            origin.clone(),
+            text,
+            if gitleaks { Flavor::Gitleaks } else { Flavor::Roster },
+        );
         origins.push(origin);
     }
     let set = match b.build() {
@@ -308,7 +355,13 @@ fn rules_list(files: &[std::path::PathBuf], format: &str) -> Result<ExitCode> {
         }
         "text" => {
             for r in set.rules() {
-                out.push_str(&format!("{:<44} {:<8} {:<7} {}\n", r.id, r.severity.as_str(), r.kind.as_str(), r.name));
+                out.push_str(&format!(
+                    "{:<44} {:<8} {:<7} {}\n",
+                    r.id,
+                    r.severity.as_str(),
+                    r.kind.as_str(),
+                    r.name
+                ));
             }
             out.push_str(&format!("{} rules\n", set.rules().len()));
         }
@@ -317,4 +370,3 @@ fn rules_list(files: &[std::path::PathBuf], format: &str) -> Result<ExitCode> {
     write_output(None, &out)?;
     Ok(ExitCode::SUCCESS)
 }
-

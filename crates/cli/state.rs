@@ -30,7 +30,10 @@ pub fn fingerprint_key(dir: &Path) -> Result<[u8; 32]> {
     let path = dir.join("fingerprint.key");
     match std::fs::read_to_string(&path) {
         Ok(text) => parse_key(&text).with_context(|| {
-            format!("{}: not a fingerprint key (64 hex characters); delete it to make a new one", path.display())
+            format!(
+                "{}: not a fingerprint key (64 hex characters); delete it to make a new one",
+                path.display()
+            )
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut key = [0u8; 32];
@@ -57,8 +60,11 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt as _;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).with_context(|| format!("cannot create {}", path.display()))?;
-    f.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The file recording which commits an incremental history scan of `repo` covered.
@@ -73,9 +79,16 @@ pub fn scanned_tips(dir: &Path, repo: &Path) -> Result<Vec<String>> {
     let path = history_file(dir, repo);
     match std::fs::read_to_string(&path) {
         Ok(text) => {
-            let v: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("{}: corrupt incremental state; delete it to rescan everything", path.display()))?;
-            Ok(v["tips"].as_array().map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect()).unwrap_or_default())
+            let v: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{}: corrupt incremental state; delete it to rescan everything",
+                    path.display()
+                )
+            })?;
+            Ok(v["tips"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default())
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),

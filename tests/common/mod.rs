@@ -9,9 +9,17 @@ pub struct Env {
     pub dir: tempfile::TempDir,
 }
 
+impl Default for Env {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Env {
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().expect("temp dir") }
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -70,7 +78,11 @@ pub fn git_in(dir: &Path, args: &[&str]) -> String {
         .env("GIT_COMMITTER_EMAIL", "test@example.org")
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
@@ -78,7 +90,10 @@ static SEED: AtomicU64 = AtomicU64::new(0);
 
 /// A pseudo-random generator seeded from the clock and a counter (fake secrets need no CSPRNG).
 pub fn rand_u64() -> u64 {
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
     let mut x = t ^ SEED.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed).rotate_left(17) ^ 0xD6E8_FEB8_6659_FD93;
     x ^= x << 13;
     x ^= x >> 7;
@@ -89,7 +104,9 @@ pub fn rand_u64() -> u64 {
 pub const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 pub fn rand_from(alphabet: &[u8], n: usize) -> String {
-    (0..n).map(|_| alphabet[(rand_u64() % alphabet.len() as u64) as usize] as char).collect()
+    (0..n)
+        .map(|_| alphabet[(rand_u64() % alphabet.len() as u64) as usize] as char)
+        .collect()
 }
 
 pub fn b62(n: usize) -> String {
@@ -101,7 +118,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -118,7 +139,10 @@ pub mod fake {
     }
 
     pub fn anthropic() -> String {
-        format!("sk-ant-api03-{}AA", rand_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 93))
+        format!(
+            "sk-ant-api03-{}AA",
+            rand_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 93)
+        )
     }
 
     pub fn github_pat() -> String {
@@ -141,17 +165,30 @@ pub mod fake {
     }
 
     pub fn huggingface() -> String {
-        format!("hf_{}", rand_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", 34))
+        format!(
+            "hf_{}",
+            rand_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", 34)
+        )
     }
 
     pub fn slack_bot() -> String {
-        format!("xoxb-{}-{}-{}", rand_from(b"0123456789", 12), rand_from(b"0123456789", 13), b62(24))
+        format!(
+            "xoxb-{}-{}-{}",
+            rand_from(b"0123456789", 12),
+            rand_from(b"0123456789", 13),
+            b62(24)
+        )
     }
 }
 
 /// Every string value in the report's findings with this field.
 pub fn field<'a>(v: &'a serde_json::Value, key: &str) -> Vec<&'a str> {
-    v["findings"].as_array().unwrap().iter().filter_map(|f| f[key].as_str()).collect()
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f[key].as_str())
+        .collect()
 }
 
 /// Every byte written anywhere under `dir`, concatenated (for leak checks).

@@ -48,9 +48,7 @@ impl Severity {
 
     /// Parses a lowercase severity name.
     pub fn parse(s: &str) -> Option<Severity> {
-        Severity::ALL
-            .into_iter()
-            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+        Severity::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s))
     }
 }
 

@@ -75,29 +75,67 @@ fn counts(findings: &[Finding]) -> String {
             (n > 0).then(|| format!("{n} {s}"))
         })
         .collect();
-    if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
 }
 
 fn text(r: &Report) -> String {
     let mut s = String::new();
     for f in &r.findings {
-        let _ = writeln!(s, "{:<8}  {}  {}", f.severity.as_str().to_uppercase(), f.rule_id, f.rule_name);
-        let _ = writeln!(s, "          {}  {}", f.location(), f.secret.as_deref().unwrap_or(&f.redacted));
+        let _ = writeln!(
+            s,
+            "{:<8}  {}  {}",
+            f.severity.as_str().to_uppercase(),
+            f.rule_id,
+            f.rule_name
+        );
+        let _ = writeln!(
+            s,
+            "          {}  {}",
+            f.location(),
+            f.secret.as_deref().unwrap_or(&f.redacted)
+        );
         if let (Some(c), Some(a)) = (&f.commit, &f.author) {
-            let _ = writeln!(s, "          commit {} by {} on {}", &c[..c.len().min(12)], a, f.date.as_deref().unwrap_or("?"));
+            let _ = writeln!(
+                s,
+                "          commit {} by {} on {}",
+                &c[..c.len().min(12)],
+                a,
+                f.date.as_deref().unwrap_or("?")
+            );
         }
         if let Some(d) = &f.decoded {
             let _ = writeln!(s, "          decoded from {d}");
         }
-        let _ = writeln!(s, "          fingerprint {}", &f.fingerprint[..16.min(f.fingerprint.len())]);
+        let _ = writeln!(
+            s,
+            "          fingerprint {}",
+            &f.fingerprint[..16.min(f.fingerprint.len())]
+        );
         s.push('\n');
     }
     for a in &r.agents {
-        let _ = writeln!(s, "AGENT     {}  [{}]  in {}", a.path, a.frameworks.join(", "), a.source);
+        let _ = writeln!(
+            s,
+            "AGENT     {}  [{}]  in {}",
+            a.path,
+            a.frameworks.join(", "),
+            a.source
+        );
         for c in &a.credentials {
             match c.kind.as_str() {
                 "finding" => {
-                    let _ = writeln!(s, "          uses {} {} ({}:{})", c.name, c.redacted.as_deref().unwrap_or(""), c.path, c.line);
+                    let _ = writeln!(
+                        s,
+                        "          uses {} {} ({}:{})",
+                        c.name,
+                        c.redacted.as_deref().unwrap_or(""),
+                        c.path,
+                        c.line
+                    );
                 }
                 _ => {
                     let _ = writeln!(s, "          reads ${}", c.name);
@@ -106,7 +144,14 @@ fn text(r: &Report) -> String {
         }
         for m in &a.mcp_servers {
             let pin = if m.pinned { "pinned" } else { "unpinned" };
-            let _ = writeln!(s, "          mcp server {} ({} {}, {})", m.name, m.transport, m.package.as_deref().unwrap_or(&m.target), pin);
+            let _ = writeln!(
+                s,
+                "          mcp server {} ({} {}, {})",
+                m.name,
+                m.transport,
+                m.package.as_deref().unwrap_or(&m.target),
+                pin
+            );
         }
     }
     let st = &r.stats;
@@ -121,9 +166,17 @@ fn text(r: &Report) -> String {
         st.files_scanned,
         if st.files_scanned == 1 { "" } else { "s" },
         st.bytes_scanned as f64 / 1_048_576.0,
-        if st.commits > 0 { format!(", {} commits, {} unique blobs", st.commits, st.blobs) } else { String::new() },
+        if st.commits > 0 {
+            format!(", {} commits, {} unique blobs", st.commits, st.blobs)
+        } else {
+            String::new()
+        },
         st.elapsed_ms as f64 / 1000.0,
-        if r.incomplete { "; INCOMPLETE: some sources could not be fully read (see warnings)" } else { "" },
+        if r.incomplete {
+            "; INCOMPLETE: some sources could not be fully read (see warnings)"
+        } else {
+            ""
+        },
     );
     s
 }
@@ -259,12 +312,17 @@ fn sarif(r: &Report, rules: &[RuleInfo]) -> String {
 
 fn csv_field(s: &str) -> String {
     // Quote always; neutralize spreadsheet formulas.
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 fn csv(r: &Report) -> String {
-    let mut s = String::from("severity,rule_id,provider,source,path,line,column,redacted,fingerprint,commit,author,date\n");
+    let mut s =
+        String::from("severity,rule_id,provider,source,path,line,column,redacted,fingerprint,commit,author,date\n");
     for f in &r.findings {
         let row = [
             f.severity.as_str().to_owned(),
@@ -301,7 +359,11 @@ fn markdown(r: &Report) -> String {
         r.agents.len(),
         r.stats.files_scanned,
         r.stats.commits,
-        if r.incomplete { " **Incomplete: see Issues.**" } else { "" }
+        if r.incomplete {
+            " **Incomplete: see Issues.**"
+        } else {
+            ""
+        }
     );
     if !r.findings.is_empty() {
         s.push_str("## Findings\n\n| Severity | Rule | Location | Secret | Commit |\n|---|---|---|---|---|\n");
@@ -328,7 +390,13 @@ fn markdown(r: &Report) -> String {
             let creds: Vec<String> = a
                 .credentials
                 .iter()
-                .map(|c| if c.kind == "finding" { format!("{} {}", c.name, c.redacted.as_deref().unwrap_or("")) } else { format!("${}", c.name) })
+                .map(|c| {
+                    if c.kind == "finding" {
+                        format!("{} {}", c.name, c.redacted.as_deref().unwrap_or(""))
+                    } else {
+                        format!("${}", c.name)
+                    }
+                })
                 .collect();
             let servers: Vec<&str> = a.mcp_servers.iter().map(|m| m.name.as_str()).collect();
             let _ = writeln!(

@@ -33,7 +33,11 @@ pub fn check_rules(set: &RuleSet, select: impl Fn(&str) -> bool) -> Vec<CheckFai
         }
         let idx = u32::try_from(i).expect("fewer than 2^32 rules");
         let mut fail = |message: String| {
-            failures.push(CheckFailure { origin: rule.origin.clone(), rule_id: rule.id.clone(), message });
+            failures.push(CheckFailure {
+                origin: rule.origin.clone(),
+                rule_id: rule.id.clone(),
+                message,
+            });
         };
         if rule.keywords.is_empty() {
             fail("no keywords: its regex would run on every byte of every file".into());
@@ -56,7 +60,11 @@ pub fn check_rules(set: &RuleSet, select: impl Fn(&str) -> bool) -> Vec<CheckFai
                     "example {} (as {}) produced no finding{}: {}",
                     n + 1,
                     rule.example_path,
-                    if others.is_empty() { String::new() } else { format!(" (other rules matched: {})", others.join(", ")) },
+                    if others.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (other rules matched: {})", others.join(", "))
+                    },
                     preview(ex)
                 ));
             }
@@ -65,7 +73,12 @@ pub fn check_rules(set: &RuleSet, select: impl Fn(&str) -> bool) -> Vec<CheckFai
             out.clear();
             set.find_matches(&rule.example_path, ex.as_bytes(), &mut scratch, &mut out);
             if out.iter().any(|m| m.rule == idx) {
-                fail(format!("negative example {} (as {}) produced a finding: {}", n + 1, rule.example_path, preview(ex)));
+                fail(format!(
+                    "negative example {} (as {}) produced a finding: {}",
+                    n + 1,
+                    rule.example_path,
+                    preview(ex)
+                ));
             }
         }
     }
@@ -75,5 +88,9 @@ pub fn check_rules(set: &RuleSet, select: impl Fn(&str) -> bool) -> Vec<CheckFai
 fn preview(s: &str) -> String {
     let one_line = s.replace('\n', "\\n");
     let cut: String = one_line.chars().take(80).collect();
-    if cut.len() < one_line.len() { format!("{cut}…") } else { cut }
+    if cut.len() < one_line.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
 }

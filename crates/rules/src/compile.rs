@@ -137,12 +137,23 @@ impl RuleSetBuilder {
                     message: format!("cannot build the keyword prefilter: {e}"),
                 }])
             })?;
-        Ok(RuleSet { rules, global, prefilter, keyword_rules, unkeyed, warnings })
+        Ok(RuleSet {
+            rules,
+            global,
+            prefilter,
+            keyword_rules,
+            unkeyed,
+            warnings,
+        })
     }
 }
 
 fn invalid(origin: &str, id: &str, message: impl Into<String>) -> RuleError {
-    RuleError::Invalid { origin: origin.to_owned(), rule_id: id.to_owned(), message: message.into() }
+    RuleError::Invalid {
+        origin: origin.to_owned(),
+        rule_id: id.to_owned(),
+        message: message.into(),
+    }
 }
 
 fn compile_rule(
@@ -203,7 +214,13 @@ fn compile_rule(
     let kind = match syn.kind.as_deref() {
         None | Some("secret") => RuleKind::Secret,
         Some("agent") => RuleKind::Agent,
-        Some(other) => return Err(invalid(origin, &id, format!("unknown kind {other:?} (expected secret or agent)"))),
+        Some(other) => {
+            return Err(invalid(
+                origin,
+                &id,
+                format!("unknown kind {other:?} (expected secret or agent)"),
+            ));
+        }
     };
     let severity = match syn.severity.as_deref() {
         None => match (kind, flavor) {
@@ -211,7 +228,11 @@ fn compile_rule(
             _ => Severity::High,
         },
         Some(s) => Severity::parse(s).ok_or_else(|| {
-            invalid(origin, &id, format!("unknown severity {s:?} (expected critical, high, medium, low or info)"))
+            invalid(
+                origin,
+                &id,
+                format!("unknown severity {s:?} (expected critical, high, medium, low or info)"),
+            )
         })?,
     };
     let category = match syn.category.as_deref() {
@@ -237,17 +258,29 @@ fn compile_rule(
     let validator = match syn.validate.as_deref() {
         None => None,
         Some(v) => Some(Validator::parse(v).ok_or_else(|| {
-            invalid(origin, &id, format!("unknown validator {v:?} (expected github-crc32 or jwt)"))
+            invalid(
+                origin,
+                &id,
+                format!("unknown validator {v:?} (expected github-crc32 or jwt)"),
+            )
         })?),
     };
     if let Some(e) = syn.entropy
         && !(0.0..=8.0).contains(&e)
     {
-        return Err(invalid(origin, &id, format!("entropy {e} is outside 0..=8 bits per byte")));
+        return Err(invalid(
+            origin,
+            &id,
+            format!("entropy {e} is outside 0..=8 bits per byte"),
+        ));
     }
     let window = syn.window.unwrap_or(0);
     if window > MAX_WINDOW {
-        return Err(invalid(origin, &id, format!("window {window} is larger than {MAX_WINDOW}")));
+        return Err(invalid(
+            origin,
+            &id,
+            format!("window {window} is larger than {MAX_WINDOW}"),
+        ));
     }
     let keywords: Vec<String> = syn
         .keywords
@@ -427,7 +460,11 @@ impl Allowlist {
         if checks.is_empty() {
             return false;
         }
-        if self.and { checks.iter().all(|c| *c) } else { checks.iter().any(|c| *c) }
+        if self.and {
+            checks.iter().all(|c| *c)
+        } else {
+            checks.iter().any(|c| *c)
+        }
     }
 }
 
@@ -462,7 +499,8 @@ mod tests {
     fn duplicate_ids_are_refused() {
         let rule = "[[rules]]\nid = \"acme.key\"\nregex = 'x(y)'\nkeywords=[\"x\"]\n";
         let mut b = RuleSetBuilder::new();
-        b.add("theirs.toml", rule, Flavor::Roster).add("mine.toml", rule, Flavor::Roster);
+        b.add("theirs.toml", rule, Flavor::Roster)
+            .add("mine.toml", rule, Flavor::Roster);
         let msg = b.build().unwrap_err().to_string();
         assert!(msg.contains("duplicate id"), "{msg}");
         assert!(msg.contains("mine.toml"), "{msg}");
@@ -470,7 +508,9 @@ mod tests {
 
     #[test]
     fn two_capture_groups_need_secret_group() {
-        let msg = build("[[rules]]\nid = \"two\"\nregex = '''(a)(b)'''\nkeywords=[\"a\"]\n").unwrap_err().to_string();
+        let msg = build("[[rules]]\nid = \"two\"\nregex = '''(a)(b)'''\nkeywords=[\"a\"]\n")
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("2 capture groups"), "{msg}");
     }
 }

@@ -104,8 +104,16 @@ impl RuleSet {
                     let secret = ws + sec.start()..ws + sec.end();
                     let whole = ws + whole.start()..ws + whole.end();
                     if let Some(validated) = self.accept(r, path, data, &secret, &whole) {
-                        let m = Match { rule: r, secret, whole, validated };
-                        if !out[start_len..].iter().any(|o| o.rule == m.rule && o.secret == m.secret) {
+                        let m = Match {
+                            rule: r,
+                            secret,
+                            whole,
+                            validated,
+                        };
+                        if !out[start_len..]
+                            .iter()
+                            .any(|o| o.rule == m.rule && o.secret == m.secret)
+                        {
                             out.push(m);
                         }
                     }
@@ -148,7 +156,7 @@ impl RuleSet {
             && self
                 .global
                 .iter()
-                .filter(|a| a.target_rules.is_empty() || a.target_rules.iter().any(|t| *t == rule.id))
+                .filter(|a| a.target_rules.is_empty() || a.target_rules.contains(&rule.id))
                 .any(|a| a.allows(path, s, w, line))
         {
             return None;
@@ -215,8 +223,14 @@ paths = ["**/*.py"]
     #[test]
     fn keyword_case_insensitive_and_entropy() {
         let s = set();
-        assert_eq!(ids(&s, "a.txt", "x = TK_ nothing\nkey = tk_A1b2C3d4E5f6G7h8I9j0\n"), ["t.key"]);
-        assert!(ids(&s, "a.txt", "key = tk_aaaaaaaaaaaaaaaaaaaa").is_empty(), "low entropy");
+        assert_eq!(
+            ids(&s, "a.txt", "x = TK_ nothing\nkey = tk_A1b2C3d4E5f6G7h8I9j0\n"),
+            ["t.key"]
+        );
+        assert!(
+            ids(&s, "a.txt", "key = tk_aaaaaaaaaaaaaaaaaaaa").is_empty(),
+            "low entropy"
+        );
         assert!(ids(&s, "a.txt", "key = tk_A1b2C3d4zzzE5f6G7h8I").is_empty(), "stopword");
     }
 

@@ -38,7 +38,9 @@ impl Validator {
 }
 
 fn github_crc32(token: &[u8]) -> bool {
-    let Some(us) = token.iter().position(|&b| b == b'_') else { return false };
+    let Some(us) = token.iter().position(|&b| b == b'_') else {
+        return false;
+    };
     let rest = &token[us + 1..];
     if rest.len() != 36 {
         return false;
@@ -46,7 +48,9 @@ fn github_crc32(token: &[u8]) -> bool {
     let (body, check) = rest.split_at(30);
     let mut value: u64 = 0;
     for &c in check {
-        let Some(d) = BASE62.iter().position(|&x| x == c) else { return false };
+        let Some(d) = BASE62.iter().position(|&x| x == c) else {
+            return false;
+        };
         value = value * 62 + d as u64;
     }
     value == u64::from(crc32(body))
@@ -77,7 +81,9 @@ fn jwt(token: &[u8]) -> bool {
         engine.decode(trimmed).ok()
     };
     let Some(h) = decode(header) else { return false };
-    let Ok(serde_json::Value::Object(h)) = serde_json::from_slice::<serde_json::Value>(&h) else { return false };
+    let Ok(serde_json::Value::Object(h)) = serde_json::from_slice::<serde_json::Value>(&h) else {
+        return false;
+    };
     h.contains_key("alg") && decode(payload).is_some()
 }
 

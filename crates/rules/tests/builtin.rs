@@ -7,7 +7,12 @@ fn builtin_rules_pass_their_examples() {
     let set = RuleSet::builtin().unwrap_or_else(|e| panic!("built-in rules do not load:\n{e}"));
     let failures = check_rules(&set, |_| true);
     let report: Vec<String> = failures.iter().map(ToString::to_string).collect();
-    assert!(report.is_empty(), "{} rule check failure(s):\n{}", report.len(), report.join("\n"));
+    assert!(
+        report.is_empty(),
+        "{} rule check failure(s):\n{}",
+        report.len(),
+        report.join("\n")
+    );
 }
 
 #[test]

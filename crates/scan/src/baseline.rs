@@ -51,17 +51,33 @@ impl Baseline {
     /// Reads a baseline file.
     pub fn load(path: &Path) -> Result<Self, BaselineError> {
         let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read { path: p.clone(), source })?;
-        let bad = |message: &str| BaselineError::Format { path: p.clone(), message: message.to_owned() };
+        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+            path: p.clone(),
+            source,
+        })?;
+        let bad = |message: &str| BaselineError::Format {
+            path: p.clone(),
+            message: message.to_owned(),
+        };
         let v: Value = serde_json::from_str(&text).map_err(|e| bad(&e.to_string()))?;
         if v.get("roster_baseline").and_then(Value::as_u64) != Some(1) {
             return Err(bad("missing \"roster_baseline\": 1"));
         }
-        let salt = v.get("salt").and_then(Value::as_str).and_then(unhex).ok_or_else(|| bad("bad \"salt\""))?;
+        let salt = v
+            .get("salt")
+            .and_then(Value::as_str)
+            .and_then(unhex)
+            .ok_or_else(|| bad("bad \"salt\""))?;
         let mut known = HashSet::new();
-        for e in v.get("findings").and_then(Value::as_array).ok_or_else(|| bad("missing \"findings\""))? {
-            let (Some(rule), Some(h)) = (e.get("rule_id").and_then(Value::as_str), e.get("hash").and_then(Value::as_str))
-            else {
+        for e in v
+            .get("findings")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("missing \"findings\""))?
+        {
+            let (Some(rule), Some(h)) = (
+                e.get("rule_id").and_then(Value::as_str),
+                e.get("hash").and_then(Value::as_str),
+            ) else {
                 return Err(bad("an entry lacks rule_id or hash"));
             };
             known.insert((rule.to_owned(), h.to_owned()));
@@ -71,7 +87,10 @@ impl Baseline {
 
     /// The JSON text of a baseline holding `findings`, under a fresh `salt`.
     pub fn render(findings: &[Finding], salt: &[u8]) -> String {
-        let tmp = Baseline { salt: salt.to_vec(), known: HashSet::new() };
+        let tmp = Baseline {
+            salt: salt.to_vec(),
+            known: HashSet::new(),
+        };
         let mut entries: Vec<Value> = findings
             .iter()
             .filter_map(|f| {
@@ -79,7 +98,7 @@ impl Baseline {
                 Some(json!({"rule_id": rule, "hash": hash, "path": f.path, "line": f.line, "redacted": f.redacted, "commit": f.commit}))
             })
             .collect();
-        entries.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+        entries.sort_by_key(ToString::to_string);
         entries.dedup_by(|a, b| a["rule_id"] == b["rule_id"] && a["hash"] == b["hash"] && a["path"] == b["path"]);
         let doc = json!({
             "roster_baseline": 1,

@@ -95,7 +95,9 @@ impl Engine {
         for m in &self.matches {
             let rule = rules.rule(m.rule);
             if rule.fallback
-                && specific.iter().any(|(k, s)| *k == rule.kind && s.start < m.whole.end && m.whole.start < s.end)
+                && specific
+                    .iter()
+                    .any(|(k, s)| *k == rule.kind && s.start < m.whole.end && m.whole.start < s.end)
             {
                 continue;
             }
@@ -119,7 +121,10 @@ impl Engine {
                 Some(d) => d.original_line.as_bytes(),
                 None => line_slice(data, m.secret.start),
             };
-            if INLINE_ALLOW.iter().any(|a| memchr::memmem::find(line_text, a).is_some()) {
+            if INLINE_ALLOW
+                .iter()
+                .any(|a| memchr::memmem::find(line_text, a).is_some())
+            {
                 out.suppressed_inline += 1;
                 continue;
             }
@@ -230,13 +235,19 @@ fn kubernetes_secret_data(data: &[u8]) -> Option<Vec<Decoded>> {
             data_indent = None;
             continue;
         }
-        let Some((key, value)) = line.split_once(':') else { continue };
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
         let value = value.trim().trim_matches(['"', '\'']);
         if value.len() < 8 {
             continue;
         }
-        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(value) else { continue };
-        let Ok(decoded) = String::from_utf8(bytes) else { continue };
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(value) else {
+            continue;
+        };
+        let Ok(decoded) = String::from_utf8(bytes) else {
+            continue;
+        };
         let decoded = decoded.trim_end_matches('\n');
         if decoded.chars().any(|c| c.is_control() && c != '\n') {
             continue;

@@ -21,7 +21,10 @@ impl Scanner {
     fn scan_root(&self, root: &Path) -> ScanOutput {
         let started = std::time::Instant::now();
         let source = root.display().to_string();
-        let mut total = ScanOutput { source: source.clone(), ..ScanOutput::default() };
+        let mut total = ScanOutput {
+            source: source.clone(),
+            ..ScanOutput::default()
+        };
         let meta = match std::fs::metadata(root) {
             Ok(m) => m,
             Err(e) => {
@@ -30,7 +33,9 @@ impl Scanner {
             }
         };
         if meta.is_file() {
-            let name = root.file_name().map_or_else(|| source.clone(), |n| n.to_string_lossy().into_owned());
+            let name = root
+                .file_name()
+                .map_or_else(|| source.clone(), |n| n.to_string_lossy().into_owned());
             let mut engine = Engine::default();
             let mut buf = Vec::new();
             self.scan_file(&mut engine, &mut buf, root, &source, &name, meta.len(), &mut total);
@@ -43,7 +48,9 @@ impl Scanner {
                 total.issue("error", format!("--exclude {g}"), format!("invalid glob: {e}"));
             }
         }
-        let overrides = overrides.build().unwrap_or_else(|_| ignore::overrides::Override::empty());
+        let overrides = overrides
+            .build()
+            .unwrap_or_else(|_| ignore::overrides::Override::empty());
         let gi = self.opts.respect_gitignore;
         let walker = WalkBuilder::new(root)
             .hidden(false)
@@ -144,7 +151,8 @@ impl Scanner {
         out.stats.bytes_scanned += data.len() as u64;
         if let Some(p) = &self.opts.progress {
             p.add(1, data.len() as u64);
-            p.findings.fetch_add(result.findings.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            p.findings
+                .fetch_add(result.findings.len() as u64, std::sync::atomic::Ordering::Relaxed);
         }
         out.add_file(result);
     }
@@ -194,7 +202,11 @@ impl Worker<'_> {
         let path = entry.path();
         let rel = path.strip_prefix(self.root).unwrap_or(path);
         let rel = rel.to_string_lossy().replace('\\', "/");
-        let rel = if rel.is_empty() { path.to_string_lossy().into_owned() } else { rel };
+        let rel = if rel.is_empty() {
+            path.to_string_lossy().into_owned()
+        } else {
+            rel
+        };
         if let Some(name) = path.file_name().and_then(|n| n.to_str())
             && PROJECT_MARKERS.contains(&name)
         {
@@ -204,11 +216,20 @@ impl Worker<'_> {
         let len = match entry.metadata() {
             Ok(m) => m.len(),
             Err(e) => {
-                self.out.issue("error", path.display().to_string(), format!("cannot stat: {e}"));
+                self.out
+                    .issue("error", path.display().to_string(), format!("cannot stat: {e}"));
                 return;
             }
         };
-        self.scanner.scan_file(&mut self.engine, &mut self.buf, path, self.source, &rel, len, &mut self.out);
+        self.scanner.scan_file(
+            &mut self.engine,
+            &mut self.buf,
+            path,
+            self.source,
+            &rel,
+            len,
+            &mut self.out,
+        );
     }
 }
 

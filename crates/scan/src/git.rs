@@ -40,7 +40,10 @@ impl Scanner {
     pub fn scan_git(&self, repo_path: &Path, opts: &GitOptions) -> (ScanOutput, HistoryTips) {
         let started = std::time::Instant::now();
         let source = repo_path.display().to_string();
-        let mut out = ScanOutput { source: source.clone(), ..ScanOutput::default() };
+        let mut out = ScanOutput {
+            source: source.clone(),
+            ..ScanOutput::default()
+        };
         let repo = match gix::open(repo_path) {
             Ok(r) => r,
             Err(e) => {
@@ -67,7 +70,11 @@ impl Scanner {
                     match r {
                         Ok(mut r) => match r.peel_to_id() {
                             Ok(id) => tips.push(id.detach()),
-                            Err(e) => out.issue("error", &source, format!("ref {}: cannot resolve: {e}", r.name().as_bstr())),
+                            Err(e) => out.issue(
+                                "error",
+                                &source,
+                                format!("ref {}: cannot resolve: {e}", r.name().as_bstr()),
+                            ),
                         },
                         Err(e) => out.issue("error", &source, format!("cannot read a ref: {e}")),
                     }
@@ -84,7 +91,10 @@ impl Scanner {
         tips.dedup();
         let mut hidden: Vec<ObjectId> = Vec::new();
         if let Some(since) = &opts.since {
-            match repo.rev_parse_single(since.as_str()).and_then(|id| Ok(id.object()?.peel_to_commit()?.id)) {
+            match repo
+                .rev_parse_single(since.as_str())
+                .and_then(|id| Ok(id.object()?.peel_to_commit()?.id))
+            {
                 Ok(id) => hidden.push(id),
                 Err(e) => out.issue("error", &source, format!("--since {since}: cannot resolve: {e}")),
             }
@@ -101,13 +111,21 @@ impl Scanner {
         }
         // Commits, oldest first.
         let mut commits: Vec<(ObjectId, i64)> = Vec::new();
-        match repo.rev_walk(tips.iter().copied()).with_hidden(hidden.iter().copied()).all() {
+        match repo
+            .rev_walk(tips.iter().copied())
+            .with_hidden(hidden.iter().copied())
+            .all()
+        {
             Ok(walk) => {
                 for info in walk {
                     match info {
                         Ok(info) => commits.push((info.id, info.commit_time.unwrap_or(0))),
                         Err(e) => {
-                            out.issue("error", &source, format!("history walk stopped early: {e}; later commits were not scanned"));
+                            out.issue(
+                                "error",
+                                &source,
+                                format!("history walk stopped early: {e}; later commits were not scanned"),
+                            );
                             break;
                         }
                     }
@@ -124,7 +142,16 @@ impl Scanner {
         // What the hidden commits already hold is not new.
         for h in &hidden {
             if let Ok(tree) = repo.find_commit(*h).and_then(|c| Ok(c.tree_id()?.detach())) {
-                walk_tree(repo, tree, &mut seen_trees, &mut seen_blobs, usize::MAX, &mut Vec::new(), out, &source);
+                walk_tree(
+                    repo,
+                    tree,
+                    &mut seen_trees,
+                    &mut seen_blobs,
+                    usize::MAX,
+                    &mut Vec::new(),
+                    out,
+                    &source,
+                );
             }
         }
         let mut meta: Vec<CommitInfo> = Vec::with_capacity(commits.len());
@@ -140,7 +167,16 @@ impl Scanner {
             };
             meta.push(commit_info(&commit));
             match commit.tree_id() {
-                Ok(tree) => walk_tree(repo, tree.detach(), &mut seen_trees, &mut seen_blobs, idx, &mut blobs, out, &source),
+                Ok(tree) => walk_tree(
+                    repo,
+                    tree.detach(),
+                    &mut seen_trees,
+                    &mut seen_blobs,
+                    idx,
+                    &mut blobs,
+                    out,
+                    &source,
+                ),
                 Err(e) => out.issue("error", &source, format!("commit {id}: cannot read its tree: {e}")),
             }
         }
@@ -172,17 +208,35 @@ impl Scanner {
         let mut head: HashMap<String, ObjectId> = HashMap::new();
         if let Ok(tree) = repo.head_tree_id() {
             let mut blobs = Vec::new();
-            walk_tree(repo, tree.detach(), &mut HashSet::new(), &mut HashSet::new(), 0, &mut blobs, out, &source);
+            walk_tree(
+                repo,
+                tree.detach(),
+                &mut HashSet::new(),
+                &mut HashSet::new(),
+                0,
+                &mut blobs,
+                out,
+                &source,
+            );
             head = blobs.into_iter().map(|b| (b.path, b.id)).collect();
         }
         let mut staged = Vec::new();
         for e in index.entries() {
-            if e.stage_raw() != 0 || !matches!(e.mode, gix::index::entry::Mode::FILE | gix::index::entry::Mode::FILE_EXECUTABLE) {
+            if e.stage_raw() != 0
+                || !matches!(
+                    e.mode,
+                    gix::index::entry::Mode::FILE | gix::index::entry::Mode::FILE_EXECUTABLE
+                )
+            {
                 continue;
             }
             let path = e.path(&index).to_string();
             if head.get(&path) != Some(&e.id) {
-                staged.push(BlobAt { id: e.id, path, commit: usize::MAX });
+                staged.push(BlobAt {
+                    id: e.id,
+                    path,
+                    commit: usize::MAX,
+                });
             }
         }
         self.scan_blobs(repo, &staged, &[], out);
@@ -261,7 +315,14 @@ impl Scanner {
         };
         let data = &obj.data;
         if data.len() as u64 > self.opts.max_file_size {
-            return (None, Some(("skipped", format!("{} MiB is larger than --max-file-size", data.len() >> 20))), 0);
+            return (
+                None,
+                Some((
+                    "skipped",
+                    format!("{} MiB is larger than --max-file-size", data.len() >> 20),
+                )),
+                0,
+            );
         }
         if looks_binary(data) {
             return (None, None, 0);
@@ -276,7 +337,10 @@ impl Scanner {
             p.findings.fetch_add(res.findings.len() as u64, Ordering::Relaxed);
         }
         let bytes = data.len() as u64;
-        let empty = res.findings.is_empty() && res.agent_hits.is_empty() && res.mcp_servers.is_empty() && res.suppressed_inline == 0;
+        let empty = res.findings.is_empty()
+            && res.agent_hits.is_empty()
+            && res.mcp_servers.is_empty()
+            && res.suppressed_inline == 0;
         (if empty { None } else { Some(res) }, None, bytes.max(1))
     }
 }
@@ -300,7 +364,14 @@ fn walk_tree(
         let obj = match repo.find_object(tree) {
             Ok(o) => o,
             Err(e) => {
-                out.issue("error", source, format!("tree {tree} at {:?}: cannot read: {e}; its files were not scanned", if prefix.is_empty() { "/" } else { &prefix }));
+                out.issue(
+                    "error",
+                    source,
+                    format!(
+                        "tree {tree} at {:?}: cannot read: {e}; its files were not scanned",
+                        if prefix.is_empty() { "/" } else { &prefix }
+                    ),
+                );
                 continue;
             }
         };
@@ -313,11 +384,19 @@ fn walk_tree(
                 }
             };
             let name = entry.filename.to_string();
-            let path = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+            let path = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
+            };
             if entry.mode.is_tree() {
                 stack.push((entry.oid.to_owned(), path));
             } else if entry.mode.is_blob() && seen_blobs.insert(entry.oid.to_owned()) && commit != usize::MAX {
-                blobs.push(BlobAt { id: entry.oid.to_owned(), path, commit });
+                blobs.push(BlobAt {
+                    id: entry.oid.to_owned(),
+                    path,
+                    commit,
+                });
             }
         }
     }
@@ -327,7 +406,11 @@ fn commit_info(c: &gix::Commit<'_>) -> CommitInfo {
     let (author, email, date) = match c.author() {
         Ok(sig) => {
             let secs = sig.time().map(|t| t.seconds).unwrap_or(0);
-            (sig.name.to_string().trim().to_owned(), sig.email.to_string().trim().to_owned(), rfc3339_utc(secs))
+            (
+                sig.name.to_string().trim().to_owned(),
+                sig.email.to_string().trim().to_owned(),
+                rfc3339_utc(secs),
+            )
         }
         Err(_) => (String::new(), String::new(), rfc3339_utc(0)),
     };
@@ -335,11 +418,23 @@ fn commit_info(c: &gix::Commit<'_>) -> CommitInfo {
         .message_raw()
         .map(|m| m.to_string().lines().next().unwrap_or("").chars().take(120).collect())
         .unwrap_or_default();
-    CommitInfo { id: c.id.to_string(), author, email, date, summary }
+    CommitInfo {
+        id: c.id.to_string(),
+        author,
+        email,
+        date,
+        summary,
+    }
 }
 
 fn unknown_commit(id: ObjectId) -> CommitInfo {
-    CommitInfo { id: id.to_string(), author: String::new(), email: String::new(), date: rfc3339_utc(0), summary: String::new() }
+    CommitInfo {
+        id: id.to_string(),
+        author: String::new(),
+        email: String::new(),
+        date: rfc3339_utc(0),
+        summary: String::new(),
+    }
 }
 
 /// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
@@ -357,7 +452,12 @@ pub(crate) fn rfc3339_utc(secs: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]

@@ -124,7 +124,11 @@ impl ScanOutput {
     }
 
     fn issue(&mut self, level: &str, source: impl Into<String>, message: impl Into<String>) {
-        self.issues.push(ScanIssue { level: level.to_owned(), source: source.into(), message: message.into() });
+        self.issues.push(ScanIssue {
+            level: level.to_owned(),
+            source: source.into(),
+            message: message.into(),
+        });
     }
 }
 

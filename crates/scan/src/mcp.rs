@@ -65,14 +65,23 @@ pub fn servers(path: &str, data: &[u8]) -> Vec<McpServer> {
                 }
             }
             env.sort();
-            let (transport, target, package, pinned) = if let Some(url) = str_of("url").or_else(|| str_of("serverUrl")) {
+            let (transport, target, package, pinned) = if let Some(url) = str_of("url").or_else(|| str_of("serverUrl"))
+            {
                 ("http".to_owned(), strip_url_secrets(&url), None, false)
             } else {
                 let command = str_of("command").unwrap_or_default();
                 let (package, pinned) = package_of(&command, &args);
                 ("stdio".to_owned(), command, package, pinned)
             };
-            out.push(McpServer { name: name.clone(), path: path.to_owned(), transport, target, package, pinned, env });
+            out.push(McpServer {
+                name: name.clone(),
+                path: path.to_owned(),
+                transport,
+                target,
+                package,
+                pinned,
+                env,
+            });
         }
     }
     out
@@ -81,7 +90,9 @@ pub fn servers(path: &str, data: &[u8]) -> Vec<McpServer> {
 /// The package a launcher command runs, and whether it is pinned to one version.
 fn package_of(command: &str, args: &[String]) -> (Option<String>, bool) {
     let launcher = command.rsplit(['/', '\\']).next().unwrap_or(command);
-    let first_arg = args.iter().find(|a| !a.starts_with('-') && *a != "dlx" && *a != "run" && *a != "x");
+    let first_arg = args
+        .iter()
+        .find(|a| !a.starts_with('-') && *a != "dlx" && *a != "run" && *a != "x");
     match launcher {
         "npx" | "bunx" | "pnpm" | "yarn" | "bun" => {
             let Some(p) = first_arg else { return (None, false) };
@@ -112,7 +123,10 @@ fn strip_url_secrets(url: &str) -> String {
     let no_query = url.split(['?', '#']).next().unwrap_or(url);
     match no_query.split_once("://") {
         Some((scheme, rest)) => {
-            let host_and_path = rest.split_once('@').filter(|(u, _)| !u.contains('/')).map_or(rest, |(_, h)| h);
+            let host_and_path = rest
+                .split_once('@')
+                .filter(|(u, _)| !u.contains('/'))
+                .map_or(rest, |(_, h)| h);
             format!("{scheme}://{host_and_path}")
         }
         None => no_query.to_owned(),
