@@ -202,7 +202,16 @@ fn sarif_has_what_code_scanning_needs() {
     let run = &v["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), p.keys.len());
+    let got: Vec<String> = results
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            )
+        })
+        .collect();
+    assert_eq!(results.len(), p.keys.len(), "{got:#?}");
     for r in results {
         let idx = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], r["ruleId"]);

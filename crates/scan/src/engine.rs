@@ -56,11 +56,21 @@ impl Engine {
         data: &[u8],
         out: &mut FileResult,
     ) {
+        let first = out.findings.len();
         self.scan_inner(rules, fp, source, path, data, None, out);
         if let Some(decoded) = kubernetes_secret_data(data) {
+            let raw_end = out.findings.len();
             for d in decoded {
                 self.scan_inner(rules, fp, source, path, d.text.as_bytes(), Some(&d), out);
             }
+            // A value found decoded is reported once, decoded: drop what the plain pass saw of it.
+            let decoded_lines: Vec<u32> = out.findings[raw_end..].iter().map(|f| f.line).collect();
+            let mut idx = 0;
+            out.findings.retain(|f| {
+                let raw_pass = (first..raw_end).contains(&idx);
+                idx += 1;
+                !raw_pass || !decoded_lines.contains(&f.line)
+            });
         }
         if mcp::is_candidate(path, data) {
             out.mcp_servers.extend(mcp::servers(path, data));

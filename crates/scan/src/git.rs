@@ -136,6 +136,7 @@ impl Scanner {
         commits.reverse();
         commits.sort_by_key(|c| c.1);
         out.stats.commits = commits.len() as u64;
+        let t_walk = std::time::Instant::now();
 
         let mut seen_trees: HashSet<ObjectId> = HashSet::new();
         let mut seen_blobs: HashSet<ObjectId> = HashSet::new();
@@ -192,7 +193,16 @@ impl Scanner {
         if let Some(p) = &self.opts.progress {
             p.total.store(blobs.len() as u64, Ordering::Relaxed);
         }
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("TIMING trees {:?}", t_walk.elapsed());
+        }
+        let t_b = std::time::Instant::now();
         self.scan_blobs(repo, &blobs, &meta, out);
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("TIMING blobs {:?}", t_b.elapsed());
+        }
         HistoryTips(tips.iter().map(ToString::to_string).collect())
     }
 
