@@ -129,6 +129,8 @@ impl RuleSetBuilder {
         let prefilter = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(aho_corasick::MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .byte_classes(true)
             .build(&patterns)
             .map_err(|e| {
                 Errors(vec![RuleError::Invalid {

@@ -28,6 +28,16 @@ pub struct GitOptions {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HistoryTips(pub Vec<String>);
 
+/// Blobs sent to the scanning pool at a time.
+const BATCH: usize = 64;
+
+fn note_project_dir(path: &str, out: &mut ScanOutput) {
+    let (dir, name) = path.rsplit_once('/').unwrap_or((".", path));
+    if PROJECT_MARKERS.contains(&name) {
+        out.project_dirs.push(dir.to_owned());
+    }
+}
+
 struct BlobAt {
     id: ObjectId,
     path: String,
@@ -45,7 +55,10 @@ impl Scanner {
             ..ScanOutput::default()
         };
         let repo = match gix::open(repo_path) {
-            Ok(r) => r,
+            Ok(mut r) => {
+                with_delta_cache(&mut r);
+                r
+            }
             Err(e) => {
                 out.issue("error", &source, format!("not a readable git repository: {e}"));
                 return (out, HistoryTips::default());
@@ -136,7 +149,6 @@ impl Scanner {
         commits.reverse();
         commits.sort_by_key(|c| c.1);
         out.stats.commits = commits.len() as u64;
-        let t_walk = std::time::Instant::now();
 
         let mut seen_trees: HashSet<ObjectId> = HashSet::new();
         let mut seen_blobs: HashSet<ObjectId> = HashSet::new();
@@ -155,54 +167,57 @@ impl Scanner {
                 );
             }
         }
-        let mut meta: Vec<CommitInfo> = Vec::with_capacity(commits.len());
-        let mut blobs: Vec<BlobAt> = Vec::new();
-        for (idx, (id, _)) in commits.iter().enumerate() {
-            let commit = match repo.find_commit(*id) {
-                Ok(c) => c,
-                Err(e) => {
-                    out.issue("error", &source, format!("commit {id}: cannot read: {e}"));
-                    meta.push(unknown_commit(*id));
-                    continue;
+        let progress = self.opts.progress.clone();
+        let meta = self.scan_blobs(repo, out, |send, out| {
+            let mut meta: Vec<CommitInfo> = Vec::with_capacity(commits.len());
+            let mut batch: Vec<BlobAt> = Vec::new();
+            for (idx, (id, _)) in commits.iter().enumerate() {
+                let commit = match repo.find_commit(*id) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        out.issue("error", &source, format!("commit {id}: cannot read: {e}"));
+                        meta.push(unknown_commit(*id));
+                        continue;
+                    }
+                };
+                meta.push(commit_info(&commit));
+                match commit.tree_id() {
+                    Ok(tree) => {
+                        walk_tree(
+                            repo,
+                            tree.detach(),
+                            &mut seen_trees,
+                            &mut seen_blobs,
+                            idx,
+                            &mut batch,
+                            out,
+                            &source,
+                        );
+                    }
+                    Err(e) => out.issue("error", &source, format!("commit {id}: cannot read its tree: {e}")),
                 }
-            };
-            meta.push(commit_info(&commit));
-            match commit.tree_id() {
-                Ok(tree) => walk_tree(
-                    repo,
-                    tree.detach(),
-                    &mut seen_trees,
-                    &mut seen_blobs,
-                    idx,
-                    &mut blobs,
-                    out,
-                    &source,
-                ),
-                Err(e) => out.issue("error", &source, format!("commit {id}: cannot read its tree: {e}")),
+                if batch.len() >= BATCH {
+                    for b in &batch {
+                        note_project_dir(&b.path, out);
+                    }
+                    if let Some(p) = &progress {
+                        p.total.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    }
+                    send(std::mem::take(&mut batch));
+                }
             }
-        }
-        for b in &blobs {
-            if let Some((dir, name)) = b.path.rsplit_once('/').or(Some((".", b.path.as_str())))
-                && PROJECT_MARKERS.contains(&name)
-            {
-                out.project_dirs.push(dir.to_owned());
+            for b in &batch {
+                note_project_dir(&b.path, out);
             }
-        }
+            if let Some(p) = &progress {
+                p.total.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            }
+            send(batch);
+            meta
+        });
+        let _ = meta;
         out.project_dirs.sort();
         out.project_dirs.dedup();
-        if let Some(p) = &self.opts.progress {
-            p.total.store(blobs.len() as u64, Ordering::Relaxed);
-        }
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("TIMING trees {:?}", t_walk.elapsed());
-        }
-        let t_b = std::time::Instant::now();
-        self.scan_blobs(repo, &blobs, &meta, out);
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("TIMING blobs {:?}", t_b.elapsed());
-        }
         HistoryTips(tips.iter().map(ToString::to_string).collect())
     }
 
@@ -249,32 +264,64 @@ impl Scanner {
                 });
             }
         }
-        self.scan_blobs(repo, &staged, &[], out);
+        self.scan_blobs(repo, out, |send, _| {
+            send(staged);
+            Vec::new()
+        });
     }
 
-    fn scan_blobs(&self, repo: &gix::Repository, blobs: &[BlobAt], meta: &[CommitInfo], out: &mut ScanOutput) {
+    /// Runs `produce` on this thread (it walks history and sends batches of new blobs) while a
+    /// pool of scanning threads consumes the batches, then attributes what they found.
+    /// `produce` returns the commits' metadata, indexed by `BlobAt::commit`.
+    fn scan_blobs(
+        &self,
+        repo: &gix::Repository,
+        out: &mut ScanOutput,
+        produce: impl FnOnce(&mut dyn FnMut(Vec<BlobAt>), &mut ScanOutput) -> Vec<CommitInfo>,
+    ) -> Vec<CommitInfo> {
         let source = out.source.clone();
         let sync = repo.clone().into_sync();
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(self.threads()).build();
-        let work = || {
-            blobs
-                .par_iter()
-                .map_init(
-                    || {
-                        let mut r = sync.to_thread_local();
-                        r.object_cache_size_if_unset(4 << 20);
-                        (r, Engine::default())
-                    },
-                    |(r, engine), b| self.scan_blob(r, engine, b, &source),
-                )
-                .collect::<Vec<_>>()
-        };
-        let results = match &pool {
-            Ok(p) => p.install(work),
-            Err(_) => work(),
-        };
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<BlobAt>>(64);
+        let (meta, results) = std::thread::scope(|scope| {
+            let consumer = scope.spawn(|| {
+                let work = || {
+                    rx.into_iter()
+                        .par_bridge()
+                        .map_init(
+                            || {
+                                let mut r = sync.to_thread_local();
+                                with_delta_cache(&mut r);
+                                (r, Engine::default())
+                            },
+                            |(r, engine), batch| {
+                                batch
+                                    .into_iter()
+                                    .map(|b| {
+                                        let res = self.scan_blob(r, engine, &b, &source);
+                                        (b, res)
+                                    })
+                                    .collect::<Vec<_>>()
+                            },
+                        )
+                        .collect::<Vec<_>>()
+                };
+                match rayon::ThreadPoolBuilder::new().num_threads(self.threads()).build() {
+                    Ok(p) => p.install(work),
+                    Err(_) => work(),
+                }
+            });
+            let mut send = |batch: Vec<BlobAt>| {
+                if !batch.is_empty() {
+                    // The consumer only stops early if it panicked; join() reports that below.
+                    let _ = tx.send(batch);
+                }
+            };
+            let meta = produce(&mut send, out);
+            drop(tx);
+            (meta, consumer.join().expect("blob scanning thread panicked"))
+        });
         let mut found: Vec<(usize, Finding)> = Vec::new();
-        for (b, (res, issue, bytes)) in blobs.iter().zip(results) {
+        for (b, (res, issue, bytes)) in results.into_iter().flatten() {
             if let Some(msg) = issue {
                 let (level, msg) = msg;
                 out.issue(level, format!("{source}: {} (blob {})", b.path, b.id), msg);
@@ -310,6 +357,7 @@ impl Scanner {
                 out.findings.push(f);
             }
         }
+        meta
     }
 
     fn scan_blob(
@@ -410,6 +458,14 @@ fn walk_tree(
             }
         }
     }
+}
+
+/// Delta bases cached per thread: blobs of one file are consecutive deltas of each other.
+const DELTA_CACHE_BYTES: usize = 8 << 20;
+
+fn with_delta_cache(repo: &mut gix::Repository) {
+    repo.objects
+        .set_pack_cache(|| Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(DELTA_CACHE_BYTES)));
 }
 
 fn commit_info(c: &gix::Commit<'_>) -> CommitInfo {
