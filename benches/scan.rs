@@ -51,9 +51,14 @@ fn corpus(bytes: usize) -> Vec<u8> {
 
 #[divan::bench(sample_count = 10)]
 fn match_source_like_text(b: Bencher) {
-    let scanner = Scanner::new(Arc::new(RuleSet::builtin().unwrap()), Fingerprinter::new([7; 32]), ScanOptions::default());
+    let scanner = Scanner::new(
+        Arc::new(RuleSet::builtin().unwrap()),
+        Fingerprinter::new([7; 32]),
+        ScanOptions::default(),
+    );
     let data = corpus(16 << 20);
-    b.counter(BytesCount::of_slice(&data)).bench_local(|| scanner.scan_bytes("bench", "src/app.py", &data));
+    b.counter(BytesCount::of_slice(&data))
+        .bench_local(|| scanner.scan_bytes("bench", "src/app.py", &data));
 }
 
 #[divan::bench(sample_count = 10)]
