@@ -37,7 +37,7 @@ fn corpus(bytes: usize) -> Vec<u8> {
             out.extend_from_slice(WORDS[(next() % WORDS.len() as u64) as usize].as_bytes());
             out.push(b' ');
         }
-        if n % 500 == 0 {
+        if n.is_multiple_of(500) {
             out.extend_from_slice(b"OPENAI_API_KEY = \"sk-proj-");
             for _ in 0..150 {
                 out.push(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[(next() % 62) as usize]);
