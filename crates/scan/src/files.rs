@@ -2,7 +2,7 @@
 //! reading (memory-mapping large files) and matching as it goes.
 
 use crate::engine::{Engine, FileResult};
-use crate::{PROJECT_MARKERS, ScanOutput, Scanner, looks_binary};
+use crate::{BINARY_PROBE, PROJECT_MARKERS, ScanOutput, Scanner, looks_binary};
 use ignore::{WalkBuilder, WalkState, overrides::OverrideBuilder};
 use std::fs::File;
 use std::io::Read;
@@ -135,7 +135,18 @@ impl Scanner {
             }
         } else {
             buf.clear();
-            if let Err(e) = file.read_to_end(buf) {
+            // Read the head first: a binary file is skipped without reading the rest of it.
+            let head = (&mut file).take(BINARY_PROBE as u64).read_to_end(buf);
+            let rest = match head {
+                Ok(_) if looks_binary(buf) => {
+                    out.stats.skipped_binary += 1;
+                    return;
+                }
+                Ok(n) if n == BINARY_PROBE => file.read_to_end(buf).map(|_| ()),
+                Ok(_) => Ok(()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = rest {
                 out.issue("error", path.display().to_string(), format!("cannot read: {e}"));
                 return;
             }

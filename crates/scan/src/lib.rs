@@ -183,9 +183,12 @@ pub(crate) const PROJECT_MARKERS: [&str; 12] = [
     "composer.json",
 ];
 
+/// How many leading bytes decide whether a file is binary.
+pub(crate) const BINARY_PROBE: usize = 8192;
+
 /// True when a file's first 8 KiB hold a NUL byte.
 pub(crate) fn looks_binary(data: &[u8]) -> bool {
-    memchr::memchr(0, &data[..data.len().min(8192)]).is_some()
+    memchr::memchr(0, &data[..data.len().min(BINARY_PROBE)]).is_some()
 }
 
 /// Sorts findings: severity (highest first), then source, path, line.
