@@ -9,6 +9,23 @@ if command -v rustup >/dev/null; then
   rustup component add rustfmt clippy >/dev/null 2>&1 || true
 fi
 start=$(date +%s)
+
+# Test dependencies, installed once under target/test-deps: a Python venv with a JSON-schema
+# validator, and the official SARIF 2.1.0 schema (shipped in Microsoft's @microsoft/jest-sarif).
+deps=target/test-deps
+mkdir -p "$deps"
+if [ ! -x "$deps/venv/bin/python" ] || ! "$deps/venv/bin/python" -c 'import jsonschema' 2>/dev/null; then
+  command -v python3 >/dev/null || { echo "test.sh: python3 is required" >&2; exit 2; }
+  python3 -m venv "$deps/venv"
+  "$deps/venv/bin/pip" install --quiet --disable-pip-version-check 'jsonschema==4.26.0'
+fi
+if [ ! -f "$deps/sarif-2.1.0-rtm.5.json" ]; then
+  command -v npm >/dev/null || { echo "test.sh: npm is required to fetch the SARIF schema" >&2; exit 2; }
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent '@microsoft/jest-sarif@1.0.0-beta.0' >/dev/null && tar xzf ./*.tgz)
+  cp "$tmp/package/lib/schemas/sarif-2.1.0-rtm.5.json" "$deps/"
+  rm -rf "$tmp"
+fi
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked

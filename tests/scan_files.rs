@@ -238,6 +238,47 @@ fn sarif_has_what_code_scanning_needs() {
     }
 }
 
+/// The official SARIF 2.1.0 schema validates our output (scripts/test.sh installs the schema and a
+/// validator under target/test-deps; without them this test fails, it never skips).
+#[test]
+fn sarif_validates_against_the_official_schema() {
+    let deps = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-deps");
+    let schema = deps.join("sarif-2.1.0-rtm.5.json");
+    let python = deps.join("venv/bin/python");
+    assert!(
+        schema.exists() && python.exists(),
+        "the SARIF schema validator is missing: run ./scripts/test.sh once (it installs {} and {})",
+        schema.display(),
+        python.display()
+    );
+    let p = planted();
+    let sarif = p.env.path("out.sarif");
+    let out = p.env.roster(&[
+        "scan",
+        "repo",
+        "--git",
+        "repo",
+        "--format",
+        "sarif",
+        "--output",
+        sarif.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validate_sarif.py");
+    let check = std::process::Command::new(python)
+        .arg(script)
+        .arg(&schema)
+        .arg(&sarif)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "SARIF does not validate:\n{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
 #[test]
 fn one_secret_in_two_files_has_one_fingerprint_and_keys_differ_per_installation() {
     let env = Env::new();
