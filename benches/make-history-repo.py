@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--commits", type=int, default=20000)
     ap.add_argument("--files", type=int, default=3000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--generated-every", type=int, default=25, help="add a large generated file every N commits")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     os.makedirs(a.dir, exist_ok=True)
@@ -100,7 +101,7 @@ def main():
             if len(lines) > 1500:
                 del lines[: len(lines) - 1500]
             changes.append((p, lines))
-        if i % 25 == 0:
+        if i % a.generated_every == 0:
             p = "%s/generated_%d.py" % (rng.choice(dirs), i)
             files[p] = new_file(rng, rng.randint(800, 2500))
             changes.append((p, files[p]))

@@ -174,3 +174,76 @@ fn not_a_repository_is_a_clear_error_and_other_sources_still_scan() {
     assert!(stderr.contains("not a readable git repository"), "{stderr}");
     assert_eq!(v["incomplete"], true);
 }
+
+/// Later versions of a file are matched on their changed lines (with context): a key added to
+/// the middle of a long file, a multi-line private key, and a Kubernetes Secret whose data
+/// changed (decoded files are always scanned whole) are all found at the right line and commit.
+#[test]
+fn secrets_added_to_later_versions_of_a_file_are_found() {
+    use base64::Engine as _;
+    let env = Env::new();
+    env.git("r", &["init", "-q", "-b", "main"]);
+    let filler: String = (0..200).map(|i| format!("value_{i} = compute({i})\n")).collect();
+    env.write("r/settings.py", &filler);
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    env.write(
+        "r/k8s.yaml",
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: bot\ndata:\n  LOG_LEVEL: {}\n",
+            b64("debug")
+        ),
+    );
+    env.git("r", &["add", "."]);
+    env.git("r", &["commit", "-qm", "base"]);
+    // v2: a key in the middle of the file, and a new Secret value.
+    let key = fake::openai_project();
+    let mut lines: Vec<String> = filler.lines().map(str::to_owned).collect();
+    lines.insert(120, format!("OPENAI_API_KEY = \"{key}\""));
+    env.write("r/settings.py", lines.join("\n") + "\n");
+    let gh = fake::github_pat();
+    env.write(
+        "r/k8s.yaml",
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: bot\ndata:\n  LOG_LEVEL: {}\n  GITHUB_TOKEN: {}\n",
+            b64("debug"),
+            b64(&gh)
+        ),
+    );
+    env.git("r", &["commit", "-qam", "v2"]);
+    let v2 = env.git("r", &["rev-parse", "HEAD"]);
+    // v3: a PEM private key appended after more edits.
+    lines[10] = "value_10 = compute(11)".into();
+    let body: String = (0..6).map(|_| rand_from(B62, 64) + "\n").collect();
+    let pem =
+        format!("PRIVATE_KEY = \"\"\"-----BEGIN RSA PRIVATE KEY-----\n{body}-----END RSA PRIVATE KEY-----\n\"\"\"");
+    let pem_line = lines.len() + 1;
+    lines.push(pem);
+    env.write("r/settings.py", lines.join("\n") + "\n");
+    env.git("r", &["commit", "-qam", "v3"]);
+    let v3 = env.git("r", &["rev-parse", "HEAD"]);
+
+    let (_, v, stderr) = env.scan_json(&["--git", "r"]);
+    let f = v["findings"].as_array().unwrap();
+    let find = |rule: &str| {
+        f.iter()
+            .find(|x| x["rule_id"] == rule)
+            .unwrap_or_else(|| panic!("{rule} not found: {v:#} {stderr}"))
+    };
+    let openai = find("openai.project-key");
+    assert_eq!(
+        (openai["line"].as_u64(), openai["commit"].as_str()),
+        (Some(121), Some(v2.as_str()))
+    );
+    let token = find("github.classic-pat");
+    assert_eq!(
+        (token["line"].as_u64(), token["commit"].as_str()),
+        (Some(7), Some(v2.as_str()))
+    );
+    assert!(token["decoded"].as_str().unwrap().contains("base64"));
+    let pk = find("private-key.pem");
+    assert_eq!(pk["commit"].as_str(), Some(v3.as_str()));
+    assert!(
+        (pem_line as u64..pem_line as u64 + 2).contains(&pk["line"].as_u64().unwrap()),
+        "{pk}"
+    );
+}

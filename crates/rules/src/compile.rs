@@ -126,9 +126,27 @@ impl RuleSetBuilder {
                 }
             }
         }
+        // The prefilter reports, at each position where keywords start, only the longest one
+        // (leftmost-longest, restarted one byte after each hit). Every shorter keyword starting
+        // there is a prefix of it, so each pattern carries the rules of all its prefixes too.
+        let closure: Vec<Vec<u32>> = patterns
+            .iter()
+            .map(|p| {
+                let mut rules: Vec<u32> = Vec::new();
+                for (q, qr) in patterns.iter().zip(&keyword_rules) {
+                    if p.starts_with(q.as_str()) {
+                        rules.extend(qr);
+                    }
+                }
+                rules.sort_unstable();
+                rules.dedup();
+                rules
+            })
+            .collect();
+        let keyword_rules = closure;
         let prefilter = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .match_kind(aho_corasick::MatchKind::Standard)
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .byte_classes(true)
             .build(&patterns)

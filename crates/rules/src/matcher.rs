@@ -64,7 +64,12 @@ impl RuleSet {
     /// Matches are not deduplicated across rules; a rule never reports the same range twice.
     pub fn find_matches(&self, path: &str, data: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>) {
         scratch.reset(self.rules.len());
-        for hit in self.prefilter.find_overlapping_iter(data) {
+        let mut at = 0;
+        while at < data.len() {
+            let Some(hit) = self.prefilter.find(aho_corasick::Input::new(data).span(at..data.len())) else {
+                break;
+            };
+            at = hit.start() + 1;
             for &r in &self.keyword_rules[hit.pattern().as_usize()] {
                 if !self.applies(r, path, scratch) {
                     continue;

@@ -172,6 +172,14 @@ impl Engine {
     }
 }
 
+/// True when a decoder reads this file as a whole (Kubernetes Secret manifests, MCP configs), so
+/// a partial view of it (changed lines only) would miss what the decoder finds.
+pub fn needs_whole_file(path: &str, data: &[u8]) -> bool {
+    memchr::memmem::find(data, b"kind: Secret").is_some()
+        || memchr::memmem::find(data, b"kind: \"Secret\"").is_some()
+        || mcp::is_candidate(path, data)
+}
+
 /// True when a rule's evidence is a credential reference (an env var name).
 pub fn is_credential_ref(rules: &RuleSet, hit: &AgentHit) -> bool {
     rules.rule(hit.rule).category == Some(AgentCategory::CredentialRef)

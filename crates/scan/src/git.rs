@@ -28,9 +28,6 @@ pub struct GitOptions {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HistoryTips(pub Vec<String>);
 
-/// Blobs sent to the scanning pool at a time.
-const BATCH: usize = 64;
-
 fn note_project_dir(path: &str, out: &mut ScanOutput) {
     let (dir, name) = path.rsplit_once('/').unwrap_or((".", path));
     if PROJECT_MARKERS.contains(&name) {
@@ -167,16 +164,34 @@ impl Scanner {
                 );
             }
         }
-        let progress = self.opts.progress.clone();
-        let meta = self.scan_blobs(repo, out, |send, out| {
-            let mut meta: Vec<CommitInfo> = Vec::with_capacity(commits.len());
-            let mut batch: Vec<BlobAt> = Vec::new();
-            for (idx, (id, _)) in commits.iter().enumerate() {
-                let commit = match repo.find_commit(*id) {
+        // Walk in parallel: each thread takes a range of commits (oldest ranges first) and its
+        // own view of what is already seen; a range re-reads only the trees its first commit
+        // shares with earlier ranges. Merging in range order keeps each blob's earliest commit.
+        let sync = repo.clone().into_sync();
+        let parts = self.threads().clamp(1, 8);
+        let per = commits.len().div_ceil(parts).max(1);
+        let ranges: Vec<std::ops::Range<usize>> = (0..commits.len())
+            .step_by(per)
+            .map(|s| s..(s + per).min(commits.len()))
+            .collect();
+        let walk = |range: &std::ops::Range<usize>| {
+            let mut r = sync.to_thread_local();
+            with_delta_cache(&mut r);
+            let mut part = ScanOutput {
+                source: source.clone(),
+                ..ScanOutput::default()
+            };
+            let mut seen_trees = seen_trees.clone();
+            let mut seen_blobs = seen_blobs.clone();
+            let mut meta = Vec::with_capacity(range.len());
+            let mut blobs = Vec::new();
+            for idx in range.clone() {
+                let id = commits[idx].0;
+                let commit = match r.find_commit(id) {
                     Ok(c) => c,
                     Err(e) => {
-                        out.issue("error", &source, format!("commit {id}: cannot read: {e}"));
-                        meta.push(unknown_commit(*id));
+                        part.issue("error", &source, format!("commit {id}: cannot read: {e}"));
+                        meta.push(unknown_commit(id));
                         continue;
                     }
                 };
@@ -184,38 +199,39 @@ impl Scanner {
                 match commit.tree_id() {
                     Ok(tree) => {
                         walk_tree(
-                            repo,
+                            &r,
                             tree.detach(),
                             &mut seen_trees,
                             &mut seen_blobs,
                             idx,
-                            &mut batch,
-                            out,
+                            &mut blobs,
+                            &mut part,
                             &source,
                         );
                     }
-                    Err(e) => out.issue("error", &source, format!("commit {id}: cannot read its tree: {e}")),
-                }
-                if batch.len() >= BATCH {
-                    for b in &batch {
-                        note_project_dir(&b.path, out);
-                    }
-                    if let Some(p) = &progress {
-                        p.total.fetch_add(batch.len() as u64, Ordering::Relaxed);
-                    }
-                    send(std::mem::take(&mut batch));
+                    Err(e) => part.issue("error", &source, format!("commit {id}: cannot read its tree: {e}")),
                 }
             }
-            for b in &batch {
-                note_project_dir(&b.path, out);
-            }
-            if let Some(p) = &progress {
-                p.total.fetch_add(batch.len() as u64, Ordering::Relaxed);
-            }
-            send(batch);
-            meta
-        });
-        let _ = meta;
+            (meta, blobs, part.issues)
+        };
+        let walked: Vec<_> = match rayon::ThreadPoolBuilder::new().num_threads(parts).build() {
+            Ok(pool) => pool.install(|| ranges.par_iter().map(walk).collect()),
+            Err(_) => ranges.iter().map(walk).collect(),
+        };
+        let mut meta: Vec<CommitInfo> = Vec::with_capacity(commits.len());
+        let mut blobs: Vec<BlobAt> = Vec::new();
+        for (m, part_blobs, issues) in walked {
+            meta.extend(m);
+            out.issues.extend(issues);
+            blobs.extend(part_blobs.into_iter().filter(|b| seen_blobs.insert(b.id)));
+        }
+        for b in &blobs {
+            note_project_dir(&b.path, out);
+        }
+        if let Some(p) = &self.opts.progress {
+            p.total.store(blobs.len() as u64, Ordering::Relaxed);
+        }
+        self.scan_blobs(repo, blobs, &meta, out);
         out.project_dirs.sort();
         out.project_dirs.dedup();
         HistoryTips(tips.iter().map(ToString::to_string).collect())
@@ -264,64 +280,60 @@ impl Scanner {
                 });
             }
         }
-        self.scan_blobs(repo, out, |send, _| {
-            send(staged);
-            Vec::new()
-        });
+        self.scan_blobs(repo, staged, &[], out);
     }
 
-    /// Runs `produce` on this thread (it walks history and sends batches of new blobs) while a
-    /// pool of scanning threads consumes the batches, then attributes what they found.
-    /// `produce` returns the commits' metadata, indexed by `BlobAt::commit`.
-    fn scan_blobs(
-        &self,
-        repo: &gix::Repository,
-        out: &mut ScanOutput,
-        produce: impl FnOnce(&mut dyn FnMut(Vec<BlobAt>), &mut ScanOutput) -> Vec<CommitInfo>,
-    ) -> Vec<CommitInfo> {
+    /// Scans blobs in parallel. Versions of one path form a chain, scanned in order by one
+    /// thread: delta bases stay in that thread's cache, and a later version only needs the lines
+    /// it changed (with context) scanned, since the rest was scanned in the earlier version.
+    fn scan_blobs(&self, repo: &gix::Repository, blobs: Vec<BlobAt>, meta: &[CommitInfo], out: &mut ScanOutput) {
         let source = out.source.clone();
         let sync = repo.clone().into_sync();
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<BlobAt>>(64);
-        let (meta, results) = std::thread::scope(|scope| {
-            let consumer = scope.spawn(|| {
-                let work = || {
-                    rx.into_iter()
-                        .par_bridge()
-                        .map_init(
-                            || {
-                                let mut r = sync.to_thread_local();
-                                with_delta_cache(&mut r);
-                                (r, Engine::default())
-                            },
-                            |(r, engine), batch| {
-                                batch
-                                    .into_iter()
-                                    .map(|b| {
-                                        let res = self.scan_blob(r, engine, &b, &source);
-                                        (b, res)
-                                    })
-                                    .collect::<Vec<_>>()
-                            },
-                        )
-                        .collect::<Vec<_>>()
-                };
-                match rayon::ThreadPoolBuilder::new().num_threads(self.threads()).build() {
-                    Ok(p) => p.install(work),
-                    Err(_) => work(),
-                }
+        let mut chain_of: HashMap<&str, usize> = HashMap::new();
+        let mut chains: Vec<Vec<usize>> = Vec::new();
+        for (i, b) in blobs.iter().enumerate() {
+            let c = *chain_of.entry(b.path.as_str()).or_insert_with(|| {
+                chains.push(Vec::new());
+                chains.len() - 1
             });
-            let mut send = |batch: Vec<BlobAt>| {
-                if !batch.is_empty() {
-                    // The consumer only stops early if it panicked; join() reports that below.
-                    let _ = tx.send(batch);
-                }
-            };
-            let meta = produce(&mut send, out);
-            drop(tx);
-            (meta, consumer.join().expect("blob scanning thread panicked"))
-        });
+            chains[c].push(i);
+        }
+        // Longest chains first, so one long chain does not finish alone at the end.
+        chains.sort_by_key(|c| std::cmp::Reverse(c.len()));
+        let work = || {
+            chains
+                .par_iter()
+                .map_init(
+                    || {
+                        let mut r = sync.to_thread_local();
+                        with_delta_cache(&mut r);
+                        (r, Engine::default())
+                    },
+                    |(r, engine), chain| {
+                        let mut previous: Option<LineSet> = None;
+                        chain
+                            .iter()
+                            .map(|&i| {
+                                let (res, lines) = self.scan_blob(r, engine, &blobs[i], &source, previous.as_ref());
+                                previous = lines;
+                                (i, res)
+                            })
+                            .collect::<Vec<_>>()
+                    },
+                )
+                .collect::<Vec<_>>()
+        };
+        let mut results = match rayon::ThreadPoolBuilder::new().num_threads(self.threads()).build() {
+            Ok(p) => p.install(work),
+            Err(_) => work(),
+        }
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>();
+        results.sort_by_key(|(i, _)| *i);
+        let results = results.into_iter().map(|(i, res)| (&blobs[i], res));
         let mut found: Vec<(usize, Finding)> = Vec::new();
-        for (b, (res, issue, bytes)) in results.into_iter().flatten() {
+        for (b, (res, issue, bytes)) in results {
             if let Some(msg) = issue {
                 let (level, msg) = msg;
                 out.issue(level, format!("{source}: {} (blob {})", b.path, b.id), msg);
@@ -357,50 +369,157 @@ impl Scanner {
                 out.findings.push(f);
             }
         }
-        meta
     }
 
+    /// Scans one blob; with `previous` (the line hashes of the previous version of this path),
+    /// only the lines not in it, with [`CONTEXT`] lines around them, are matched. Returns the
+    /// result and this version's line hashes for the next one.
     fn scan_blob(
         &self,
         repo: &gix::Repository,
         engine: &mut Engine,
         b: &BlobAt,
         source: &str,
-    ) -> (Option<FileResult>, Option<(&'static str, String)>, u64) {
+        previous: Option<&LineSet>,
+    ) -> (BlobResult, Option<LineSet>) {
         let obj = match repo.find_object(b.id) {
             Ok(o) => o,
-            Err(e) => return (None, Some(("error", format!("cannot read blob: {e}"))), 0),
+            Err(e) => return ((None, Some(("error", format!("cannot read blob: {e}"))), 0), None),
         };
         let data = &obj.data;
         if data.len() as u64 > self.opts.max_file_size {
-            return (
-                None,
-                Some((
-                    "skipped",
-                    format!("{} MiB is larger than --max-file-size", data.len() >> 20),
-                )),
-                0,
-            );
+            let msg = format!("{} MiB is larger than --max-file-size", data.len() >> 20);
+            return ((None, Some(("skipped", msg)), 0), None);
         }
-        if looks_binary(data) {
-            return (None, None, 0);
+        if looks_binary(data) || self.rules.path_allowed_globally(&b.path) {
+            return ((None, None, 0), None);
         }
-        if self.rules.path_allowed_globally(&b.path) {
-            return (None, None, 0);
-        }
+        let lines = line_hashes(data);
         let mut res = FileResult::default();
-        engine.scan(&self.rules, &self.fp, source, &b.path, data, &mut res);
+        // Content that a decoder reads as a whole (Kubernetes Secrets, MCP configs) is always
+        // scanned whole.
+        let whole = previous.is_none() || crate::engine::needs_whole_file(&b.path, data);
+        if whole {
+            engine.scan(&self.rules, &self.fp, source, &b.path, data, &mut res);
+        } else if let Some((text, line_map)) = changed_lines(data, previous.expect("checked"), &lines) {
+            engine.scan(&self.rules, &self.fp, source, &b.path, &text, &mut res);
+            let orig = |l: u32| line_map.get(l as usize - 1).copied().unwrap_or(l);
+            for f in &mut res.findings {
+                f.line = orig(f.line);
+            }
+            for h in &mut res.agent_hits {
+                h.line = orig(h.line);
+            }
+        }
         if let Some(p) = &self.opts.progress {
             p.add(1, data.len() as u64);
             p.findings.fetch_add(res.findings.len() as u64, Ordering::Relaxed);
         }
-        let bytes = data.len() as u64;
+        let bytes = (data.len() as u64).max(1);
         let empty = res.findings.is_empty()
             && res.agent_hits.is_empty()
             && res.mcp_servers.is_empty()
             && res.suppressed_inline == 0;
-        (if empty { None } else { Some(res) }, None, bytes.max(1))
+        (
+            (if empty { None } else { Some(res) }, None, bytes),
+            Some(lines.into_iter().map(|(h, _)| h).collect()),
+        )
     }
+}
+
+/// Hashes of a version's lines. They are hashes already, so the set does not hash them again.
+type LineSet = HashSet<u64, std::hash::BuildHasherDefault<IdentityHasher>>;
+
+/// A hasher for keys that are already well-mixed 64-bit hashes.
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl std::hash::Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// What scanning one blob gave: its result (if any), a problem (level, message), bytes covered.
+type BlobResult = (Option<FileResult>, Option<(&'static str, String)>, u64);
+
+/// Lines of context kept around each changed line (rules whose regex spans a few lines).
+const CONTEXT: usize = 3;
+
+/// Each line's hash and byte range.
+fn line_hashes(data: &[u8]) -> Vec<(u64, std::ops::Range<usize>)> {
+    let mut out = Vec::with_capacity(data.len() / 40 + 1);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len())) {
+        if start > data.len() {
+            break;
+        }
+        out.push((hash_line(&data[start..end]), start..end));
+        start = end + 1;
+    }
+    out
+}
+
+/// A fast 64-bit hash (multiply-rotate over 8-byte words); collisions only cost a skipped line
+/// that equals, by hash, a line of the previous version.
+fn hash_line(line: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h: u64 = line.len() as u64;
+    let mut chunks = line.chunks_exact(8);
+    for c in &mut chunks {
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(c.try_into().expect("8 bytes"))).wrapping_mul(K);
+    }
+    let mut tail = [0u8; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    (h.rotate_left(5) ^ u64::from_le_bytes(tail)).wrapping_mul(K)
+}
+
+/// The lines of `data` not in `previous`, with context, as one buffer (separate runs split by an
+/// empty line), and for each of its lines the original 1-based line number. `None` when nothing
+/// changed.
+fn changed_lines(
+    data: &[u8],
+    previous: &LineSet,
+    lines: &[(u64, std::ops::Range<usize>)],
+) -> Option<(Vec<u8>, Vec<u32>)> {
+    let mut keep = vec![false; lines.len()];
+    let mut any = false;
+    for (i, (h, _)) in lines.iter().enumerate() {
+        if !previous.contains(h) {
+            any = true;
+            let lo = i.saturating_sub(CONTEXT);
+            let hi = (i + CONTEXT + 1).min(lines.len());
+            keep[lo..hi].iter_mut().for_each(|k| *k = true);
+        }
+    }
+    if !any {
+        return None;
+    }
+    let mut text = Vec::new();
+    let mut map = Vec::new();
+    let mut last: Option<usize> = None;
+    for (i, (_, range)) in lines.iter().enumerate() {
+        if !keep[i] {
+            continue;
+        }
+        if last.is_some_and(|l| l + 1 != i) {
+            text.push(b'\n');
+            map.push(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+        text.extend_from_slice(&data[range.clone()]);
+        text.push(b'\n');
+        map.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
+        last = Some(i);
+    }
+    Some((text, map))
 }
 
 #[allow(clippy::too_many_arguments, reason = "internal traversal state")]
@@ -528,6 +647,37 @@ pub(crate) fn rfc3339_utc(secs: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_lines_keep_context_and_map_line_numbers() {
+        let old = b"a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\n";
+        let previous: LineSet = line_hashes(old).into_iter().map(|(h, _)| h).collect();
+        let new = b"a\nb\nc\nd\ne\nf\nNEW\ng\nh\ni\nj\nk\nl\nEND\n";
+        let lines = line_hashes(new);
+        let (text, map) = changed_lines(new, &previous, &lines).unwrap();
+        // NEW (line 7) with 3 lines of context either side runs into END's context (lines 11-15).
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            "d\ne\nf\nNEW\ng\nh\ni\nj\nk\nl\nEND\n\n"
+        );
+        assert_eq!(map, [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+        // Changes far apart: two runs, split by an empty line that maps to the line before.
+        let long_old: String = (0..30).map(|i| format!("line{i}\n")).collect();
+        let long_previous: LineSet = line_hashes(long_old.as_bytes()).into_iter().map(|(h, _)| h).collect();
+        let long_new = long_old.replace("line5\n", "CHANGED\n").replace("line25\n", "ALSO\n");
+        let lines = line_hashes(long_new.as_bytes());
+        let (text, map) = changed_lines(long_new.as_bytes(), &long_previous, &lines).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let text_lines: Vec<&str> = text.lines().collect();
+        assert_eq!(text_lines[3], "CHANGED");
+        assert_eq!(map[3], 6);
+        let also = text_lines.iter().position(|l| *l == "ALSO").unwrap();
+        assert_eq!(map[also], 26);
+        assert!(text_lines.contains(&""), "runs are separated: {text}");
+        assert!(changed_lines(old, &previous, &line_hashes(old)).is_none());
+    }
+
     #[test]
     fn rfc3339() {
         assert_eq!(super::rfc3339_utc(0), "1970-01-01T00:00:00Z");
