@@ -175,9 +175,11 @@ impl Engine {
 /// True when a decoder reads this file as a whole (Kubernetes Secret manifests, MCP configs), so
 /// a partial view of it (changed lines only) would miss what the decoder finds.
 pub fn needs_whole_file(path: &str, data: &[u8]) -> bool {
-    memchr::memmem::find(data, b"kind: Secret").is_some()
-        || memchr::memmem::find(data, b"kind: \"Secret\"").is_some()
-        || mcp::is_candidate(path, data)
+    let manifest = [".yaml", ".yml", ".json"].iter().any(|e| path.ends_with(e));
+    manifest
+        && (memchr::memmem::find(data, b"kind: Secret").is_some()
+            || memchr::memmem::find(data, b"kind: \"Secret\"").is_some()
+            || mcp::is_candidate(path, data))
 }
 
 /// True when a rule's evidence is a credential reference (an env var name).

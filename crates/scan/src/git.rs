@@ -313,8 +313,11 @@ impl Scanner {
                         let mut previous: Option<LineSet> = None;
                         chain
                             .iter()
-                            .map(|&i| {
-                                let (res, lines) = self.scan_blob(r, engine, &blobs[i], &source, previous.as_ref());
+                            .enumerate()
+                            .map(|(n, &i)| {
+                                let more = n + 1 < chain.len();
+                                let (res, lines) =
+                                    self.scan_blob(r, engine, &blobs[i], &source, previous.as_ref(), more);
                                 previous = lines;
                                 (i, res)
                             })
@@ -381,6 +384,7 @@ impl Scanner {
         b: &BlobAt,
         source: &str,
         previous: Option<&LineSet>,
+        keep_lines: bool,
     ) -> (BlobResult, Option<LineSet>) {
         let obj = match repo.find_object(b.id) {
             Ok(o) => o,
@@ -394,11 +398,15 @@ impl Scanner {
         if looks_binary(data) || self.rules.path_allowed_globally(&b.path) {
             return ((None, None, 0), None);
         }
-        let lines = line_hashes(data);
         let mut res = FileResult::default();
         // Content that a decoder reads as a whole (Kubernetes Secrets, MCP configs) is always
         // scanned whole.
         let whole = previous.is_none() || crate::engine::needs_whole_file(&b.path, data);
+        let lines = if keep_lines || !whole {
+            line_hashes(data)
+        } else {
+            Vec::new()
+        };
         if whole {
             engine.scan(&self.rules, &self.fp, source, &b.path, data, &mut res);
         } else if let Some((text, line_map)) = changed_lines(data, previous.expect("checked"), &lines) {
@@ -420,10 +428,8 @@ impl Scanner {
             && res.agent_hits.is_empty()
             && res.mcp_servers.is_empty()
             && res.suppressed_inline == 0;
-        (
-            (if empty { None } else { Some(res) }, None, bytes),
-            Some(lines.into_iter().map(|(h, _)| h).collect()),
-        )
+        let next = keep_lines.then(|| lines.into_iter().map(|(h, _)| h).collect());
+        ((if empty { None } else { Some(res) }, None, bytes), next)
     }
 }
 
@@ -560,18 +566,22 @@ fn walk_tree(
                     break;
                 }
             };
-            let name = entry.filename.to_string();
-            let path = if prefix.is_empty() {
-                name
-            } else {
-                format!("{prefix}/{name}")
+            let path = || {
+                let name = entry.filename.to_string();
+                if prefix.is_empty() {
+                    name
+                } else {
+                    format!("{prefix}/{name}")
+                }
             };
             if entry.mode.is_tree() {
-                stack.push((entry.oid.to_owned(), path));
+                if !seen_trees.contains(entry.oid) {
+                    stack.push((entry.oid.to_owned(), path()));
+                }
             } else if entry.mode.is_blob() && seen_blobs.insert(entry.oid.to_owned()) && commit != usize::MAX {
                 blobs.push(BlobAt {
                     id: entry.oid.to_owned(),
-                    path,
+                    path: path(),
                     commit,
                 });
             }
