@@ -247,3 +247,53 @@ fn secrets_added_to_later_versions_of_a_file_are_found() {
         "{pk}"
     );
 }
+
+#[test]
+fn a_corrupt_pack_entry_is_reported_and_the_rest_is_scanned() {
+    let env = Env::new();
+    env.git("repo", &["init", "-q", "-b", "main"]);
+    for i in 0..20 {
+        env.write(&format!("repo/doc{i}.txt"), rand_from(B62, 4000));
+    }
+    env.write("repo/key.env", format!("OPENAI_API_KEY={}\n", fake::openai_project()));
+    env.git("repo", &["add", "."]);
+    env.git("repo", &["commit", "-qm", "docs and a key"]);
+    env.git("repo", &["gc", "-q"]);
+    let victim = env.git("repo", &["rev-parse", "HEAD:doc7.txt"]);
+    let pack_dir = env.path("repo/.git/objects/pack");
+    let idx = std::fs::read_dir(&pack_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "idx"))
+        .expect("a pack index after gc");
+    // verify-pack lines: <id> <type> <size> <size-in-pack> <offset>
+    let listing = env.git("repo", &["verify-pack", "-v", idx.to_str().unwrap()]);
+    let line = listing
+        .lines()
+        .find(|l| l.starts_with(&victim))
+        .expect("victim blob is packed");
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    let (in_pack, offset): (usize, usize) = (cols[3].parse().unwrap(), cols[4].parse().unwrap());
+    let pack = idx.with_extension("pack");
+    let mut bytes = std::fs::read(&pack).unwrap();
+    for b in &mut bytes[offset + in_pack / 3..offset + 2 * in_pack / 3] {
+        *b ^= 0xA5;
+    }
+    let mut perms = std::fs::metadata(&pack).unwrap().permissions();
+    #[allow(
+        clippy::permissions_set_readonly_false,
+        reason = "test makes the pack writable to corrupt it"
+    )]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&pack, perms).unwrap();
+    std::fs::write(&pack, bytes).unwrap();
+
+    let (code, v, stderr) = env.scan_json(&["--git", "repo"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(field(&v, "path"), ["key.env"]);
+    assert_eq!(v["incomplete"], true);
+    let issues = serde_json::to_string(&v["issues"]).unwrap();
+    assert!(issues.contains("doc7.txt") && issues.contains(&victim), "{issues}");
+    assert_eq!(v["stats"]["blobs"], 20, "every other blob was scanned");
+}

@@ -554,3 +554,40 @@ fn every_builtin_rule_is_listed_and_checked_by_the_cli() {
     let out = env.roster(&args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn help_documents_every_scan_flag() {
+    let env = Env::new();
+    let out = env.roster(&["scan", "--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--git",
+        "--since",
+        "--staged",
+        "--incremental",
+        "--format",
+        "--output",
+        "--fail-on",
+        "--baseline",
+        "--rules",
+        "--gitleaks-config",
+        "--respect-gitignore",
+        "--exclude",
+        "--max-file-size",
+        "--follow-symlinks",
+        "--threads",
+        "--show-secrets",
+        "--state-dir",
+        "--no-progress",
+    ] {
+        assert!(help.contains(flag), "scan --help does not mention {flag}:\n{help}");
+    }
+    let out = env.roster(&["--help"]);
+    let help = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["scan", "demo", "baseline", "rules"] {
+        assert!(help.contains(cmd), "--help does not list {cmd}");
+    }
+    let out = env.roster(&["scan", "--frobnicate"]);
+    assert_eq!(out.status.code(), Some(2), "unknown flags are usage errors");
+}
