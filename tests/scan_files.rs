@@ -122,6 +122,14 @@ fn planted_keys_are_found_where_they_sit() {
             assert!(!hit[k].is_null(), "finding lacks {k}: {hit}");
         }
     }
+    // The AWS key id and its secret, two lines apart, are paired.
+    let akia = findings.iter().find(|f| f["rule_id"] == "aws.access-key-id").unwrap();
+    let secret = findings
+        .iter()
+        .find(|f| f["rule_id"] == "aws.secret-access-key")
+        .unwrap();
+    assert_eq!(akia["paired_with"], secret["fingerprint"]);
+    assert_eq!(secret["paired_with"], akia["fingerprint"]);
     let k8s = findings.iter().find(|f| f["path"] == "k8s/secret.yaml").unwrap();
     assert!(k8s["decoded"].as_str().unwrap().contains("base64"));
     // The agent in app/ uses the keys next to it; CrewAI is its framework.

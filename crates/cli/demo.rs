@@ -77,9 +77,8 @@ pub fn run(out: &Path) -> Result<ExitCode> {
         f.raw = None;
     }
     let infos = crate::rule_infos(&rules);
-    print!("{}", roster_report::render(&report, Format::Text, &infos));
-    println!();
-    println!("Sample organization: {}", sample.display());
+    let mut text = roster_report::render(&report, Format::Text, &infos);
+    text.push_str(&format!("\nSample organization: {}\n", sample.display()));
     for (format, name) in [
         (Format::Json, "report.json"),
         (Format::Sarif, "report.sarif"),
@@ -88,7 +87,8 @@ pub fn run(out: &Path) -> Result<ExitCode> {
         let path = out.join(name);
         std::fs::write(&path, roster_report::render(&report, format, &infos))
             .with_context(|| format!("cannot write {}", path.display()))?;
-        println!("Report: {}", path.display());
+        text.push_str(&format!("Report: {}\n", path.display()));
     }
+    crate::write_output(None, &text)?;
     Ok(ExitCode::SUCCESS)
 }

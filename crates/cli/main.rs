@@ -329,7 +329,7 @@ fn rules_check(files: &[std::path::PathBuf], gitleaks: bool) -> Result<ExitCode>
         eprintln!("{f}");
     }
     if failures.is_empty() {
-        println!("{checked} rule(s) OK");
+        write_output(None, &format!("{checked} rule(s) OK\n"))?;
         Ok(ExitCode::SUCCESS)
     } else {
         eprintln!("{} problem(s) in {checked} rule(s)", failures.len());

@@ -159,6 +159,10 @@ pub struct Finding {
     /// Set when the secret was found in decoded content (e.g. `base64`, Kubernetes Secret data).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decoded: Option<String>,
+    /// The fingerprint of the finding that completes this one (an AWS access key id and its
+    /// secret access key found together): the pair is a usable credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired_with: Option<String>,
     /// Set when the rule's format checksum was verified (`github-crc32`, `jwt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validated: Option<String>,

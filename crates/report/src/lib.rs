@@ -110,6 +110,15 @@ fn text(r: &Report) -> String {
         if let Some(d) = &f.decoded {
             let _ = writeln!(s, "          decoded from {d}");
         }
+        if let Some(p) = &f.paired_with
+            && let Some(partner) = r.findings.iter().find(|o| o.fingerprint == *p)
+        {
+            let _ = writeln!(
+                s,
+                "          pairs with {} {} (a usable credential)",
+                partner.rule_id, partner.redacted
+            );
+        }
         let _ = writeln!(
             s,
             "          fingerprint {}",

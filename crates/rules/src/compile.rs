@@ -102,6 +102,17 @@ impl RuleSetBuilder {
                 }
             }
         }
+        for r in &rules {
+            if let Some(p) = &r.pairs_with
+                && !rules.iter().any(|o| o.id == *p)
+            {
+                errors.push(invalid(
+                    &r.origin,
+                    &r.id,
+                    format!("pairs_with = {p:?} names no loaded rule"),
+                ));
+            }
+        }
         if !errors.is_empty() {
             return Err(Errors(errors));
         }
@@ -349,6 +360,7 @@ fn compile_rule(
         framework: syn.framework,
         category,
         fallback: syn.fallback,
+        pairs_with: syn.pairs_with,
         references: syn.references,
         origin: origin.to_owned(),
         examples: syn.examples,

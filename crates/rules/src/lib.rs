@@ -46,6 +46,8 @@ pub struct Rule {
     pub category: Option<AgentCategory>,
     /// Generic rule that yields to specific ones.
     pub fallback: bool,
+    /// The rule whose secret completes this one's (see `pairs_with` in docs/rules.md).
+    pub pairs_with: Option<String>,
     /// Documentation links.
     pub references: Vec<String>,
     /// Where it was loaded from.

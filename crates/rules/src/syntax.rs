@@ -84,6 +84,10 @@ pub struct RuleSyntax {
     /// Generic rule that yields to specific ones.
     #[serde(default)]
     pub fallback: bool,
+    /// The id of a rule whose secret completes this one's (an AWS key id and its secret key):
+    /// a finding of each within a few lines of the other in one file are paired.
+    #[serde(default)]
+    pub pairs_with: Option<String>,
     /// Agent rules: framework display name.
     #[serde(default)]
     pub framework: Option<String>,

@@ -75,6 +75,7 @@ impl Engine {
         if mcp::is_candidate(path, data) {
             out.mcp_servers.extend(mcp::servers(path, data));
         }
+        pair_findings(rules, &mut out.findings[first..]);
     }
 
     #[allow(clippy::too_many_arguments, reason = "internal helper with one caller")]
@@ -160,6 +161,7 @@ impl Engine {
                 entropy: (shannon_entropy(secret) * 100.0).round() / 100.0,
                 source: source.to_owned(),
                 decoded: decoded.map(|d| d.how.to_owned()),
+                paired_with: None,
                 validated: m.validated.map(str::to_owned),
                 commit: None,
                 author: None,
@@ -180,6 +182,28 @@ pub fn needs_whole_file(path: &str, data: &[u8]) -> bool {
         && (memchr::memmem::find(data, b"kind: Secret").is_some()
             || memchr::memmem::find(data, b"kind: \"Secret\"").is_some()
             || mcp::is_candidate(path, data))
+}
+
+/// Lines apart two halves of a credential may be and still be paired.
+const PAIR_LINES: u32 = 5;
+
+/// Pairs findings whose rules complete each other (`pairs_with`), nearest first.
+fn pair_findings(rules: &RuleSet, findings: &mut [Finding]) {
+    let by_id = |id: &str| rules.rules().iter().find(|r| r.id == id);
+    for i in 0..findings.len() {
+        let Some(partner_rule) = by_id(&findings[i].rule_id).and_then(|r| r.pairs_with.clone()) else {
+            continue;
+        };
+        let line = findings[i].line;
+        let nearest = (0..findings.len())
+            .filter(|&j| j != i && findings[j].rule_id == partner_rule && findings[j].line.abs_diff(line) <= PAIR_LINES)
+            .min_by_key(|&j| findings[j].line.abs_diff(line));
+        if let Some(j) = nearest {
+            let (a, b) = (findings[i].fingerprint.clone(), findings[j].fingerprint.clone());
+            findings[i].paired_with = Some(b);
+            findings[j].paired_with = Some(a);
+        }
+    }
 }
 
 /// True when a rule's evidence is a credential reference (an env var name).
