@@ -599,3 +599,111 @@ fn help_documents_every_scan_flag() {
     let out = env.roster(&["scan", "--frobnicate"]);
     assert_eq!(out.status.code(), Some(2), "unknown flags are usage errors");
 }
+
+/// A monorepo with several agent workloads: each project directory is one agent, with the
+/// frameworks seen in it and the credentials it uses (secrets found in its files, and the
+/// credential variables it reads); MCP servers are listed with their package and pinning.
+#[test]
+fn agents_are_discovered_per_project_with_their_credentials() {
+    let env = Env::new();
+    let key = fake::openai_project();
+    env.write(
+        "mono/services/triage/pyproject.toml",
+        "[project]\nname = \"triage\"\ndependencies = [\"openai-agents>=0.2\"]\n",
+    );
+    env.write(
+        "mono/services/triage/main.py",
+        format!(
+            "import os\nfrom agents import Agent, Runner, function_tool\n\nclient_key = \"{key}\"\nzendesk = os.environ[\"ZENDESK_API_TOKEN\"]\n"
+        ),
+    );
+    env.write(
+        "mono/services/research/package.json",
+        "{\n  \"name\": \"research\",\n  \"dependencies\": {\"@langchain/langgraph\": \"^0.2.0\"}\n}\n",
+    );
+    env.write(
+        "mono/services/research/src/agent.ts",
+        "import { StateGraph } from \"@langchain/langgraph\";\nconst apiKey = process.env.ANTHROPIC_API_KEY;\n",
+    );
+    env.write(
+        "mono/.mcp.json",
+        "{\"mcpServers\": {\"linear\": {\"command\": \"npx\", \"args\": [\"-y\", \"@acme/linear-mcp@1.4.0\"], \"env\": {\"LINEAR_API_KEY\": \"${LINEAR_API_KEY}\"}}}}\n",
+    );
+    env.write(
+        "mono/.github/workflows/review.yml",
+        "on: pull_request\njobs:\n  review:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: anthropics/claude-code-action@v1\n        with:\n          anthropic_api_key: ${{ secrets.ANTHROPIC_API_KEY }}\n",
+    );
+    env.write(
+        "mono/infra/bedrock.tf",
+        "resource \"aws_bedrockagent_agent\" \"support\" {\n  agent_name = \"support\"\n  foundation_model = \"anthropic.claude-3-5-sonnet\"\n}\n",
+    );
+    let (code, v, stderr) = env.scan_json(&["mono"]);
+    assert_eq!(code, 1, "the committed key fails the scan: {stderr}");
+    let agents = v["agents"].as_array().unwrap();
+    let by_path = |p: &str| {
+        agents
+            .iter()
+            .find(|a| a["path"] == p)
+            .unwrap_or_else(|| panic!("no agent at {p}: {agents:#?}"))
+    };
+    let names = |a: &serde_json::Value, kind: &str| -> Vec<String> {
+        a["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["kind"] == kind)
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let triage = by_path("services/triage");
+    assert!(
+        triage["frameworks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "OpenAI Agents SDK"),
+        "{triage:#}"
+    );
+    assert_eq!(names(triage, "finding"), ["openai.project-key"]);
+    assert!(
+        names(triage, "env-var").contains(&"ZENDESK_API_TOKEN".to_owned()),
+        "{triage:#}"
+    );
+    let research = by_path("services/research");
+    assert!(
+        research["frameworks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "LangGraph"),
+        "{research:#}"
+    );
+    assert!(
+        names(research, "env-var").contains(&"ANTHROPIC_API_KEY".to_owned()),
+        "{research:#}"
+    );
+    // Repository-level surfaces: the MCP config, the CI agent, the Bedrock agent in Terraform.
+    let root = by_path(".");
+    let categories: Vec<&str> = root["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["category"].as_str().unwrap())
+        .collect();
+    for c in ["mcp-config", "ci-action", "iac"] {
+        assert!(categories.contains(&c), "root agent lacks {c} evidence: {root:#}");
+    }
+    let server = &root["mcp_servers"][0];
+    assert_eq!(
+        (
+            server["name"].as_str(),
+            server["package"].as_str(),
+            server["pinned"].as_bool()
+        ),
+        (Some("linear"), Some("@acme/linear-mcp@1.4.0"), Some(true))
+    );
+    assert!(names(root, "env-var").contains(&"LINEAR_API_KEY".to_owned()));
+    // Agent evidence never carries a secret.
+    let text = serde_json::to_string(&v["agents"]).unwrap();
+    assert!(!text.contains(&key));
+}
