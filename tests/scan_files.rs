@@ -707,3 +707,55 @@ fn agents_are_discovered_per_project_with_their_credentials() {
     let text = serde_json::to_string(&v["agents"]).unwrap();
     assert!(!text.contains(&key));
 }
+
+#[test]
+fn gitleaks_composite_rules_report_only_with_their_required_rules_nearby() {
+    let env = Env::new();
+    env.write(
+        "composite.toml",
+        r#"[[rules]]
+id = "acme-client-id"
+description = "Acme OAuth client id"
+regex = '''acme_client_id\s*=\s*"?(ci_[a-z0-9]{16})'''
+keywords = ["acme_client_id"]
+skipReport = true
+
+[[rules]]
+id = "acme-client-secret"
+description = "Acme OAuth client secret (with its client id)"
+regex = '''acme_client_secret\s*=\s*"?(cs_[A-Za-z0-9]{32})'''
+keywords = ["acme_client_secret"]
+
+[[rules.required]]
+id = "acme-client-id"
+withinLines = 3
+"#,
+    );
+    let id = || {
+        format!(
+            "acme_client_id = \"ci_{}\"",
+            rand_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 16)
+        )
+    };
+    let secret = || format!("acme_client_secret = \"cs_{}\"", b62(32));
+    env.write("r/together.env", format!("{}\n{}\n", id(), secret()));
+    env.write("r/alone.env", format!("{}\n", secret()));
+    env.write(
+        "r/far.env",
+        format!("{}\n{}{}\n", id(), "# filler\n".repeat(10), secret()),
+    );
+    env.write("r/only-id.env", format!("{}\n", id()));
+    let (code, v, stderr) = env.scan_json(&["r", "--gitleaks-config", "composite.toml"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(field(&v, "path"), ["together.env"], "{v:#}");
+    assert_eq!(field(&v, "rule_id"), ["acme-client-secret"]);
+    // A required id that names no rule is an error naming the rule.
+    env.write(
+        "bad.toml",
+        "[[rules]]\nid = \"x\"\nregex = '''x_(\\d+)'''\nkeywords = [\"x_\"]\n[[rules.required]]\nid = \"nope\"\n",
+    );
+    let out = env.roster(&["scan", "r", "--gitleaks-config", "bad.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml") && err.contains("nope"), "{err}");
+}

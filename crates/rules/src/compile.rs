@@ -112,6 +112,12 @@ impl RuleSetBuilder {
                     format!("pairs_with = {p:?} names no loaded rule"),
                 ));
             }
+            for q in &r.required {
+                if !rules.iter().any(|o| o.id == q.id) {
+                    let msg = format!("[[rules.required]] id {:?} names no loaded rule", q.id);
+                    errors.push(invalid(&r.origin, &r.id, msg));
+                }
+            }
         }
         if !errors.is_empty() {
             return Err(Errors(errors));
@@ -196,11 +202,6 @@ fn compile_rule(
     let id = syn.id.trim().to_owned();
     if id.is_empty() {
         return Err(invalid(origin, "(no id)", "a rule needs a non-empty `id`"));
-    }
-    if syn.required.is_some() {
-        warnings.push(format!(
-            "{origin}: rule {id}: composite rules (`[[rules.required]]`) are not supported; the rule runs on its own"
-        ));
     }
     let Some(pattern) = syn.regex.as_deref().filter(|p| !p.is_empty()) else {
         if syn.path.is_some() && flavor == Flavor::Gitleaks {
@@ -361,6 +362,16 @@ fn compile_rule(
         category,
         fallback: syn.fallback,
         pairs_with: syn.pairs_with,
+        required: syn
+            .required
+            .into_iter()
+            .map(|r| crate::Required {
+                id: r.id,
+                within_lines: r.within_lines,
+                within_columns: r.within_columns,
+            })
+            .collect(),
+        skip_report: syn.skip_report,
         references: syn.references,
         origin: origin.to_owned(),
         examples: syn.examples,

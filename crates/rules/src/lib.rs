@@ -48,6 +48,10 @@ pub struct Rule {
     pub fallback: bool,
     /// The rule whose secret completes this one's (see `pairs_with` in docs/rules.md).
     pub pairs_with: Option<String>,
+    /// Composite rule: rules that must also match near a match of this one.
+    pub required: Vec<Required>,
+    /// Never reported on its own: it serves composite rules.
+    pub skip_report: bool,
     /// Documentation links.
     pub references: Vec<String>,
     /// Where it was loaded from.
@@ -73,6 +77,26 @@ impl Rule {
     /// The regex source.
     pub fn regex(&self) -> &str {
         self.regex.as_str()
+    }
+}
+
+/// A rule that must match near a composite rule's match for it to be reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Required {
+    /// The required rule's id.
+    pub id: String,
+    /// At most this many lines away, when set.
+    pub within_lines: Option<u32>,
+    /// At most this many columns away, when set.
+    pub within_columns: Option<u32>,
+}
+
+impl Required {
+    /// True when a match at `(line, column)` satisfies this requirement for a primary match at
+    /// `(primary_line, primary_column)`.
+    pub fn near(&self, primary_line: u32, primary_column: u32, line: u32, column: u32) -> bool {
+        self.within_lines.is_none_or(|n| primary_line.abs_diff(line) <= n)
+            && self.within_columns.is_none_or(|n| primary_column.abs_diff(column) <= n)
     }
 }
 

@@ -106,12 +106,27 @@ pub struct RuleSyntax {
     /// The path examples are scanned as.
     #[serde(default)]
     pub example_path: Option<String>,
-    /// gitleaks: `[[rules.required]]` composite rules (not supported; reported).
+    /// Composite rules (gitleaks `[[rules.required]]`): this rule reports only when each of
+    /// these rules also matches near it in the same file.
     #[serde(default)]
-    pub required: Option<toml::Value>,
-    /// gitleaks: skip report (composite rules).
-    #[serde(default, rename = "skipReport")]
-    pub skip_report: Option<bool>,
+    pub required: Vec<RequiredSyntax>,
+    /// Matches of this rule are never reported on their own (it serves composite rules).
+    #[serde(default, alias = "skipReport")]
+    pub skip_report: bool,
+}
+
+/// One `[[rules.required]]` entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredSyntax {
+    /// The required rule.
+    pub id: String,
+    /// At most this many lines away (either side).
+    #[serde(default, alias = "withinLines")]
+    pub within_lines: Option<u32>,
+    /// At most this many columns away (either side).
+    #[serde(default, alias = "withinColumns")]
+    pub within_columns: Option<u32>,
 }
 
 /// An allowlist as written.

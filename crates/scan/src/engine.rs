@@ -75,6 +75,7 @@ impl Engine {
         if mcp::is_candidate(path, data) {
             out.mcp_servers.extend(mcp::servers(path, data));
         }
+        apply_composites(rules, &mut out.findings, first);
         pair_findings(rules, &mut out.findings[first..]);
     }
 
@@ -182,6 +183,38 @@ pub fn needs_whole_file(path: &str, data: &[u8]) -> bool {
         && (memchr::memmem::find(data, b"kind: Secret").is_some()
             || memchr::memmem::find(data, b"kind: \"Secret\"").is_some()
             || mcp::is_candidate(path, data))
+}
+
+/// Composite rules: a finding whose rule has `required` rules is kept only when each has a
+/// finding near it in this file; findings of `skip_report` rules are then dropped.
+fn apply_composites(rules: &RuleSet, findings: &mut Vec<Finding>, first: usize) {
+    let rule_of = |id: &str| rules.rules().iter().find(|r| r.id == id);
+    let here = &findings[first..];
+    if !here
+        .iter()
+        .any(|f| rule_of(&f.rule_id).is_some_and(|r| !r.required.is_empty() || r.skip_report))
+    {
+        return;
+    }
+    let keep: Vec<bool> = here
+        .iter()
+        .map(|f| {
+            let Some(rule) = rule_of(&f.rule_id) else { return true };
+            if rule.skip_report {
+                return false;
+            }
+            rule.required.iter().all(|req| {
+                here.iter()
+                    .any(|o| o.rule_id == req.id && req.near(f.line, f.column, o.line, o.column))
+            })
+        })
+        .collect();
+    let mut idx = 0;
+    findings.retain(|_| {
+        let k = idx < first || keep[idx - first];
+        idx += 1;
+        k
+    });
 }
 
 /// Lines apart two halves of a credential may be and still be paired.
