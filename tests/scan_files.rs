@@ -422,6 +422,10 @@ fn hostile_inputs_are_reported_and_the_scan_goes_on() {
     // a symlink loop
     #[cfg(unix)]
     std::os::unix::fs::symlink(env.path("r"), env.path("r/loop")).unwrap();
+    // an unreadable file: /proc/self/mem is a regular file whose read fails (even for root,
+    // whom permissions do not stop)
+    #[cfg(target_os = "linux")]
+    std::os::unix::fs::symlink("/proc/self/mem", env.path("r/core.dump")).unwrap();
     let (code, v, stderr) = env.scan_json(&["r", "--follow-symlinks"]);
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(field(&v, "path"), ["latin1.cfg"], "{v:#}");
@@ -430,6 +434,11 @@ fn hostile_inputs_are_reported_and_the_scan_goes_on() {
     assert!(text.contains("huge.log") && text.contains("--max-file-size"), "{text}");
     #[cfg(unix)]
     assert!(text.contains("loop"), "symlink loop reported: {text}");
+    #[cfg(target_os = "linux")]
+    assert!(
+        text.contains("core.dump") && text.contains("cannot read"),
+        "unreadable file reported: {text}"
+    );
     assert_eq!(v["stats"]["skipped_binary"], 1);
     assert_eq!(v["incomplete"], true, "a loop is an unreadable part of the source");
 }
