@@ -147,14 +147,7 @@ fn a_corrupt_object_is_reported_and_the_rest_is_scanned() {
     env.git("repo", &["commit", "-qm", "two files"]);
     let bad = env.git("repo", &["rev-parse", "HEAD:bad.env"]);
     let obj = env.path(&format!("repo/.git/objects/{}/{}", &bad[..2], &bad[2..]));
-    let mut perms = std::fs::metadata(&obj).unwrap().permissions();
-    #[allow(
-        clippy::permissions_set_readonly_false,
-        reason = "test makes a loose object writable to corrupt it"
-    )]
-    perms.set_readonly(false);
-    std::fs::set_permissions(&obj, perms).unwrap();
-    std::fs::write(&obj, b"this is not zlib data").unwrap();
+    overwrite(&obj, b"this is not zlib data");
     let (code, v, stderr) = env.scan_json(&["--git", "repo"]);
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(field(&v, "path"), ["good.env"]);
@@ -280,14 +273,7 @@ fn a_corrupt_pack_entry_is_reported_and_the_rest_is_scanned() {
     for b in &mut bytes[offset + in_pack / 3..offset + 2 * in_pack / 3] {
         *b ^= 0xA5;
     }
-    let mut perms = std::fs::metadata(&pack).unwrap().permissions();
-    #[allow(
-        clippy::permissions_set_readonly_false,
-        reason = "test makes the pack writable to corrupt it"
-    )]
-    perms.set_readonly(false);
-    std::fs::set_permissions(&pack, perms).unwrap();
-    std::fs::write(&pack, bytes).unwrap();
+    overwrite(&pack, bytes);
 
     let (code, v, stderr) = env.scan_json(&["--git", "repo"]);
     assert_eq!(code, 1, "{stderr}");
@@ -296,4 +282,16 @@ fn a_corrupt_pack_entry_is_reported_and_the_rest_is_scanned() {
     let issues = serde_json::to_string(&v["issues"]).unwrap();
     assert!(issues.contains("doc7.txt") && issues.contains(&victim), "{issues}");
     assert_eq!(v["stats"]["blobs"], 20, "every other blob was scanned");
+}
+
+/// Overwrites a file git made read-only (objects and packs), to corrupt it on purpose.
+fn overwrite(path: &std::path::Path, bytes: impl AsRef<[u8]>) {
+    let mut perms = std::fs::metadata(path).unwrap().permissions();
+    #[allow(
+        clippy::permissions_set_readonly_false,
+        reason = "the test corrupts a read-only git file on purpose"
+    )]
+    perms.set_readonly(false);
+    std::fs::set_permissions(path, perms).unwrap();
+    std::fs::write(path, bytes).unwrap();
 }

@@ -58,7 +58,7 @@ impl Engine {
     ) {
         let first = out.findings.len();
         self.scan_inner(rules, fp, source, path, data, None, out);
-        if let Some(decoded) = kubernetes_secret_data(data) {
+        if let Some(decoded) = kubernetes_secret_data(path, data) {
             let raw_end = out.findings.len();
             for d in decoded {
                 self.scan_inner(rules, fp, source, path, d.text.as_bytes(), Some(&d), out);
@@ -178,11 +178,14 @@ impl Engine {
 /// True when a decoder reads this file as a whole (Kubernetes Secret manifests, MCP configs), so
 /// a partial view of it (changed lines only) would miss what the decoder finds.
 pub fn needs_whole_file(path: &str, data: &[u8]) -> bool {
-    let manifest = [".yaml", ".yml", ".json"].iter().any(|e| path.ends_with(e));
-    manifest
+    is_kubernetes_secret(path, data) || mcp::is_candidate(path, data)
+}
+
+/// A YAML Kubernetes `Secret` manifest, whose `data:` values the decoder reads.
+fn is_kubernetes_secret(path: &str, data: &[u8]) -> bool {
+    (path.ends_with(".yaml") || path.ends_with(".yml"))
         && (memchr::memmem::find(data, b"kind: Secret").is_some()
-            || memchr::memmem::find(data, b"kind: \"Secret\"").is_some()
-            || mcp::is_candidate(path, data))
+            || memchr::memmem::find(data, b"kind: \"Secret\"").is_some())
 }
 
 /// Composite rules: a finding whose rule has `required` rules is kept only when each has a
@@ -284,10 +287,8 @@ struct Decoded {
 }
 
 /// Values under `data:` in a YAML Kubernetes `Secret` manifest, base64-decoded.
-fn kubernetes_secret_data(data: &[u8]) -> Option<Vec<Decoded>> {
-    let is_secret = memchr::memmem::find(data, b"kind: Secret").is_some()
-        || memchr::memmem::find(data, b"kind: \"Secret\"").is_some();
-    if !is_secret {
+fn kubernetes_secret_data(path: &str, data: &[u8]) -> Option<Vec<Decoded>> {
+    if !is_kubernetes_secret(path, data) {
         return None;
     }
     let text = std::str::from_utf8(data).ok()?;
@@ -357,7 +358,11 @@ mod tests {
     #[test]
     fn k8s_secret_values_are_decoded() {
         let yaml = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\ndata:\n  OPENAI_API_KEY: c2stcHJvai1hYmM=\n  short: YQ==\ntype: Opaque\n";
-        let d = kubernetes_secret_data(yaml.as_bytes()).unwrap();
+        assert!(
+            kubernetes_secret_data("notes.txt", yaml.as_bytes()).is_none(),
+            "only YAML manifests"
+        );
+        let d = kubernetes_secret_data("k8s/secret.yaml", yaml.as_bytes()).unwrap();
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].text, "OPENAI_API_KEY: sk-proj-abc\n");
         assert_eq!(d[0].line, 6);
