@@ -1,7 +1,9 @@
 //! `roster demo`: the bundled sample organization, written out and scanned, with its reports.
 
 use anyhow::{Context, Result};
+use clap::Parser as _;
 use roster_report::Format;
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -51,26 +53,20 @@ pub fn run(out: &Path) -> Result<ExitCode> {
         std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
     }
     let state = out.join("state");
-    let args = crate::args::ScanArgs {
-        paths: vec![sample.clone()],
-        git: Vec::new(),
-        since: None,
-        staged: false,
-        incremental: false,
-        format: "text".into(),
-        output: None,
-        fail_on: "none".into(),
-        baseline: None,
-        rules: Vec::new(),
-        gitleaks_config: Vec::new(),
-        respect_gitignore: false,
-        exclude: Vec::new(),
-        max_file_size: 256,
-        follow_symlinks: false,
-        threads: 0,
-        show_secrets: false,
-        state_dir: Some(state),
-        no_progress: true,
+    // The demo is an ordinary scan: its arguments go through the same parser, with its defaults.
+    let cli = crate::args::Cli::try_parse_from([
+        OsStr::new("roster"),
+        OsStr::new("scan"),
+        sample.as_os_str(),
+        OsStr::new("--fail-on"),
+        OsStr::new("none"),
+        OsStr::new("--no-progress"),
+        OsStr::new("--state-dir"),
+        state.as_os_str(),
+    ])
+    .context("demo arguments")?;
+    let crate::args::Command::Scan(args) = cli.command else {
+        anyhow::bail!("demo arguments did not parse as a scan");
     };
     let (mut report, rules) = crate::run_scan(&args)?;
     for f in &mut report.findings {

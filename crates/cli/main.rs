@@ -255,14 +255,7 @@ fn assemble(
     let mut findings = Vec::new();
     let mut issues = Vec::new();
     for o in outputs {
-        let s = o.stats;
-        stats.files_scanned += s.files_scanned;
-        stats.bytes_scanned += s.bytes_scanned;
-        stats.skipped_binary += s.skipped_binary;
-        stats.skipped_large += s.skipped_large;
-        stats.commits += s.commits;
-        stats.blobs += s.blobs;
-        stats.suppressed_inline += s.suppressed_inline;
+        stats.add(&o.stats);
         findings.extend(o.findings);
         issues.extend(o.issues);
     }

@@ -315,6 +315,20 @@ pub struct ScanStats {
     pub elapsed_ms: u64,
 }
 
+impl ScanStats {
+    /// Adds another scan's counters to these (wall time excepted: scans may overlap).
+    pub fn add(&mut self, o: &ScanStats) {
+        self.files_scanned += o.files_scanned;
+        self.bytes_scanned += o.bytes_scanned;
+        self.skipped_binary += o.skipped_binary;
+        self.skipped_large += o.skipped_large;
+        self.commits += o.commits;
+        self.blobs += o.blobs;
+        self.suppressed_inline += o.suppressed_inline;
+        self.suppressed_baseline += o.suppressed_baseline;
+    }
+}
+
 /// The tool that wrote a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolInfo {

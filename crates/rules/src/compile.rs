@@ -102,9 +102,14 @@ impl RuleSetBuilder {
                 }
             }
         }
+        let by_id: HashMap<String, u32> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), u32::try_from(i).expect("fewer than 2^32 rules")))
+            .collect();
         for r in &rules {
             if let Some(p) = &r.pairs_with
-                && !rules.iter().any(|o| o.id == *p)
+                && !by_id.contains_key(p)
             {
                 errors.push(invalid(
                     &r.origin,
@@ -113,7 +118,7 @@ impl RuleSetBuilder {
                 ));
             }
             for q in &r.required {
-                if !rules.iter().any(|o| o.id == q.id) {
+                if !by_id.contains_key(&q.id) {
                     let msg = format!("[[rules.required]] id {:?} names no loaded rule", q.id);
                     errors.push(invalid(&r.origin, &r.id, msg));
                 }
@@ -180,6 +185,7 @@ impl RuleSetBuilder {
             prefilter,
             keyword_rules,
             unkeyed,
+            by_id,
             warnings,
         })
     }

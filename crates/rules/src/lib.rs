@@ -110,6 +110,8 @@ pub struct RuleSet {
     keyword_rules: Vec<Vec<u32>>,
     /// Rules without keywords: their regex runs on every file they apply to.
     unkeyed: Vec<u32>,
+    /// Rule index by id.
+    by_id: std::collections::HashMap<String, u32>,
     /// Warnings from loading (unsupported gitleaks features and the like).
     warnings: Vec<String>,
 }
@@ -123,6 +125,11 @@ impl RuleSet {
     /// The rule at `index` (as in [`Match::rule`]).
     pub fn rule(&self, index: u32) -> &Rule {
         &self.rules[index as usize]
+    }
+
+    /// The rule with this id.
+    pub fn rule_by_id(&self, id: &str) -> Option<&Rule> {
+        self.by_id.get(id).map(|&i| &self.rules[i as usize])
     }
 
     /// Warnings produced while loading.

@@ -191,7 +191,7 @@ fn is_kubernetes_secret(path: &str, data: &[u8]) -> bool {
 /// Composite rules: a finding whose rule has `required` rules is kept only when each has a
 /// finding near it in this file; findings of `skip_report` rules are then dropped.
 fn apply_composites(rules: &RuleSet, findings: &mut Vec<Finding>, first: usize) {
-    let rule_of = |id: &str| rules.rules().iter().find(|r| r.id == id);
+    let rule_of = |id: &str| rules.rule_by_id(id);
     let here = &findings[first..];
     if !here
         .iter()
@@ -225,7 +225,7 @@ const PAIR_LINES: u32 = 5;
 
 /// Pairs findings whose rules complete each other (`pairs_with`), nearest first.
 fn pair_findings(rules: &RuleSet, findings: &mut [Finding]) {
-    let by_id = |id: &str| rules.rules().iter().find(|r| r.id == id);
+    let by_id = |id: &str| rules.rule_by_id(id);
     for i in 0..findings.len() {
         let Some(partner_rule) = by_id(&findings[i].rule_id).and_then(|r| r.pairs_with.clone()) else {
             continue;

@@ -105,15 +105,7 @@ impl ScanOutput {
         self.mcp_servers.extend(other.mcp_servers);
         self.project_dirs.extend(other.project_dirs);
         self.issues.extend(other.issues);
-        let (a, b) = (&mut self.stats, other.stats);
-        a.files_scanned += b.files_scanned;
-        a.bytes_scanned += b.bytes_scanned;
-        a.skipped_binary += b.skipped_binary;
-        a.skipped_large += b.skipped_large;
-        a.commits += b.commits;
-        a.blobs += b.blobs;
-        a.suppressed_inline += b.suppressed_inline;
-        a.suppressed_baseline += b.suppressed_baseline;
+        self.stats.add(&other.stats);
     }
 
     fn add_file(&mut self, r: FileResult) {
