@@ -274,6 +274,9 @@ fn assemble(
         findings,
         agents,
         issues,
+        identities: Vec::new(),
+        activities: Vec::new(),
+        connectors: Vec::new(),
     }
 }
 

@@ -3,6 +3,8 @@
 //! This crate does no I/O. Every type that can leave the process (JSON, SARIF, state files)
 //! is defined here so the writers and the scanner agree on one shape.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -357,4 +359,269 @@ pub struct Report {
     pub agents: Vec<Agent>,
     /// What could not be scanned, or was skipped.
     pub issues: Vec<ScanIssue>,
+    /// Non-human identities collected by connectors, each with its credentials and permissions.
+    #[serde(default)]
+    pub identities: Vec<Identity>,
+    /// Audit-log events collected by connectors.
+    #[serde(default)]
+    pub activities: Vec<Activity>,
+    /// One entry per configured connector source: how its run ended.
+    #[serde(default)]
+    pub connectors: Vec<ConnectorRun>,
+}
+
+/// Someone accountable for an identity, and how the connector learned it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    /// Provider id of the owner, or the name when that is all there is.
+    pub id: String,
+    /// Display name, e-mail or team name.
+    pub name: String,
+    /// `user`, `group`, `team` or `unknown`.
+    pub kind: String,
+    /// How it was learned: `idp-owner`, `tag`, `creator`, `sponsor`, ...
+    pub via: String,
+    /// False when the provider says the owner is disabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// A credential bound to an identity, as the provider reports it (never its value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credential {
+    /// Provider id: AWS access key id, Entra keyId, token id.
+    pub id: String,
+    /// `access-key`, `client-secret`, `certificate`, `api-key`, `token`, `ssh-key`, ...
+    pub kind: String,
+    /// `active`, `inactive`, `expired`, `revoked` or `unknown`.
+    pub status: String,
+    /// Display name, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Creation time (RFC 3339, UTC).
+    pub created: Option<String>,
+    /// Expiry time (RFC 3339, UTC); none for credentials that never expire.
+    pub expires: Option<String>,
+    /// Last use (RFC 3339, UTC); none when never used or unknown.
+    pub last_used: Option<String>,
+    /// The service it was last used with (AWS: `bedrock`, `iam`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_service: Option<String>,
+    /// The provider's redacted form of the value, if it shows one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redacted: Option<String>,
+    /// Further attributes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attrs: BTreeMap<String, String>,
+}
+
+/// A permission an identity holds: a policy, scope or app role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permission {
+    /// Policy name, scope or role name.
+    pub name: String,
+    /// `managed-policy`, `inline-policy`, `scope`, `app-role`, `delegated-grant`, ...
+    pub kind: String,
+    /// Actions granted, where listed (`iam:*`, `bedrock:InvokeModel`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<String>,
+    /// Resources they apply to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
+    /// Further attributes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attrs: BTreeMap<String, String>,
+}
+
+/// A non-human identity collected from a provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// The configured source it came from (`[[source]] name`).
+    pub source: String,
+    /// `cloud-user`, `role`, `service-principal`, `idp-app`, `api-token`, `ai-key`, ...
+    pub kind: String,
+    /// Stable id in its source (ARN, object id, key id).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The first owner the provider names, if any.
+    pub owner: Option<Owner>,
+    /// Every owner the provider names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<Owner>,
+    /// Creation time (RFC 3339, UTC).
+    pub created: Option<String>,
+    /// Last use (RFC 3339, UTC).
+    pub last_used: Option<String>,
+    /// Whether the provider says it is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Tags as set in the provider.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// Principals allowed to act as this identity (a role's trust policy).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_by: Vec<String>,
+    /// Credentials bound to it.
+    pub credentials: Vec<Credential>,
+    /// Permissions it holds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<Permission>,
+    /// Further attributes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attrs: BTreeMap<String, String>,
+}
+
+/// One audit-log event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    /// The configured source it came from.
+    pub source: String,
+    /// Event id in its source.
+    pub id: String,
+    /// When (RFC 3339, UTC).
+    pub time: String,
+    /// The credential used, when the log names it.
+    pub credential_id: Option<String>,
+    /// The identity that acted.
+    pub identity_id: Option<String>,
+    /// API call or event type.
+    pub action: String,
+    /// Service or application called.
+    pub service: Option<String>,
+    /// Source IP address.
+    pub source_ip: Option<String>,
+    /// User agent.
+    pub user_agent: Option<String>,
+    /// `success` or `failure`.
+    pub outcome: Option<String>,
+    /// Further attributes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attrs: BTreeMap<String, String>,
+}
+
+/// How one connector source's run ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectorRun {
+    /// The source's name in the config.
+    pub source: String,
+    /// The connector it runs.
+    pub connector: String,
+    /// `complete`, `incomplete` (some data missing, see `notes`) or `failed`.
+    pub status: String,
+    /// Why it failed, naming the plugin; none when it did not fail.
+    pub error: Option<String>,
+    /// What the connector said was skipped or partial.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Identities received.
+    pub identities: u64,
+    /// Credentials received.
+    pub credentials: u64,
+    /// Activity events received.
+    pub activities: u64,
+    /// HTTP requests made through the host (allowed and denied).
+    pub requests: u64,
+    /// Requests the host refused (outside the manifest).
+    pub denied_requests: u64,
+    /// Wall time in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// Formats Unix milliseconds as RFC 3339 UTC (`2024-09-01T00:00:00Z`).
+pub fn format_millis(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm), proleptic Gregorian calendar.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Parses an RFC 3339 / ISO 8601 UTC time (`2024-09-01T00:00:00Z`, fractional seconds and
+/// numeric offsets accepted, a date alone too) into Unix milliseconds.
+pub fn parse_time(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        if t.bytes().all(|c| c.is_ascii_digit()) {
+            t.parse().ok()
+        } else {
+            None
+        }
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let (mut h, mut mi, mut sec, mut frac_ms, mut off) = (0, 0, 0, 0i64, 0i64);
+    if b.len() > 10 {
+        if !matches!(b[10], b'T' | b't' | b' ') {
+            return None;
+        }
+        h = num(11..13)?;
+        mi = num(14..16)?;
+        sec = num(17..19)?;
+        let mut i = 19;
+        if b.get(i) == Some(&b'.') {
+            let start = i + 1;
+            i = start;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            let digits = &s[start..i];
+            let ms3: String = digits.chars().chain("000".chars()).take(3).collect();
+            frac_ms = ms3.parse().ok()?;
+        }
+        match b.get(i) {
+            None | Some(b'Z' | b'z') => {}
+            Some(&sign @ (b'+' | b'-')) => {
+                let oh = num(i + 1..i + 3)?;
+                let om = num(i + 4..i + 6).or_else(|| num(i + 3..i + 5))?;
+                off = (oh * 60 + om) * 60 * if sign == b'+' { 1 } else { -1 };
+            }
+            _ => return None,
+        }
+    }
+    // Days-from-civil (inverse of the above).
+    let (yy, mm) = if mo <= 2 { (y - 1, mo + 9) } else { (y, mo - 3) };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let doy = (153 * mm + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + h * 3600 + mi * 60 + sec - off) * 1000 + frac_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_round_trip() {
+        assert_eq!(format_millis(0), "1970-01-01T00:00:00Z");
+        assert_eq!(parse_time("2024-09-01T00:00:00Z"), Some(1_725_148_800_000));
+        assert_eq!(format_millis(1_725_148_800_000), "2024-09-01T00:00:00Z");
+        assert_eq!(parse_time("2024-02-29T23:59:59.5+01:00"), Some(1_709_247_599_500));
+        assert_eq!(parse_time("2000-03-01"), Some(951_868_800_000));
+        assert_eq!(parse_time("2025-13-01T00:00:00Z"), None);
+        assert_eq!(parse_time("not a date"), None);
+        for ms in [-86_400_000_i64, 951_782_400_000, 4_102_444_800_000] {
+            assert_eq!(parse_time(&format_millis(ms)), Some(ms));
+        }
+    }
 }

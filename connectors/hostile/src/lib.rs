@@ -1,0 +1,195 @@
+//! A test-only connector that misbehaves on request (setting `mode`), to prove the sandbox:
+//! it loops, hogs memory, calls hosts outside its manifest, looks for files, environment and
+//! credentials, emits malformed, invalid or endless output, or panics. `mode = "ok"` behaves.
+
+use roster_connector_sdk::types::*;
+use roster_connector_sdk::{Emitter, Guest, export, setting};
+
+struct Hostile;
+
+fn identity(id: &str, attrs: Vec<(String, String)>) -> Identity {
+    Identity {
+        id: id.to_string(),
+        kind: IdentityKind::CloudUser,
+        name: id.to_string(),
+        created: Some(1_700_000_000_000),
+        last_used: None,
+        enabled: Some(true),
+        owners: vec![],
+        tags: vec![],
+        trusted_by: vec![],
+        attrs,
+    }
+}
+
+fn credential(id: &str, owner: &str) -> Credential {
+    Credential {
+        id: id.to_string(),
+        identity_id: owner.to_string(),
+        kind: CredentialKind::AccessKey,
+        status: CredentialStatus::Active,
+        name: None,
+        created: Some(1_700_000_000_000),
+        expires: None,
+        last_used: None,
+        last_used_service: None,
+        redacted: None,
+        attrs: vec![],
+    }
+}
+
+/// GETs a URL through wasi:http, with a header a guest is not allowed to set, and says what
+/// came back (status and body, or the error).
+fn fetch(url: &str) -> String {
+    wstd::runtime::block_on(async {
+        let req = match wstd::http::Request::get(url)
+            .header("authorization", "Bearer guest-chosen-token")
+            .header("x-api-key", "guest-chosen-key")
+            .body(wstd::http::Body::empty())
+        {
+            Ok(r) => r,
+            Err(e) => return format!("request error: {e}"),
+        };
+        match wstd::http::Client::new().send(req).await {
+            Ok(mut resp) => {
+                let status = resp.status().as_u16();
+                let headers: Vec<String> = resp
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.to_str().unwrap_or("?")))
+                    .collect();
+                let body = match resp.body_mut().str_contents().await {
+                    Ok(s) => s.to_string(),
+                    Err(e) => format!("<body error {e}>"),
+                };
+                format!("status={status} headers={} body={body}", headers.join(";"))
+            }
+            Err(e) => format!("error: {e}"),
+        }
+    })
+}
+
+fn snoop() -> Vec<(String, String)> {
+    let mut seen = vec![];
+    seen.push(("env".into(), format!("{:?}", std::env::vars().collect::<Vec<_>>())));
+    seen.push(("args".into(), format!("{:?}", std::env::args().collect::<Vec<_>>())));
+    for path in ["/etc/passwd", "/proc/self/environ", ".", "/", "/root/.aws/credentials"] {
+        let r = match std::fs::read_to_string(path) {
+            Ok(s) => format!("READ {} bytes", s.len()),
+            Err(e) => format!("error: {e}"),
+        };
+        seen.push((format!("file:{path}"), r));
+        let d = match std::fs::read_dir(path) {
+            Ok(it) => format!("LISTED {} entries", it.count()),
+            Err(e) => format!("error: {e}"),
+        };
+        seen.push((format!("dir:{path}"), d));
+    }
+    seen.push(("cwd".into(), format!("{:?}", std::env::current_dir())));
+    seen
+}
+
+#[allow(unsafe_code, reason = "deliberately builds an invalid UTF-8 string to test the host")]
+fn invalid_utf8() -> String {
+    // SAFETY: not safe at all; the canonical ABI must reject this string at the boundary.
+    unsafe { String::from_utf8_unchecked(vec![b'a', 0xff, 0xfe, b'b']) }
+}
+
+impl Guest for Hostile {
+    fn describe() -> ConnectorInfo {
+        ConnectorInfo {
+            id: "hostile".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "test plugin that misbehaves on request".into(),
+            record_schema: 1,
+        }
+    }
+
+    fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
+        let cfg = &request.config;
+        let mode = setting(cfg, "mode").unwrap_or("ok");
+        let mut out = Emitter::new(1);
+        let emit_first = |out: &mut Emitter| out.identity(identity("before-failure", vec![])).map_err(|e| e.0);
+        match mode {
+            "ok" => {
+                let n: usize = setting(cfg, "count").and_then(|c| c.parse().ok()).unwrap_or(3);
+                let mut out = Emitter::new(500);
+                for i in 0..n {
+                    let id = format!("user-{i}");
+                    out.identity(identity(&id, vec![]))
+                        .map_err(|e| ConnectorError::Internal(e.0))?;
+                    out.credential(credential(&format!("AKIA{i:016}"), &id))
+                        .map_err(|e| ConnectorError::Internal(e.0))?;
+                }
+                for f in &request.files {
+                    out.identity(identity(&format!("file:{}:{}", f.name, f.data.len()), vec![]))
+                        .map_err(|e| ConnectorError::Internal(e.0))?;
+                }
+                out.flush().map_err(|e| ConnectorError::Internal(e.0))?;
+            }
+            "loop" => {
+                emit_first(&mut out).map_err(ConnectorError::Internal)?;
+                let mut x: u64 = 0;
+                loop {
+                    x = std::hint::black_box(x.wrapping_add(1));
+                }
+            }
+            "hog" => {
+                emit_first(&mut out).map_err(ConnectorError::Internal)?;
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![7u8; 1 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "panic" => {
+                emit_first(&mut out).map_err(ConnectorError::Internal)?;
+                panic!("deliberate panic in the hostile plugin");
+            }
+            "fetch" => {
+                // Everything the plugin can learn goes into its output, for the test to search.
+                let mut attrs = snoop();
+                for (i, url) in setting(cfg, "urls").unwrap_or_default().split(',').enumerate() {
+                    if !url.is_empty() {
+                        attrs.push((format!("fetch{i}:{url}"), fetch(url)));
+                    }
+                }
+                attrs.push(("config".into(), format!("{cfg:?}")));
+                out.identity(identity("snooper", attrs))
+                    .map_err(|e| ConnectorError::Internal(e.0))?;
+            }
+            "malformed" => {
+                emit_first(&mut out).map_err(ConnectorError::Internal)?;
+                let _ = out.identity(identity("", vec![]));
+            }
+            "bad-utf8" => {
+                emit_first(&mut out).map_err(ConnectorError::Internal)?;
+                let _ = out.identity(identity(&invalid_utf8(), vec![]));
+            }
+            "flood" | "flood-polite" => {
+                let mut out = Emitter::new(1000);
+                for i in 0u64.. {
+                    if let Err(limit) = out.identity(identity(&format!("flood-{i}"), vec![]))
+                        && mode == "flood-polite"
+                    {
+                        return Ok(CollectSummary {
+                            complete: false,
+                            notes: vec![limit.0],
+                        });
+                    }
+                }
+            }
+            "error" => {
+                emit_first(&mut out).map_err(ConnectorError::Internal)?;
+                return Err(ConnectorError::Upstream("the provider said no (test)".into()));
+            }
+            other => return Err(ConnectorError::Config(format!("unknown mode {other:?}"))),
+        }
+        Ok(CollectSummary {
+            complete: true,
+            notes: vec![],
+        })
+    }
+}
+
+export!(Hostile);

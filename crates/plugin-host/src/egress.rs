@@ -1,0 +1,389 @@
+//! The one place every plugin request passes: the manifest's allowlist, credential stripping and
+//! injection, timeouts, size caps, retries on throttling, and the audit log.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_credential_types::provider::ProvideCredentials;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use url::Url;
+use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+
+use crate::manifest::{Auth, Manifest};
+
+/// Bounds on one plugin's HTTP traffic.
+#[derive(Clone, Debug)]
+pub struct HttpLimits {
+    /// Per attempt: connect, first byte and between bytes.
+    pub timeout: Duration,
+    /// Largest request body a plugin may send.
+    pub max_request_body: usize,
+    /// Largest response body handed to a plugin.
+    pub max_response_body: usize,
+    /// Retries after a 429, a 5xx or a connection failure.
+    pub max_retries: u32,
+    /// Longest single wait between retries (a longer Retry-After is cut to this).
+    pub max_retry_wait: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            max_request_body: 1 << 20,
+            max_response_body: 32 << 20,
+            max_retries: 4,
+            max_retry_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+/// One request as the host saw it: the audit log of a plugin run.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RequestLog {
+    /// HTTP method.
+    pub method: String,
+    /// The URL without its query string.
+    pub url: String,
+    /// Final status, when a response came.
+    pub status: Option<u16>,
+    /// `allowed`, `denied` or `failed`.
+    pub outcome: String,
+    /// Why it was denied or failed.
+    pub detail: Option<String>,
+    /// How the host authenticated it.
+    pub auth: String,
+    /// Attempts made (retries included).
+    pub attempts: u32,
+    /// Wall time in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// The per-run hook state.
+pub(crate) struct Egress {
+    pub manifest: Arc<Manifest>,
+    pub limits: HttpLimits,
+    pub log: Arc<Mutex<Vec<RequestLog>>>,
+}
+
+/// Headers a guest may not set: the host owns authentication and signing.
+const STRIPPED: [&str; 9] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "x-goog-api-key",
+    "x-amz-security-token",
+    "x-amz-date",
+    "x-amz-content-sha256",
+    "x-amz-user-agent-signature",
+];
+
+type BoxFut<T> = Box<dyn Future<Output = T> + Send>;
+
+impl WasiHttpHooks for Egress {
+    fn send_request(
+        &mut self,
+        request: Request<WasiBody>,
+        _options: Option<RequestOptions>,
+        _fut: BoxFut<Result<(), HttpError>>,
+    ) -> BoxFut<Result<(Response<WasiBody>, BoxFut<Result<(), HttpError>>), HttpError>> {
+        let manifest = self.manifest.clone();
+        let limits = self.limits.clone();
+        let log = self.log.clone();
+        Box::new(async move {
+            let started = Instant::now();
+            let method = request.method().to_string();
+            let url = Url::parse(&request.uri().to_string()).ok();
+            let shown = url.as_ref().map_or_else(
+                || request.uri().to_string(),
+                |u| {
+                    let mut u = u.clone();
+                    u.set_query(None);
+                    u.to_string()
+                },
+            );
+            let mut entry = RequestLog {
+                method,
+                url: shown,
+                status: None,
+                outcome: "denied".into(),
+                detail: None,
+                auth: "none".into(),
+                attempts: 0,
+                elapsed_ms: 0,
+            };
+            let result = match url {
+                None => {
+                    entry.detail = Some("not a valid URL".into());
+                    Err(HttpError::HttpRequestUriInvalid)
+                }
+                Some(url) => match manifest.check(&url) {
+                    Err(why) => {
+                        entry.detail = Some(why);
+                        Err(HttpError::HttpRequestDenied)
+                    }
+                    Ok(rule) => {
+                        entry.auth = rule.auth.describe();
+                        send(request, &rule.auth, &limits, &mut entry).await
+                    }
+                },
+            };
+            entry.elapsed_ms = started.elapsed().as_millis() as u64;
+            if let Ok(mut l) = log.lock() {
+                l.push(entry);
+            }
+            result.map(|res| (res, Box::new(async { Ok(()) }) as BoxFut<Result<(), HttpError>>))
+        })
+    }
+}
+
+async fn send(
+    request: Request<WasiBody>,
+    auth: &Auth,
+    limits: &HttpLimits,
+    entry: &mut RequestLog,
+) -> Result<Response<WasiBody>, HttpError> {
+    let (parts, body) = request.into_parts();
+    let body = match Limited::new(body, limits.max_request_body).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            entry.outcome = "failed".into();
+            entry.detail = Some(format!("request body over {} bytes", limits.max_request_body));
+            return Err(HttpError::HttpRequestBodySize(None));
+        }
+    };
+    let mut headers = parts.headers.clone();
+    for h in STRIPPED {
+        headers.remove(h);
+    }
+    if let Auth::Header { name, .. } = auth {
+        headers.remove(name);
+    }
+    let options = RequestOptions {
+        connect_timeout: Some(limits.timeout),
+        first_byte_timeout: Some(limits.timeout),
+        between_bytes_timeout: Some(limits.timeout),
+    };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        entry.attempts = attempt;
+        let mut req = Request::builder()
+            .method(parts.method.clone())
+            .uri(parts.uri.clone())
+            .version(parts.version);
+        if let Some(h) = req.headers_mut() {
+            *h = headers.clone();
+        }
+        let mut req = req.body(()).map_err(|_| HttpError::HttpRequestUriInvalid)?;
+        if let Err(why) = authenticate(&mut req, auth, &body).await {
+            entry.outcome = "failed".into();
+            entry.detail = Some(why);
+            return Err(HttpError::InternalError(Some(
+                "the host could not authenticate this request".into(),
+            )));
+        }
+        let req = req.map(|()| Full::new(body.clone()).map_err(|never| match never {}).boxed_unsync());
+        let sent = tokio::time::timeout(
+            limits.timeout * 2,
+            wasmtime_wasi_http::default_send_request(req, Some(options)),
+        )
+        .await
+        .unwrap_or(Err(HttpError::ConnectionTimeout));
+        let retries_left = attempt <= limits.max_retries;
+        match sent {
+            Ok((res, io)) => {
+                tokio::spawn(io);
+                let status = res.status();
+                entry.status = Some(status.as_u16());
+                if retries_left && is_throttled(status, res.headers()) {
+                    let wait = retry_wait(res.headers(), attempt).min(limits.max_retry_wait);
+                    drop(res);
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                let (rparts, rbody) = res.into_parts();
+                return match Limited::new(rbody, limits.max_response_body).collect().await {
+                    Ok(b) => {
+                        entry.outcome = "allowed".into();
+                        let body = Full::new(b.to_bytes()).map_err(|never| match never {}).boxed_unsync();
+                        Ok(Response::from_parts(rparts, body))
+                    }
+                    Err(e) => {
+                        entry.outcome = "failed".into();
+                        entry.detail = Some(format!("response body: {e}"));
+                        Err(HttpError::HttpResponseBodySize(None))
+                    }
+                };
+            }
+            Err(e) if retries_left && retryable_error(&e) => {
+                tokio::time::sleep(backoff(attempt).min(limits.max_retry_wait)).await;
+            }
+            Err(e) => {
+                entry.outcome = "failed".into();
+                entry.detail = Some(format!("{e:?}"));
+                return Err(e);
+            }
+        }
+    }
+}
+
+fn retryable_error(e: &HttpError) -> bool {
+    matches!(
+        e,
+        HttpError::Connect(_)
+            | HttpError::ConnectionRefused
+            | HttpError::ConnectionTimeout
+            | HttpError::ConnectionReadTimeout
+            | HttpError::ConnectionTerminated
+            | HttpError::Hyper(_)
+    )
+}
+
+/// 429, 5xx, and a 403 that says the rate limit is spent (GitHub).
+fn is_throttled(status: StatusCode, headers: &HeaderMap) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS
+        || status.is_server_error()
+        || (status == StatusCode::FORBIDDEN && header_str(headers, "x-ratelimit-remaining") == Some("0"))
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(250u64 << attempt.min(8))
+}
+
+/// How long the provider asks us to wait: `Retry-After` (seconds), else a rate-limit reset time
+/// (`X-Rate-Limit-Reset` for Okta, measured against the response's `Date`; `x-ratelimit-reset`
+/// for GitHub), else exponential backoff.
+fn retry_wait(headers: &HeaderMap, attempt: u32) -> Duration {
+    if let Some(secs) = header_str(headers, "retry-after").and_then(|v| v.parse::<f64>().ok()) {
+        return Duration::from_secs_f64(secs.clamp(0.0, 3600.0));
+    }
+    let reset = header_str(headers, "x-rate-limit-reset").or_else(|| header_str(headers, "x-ratelimit-reset"));
+    if let Some(reset) = reset.and_then(|r| r.parse::<u64>().ok()) {
+        let now = header_str(headers, "date")
+            .and_then(parse_http_date)
+            .unwrap_or_else(|| {
+                SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0)
+            });
+        return Duration::from_secs(reset.saturating_sub(now));
+    }
+    backoff(attempt)
+}
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) into Unix seconds.
+fn parse_http_date(s: &str) -> Option<u64> {
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    let [_, day, mon, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let m = MONTHS.iter().position(|x| x == mon)? + 1;
+    let iso = format!("{year}-{m:02}-{day:0>2}T{time}Z");
+    roster_model::parse_time(&iso).map(|ms| (ms / 1000) as u64)
+}
+
+async fn authenticate(req: &mut Request<()>, auth: &Auth, body: &Bytes) -> Result<(), String> {
+    match auth {
+        Auth::None => Ok(()),
+        Auth::Authorization { scheme, secret } => {
+            let mut v = HeaderValue::from_str(&format!("{scheme} {}", secret.expose()))
+                .map_err(|_| "the configured token is not a valid header value".to_string())?;
+            v.set_sensitive(true);
+            req.headers_mut().insert(http::header::AUTHORIZATION, v);
+            Ok(())
+        }
+        Auth::Header { name, secret } => {
+            let mut v = HeaderValue::from_str(secret.expose())
+                .map_err(|_| "the configured secret is not a valid header value".to_string())?;
+            v.set_sensitive(true);
+            req.headers_mut().insert(name.clone(), v);
+            Ok(())
+        }
+        Auth::AwsSigV4 {
+            service,
+            region,
+            provider,
+        } => {
+            use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+            let creds = provider
+                .provide_credentials()
+                .await
+                .map_err(|e| format!("no AWS credentials: {}", error_chain(&e)))?;
+            let identity = creds.into();
+            let params = aws_sigv4::sign::v4::SigningParams::builder()
+                .identity(&identity)
+                .region(region)
+                .name(service)
+                .time(SystemTime::now())
+                .settings(SigningSettings::default())
+                .build()
+                .map_err(|e| format!("SigV4 parameters: {e}"))?
+                .into();
+            let uri = req.uri().to_string();
+            let headers: Vec<(&str, &str)> = req
+                .headers()
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+                .collect();
+            let signable = SignableRequest::new(
+                req.method().as_str(),
+                uri.as_str(),
+                headers.into_iter(),
+                SignableBody::Bytes(body),
+            )
+            .map_err(|e| format!("SigV4: {e}"))?;
+            let (instructions, _) = sign(signable, &params).map_err(|e| format!("SigV4: {e}"))?.into_parts();
+            instructions.apply_to_request_http1x(req);
+            if let Some(v) = req.headers_mut().get_mut(http::header::AUTHORIZATION) {
+                v.set_sensitive(true);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_waits_follow_the_provider() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("2"));
+        assert_eq!(retry_wait(&h, 1), Duration::from_secs(2));
+        let mut h = HeaderMap::new();
+        h.insert("x-rate-limit-reset", HeaderValue::from_static("784111780"));
+        h.insert("date", HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
+        assert_eq!(retry_wait(&h, 1), Duration::from_secs(3));
+        assert_eq!(retry_wait(&HeaderMap::new(), 2), Duration::from_millis(1000));
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        assert!(is_throttled(StatusCode::FORBIDDEN, &h));
+        assert!(!is_throttled(StatusCode::FORBIDDEN, &HeaderMap::new()));
+        assert!(is_throttled(StatusCode::BAD_GATEWAY, &HeaderMap::new()));
+    }
+}

@@ -1,0 +1,254 @@
+//! The host-side manifest: which URLs a plugin may reach and which credential the host attaches
+//! to each. It comes from the user's configuration, never from the plugin.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use aws_credential_types::provider::SharedCredentialsProvider;
+use http::HeaderName;
+use url::Url;
+
+/// A secret held by the host. Its `Debug` never shows the value.
+#[derive(Clone)]
+pub struct Secret(Arc<str>);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(Arc::from(value.into()))
+    }
+    /// The value, for the one place that attaches it to a request.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// How the host authenticates requests that match one allow rule.
+#[derive(Clone)]
+pub enum Auth {
+    /// No credential is attached.
+    None,
+    /// `Authorization: <scheme> <secret>` (`Bearer`, `SSWS`, `token`).
+    Authorization {
+        /// The scheme word before the secret.
+        scheme: String,
+        /// The token.
+        secret: Secret,
+    },
+    /// A custom header carries the secret (`x-api-key` for Anthropic).
+    Header {
+        /// Header name.
+        name: HeaderName,
+        /// The value.
+        secret: Secret,
+    },
+    /// AWS Signature Version 4, with credentials from the AWS SDK's provider chain.
+    AwsSigV4 {
+        /// Signing name of the service (`iam`, `cloudtrail`).
+        service: String,
+        /// Signing region.
+        region: String,
+        /// Where credentials come from (environment, profile, SSO, assume-role, ...).
+        provider: SharedCredentialsProvider,
+    },
+}
+
+impl Auth {
+    /// A short description for logs and `roster connectors`.
+    pub fn describe(&self) -> String {
+        match self {
+            Auth::None => "none".into(),
+            Auth::Authorization { scheme, .. } => format!("Authorization: {scheme} <secret>"),
+            Auth::Header { name, .. } => format!("{name}: <secret>"),
+            Auth::AwsSigV4 { service, region, .. } => format!("AWS SigV4 ({service}, {region})"),
+        }
+    }
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+/// One allowed URL prefix and the credential attached to requests under it.
+#[derive(Clone, Debug)]
+pub struct AllowRule {
+    /// Scheme, host, port and path prefix.
+    pub prefix: Url,
+    /// What the host attaches.
+    pub auth: Auth,
+}
+
+/// What one plugin run may reach.
+#[derive(Clone, Debug, Default)]
+pub struct Manifest {
+    /// The plugin's name, for messages.
+    pub plugin: String,
+    /// Allowed prefixes; a request matching none is refused.
+    pub allow: Vec<AllowRule>,
+}
+
+/// A manifest entry that cannot be accepted.
+#[derive(Debug, thiserror::Error)]
+#[error("allowed URL prefix {prefix:?}: {reason}")]
+pub struct ManifestError {
+    /// The prefix as written.
+    pub prefix: String,
+    /// Why it is refused.
+    pub reason: String,
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Link-local (cloud metadata services live at 169.254.169.254 and fd00:ec2::254) and
+/// unspecified addresses are never reachable from a plugin.
+fn is_forbidden_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast(),
+        IpAddr::V6(v6) => {
+            v6.is_unspecified() || (v6.segments()[0] & 0xffc0) == 0xfe80 || v6.segments()[..4] == [0xfd00, 0xec2, 0, 0]
+        }
+    }
+}
+
+impl AllowRule {
+    /// Parses and checks a prefix: https only, except an explicit `http` prefix on a loopback
+    /// address (a local emulator in tests); no credentials in the URL; never a metadata address.
+    pub fn new(prefix: &str, auth: Auth) -> Result<Self, ManifestError> {
+        let err = |reason: &str| ManifestError {
+            prefix: prefix.to_string(),
+            reason: reason.to_string(),
+        };
+        let mut url = Url::parse(prefix).map_err(|e| err(&format!("not a URL ({e})")))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback(&url) => {}
+            "http" => {
+                return Err(err(
+                    "plain http is allowed only for a loopback address (a local emulator)",
+                ));
+            }
+            _ => return Err(err("only https URLs can be allowed")),
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(err("must not contain credentials"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(err("must not contain a query or fragment"));
+        }
+        let forbidden = match url.host() {
+            Some(url::Host::Ipv4(ip)) => is_forbidden_ip(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => is_forbidden_ip(IpAddr::V6(ip)),
+            Some(url::Host::Domain(_)) => false,
+            None => return Err(err("has no host")),
+        };
+        if forbidden {
+            return Err(err("link-local and metadata addresses are never allowed"));
+        }
+        if !url.path().ends_with('/') {
+            let p = format!("{}/", url.path());
+            url.set_path(&p);
+        }
+        Ok(Self { prefix: url, auth })
+    }
+
+    fn matches(&self, url: &Url) -> bool {
+        let p = &self.prefix;
+        url.scheme() == p.scheme()
+            && url.host() == p.host()
+            && url.port_or_known_default() == p.port_or_known_default()
+            && url.username().is_empty()
+            && url.password().is_none()
+            && (url.path().starts_with(p.path()) || format!("{}/", url.path()) == p.path())
+    }
+}
+
+impl Manifest {
+    /// The rule that allows `url`, or why none does.
+    pub fn check(&self, url: &Url) -> Result<&AllowRule, String> {
+        if let Some(rule) = self.allow.iter().find(|r| r.matches(url)) {
+            return Ok(rule);
+        }
+        let mut shown = url.clone();
+        shown.set_query(None);
+        Err(format!(
+            "{shown} is outside the allowed URL prefixes of plugin {} ({})",
+            self.plugin,
+            if self.allow.is_empty() {
+                "none are allowed".to_string()
+            } else {
+                self.allow
+                    .iter()
+                    .map(|r| r.prefix.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(prefixes: &[&str]) -> Manifest {
+        Manifest {
+            plugin: "p".into(),
+            allow: prefixes
+                .iter()
+                .map(|p| AllowRule::new(p, Auth::None).unwrap())
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn prefixes_match_scheme_host_port_and_path() {
+        let m = manifest(&["https://api.github.com/orgs/acme", "http://127.0.0.1:5000/"]);
+        let ok = |u: &str| m.check(&Url::parse(u).unwrap()).is_ok();
+        assert!(ok("https://api.github.com/orgs/acme/installations?per_page=100"));
+        assert!(ok("https://api.github.com/orgs/acme"));
+        assert!(ok("https://API.GITHUB.COM:443/orgs/acme/x"));
+        assert!(ok("http://127.0.0.1:5000/"));
+        assert!(!ok("https://api.github.com/orgs/acme-evil/x"));
+        assert!(!ok("https://api.github.com/orgs/acme/../../users/x"));
+        assert!(!ok("https://api.github.com/orgs/acme/%2e%2e/%2e%2e/users"));
+        assert!(!ok("https://api.github.com@evil.example.com/orgs/acme/"));
+        assert!(!ok("https://user@api.github.com/orgs/acme/"));
+        assert!(!ok("http://api.github.com/orgs/acme/"));
+        assert!(!ok("https://api.github.com:8443/orgs/acme/"));
+        assert!(!ok("http://127.0.0.1:5001/"));
+        assert!(!ok("http://169.254.169.254/latest/meta-data/"));
+    }
+
+    #[test]
+    fn unsafe_prefixes_are_refused() {
+        for p in [
+            "http://api.github.com/",
+            "ftp://example.com/",
+            "https://u:p@example.com/",
+            "http://169.254.169.254/",
+            "https://169.254.169.254/",
+            "https://[fd00:ec2::254]/",
+            "not a url",
+        ] {
+            assert!(AllowRule::new(p, Auth::None).is_err(), "{p} accepted");
+        }
+        assert!(AllowRule::new("http://localhost:8080/api", Auth::None).is_ok());
+        assert!(AllowRule::new("http://[::1]:8080/", Auth::None).is_ok());
+    }
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds the connector plugins (WebAssembly components) into target/wasm32-wasip2/release/.
+# Installs the wasm32-wasip2 Rust target first if rustup is there and it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx wasm32-wasip2; then
+  rustup target add wasm32-wasip2
+fi
+connectors=(connector-hostile)
+args=()
+for c in "${connectors[@]}"; do args+=(-p "$c"); done
+cargo build --release --locked --quiet --target wasm32-wasip2 "${args[@]}"
