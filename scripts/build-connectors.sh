@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx wasm32-wasip2; then
   rustup target add wasm32-wasip2
 fi
-connectors=(connector-hostile)
+connectors=(connector-aws-iam connector-hostile)
 args=()
 for c in "${connectors[@]}"; do args+=(-p "$c"); done
-cargo build --release --locked --quiet --target wasm32-wasip2 "${args[@]}"
+# Plugins are shipped small: no debug info (function names stay for trap messages), size-optimized.
+CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=debuginfo CARGO_PROFILE_RELEASE_OPT_LEVEL=s \
+  cargo build --release --locked --quiet --target wasm32-wasip2 "${args[@]}"

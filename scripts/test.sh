@@ -14,11 +14,14 @@ start=$(date +%s)
 # validator, and the official SARIF 2.1.0 schema (shipped in Microsoft's @microsoft/jest-sarif).
 deps=target/test-deps
 mkdir -p "$deps"
-if [ ! -x "$deps/venv/bin/python" ] || ! "$deps/venv/bin/python" -c 'import jsonschema' 2>/dev/null; then
+# moto is the AWS IAM emulator the aws-iam connector is tested against (pinned: the test launcher
+# reaches into its model to backdate keys).
+if [ ! -x "$deps/venv/bin/python" ] || ! "$deps/venv/bin/python" -c 'import jsonschema, moto' 2>/dev/null; then
   command -v python3 >/dev/null || { echo "test.sh: python3 is required" >&2; exit 2; }
   python3 -m venv "$deps/venv"
-  "$deps/venv/bin/pip" install --quiet --disable-pip-version-check 'jsonschema==4.26.0'
+  "$deps/venv/bin/pip" install --quiet --disable-pip-version-check 'jsonschema==4.26.0' 'moto[server]==5.2.5'
 fi
+command -v curl >/dev/null || { echo "test.sh: curl is required (apt-get install curl)" >&2; exit 2; }
 if [ ! -f "$deps/sarif-2.1.0-rtm.5.json" ]; then
   command -v npm >/dev/null || { echo "test.sh: npm is required to fetch the SARIF schema" >&2; exit 2; }
   tmp=$(mktemp -d)
@@ -29,7 +32,7 @@ fi
 cargo fmt --all --check
 # The connector plugins are wasm32-wasip2 guests; the host tests load them from target/.
 bash scripts/build-connectors.sh
-cargo clippy --target wasm32-wasip2 --locked -p roster-connector-sdk -p connector-hostile -- -D warnings
+cargo clippy --target wasm32-wasip2 --locked -p roster-connector-sdk -p connector-aws-iam -p connector-hostile -- -D warnings
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet

@@ -17,6 +17,9 @@ pub struct Cli {
 pub enum Command {
     /// Scan files, directories and git history for credentials and AI agents.
     Scan(ScanArgs),
+    /// Run the connector sources configured in roster.toml (sandboxed plugins) and report the
+    /// identities, credentials and activity they collect.
+    Collect(CollectArgs),
     /// Run a scan on the bundled sample organization and write its reports.
     Demo(DemoArgs),
     /// Manage baselines of accepted findings.
@@ -59,6 +62,25 @@ pub enum RulesCommand {
         #[arg(long, default_value = "text", value_name = "FORMAT")]
         format: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// The configuration: `[[source]]` tables naming a connector and its settings.
+    #[arg(long, default_value = "roster.toml", value_name = "FILE")]
+    pub config: PathBuf,
+    /// Output format: text, json or jsonl.
+    #[arg(short = 'f', long, default_value = "text")]
+    pub format: String,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// State directory (plugin cache, request audit log); default as for `scan`.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// No progress line, even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 #[derive(Debug, Args)]

@@ -7,11 +7,12 @@
 )]
 
 mod args;
+mod collect;
 mod demo;
 mod state;
 
 use anyhow::{Context, Result, bail};
-use args::{BaselineCommand, Cli, Command, RulesCommand, ScanArgs};
+use args::{BaselineCommand, Cli, CollectArgs, Command, RulesCommand, ScanArgs};
 use clap::Parser as _;
 use roster_model::{REPORT_VERSION, Report, ScanStats, Severity, ToolInfo};
 use roster_report::{Format, RuleInfo};
@@ -51,6 +52,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan(&args, false),
         Command::Baseline(BaselineCommand::Create(a)) => scan(&a.scan, true),
+        Command::Collect(a) => collect_cmd(&a),
         Command::Demo(a) => demo::run(&a.output),
         Command::Rules(RulesCommand::Check { files, gitleaks }) => rules_check(&files, gitleaks),
         Command::Rules(RulesCommand::List { rules, format }) => rules_list(&rules, &format),
@@ -178,6 +180,66 @@ fn scan(args: &ScanArgs, baseline_mode: bool) -> Result<ExitCode> {
     }
     let failing = fail_on.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
     Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn collect_cmd(args: &CollectArgs) -> Result<ExitCode> {
+    let format = Format::parse(&args.format)
+        .filter(|f| matches!(f, Format::Text | Format::Json | Format::Jsonl))
+        .with_context(|| format!("--format {:?}: expected text, json or jsonl", args.format))?;
+    let state = state::state_dir(args.state_dir.as_deref())?;
+    let progress = std::io::stderr().is_terminal() && !args.no_progress;
+    let collected = collect::collect(&args.config, &state, progress)?;
+    let mut report = assemble_empty();
+    collect::merge_into(&mut report, collected);
+    let text = roster_report::render(&report, format, &[]);
+    write_output(args.output.as_deref(), &text)?;
+    let failed: Vec<&str> = report
+        .connectors
+        .iter()
+        .filter(|c| c.status == "failed")
+        .map(|c| c.source.as_str())
+        .collect();
+    if let Some(out) = &args.output {
+        eprintln!(
+            "roster: {} identities from {} source(s); report written to {}",
+            report.identities.len(),
+            report.connectors.len(),
+            out.display()
+        );
+    }
+    if !failed.is_empty() {
+        eprintln!(
+            "roster: source(s) failed: {} (see the report's issues)",
+            failed.join(", ")
+        );
+    }
+    Ok(
+        if !report.connectors.is_empty() && failed.len() == report.connectors.len() {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
+}
+
+/// A report with no scan in it, for commands that only collect.
+fn assemble_empty() -> Report {
+    Report {
+        version: REPORT_VERSION,
+        tool: ToolInfo {
+            name: "roster".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        sources: vec![],
+        incomplete: false,
+        stats: ScanStats::default(),
+        findings: vec![],
+        agents: vec![],
+        issues: vec![],
+        identities: vec![],
+        activities: vec![],
+        connectors: vec![],
+    }
 }
 
 /// Runs the scan `args` describe. Findings still hold their raw secrets (in memory only): the

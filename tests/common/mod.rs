@@ -39,14 +39,20 @@ impl Env {
 
     /// Runs roster with `args`; the state dir is private to this Env.
     pub fn roster(&self, args: &[&str]) -> Output {
-        assert_cmd::Command::cargo_bin("roster")
-            .expect("roster binary")
-            .args(args)
+        self.roster_env(args, &[])
+    }
+
+    /// Runs roster with `args` and extra environment variables.
+    pub fn roster_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = assert_cmd::Command::cargo_bin("roster").expect("roster binary");
+        cmd.args(args)
             .env("ROSTER_STATE_DIR", self.state())
             .env_remove("ROSTER_FINGERPRINT_KEY")
-            .current_dir(self.dir.path())
-            .output()
-            .expect("run roster")
+            .current_dir(self.dir.path());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run roster")
     }
 
     /// Runs `roster scan ARGS --format json` and parses the report.

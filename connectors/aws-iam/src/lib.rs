@@ -1,1 +1,564 @@
-//! wip
+//! Roster connector for AWS IAM: users and their access keys (status, age, last use with service
+//! and region), roles with their trust policies (AI-service principals flagged), attached and
+//! inline policies (admin and wildcard grants flagged), owner and team tags, Bedrock API keys
+//! (service-specific credentials), and the credential report as an export file.
+//!
+//! The AWS SDK runs inside the plugin unsigned (`allow_no_auth`); the host signs every request
+//! with SigV4 using credentials the plugin never sees.
+
+use aws_sdk_iam::config::{BehaviorVersion, Region};
+use aws_sdk_iam::types::StatusType;
+use aws_smithy_wasm::wasi::{WasiHttpClientBuilder, WasiSleep};
+use roster_connector_sdk::types::*;
+use roster_connector_sdk::{Emitter, Guest, OutputLimit, export, parse_time, progress, setting};
+use serde_json::Value;
+
+struct AwsIam;
+
+/// Service principals of AWS's AI services: a role they may assume is an AI workload identity.
+const AI_SERVICES: [&str; 4] = [
+    "bedrock.amazonaws.com",
+    "bedrock-agentcore.amazonaws.com",
+    "sagemaker.amazonaws.com",
+    "q.amazonaws.com",
+];
+
+/// Tag keys that name an owner (compared without case) and the owner kind they imply.
+const OWNER_TAGS: [(&str, &str); 7] = [
+    ("owner", "user"),
+    ("owner-email", "user"),
+    ("contact", "user"),
+    ("created-by", "user"),
+    ("createdby", "user"),
+    ("team", "team"),
+    ("owner-team", "team"),
+];
+
+fn millis(t: Option<&aws_sdk_iam::primitives::DateTime>) -> Option<i64> {
+    t.and_then(|d| d.to_millis().ok())
+}
+
+/// Policy documents come URL-encoded from IAM (and as plain JSON from some emulators).
+fn decode_document(doc: &str) -> String {
+    if !doc.trim_start().starts_with('%') {
+        return doc.to_string();
+    }
+    let b = doc.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&doc[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+        _ => vec![],
+    }
+}
+
+fn statements(doc: &Value) -> Vec<&Value> {
+    match doc.get("Statement") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(s @ Value::Object(_)) => vec![s],
+        _ => vec![],
+    }
+}
+
+/// Principals a trust policy lets assume the role: `Service:x`, `AWS:arn`, `Federated:x`.
+fn trusted_principals(doc: &str) -> Vec<String> {
+    let Ok(doc) = serde_json::from_str::<Value>(&decode_document(doc)) else {
+        return vec![];
+    };
+    let mut out = vec![];
+    for st in statements(&doc) {
+        if st.get("Effect").and_then(Value::as_str) != Some("Allow") {
+            continue;
+        }
+        match st.get("Principal") {
+            Some(Value::String(s)) => out.push(format!("AWS:{s}")),
+            Some(Value::Object(m)) => {
+                for (k, v) in m {
+                    out.extend(strings(Some(v)).into_iter().map(|p| format!("{k}:{p}")));
+                }
+            }
+            _ => {}
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Allowed actions and resources of a policy document, and whether it grants admin (`*` on `*`)
+/// or wildcards.
+fn analyse_policy(doc: &str) -> (Vec<String>, Vec<String>, Vec<(String, String)>) {
+    let Ok(doc) = serde_json::from_str::<Value>(&decode_document(doc)) else {
+        return (vec![], vec![], vec![("unparsed".into(), "true".into())]);
+    };
+    let (mut actions, mut resources, mut admin) = (vec![], vec![], false);
+    for st in statements(&doc) {
+        if st.get("Effect").and_then(Value::as_str) != Some("Allow") {
+            continue;
+        }
+        let a = strings(st.get("Action"));
+        let na = strings(st.get("NotAction"));
+        let r = strings(st.get("Resource"));
+        if r.iter().any(|r| r == "*") && (a.iter().any(|a| a == "*") || !na.is_empty()) {
+            admin = true;
+        }
+        actions.extend(a);
+        actions.extend(na.into_iter().map(|x| format!("NotAction:{x}")));
+        resources.extend(r);
+    }
+    actions.sort();
+    actions.dedup();
+    resources.sort();
+    resources.dedup();
+    let mut attrs = vec![];
+    if admin {
+        attrs.push(("admin".into(), "true".into()));
+    }
+    let wild: Vec<&str> = actions
+        .iter()
+        .filter(|a| a.ends_with('*'))
+        .map(String::as_str)
+        .collect();
+    if !wild.is_empty() {
+        attrs.push(("wildcard_actions".into(), wild.join(",")));
+    }
+    (actions, resources, attrs)
+}
+
+fn tags_and_owners(tags: &[aws_sdk_iam::types::Tag]) -> (Vec<(String, String)>, Vec<Owner>) {
+    let pairs: Vec<(String, String)> = tags
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    let mut owners = vec![];
+    for (want, kind) in OWNER_TAGS {
+        for (k, v) in &pairs {
+            if k.eq_ignore_ascii_case(want) && !v.trim().is_empty() {
+                owners.push(Owner {
+                    id: v.clone(),
+                    name: v.clone(),
+                    kind: kind.into(),
+                    via: format!("tag:{k}"),
+                    enabled: None,
+                });
+            }
+        }
+    }
+    (pairs, owners)
+}
+
+fn upstream<E: std::fmt::Debug>(what: &str) -> impl Fn(aws_sdk_iam::error::SdkError<E>) -> String + '_ {
+    move |e| {
+        let detail = match &e {
+            aws_sdk_iam::error::SdkError::ServiceError(s) => format!("{:?}", s.err()),
+            other => format!("{other}"),
+        };
+        format!("{what}: {detail}")
+    }
+}
+
+struct Run {
+    client: aws_sdk_iam::Client,
+    out: Emitter,
+    notes: Vec<String>,
+    key_last_used: bool,
+    service_specific: bool,
+}
+
+fn stop(e: OutputLimit) -> String {
+    e.0
+}
+
+impl Run {
+    async fn collect(&mut self) -> Result<(), String> {
+        let mut marker: Option<String> = None;
+        let mut users_seen = 0u64;
+        loop {
+            let page = self
+                .client
+                .get_account_authorization_details()
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(upstream("GetAccountAuthorizationDetails"))?;
+            let policies: std::collections::HashMap<&str, &str> = page
+                .policies()
+                .iter()
+                .filter_map(|p| {
+                    let doc = p
+                        .policy_version_list()
+                        .iter()
+                        .find(|v| v.is_default_version())?
+                        .document()?;
+                    Some((p.arn()?, doc))
+                })
+                .collect();
+            for u in page.user_detail_list() {
+                let (Some(arn), Some(name)) = (u.arn(), u.user_name()) else {
+                    continue;
+                };
+                let (tags, owners) = tags_and_owners(u.tags());
+                let mut attrs = vec![("account_type".into(), "iam-user".into())];
+                if let Some(id) = u.user_id() {
+                    attrs.push(("user_id".into(), id.into()));
+                }
+                if !u.group_list().is_empty() {
+                    attrs.push(("groups".into(), u.group_list().join(",")));
+                }
+                self.out
+                    .identity(Identity {
+                        id: arn.into(),
+                        kind: IdentityKind::CloudUser,
+                        name: name.into(),
+                        created: millis(u.create_date()),
+                        last_used: None,
+                        enabled: Some(true),
+                        owners,
+                        tags,
+                        trusted_by: vec![],
+                        attrs,
+                    })
+                    .map_err(stop)?;
+                self.policies(arn, u.attached_managed_policies(), u.user_policy_list(), &policies)?;
+                self.access_keys(arn, name).await?;
+                if self.service_specific {
+                    self.service_specific_credentials(arn, name).await?;
+                }
+                users_seen += 1;
+                progress(users_seen, None, "IAM users");
+            }
+            for r in page.role_detail_list() {
+                let (Some(arn), Some(name)) = (r.arn(), r.role_name()) else {
+                    continue;
+                };
+                let (tags, owners) = tags_and_owners(r.tags());
+                let trusted = r
+                    .assume_role_policy_document()
+                    .map(trusted_principals)
+                    .unwrap_or_default();
+                let ai: Vec<&str> = AI_SERVICES
+                    .iter()
+                    .copied()
+                    .filter(|s| trusted.iter().any(|t| t == &format!("Service:{s}")))
+                    .collect();
+                let mut attrs = vec![];
+                if !ai.is_empty() {
+                    attrs.push(("ai_service_principals".into(), ai.join(",")));
+                }
+                if r.path().is_some_and(|p| p.starts_with("/aws-service-role/")) {
+                    attrs.push(("service_linked".into(), "true".into()));
+                }
+                let last = r.role_last_used();
+                if let Some(region) = last.and_then(|l| l.region()) {
+                    attrs.push(("last_used_region".into(), region.into()));
+                }
+                self.out
+                    .identity(Identity {
+                        id: arn.into(),
+                        kind: IdentityKind::Role,
+                        name: name.into(),
+                        created: millis(r.create_date()),
+                        last_used: millis(last.and_then(|l| l.last_used_date())),
+                        enabled: Some(true),
+                        owners,
+                        tags,
+                        trusted_by: trusted,
+                        attrs,
+                    })
+                    .map_err(stop)?;
+                self.policies(arn, r.attached_managed_policies(), r.role_policy_list(), &policies)?;
+            }
+            if !page.is_truncated() || page.marker().is_none() {
+                break;
+            }
+            marker = page.marker().map(str::to_string);
+        }
+        Ok(())
+    }
+
+    fn policies(
+        &mut self,
+        owner: &str,
+        attached: &[aws_sdk_iam::types::AttachedPolicy],
+        inline: &[aws_sdk_iam::types::PolicyDetail],
+        docs: &std::collections::HashMap<&str, &str>,
+    ) -> Result<(), String> {
+        for p in attached {
+            let arn = p.policy_arn().unwrap_or_default();
+            let (actions, resources, mut attrs) = match docs.get(arn) {
+                Some(doc) => analyse_policy(doc),
+                None => (vec![], vec![], vec![("document".into(), "not returned".into())]),
+            };
+            attrs.push(("arn".into(), arn.into()));
+            self.out
+                .permission(Permission {
+                    identity_id: owner.into(),
+                    name: p.policy_name().unwrap_or(arn).into(),
+                    kind: "managed-policy".into(),
+                    actions,
+                    resources,
+                    attrs,
+                })
+                .map_err(stop)?;
+        }
+        for p in inline {
+            let (actions, resources, attrs) = analyse_policy(p.policy_document().unwrap_or_default());
+            self.out
+                .permission(Permission {
+                    identity_id: owner.into(),
+                    name: p.policy_name().unwrap_or("inline").into(),
+                    kind: "inline-policy".into(),
+                    actions,
+                    resources,
+                    attrs,
+                })
+                .map_err(stop)?;
+        }
+        Ok(())
+    }
+
+    async fn access_keys(&mut self, user_arn: &str, user: &str) -> Result<(), String> {
+        let keys = match self.client.list_access_keys().user_name(user).send().await {
+            Ok(k) => k,
+            Err(e) => {
+                self.notes
+                    .push(upstream("ListAccessKeys")(e) + &format!(" (user {user})"));
+                return Ok(());
+            }
+        };
+        for k in keys.access_key_metadata() {
+            let Some(id) = k.access_key_id() else { continue };
+            let (mut last_used, mut service, mut attrs) = (None, None, vec![]);
+            if self.key_last_used {
+                match self.client.get_access_key_last_used().access_key_id(id).send().await {
+                    Ok(o) => {
+                        if let Some(l) = o.access_key_last_used() {
+                            last_used = millis(l.last_used_date());
+                            if last_used.is_some() && l.service_name() != "N/A" {
+                                service = Some(l.service_name().to_string());
+                            }
+                            if l.region() != "N/A" {
+                                attrs.push(("last_used_region".into(), l.region().to_string()));
+                            }
+                        }
+                    }
+                    Err(e) => self
+                        .notes
+                        .push(upstream("GetAccessKeyLastUsed")(e) + &format!(" (key of {user})")),
+                }
+            }
+            let status = match k.status() {
+                Some(StatusType::Active) => CredentialStatus::Active,
+                Some(StatusType::Inactive) => CredentialStatus::Inactive,
+                _ => CredentialStatus::Unknown,
+            };
+            self.out
+                .credential(Credential {
+                    id: id.into(),
+                    identity_id: user_arn.into(),
+                    kind: CredentialKind::AccessKey,
+                    status,
+                    name: None,
+                    created: millis(k.create_date()),
+                    expires: None,
+                    last_used,
+                    last_used_service: service,
+                    redacted: None,
+                    attrs,
+                })
+                .map_err(stop)?;
+        }
+        Ok(())
+    }
+
+    /// Bedrock API keys and other service-specific credentials (CodeCommit, Keyspaces).
+    async fn service_specific_credentials(&mut self, user_arn: &str, user: &str) -> Result<(), String> {
+        let creds = match self
+            .client
+            .list_service_specific_credentials()
+            .user_name(user)
+            .send()
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                self.notes
+                    .push(upstream("ListServiceSpecificCredentials")(e) + &format!(" (user {user})"));
+                return Ok(());
+            }
+        };
+        for c in creds.service_specific_credentials() {
+            let status = match c.status() {
+                StatusType::Active => CredentialStatus::Active,
+                StatusType::Inactive => CredentialStatus::Inactive,
+                _ => CredentialStatus::Unknown,
+            };
+            self.out
+                .credential(Credential {
+                    id: c.service_specific_credential_id().into(),
+                    identity_id: user_arn.into(),
+                    kind: CredentialKind::ServiceSpecific,
+                    status,
+                    name: Some(c.service_user_name().into()).filter(|s: &String| !s.is_empty()),
+                    created: c.create_date().to_millis().ok(),
+                    expires: millis(c.expiration_date()),
+                    last_used: None,
+                    last_used_service: None,
+                    redacted: None,
+                    attrs: vec![("service".into(), c.service_name().into())],
+                })
+                .map_err(stop)?;
+        }
+        Ok(())
+    }
+}
+
+/// The IAM credential report (CSV, as `aws iam get-credential-report` decodes it): one identity
+/// per user, with up to two access keys (their ids are not in the report; they are named
+/// `<user>#access_key_1`).
+fn credential_report(file: &ExportFile, out: &mut Emitter) -> Result<usize, String> {
+    let text = String::from_utf8_lossy(&file.data);
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<&str> = lines
+        .next()
+        .ok_or_else(|| format!("{}: empty credential report", file.name))?
+        .split(',')
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h.trim() == name);
+    let (Some(user_col), Some(arn_col)) = (col("user"), col("arn")) else {
+        return Err(format!(
+            "{}: not a credential report (no user and arn columns)",
+            file.name
+        ));
+    };
+    let time = |v: Option<&&str>| v.and_then(|v| parse_time(v));
+    let mut n = 0;
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        let (Some(user), Some(arn)) = (f.get(user_col), f.get(arn_col)) else {
+            continue;
+        };
+        if *user == "<root_account>" {
+            continue;
+        }
+        let created = col("user_creation_time").and_then(|c| time(f.get(c)));
+        out.identity(Identity {
+            id: arn.to_string(),
+            kind: IdentityKind::CloudUser,
+            name: user.to_string(),
+            created,
+            last_used: col("password_last_used").and_then(|c| time(f.get(c))),
+            enabled: Some(true),
+            owners: vec![],
+            tags: vec![],
+            trusted_by: vec![],
+            attrs: vec![("from".into(), format!("credential report {}", file.name))],
+        })
+        .map_err(stop)?;
+        for k in 1..=2 {
+            let get = |s: &str| col(&format!("access_key_{k}_{s}")).and_then(|c| f.get(c)).copied();
+            if get("active") != Some("true") {
+                continue;
+            }
+            out.credential(Credential {
+                id: format!("{user}#access_key_{k}"),
+                identity_id: arn.to_string(),
+                kind: CredentialKind::AccessKey,
+                status: CredentialStatus::Active,
+                name: None,
+                created: get("last_rotated").and_then(parse_time),
+                expires: None,
+                last_used: get("last_used_date").and_then(parse_time),
+                last_used_service: get("last_used_service")
+                    .filter(|s| *s != "N/A" && *s != "not_supported")
+                    .map(str::to_string),
+                redacted: None,
+                attrs: vec![],
+            })
+            .map_err(stop)?;
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
+impl Guest for AwsIam {
+    fn describe() -> ConnectorInfo {
+        ConnectorInfo {
+            id: "aws-iam".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "AWS IAM users, access keys, roles, policies and the credential report".into(),
+            record_schema: 1,
+        }
+    }
+
+    fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
+        let cfg = &request.config;
+        let mut out = Emitter::default();
+        let mut notes = vec![];
+        for f in &request.files {
+            match f.format.as_str() {
+                "credential-report" => {
+                    credential_report(f, &mut out).map_err(ConnectorError::Config)?;
+                }
+                other => {
+                    return Err(ConnectorError::Config(format!(
+                        "{}: unknown export format {other:?} (aws-iam reads: credential-report)",
+                        f.name
+                    )));
+                }
+            }
+        }
+        if setting(cfg, "api") != Some("false") {
+            let endpoint = setting(cfg, "endpoint_url").unwrap_or("https://iam.amazonaws.com");
+            let region = setting(cfg, "region").unwrap_or("us-east-1").to_string();
+            let conf = aws_sdk_iam::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new(region))
+                .endpoint_url(endpoint)
+                .http_client(WasiHttpClientBuilder::new().build())
+                .sleep_impl(WasiSleep)
+                .allow_no_auth()
+                .build();
+            let mut run = Run {
+                client: aws_sdk_iam::Client::from_conf(conf),
+                out,
+                notes: vec![],
+                key_last_used: setting(cfg, "key_last_used") != Some("false"),
+                service_specific: setting(cfg, "service_specific_credentials") != Some("false"),
+            };
+            let res = wstd::runtime::block_on(run.collect());
+            out = run.out;
+            notes = run.notes;
+            if let Err(e) = res {
+                // Keep what was collected; say what failed.
+                let _ = out.flush();
+                return Err(ConnectorError::Upstream(e));
+            }
+        }
+        out.flush().map_err(|e| ConnectorError::Internal(e.0))?;
+        Ok(CollectSummary {
+            complete: notes.is_empty(),
+            notes,
+        })
+    }
+}
+
+export!(AwsIam);

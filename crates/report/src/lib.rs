@@ -163,6 +163,10 @@ fn text(r: &Report) -> String {
             );
         }
     }
+    identities_text(r, &mut s);
+    if r.findings.is_empty() && r.agents.is_empty() && r.stats.files_scanned == 0 && !r.connectors.is_empty() {
+        return s;
+    }
     let st = &r.stats;
     let _ = writeln!(
         s,
@@ -190,8 +194,82 @@ fn text(r: &Report) -> String {
     s
 }
 
+/// Identities collected by connectors, and how each source's run ended.
+fn identities_text(r: &Report, s: &mut String) {
+    for i in &r.identities {
+        let owner = i
+            .owner
+            .as_ref()
+            .map_or("no owner".to_string(), |o| format!("owner {} ({})", o.name, o.via));
+        let _ = writeln!(s, "IDENTITY  {}  {}  [{}]  {}", i.kind, i.name, i.source, owner);
+        let _ = writeln!(s, "          {}", i.id);
+        if !i.trusted_by.is_empty() {
+            let _ = writeln!(s, "          trusted by {}", i.trusted_by.join(", "));
+        }
+        for c in &i.credentials {
+            let _ = writeln!(
+                s,
+                "          {} {} {}, created {}, last used {}{}",
+                c.kind,
+                c.id,
+                c.status,
+                c.created.as_deref().unwrap_or("?"),
+                c.last_used.as_deref().unwrap_or("never"),
+                c.last_used_service
+                    .as_ref()
+                    .map(|v| format!(" ({v})"))
+                    .unwrap_or_default()
+            );
+        }
+        for p in &i.permissions {
+            let admin = if p.attrs.get("admin").is_some_and(|v| v == "true") {
+                "  ADMIN"
+            } else {
+                ""
+            };
+            let _ = writeln!(s, "          {} {}{admin}", p.kind, p.name);
+        }
+    }
+    for c in &r.connectors {
+        let _ = writeln!(
+            s,
+            "SOURCE    {} ({}): {}, {} identities, {} credentials, {} events, {} requests ({} refused) in {:.2}s",
+            c.source,
+            c.connector,
+            c.status,
+            c.identities,
+            c.credentials,
+            c.activities,
+            c.requests,
+            c.denied_requests,
+            c.elapsed_ms as f64 / 1000.0
+        );
+        if let Some(e) = &c.error {
+            let _ = writeln!(s, "          error: {e}");
+        }
+        for n in &c.notes {
+            let _ = writeln!(s, "          note: {n}");
+        }
+    }
+}
+
 fn jsonl(r: &Report) -> String {
     let mut s = String::new();
+    for (kind, items) in [
+        (
+            "identity",
+            r.identities.iter().map(serde_json::to_value).collect::<Vec<_>>(),
+        ),
+        ("activity", r.activities.iter().map(serde_json::to_value).collect()),
+        ("connector", r.connectors.iter().map(serde_json::to_value).collect()),
+    ] {
+        for v in items {
+            let mut v = v.expect("record serializes");
+            v["type"] = json!(kind);
+            s.push_str(&v.to_string());
+            s.push('\n');
+        }
+    }
     for f in &r.findings {
         let mut v = serde_json::to_value(f).expect("finding serializes");
         v["type"] = json!("finding");

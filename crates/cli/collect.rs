@@ -1,0 +1,419 @@
+//! `roster collect`: runs the connector sources configured in roster.toml, each as a sandboxed
+//! plugin, concurrently, and gathers their identities into the report.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use roster_model::{ConnectorRun, Report};
+use roster_plugin_host::{AllowRule, Auth, ExportFile, Host, Limits, Manifest, RunRequest, Secret};
+use serde::Deserialize;
+
+/// roster.toml.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Connector sources.
+    #[serde(default, rename = "source")]
+    pub sources: Vec<SourceConfig>,
+}
+
+/// An extra URL prefix a source's plugin may reach, and how the host authenticates it.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct AllowConfig {
+    /// `https://host[:port]/path/` (plain http only for a loopback address).
+    pub prefix: String,
+    /// `none`, `bearer`, `ssws`, `token`, `header:<name>` or `aws-sigv4`.
+    #[serde(default = "none")]
+    pub auth: String,
+    /// Environment variable holding the secret for bearer/ssws/token/header.
+    pub secret_env: Option<String>,
+    /// Signing name for aws-sigv4 (`iam`, `cloudtrail`).
+    pub service: Option<String>,
+}
+
+fn none() -> String {
+    "none".into()
+}
+
+/// An export file handed to a source's plugin.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Path (relative to roster.toml).
+    pub path: PathBuf,
+    /// What it is: `credential-report`, ...
+    pub format: String,
+}
+
+/// One `[[source]]` table.
+#[derive(Debug, Deserialize, Clone)]
+pub struct SourceConfig {
+    /// Name in reports (default: the connector's).
+    pub name: Option<String>,
+    /// Connector: `aws-iam`, or any name with an explicit `plugin`.
+    pub connector: String,
+    /// Path of the plugin's .wasm (default: the bundled connector of that name).
+    pub plugin: Option<PathBuf>,
+    /// The plugin's sha256; required for a `plugin` path, checked whenever given.
+    pub sha256: Option<String>,
+    /// AWS region (signing region for AWS connectors).
+    pub region: Option<String>,
+    /// AWS profile from ~/.aws/config.
+    pub profile: Option<String>,
+    /// Endpoint override (a local emulator); an explicit loopback URL allows plain http.
+    pub endpoint_url: Option<String>,
+    /// Wall-time budget in seconds (default 600).
+    pub timeout_secs: Option<u64>,
+    /// Memory limit in MiB (default 256).
+    pub memory_mib: Option<usize>,
+    /// Export files.
+    #[serde(default)]
+    pub files: Vec<FileConfig>,
+    /// Extra allowed URL prefixes.
+    #[serde(default)]
+    pub allow: Vec<AllowConfig>,
+    /// Every other setting, passed to the plugin as text.
+    #[serde(flatten)]
+    pub settings: BTreeMap<String, toml::Value>,
+}
+
+impl SourceConfig {
+    fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.connector)
+    }
+}
+
+/// Reads and checks roster.toml.
+pub fn load_config(path: &Path) -> Result<Config> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
+    let cfg: Config = toml::from_str(&text).with_context(|| format!("config {} is not valid", path.display()))?;
+    let mut seen = std::collections::HashSet::new();
+    for s in &cfg.sources {
+        if !seen.insert(s.name().to_string()) {
+            bail!(
+                "config {}: two sources are named {:?}; give each a distinct `name`",
+                path.display(),
+                s.name()
+            );
+        }
+    }
+    Ok(cfg)
+}
+
+/// Where bundled connectors live: `ROSTER_CONNECTOR_DIR`, else `connectors/` next to the
+/// executable, else the workspace's wasm build folder (for a binary under target/).
+fn connector_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![];
+    if let Some(d) = std::env::var_os("ROSTER_CONNECTOR_DIR") {
+        dirs.push(PathBuf::from(d));
+    }
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        dirs.push(exe_dir.join("connectors"));
+        if let Some(target) = exe_dir.parent() {
+            dirs.push(target.join("wasm32-wasip2/release"));
+        }
+    }
+    dirs
+}
+
+fn plugin_path(src: &SourceConfig, base: &Path) -> Result<(PathBuf, bool)> {
+    if let Some(p) = &src.plugin {
+        return Ok((base.join(p), true));
+    }
+    let file = format!("connector_{}.wasm", src.connector.replace('-', "_"));
+    let dirs = connector_dirs();
+    dirs.iter()
+        .map(|d| d.join(&file))
+        .find(|p| p.is_file())
+        .map(|p| (p, false))
+        .with_context(|| {
+            format!(
+                "source {}: connector {} not found (looked for {file} in {}); build the connectors with \
+             scripts/build-connectors.sh, set ROSTER_CONNECTOR_DIR, or give `plugin = \"path.wasm\"`",
+                src.name(),
+                src.connector,
+                dirs.iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+}
+
+fn setting_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Float(f) => f.to_string(),
+        toml::Value::Boolean(b) => b.to_string(),
+        toml::Value::Datetime(d) => d.to_string(),
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
+async fn aws_credentials(src: &SourceConfig) -> aws_credential_types::provider::SharedCredentialsProvider {
+    use aws_smithy_http_client::tls;
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+        .build_https();
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http);
+    if let Some(r) = &src.region {
+        loader = loader.region(aws_config::Region::new(r.clone()));
+    }
+    if let Some(p) = &src.profile {
+        loader = loader.profile_name(p);
+    }
+    let conf = loader.load().await;
+    conf.credentials_provider().unwrap_or_else(|| {
+        aws_credential_types::provider::SharedCredentialsProvider::new(aws_credential_types::Credentials::new(
+            "", "", None, None, "none",
+        ))
+    })
+}
+
+/// The host-side manifest of a source: the connector's built-in endpoints plus `allow` entries.
+async fn manifest(src: &SourceConfig) -> Result<Manifest> {
+    let name = src.name();
+    let mut allow = vec![];
+    let aws_region = src.region.clone().unwrap_or_else(|| "us-east-1".into());
+    if src.connector == "aws-iam" {
+        let prefix = src
+            .endpoint_url
+            .clone()
+            .unwrap_or_else(|| "https://iam.amazonaws.com/".into());
+        let provider = aws_credentials(src).await;
+        // IAM is a global service, signed for us-east-1 unless the config names a region.
+        allow.push(AllowRule::new(
+            &prefix,
+            Auth::AwsSigV4 {
+                service: "iam".into(),
+                region: aws_region.clone(),
+                provider,
+            },
+        )?);
+    }
+    for a in &src.allow {
+        let secret = || -> Result<Secret> {
+            let var = a.secret_env.as_deref().with_context(|| {
+                format!(
+                    "source {name}: allow {:?} with auth {:?} needs secret_env",
+                    a.prefix, a.auth
+                )
+            })?;
+            let v = std::env::var(var)
+                .with_context(|| format!("source {name}: environment variable {var} (secret_env) is not set"))?;
+            Ok(Secret::new(v))
+        };
+        let auth = match a.auth.as_str() {
+            "none" => Auth::None,
+            "bearer" => Auth::Authorization {
+                scheme: "Bearer".into(),
+                secret: secret()?,
+            },
+            "ssws" => Auth::Authorization {
+                scheme: "SSWS".into(),
+                secret: secret()?,
+            },
+            "token" => Auth::Authorization {
+                scheme: "token".into(),
+                secret: secret()?,
+            },
+            "aws-sigv4" => Auth::AwsSigV4 {
+                service: a
+                    .service
+                    .clone()
+                    .with_context(|| format!("source {name}: aws-sigv4 needs `service`"))?,
+                region: aws_region.clone(),
+                provider: aws_credentials(src).await,
+            },
+            h if h.starts_with("header:") => Auth::Header {
+                name: http::HeaderName::from_bytes(&h.as_bytes()["header:".len()..])
+                    .with_context(|| format!("source {name}: {h:?} is not a valid header name"))?,
+                secret: secret()?,
+            },
+            other => {
+                bail!("source {name}: unknown auth {other:?} (none, bearer, ssws, token, header:<name>, aws-sigv4)")
+            }
+        };
+        allow.push(AllowRule::new(&a.prefix, auth).with_context(|| format!("source {name}"))?);
+    }
+    Ok(Manifest {
+        plugin: src.connector.clone(),
+        allow,
+    })
+}
+
+/// What `collect` gathered.
+pub struct Collected {
+    /// Identities, activities and per-source status, merged into a report.
+    pub report_part: (
+        Vec<roster_model::Identity>,
+        Vec<roster_model::Activity>,
+        Vec<ConnectorRun>,
+    ),
+}
+
+/// Runs every configured source. A source that cannot start or fails is reported in its
+/// `ConnectorRun`; the others go on.
+pub fn collect(config_path: &Path, state_dir: &Path, progress: bool) -> Result<Collected> {
+    let cfg = load_config(config_path)?;
+    let base = config_path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .event_interval(4)
+        .enable_all()
+        .thread_name("roster-connector")
+        .build()
+        .context("cannot start the connector runtime")?;
+    let host = Host::new(Some(state_dir.join("plugin-cache")))?;
+    let shown: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
+    let progress_fn: Option<roster_plugin_host::ProgressFn> = progress.then(|| {
+        let shown = shown.clone();
+        Arc::new(move |source: &str, done: u64, total: Option<u64>, msg: &str| {
+            let mut s = shown.lock().unwrap_or_else(|e| e.into_inner());
+            let of = total.map(|t| format!("/{t}")).unwrap_or_default();
+            s.insert(source.to_string(), format!("{source}: {done}{of} {msg}"));
+            let line: Vec<&str> = s.values().map(String::as_str).collect();
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2Kcollecting: {}", line.join(" | "));
+            let _ = err.flush();
+        }) as roster_plugin_host::ProgressFn
+    });
+
+    let mut runs: Vec<ConnectorRun> = vec![];
+    let mut jobs = vec![];
+    for src in &cfg.sources {
+        let failed = |e: anyhow::Error| ConnectorRun {
+            source: src.name().to_string(),
+            connector: src.connector.clone(),
+            status: "failed".into(),
+            error: Some(format!("{e:#}")),
+            ..Default::default()
+        };
+        let prepared = (|| -> Result<_> {
+            let (path, explicit) = plugin_path(src, &base)?;
+            let wasm = std::fs::read(&path).with_context(|| format!("cannot read plugin {}", path.display()))?;
+            if explicit && src.sha256.is_none() {
+                let sha = roster_plugin_host_sha(&wasm);
+                bail!(
+                    "source {}: plugin {} is not pinned; after reviewing it, add sha256 = \"{sha}\" to its [[source]]",
+                    src.name(),
+                    path.display()
+                );
+            }
+            let plugin = host.load(&src.connector, &wasm, src.sha256.as_deref())?;
+            let manifest = rt.block_on(manifest(src))?;
+            let mut files = vec![];
+            for f in &src.files {
+                let p = base.join(&f.path);
+                let data =
+                    std::fs::read(&p).with_context(|| format!("source {}: cannot read {}", src.name(), p.display()))?;
+                files.push(ExportFile {
+                    name: f.path.display().to_string(),
+                    format: f.format.clone(),
+                    data,
+                });
+            }
+            let mut config: Vec<(String, String)> =
+                src.settings.iter().map(|(k, v)| (k.clone(), setting_text(v))).collect();
+            for (k, v) in [("region", &src.region), ("endpoint_url", &src.endpoint_url)] {
+                if let Some(v) = v {
+                    config.push((k.to_string(), v.clone()));
+                }
+            }
+            let limits = Limits {
+                time: Duration::from_secs(src.timeout_secs.unwrap_or(600)),
+                memory: src.memory_mib.unwrap_or(256) << 20,
+                ..Limits::default()
+            };
+            Ok((
+                Arc::new(plugin),
+                RunRequest {
+                    source: src.name().to_string(),
+                    connector: src.connector.clone(),
+                    config,
+                    files,
+                    manifest: Arc::new(manifest),
+                    limits,
+                    progress: progress_fn.clone(),
+                },
+            ))
+        })();
+        match prepared {
+            Ok(job) => jobs.push(job),
+            Err(e) => runs.push(failed(e)),
+        }
+    }
+    let outcomes = rt.block_on(host.run_all(jobs));
+    if progress {
+        eprint!("\r\x1b[2K");
+    }
+    let mut identities = vec![];
+    let mut activities = vec![];
+    let audit_path = state_dir.join("audit.jsonl");
+    let mut audit = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&audit_path)
+        .ok();
+    for o in outcomes {
+        for l in o.logs.iter().filter(|l| matches!(l.level, "warn" | "error")) {
+            if std::io::stderr().is_terminal() || l.level == "error" {
+                #[allow(clippy::print_stderr, reason = "plugin warnings go to the terminal")]
+                {
+                    eprintln!("{} [{}]: {}", o.run.source, l.level, l.message);
+                }
+            }
+        }
+        if let Some(f) = audit.as_mut() {
+            for r in &o.requests {
+                let line = serde_json::json!({"source": o.run.source, "connector": o.run.connector, "request": r});
+                let _ = writeln!(f, "{line}");
+            }
+        }
+        identities.extend(o.identities);
+        activities.extend(o.activities);
+        runs.push(o.run);
+    }
+    Ok(Collected {
+        report_part: (identities, activities, runs),
+    })
+}
+
+fn roster_plugin_host_sha(wasm: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(wasm).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Puts collected records into a report; a source that did not complete marks it incomplete.
+pub fn merge_into(report: &mut Report, c: Collected) {
+    let (identities, activities, runs) = c.report_part;
+    report.incomplete |= runs.iter().any(|r| r.status != "complete");
+    for r in &runs {
+        if let Some(e) = &r.error {
+            report.issues.push(roster_model::ScanIssue {
+                level: "error".into(),
+                source: format!("connector:{}", r.source),
+                message: e.clone(),
+            });
+        }
+        for n in &r.notes {
+            report.issues.push(roster_model::ScanIssue {
+                level: "error".into(),
+                source: format!("connector:{}", r.source),
+                message: n.clone(),
+            });
+        }
+    }
+    report.identities.extend(identities);
+    report.activities.extend(activities);
+    report.connectors.extend(runs);
+}

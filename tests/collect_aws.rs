@@ -1,0 +1,310 @@
+//! `roster collect` with the aws-iam connector against moto (a real IAM emulator), seeded through
+//! the real aws-sdk-iam client. Needs moto: scripts/test.sh installs it; a missing moto fails.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
+
+use crate::common::Env;
+
+/// moto's server on a free loopback port, through tests/fixtures/moto_launcher.py.
+pub struct Moto {
+    child: Child,
+    pub url: String,
+}
+
+impl Moto {
+    pub fn start() -> Self {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let python = std::env::var_os("ROSTER_TEST_PYTHON")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target/test-deps/venv/bin/python"));
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(&python)
+            .arg(root.join("tests/fixtures/moto_launcher.py"))
+            .arg(port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run {}: {e}; install the test dependencies with scripts/test.sh",
+                    python.display()
+                )
+            });
+        let mut moto = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let started = Instant::now();
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            if let Ok(Some(status)) = moto.child.try_wait() {
+                panic!(
+                    "moto exited ({status}); is moto[server] installed in {}? run scripts/test.sh",
+                    python.display()
+                );
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "moto did not start within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+
+    /// An IAM client signed with the given access key (moto records the key's last use).
+    pub fn iam(&self, key_id: &str, secret: &str) -> aws_sdk_iam::Client {
+        use aws_smithy_http_client::tls;
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+            .build_https();
+        let conf = aws_sdk_iam::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&self.url)
+            .http_client(http)
+            .credentials_provider(Credentials::new(key_id, secret, None, None, "test"))
+            .build();
+        aws_sdk_iam::Client::from_conf(conf)
+    }
+
+    /// Sets dates moto cannot set through its API (see the launcher).
+    pub fn backdate(&self, body: serde_json::Value) {
+        let out = Command::new("curl")
+            .args([
+                "-sf",
+                "-XPOST",
+                &format!("{}/_test/iam/backdate", self.url),
+                "-d",
+                &body.to_string(),
+            ])
+            .output()
+            .expect("curl");
+        assert!(
+            out.status.success(),
+            "backdate {body}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const BEDROCK_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"bedrock.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+const LAMBDA_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+const ADMIN: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+const BEDROCK_ALL: &str =
+    r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["bedrock:*"],"Resource":"*"}}"#;
+
+struct Seeded {
+    old_key: String,
+    scanner_key: String,
+    scanner_secret: String,
+}
+
+async fn seed(moto: &Moto) -> Seeded {
+    let iam = moto.iam("testing", "testing");
+    let tag = |k: &str, v: &str| aws_sdk_iam::types::Tag::builder().key(k).value(v).build().unwrap();
+    // A service account with an owner tag and an old key last used by Bedrock.
+    iam.create_user()
+        .user_name("support-bot")
+        .tags(tag("owner", "alice@example.com"))
+        .send()
+        .await
+        .unwrap();
+    let old = iam.create_access_key().user_name("support-bot").send().await.unwrap();
+    let old_key = old.access_key().unwrap().access_key_id().to_string();
+    iam.put_user_policy()
+        .user_name("support-bot")
+        .policy_name("bedrock-everything")
+        .policy_document(BEDROCK_ALL)
+        .send()
+        .await
+        .unwrap();
+    // A user nobody owns, with a key never used.
+    iam.create_user().user_name("orphan-ci").send().await.unwrap();
+    iam.create_access_key().user_name("orphan-ci").send().await.unwrap();
+    // The identity Roster's host signs with.
+    iam.create_user().user_name("roster-scanner").send().await.unwrap();
+    let scanner = iam
+        .create_access_key()
+        .user_name("roster-scanner")
+        .send()
+        .await
+        .unwrap();
+    let scanner = scanner.access_key().unwrap();
+    // Roles: one Bedrock may assume, with admin rights; one for Lambda.
+    let admin = iam
+        .create_policy()
+        .policy_name("AgentAdmin")
+        .policy_document(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    iam.create_role()
+        .role_name("support-agent")
+        .assume_role_policy_document(BEDROCK_TRUST)
+        .tags(tag("team", "support-platform"))
+        .send()
+        .await
+        .unwrap();
+    iam.attach_role_policy()
+        .role_name("support-agent")
+        .policy_arn(admin.policy().unwrap().arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    iam.create_role()
+        .role_name("thumbnailer")
+        .assume_role_policy_document(LAMBDA_TRUST)
+        .send()
+        .await
+        .unwrap();
+    moto.backdate(serde_json::json!({
+        "access_key_id": old_key, "created": "2024-09-01T00:00:00",
+        "last_used": "2025-01-15T10:00:00", "last_used_service": "bedrock"
+    }));
+    moto.backdate(serde_json::json!({"user_name": "support-bot", "created": "2024-08-30T12:00:00"}));
+    Seeded {
+        old_key,
+        scanner_key: scanner.access_key_id().to_string(),
+        scanner_secret: scanner.secret_access_key().to_string(),
+    }
+}
+
+fn identity<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == name)
+        .unwrap_or_else(|| panic!("no identity {name} in {:#}", report["identities"]))
+}
+
+#[test]
+fn aws_iam_connector_lists_users_keys_and_bedrock_roles_from_moto() {
+    let moto = Moto::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let seeded = rt.block_on(seed(&moto));
+
+    let env = Env::new();
+    env.write(
+        "roster.toml",
+        format!(
+            "[[source]]\nname = \"aws-test\"\nconnector = \"aws-iam\"\nendpoint_url = \"{}\"\nregion = \"us-east-1\"\n\
+             service_specific_credentials = false\n",
+            moto.url
+        ),
+    );
+    let home = env.path("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let out = env.roster_env(
+        &[
+            "collect",
+            "--config",
+            "roster.toml",
+            "--format",
+            "json",
+            "--output",
+            "report.json",
+        ],
+        &[
+            ("AWS_ACCESS_KEY_ID", &seeded.scanner_key),
+            ("AWS_SECRET_ACCESS_KEY", &seeded.scanner_secret),
+            ("HOME", home.to_str().unwrap()),
+            ("AWS_CONFIG_FILE", env.path("none").to_str().unwrap()),
+            ("AWS_SHARED_CREDENTIALS_FILE", env.path("none").to_str().unwrap()),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(env.path("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["connectors"][0]["status"], "complete",
+        "{:#}",
+        report["connectors"]
+    );
+    assert_eq!(report["incomplete"], false);
+
+    // The old key, with its real age and last use.
+    let bot = identity(&report, "support-bot");
+    assert_eq!(bot["kind"], "cloud-user");
+    assert_eq!(bot["source"], "aws-test");
+    assert_eq!(bot["id"], "arn:aws:iam::123456789012:user/support-bot");
+    assert_eq!(bot["owner"]["name"], "alice@example.com");
+    assert_eq!(bot["owner"]["via"], "tag:owner");
+    assert_eq!(bot["created"], "2024-08-30T12:00:00Z");
+    let key = &bot["credentials"][0];
+    assert_eq!(key["id"], seeded.old_key.as_str());
+    assert_eq!(key["status"], "active");
+    assert_eq!(key["created"], "2024-09-01T00:00:00Z");
+    assert_eq!(key["last_used"], "2025-01-15T10:00:00Z");
+    assert_eq!(key["last_used_service"], "bedrock");
+    assert_eq!(key["expires"], serde_json::Value::Null);
+    let inline = &bot["permissions"][0];
+    assert_eq!(
+        (inline["kind"].as_str(), inline["name"].as_str()),
+        (Some("inline-policy"), Some("bedrock-everything"))
+    );
+    assert_eq!(inline["attrs"]["wildcard_actions"], "bedrock:*");
+
+    // A key never used, on a user with no owner.
+    let orphan = identity(&report, "orphan-ci");
+    assert!(orphan["owner"].is_null());
+    assert!(orphan["credentials"][0]["last_used"].is_null());
+
+    // The Bedrock-trusting role, with admin rights, and the Lambda role that is not an AI role.
+    let agent = identity(&report, "support-agent");
+    assert_eq!(agent["kind"], "role");
+    assert_eq!(agent["trusted_by"][0], "Service:bedrock.amazonaws.com");
+    assert_eq!(agent["attrs"]["ai_service_principals"], "bedrock.amazonaws.com");
+    assert_eq!(agent["owner"]["kind"], "team");
+    let admin = &agent["permissions"][0];
+    assert_eq!(
+        (admin["name"].as_str(), admin["attrs"]["admin"].as_str()),
+        (Some("AgentAdmin"), Some("true"))
+    );
+    let thumb = identity(&report, "thumbnailer");
+    assert!(thumb["attrs"].get("ai_service_principals").is_none());
+
+    // The host signed the plugin's requests with the scanner's key: moto saw that key used.
+    let scanner = identity(&report, "roster-scanner");
+    assert_eq!(scanner["credentials"][0]["id"], seeded.scanner_key.as_str());
+    let used = rt
+        .block_on(
+            moto.iam("testing", "testing")
+                .get_access_key_last_used()
+                .access_key_id(&seeded.scanner_key)
+                .send(),
+        )
+        .unwrap();
+    assert!(
+        used.access_key_last_used().unwrap().last_used_date().is_some(),
+        "the host's key was never used to sign"
+    );
+    // ...and the secret key is nowhere in the report, the audit log or the state dir.
+    let everything = crate::common::all_bytes_under(env.dir.path());
+    assert!(
+        !crate::common::contains(&everything, &seeded.scanner_secret),
+        "the signing secret leaked"
+    );
+    let audit = std::fs::read_to_string(env.state().join("audit.jsonl")).unwrap();
+    assert!(audit.contains("AWS SigV4 (iam, us-east-1)"), "{audit}");
+    assert!(audit.lines().all(|l| l.contains("\"outcome\":\"allowed\"")), "{audit}");
+}
