@@ -1,7 +1,11 @@
 //! End-to-end tests: the real `roster` binary on real files and real git repositories.
 //! Secrets are generated at run time in each provider's format (and are valid for nothing).
 
+mod collect_ai;
 mod collect_aws;
+mod collect_entra;
+mod collect_github;
+mod collect_okta;
 pub(crate) mod common;
 mod git_history;
 mod scan_files;

@@ -71,6 +71,11 @@ pub struct SourceConfig {
     pub timeout_secs: Option<u64>,
     /// Memory limit in MiB (default 256).
     pub memory_mib: Option<usize>,
+    /// Environment variable holding the token of a connector
+    /// (default `OPENAI_ADMIN_KEY`, `ANTHROPIC_ADMIN_KEY`, `GITHUB_TOKEN`, `OKTA_API_TOKEN`, `ENTRA_ACCESS_TOKEN`).
+    pub secret_env: Option<String>,
+    /// Retries after a 429, a 5xx or a connection failure (default 4).
+    pub http_retries: Option<u32>,
     /// Export files.
     #[serde(default)]
     pub files: Vec<FileConfig>,
@@ -184,21 +189,99 @@ async fn manifest(src: &SourceConfig) -> Result<Manifest> {
     let name = src.name();
     let mut allow = vec![];
     let aws_region = src.region.clone().unwrap_or_else(|| "us-east-1".into());
-    if src.connector == "aws-iam" {
-        let prefix = src
-            .endpoint_url
-            .clone()
-            .unwrap_or_else(|| "https://iam.amazonaws.com/".into());
-        let provider = aws_credentials(src).await;
-        // IAM is a global service, signed for us-east-1 unless the config names a region.
-        allow.push(AllowRule::new(
-            &prefix,
-            Auth::AwsSigV4 {
+    let endpoint = |default: &str| src.endpoint_url.clone().unwrap_or_else(|| default.to_string());
+    let env_secret = |default_var: &str| -> Result<Secret> {
+        let var = src.secret_env.as_deref().unwrap_or(default_var);
+        let v = std::env::var(var).with_context(|| {
+            format!(
+                "source {name}: the {} token is read from ${var}, which is not set",
+                src.connector
+            )
+        })?;
+        Ok(Secret::new(v))
+    };
+    match src.connector.as_str() {
+        "aws-iam" => {
+            let provider = aws_credentials(src).await;
+            // IAM is a global service, signed for us-east-1 unless the config names a region.
+            let auth = Auth::AwsSigV4 {
                 service: "iam".into(),
                 region: aws_region.clone(),
                 provider,
-            },
-        )?);
+            };
+            allow.push(AllowRule::new(&endpoint("https://iam.amazonaws.com/"), auth)?);
+        }
+        "openai-admin" => {
+            let prefix = format!(
+                "{}/organization/",
+                endpoint("https://api.openai.com/v1").trim_end_matches('/')
+            );
+            let auth = Auth::Authorization {
+                scheme: "Bearer".into(),
+                secret: env_secret("OPENAI_ADMIN_KEY")?,
+            };
+            allow.push(AllowRule::new(&prefix, auth)?);
+        }
+        "anthropic-admin" => {
+            let prefix = format!(
+                "{}/v1/organizations/",
+                endpoint("https://api.anthropic.com").trim_end_matches('/')
+            );
+            let auth = Auth::Header {
+                name: http::HeaderName::from_static("x-api-key"),
+                secret: env_secret("ANTHROPIC_ADMIN_KEY")?,
+            };
+            allow.push(AllowRule::new(&prefix, auth)?);
+        }
+        "github" => {
+            let org =
+                src.settings.get("org").and_then(|v| v.as_str()).with_context(|| {
+                    format!("source {name}: the github connector needs org = \"<organization login>\"")
+                })?;
+            let base = endpoint("https://api.github.com").trim_end_matches('/').to_string();
+            let secret = env_secret("GITHUB_TOKEN")?;
+            // Only this organization's endpoints and its repositories'.
+            for prefix in [format!("{base}/orgs/{org}/"), format!("{base}/repos/{org}/")] {
+                let auth = Auth::Authorization {
+                    scheme: "Bearer".into(),
+                    secret: secret.clone(),
+                };
+                allow.push(AllowRule::new(&prefix, auth)?);
+            }
+        }
+        "okta" => {
+            let base = src
+                .endpoint_url
+                .clone()
+                .or_else(|| src.settings.get("org_url").and_then(|v| v.as_str()).map(str::to_string))
+                .with_context(|| {
+                    format!("source {name}: the okta connector needs org_url = \"https://<org>.okta.com\"")
+                })?;
+            let auth = Auth::Authorization {
+                scheme: "SSWS".into(),
+                secret: env_secret("OKTA_API_TOKEN")?,
+            };
+            allow.push(AllowRule::new(
+                &format!("{}/api/v1/", base.trim_end_matches('/')),
+                auth,
+            )?);
+        }
+        "entra-id" => {
+            // A Graph access token from the environment for now (for instance
+            // `az account get-access-token --resource-type ms-graph`).
+            let graph = endpoint("https://graph.microsoft.com")
+                .trim_end_matches('/')
+                .to_string();
+            let secret = env_secret("ENTRA_ACCESS_TOKEN")?;
+            for prefix in [format!("{graph}/v1.0/"), format!("{graph}/beta/reports/")] {
+                let auth = Auth::Authorization {
+                    scheme: "Bearer".into(),
+                    secret: secret.clone(),
+                };
+                allow.push(AllowRule::new(&prefix, auth)?);
+            }
+        }
+        _ => {}
     }
     for a in &src.allow {
         let secret = || -> Result<Secret> {
@@ -329,11 +412,14 @@ pub fn collect(config_path: &Path, state_dir: &Path, progress: bool) -> Result<C
                     config.push((k.to_string(), v.clone()));
                 }
             }
-            let limits = Limits {
+            let mut limits = Limits {
                 time: Duration::from_secs(src.timeout_secs.unwrap_or(600)),
                 memory: src.memory_mib.unwrap_or(256) << 20,
                 ..Limits::default()
             };
+            if let Some(n) = src.http_retries {
+                limits.http.max_retries = n;
+            }
             Ok((
                 Arc::new(plugin),
                 RunRequest {

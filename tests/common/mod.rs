@@ -1,5 +1,7 @@
 //! Test helpers: a temp workspace, the binary, fake secrets, git.
 
+pub mod moto;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::atomic::{AtomicU64, Ordering};

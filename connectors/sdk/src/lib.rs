@@ -149,3 +149,223 @@ impl Emitter {
 
 /// Parses an RFC 3339 / ISO 8601 time into Unix milliseconds (UTC).
 pub use roster_model::parse_time;
+
+/// Plain HTTP for REST connectors, over `wasi:http`. The host adds credentials, retries on 429
+/// and 5xx, and refuses URLs outside the source's manifest.
+pub mod http {
+    /// A response, read whole (the host caps its size).
+    pub struct Response {
+        /// Status code.
+        pub status: u16,
+        /// Headers (names lowercase).
+        pub headers: Vec<(String, String)>,
+        /// Body.
+        pub body: Vec<u8>,
+    }
+
+    impl Response {
+        /// The first header of that name.
+        pub fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        }
+
+        /// The body as JSON.
+        pub fn json(&self) -> Result<serde_json::Value, String> {
+            serde_json::from_slice(&self.body).map_err(|e| format!("response is not JSON ({e})"))
+        }
+
+        /// The start of the body, for error messages.
+        pub fn excerpt(&self) -> String {
+            let s = String::from_utf8_lossy(&self.body);
+            s.chars().take(300).collect()
+        }
+    }
+
+    /// GETs `url` with extra (non-credential) headers.
+    pub fn get(url: &str, headers: &[(&str, &str)]) -> Result<Response, String> {
+        wstd::runtime::block_on(async {
+            let mut req = wstd::http::Request::get(url);
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            let req = req
+                .body(wstd::http::Body::empty())
+                .map_err(|e| format!("GET {url}: {e}"))?;
+            let mut resp = wstd::http::Client::new()
+                .send(req)
+                .await
+                .map_err(|e| format!("GET {url}: {e} (the host refuses URLs outside the source's allowed prefixes)"))?;
+            let status = resp.status().as_u16();
+            let headers = resp
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let body = resp
+                .body_mut()
+                .contents()
+                .await
+                .map_err(|e| format!("GET {url}: body: {e}"))?
+                .to_vec();
+            Ok(Response { status, headers, body })
+        })
+    }
+
+    /// The `rel="next"` URL of a `Link` header (GitHub, Okta).
+    pub fn next_link(link: &str) -> Option<String> {
+        link.split(',').find_map(|part| {
+            let (url, params) = part.split_once(';')?;
+            params
+                .split(';')
+                .any(|p| p.trim().replace(' ', "") == "rel=\"next\"")
+                .then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+        })
+    }
+
+    /// Percent-encodes a query value.
+    pub fn encode(v: &str) -> String {
+        v.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+}
+
+/// Helpers for JSON REST APIs that page with a cursor (`data`, `has_more`, `last_id`).
+pub mod rest {
+    use crate::OutputLimit;
+    use crate::http::{self, encode};
+    use crate::types::ConnectorError;
+    use serde_json::Value;
+
+    /// Why a listing stopped.
+    pub enum Stop {
+        /// The provider refused the credential (401/403): nothing else will work.
+        Denied(String),
+        /// The host refused more output.
+        Limit(String),
+        /// This list failed; others may still work.
+        Failed(String),
+    }
+
+    impl From<OutputLimit> for Stop {
+        fn from(e: OutputLimit) -> Self {
+            Stop::Limit(e.0)
+        }
+    }
+
+    impl Stop {
+        /// The error that ends the run.
+        pub fn into_error(self) -> ConnectorError {
+            match self {
+                Stop::Denied(m) => ConnectorError::Denied(m),
+                Stop::Limit(m) => ConnectorError::Internal(m),
+                Stop::Failed(m) => ConnectorError::Upstream(m),
+            }
+        }
+    }
+
+    /// A string field, or "".
+    pub fn field(v: &Value, k: &str) -> String {
+        v.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
+    }
+
+    /// Calls `each` on every item of `{base}{path}?limit=100`, following `last_id` through the
+    /// query parameter `cursor` while `has_more` is true.
+    pub fn list_cursor(
+        base: &str,
+        path: &str,
+        cursor: &str,
+        headers: &[(&str, &str)],
+        mut each: impl FnMut(&Value) -> Result<(), Stop>,
+    ) -> Result<(), Stop> {
+        let mut after: Option<String> = None;
+        loop {
+            let mut url = format!("{base}{path}?limit=100");
+            if let Some(a) = &after {
+                url.push_str(&format!("&{cursor}={}", encode(a)));
+            }
+            let resp = http::get(&url, headers).map_err(Stop::Failed)?;
+            match resp.status {
+                200 => {}
+                401 | 403 => return Err(Stop::Denied(format!("{} from {path}: {}", resp.status, resp.excerpt()))),
+                code => return Err(Stop::Failed(format!("{code} from {path}: {}", resp.excerpt()))),
+            }
+            let body = resp.json().map_err(|e| Stop::Failed(format!("{path}: {e}")))?;
+            let data = body
+                .get("data")
+                .and_then(Value::as_array)
+                .ok_or_else(|| Stop::Failed(format!("{path}: no data array")))?;
+            for item in data {
+                each(item)?;
+            }
+            let last = body.get("last_id").and_then(Value::as_str).map(str::to_string);
+            match (body.get("has_more").and_then(Value::as_bool), last) {
+                (Some(true), Some(l)) if after.as_deref() != Some(l.as_str()) => after = Some(l),
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// Where the next page's URL comes from.
+    pub enum Next {
+        /// A `Link: <url>; rel="next"` header (GitHub, Okta).
+        LinkHeader,
+        /// An `@odata.nextLink` field of the body (Microsoft Graph).
+        ODataNextLink,
+    }
+
+    /// Calls `each` on every item of a list whose pages link to each other. `items` names the
+    /// array in each page's body (`None`: the body is the array). A link that goes back to a page
+    /// already read ends the listing with an error instead of looping.
+    pub fn pages(
+        first: &str,
+        headers: &[(&str, &str)],
+        items: Option<&str>,
+        next: Next,
+        mut each: impl FnMut(&Value) -> Result<(), Stop>,
+    ) -> Result<(), Stop> {
+        let mut seen = std::collections::HashSet::new();
+        let mut url = Some(first.to_string());
+        while let Some(u) = url.take() {
+            let path = u.split('?').next().unwrap_or(&u).to_string();
+            if !seen.insert(u.clone()) {
+                return Err(Stop::Failed(format!(
+                    "{path}: the next-page link loops back to a page already read"
+                )));
+            }
+            let resp = http::get(&u, headers).map_err(Stop::Failed)?;
+            match resp.status {
+                200 => {}
+                401 => return Err(Stop::Denied(format!("401 from {path}: {}", resp.excerpt()))),
+                code => return Err(Stop::Failed(format!("{code} from {path}: {}", resp.excerpt()))),
+            }
+            let body = resp.json().map_err(|e| Stop::Failed(format!("{path}: {e}")))?;
+            let list = match items {
+                Some(k) => body.get(k),
+                None => Some(&body),
+            };
+            let list = list
+                .and_then(Value::as_array)
+                .ok_or_else(|| Stop::Failed(format!("{path}: no list in the response")))?;
+            for item in list {
+                each(item)?;
+            }
+            url = match next {
+                Next::LinkHeader => resp.header("link").and_then(http::next_link),
+                Next::ODataNextLink => body.get("@odata.nextLink").and_then(Value::as_str).map(str::to_string),
+            };
+        }
+        Ok(())
+    }
+}

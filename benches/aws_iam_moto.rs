@@ -1,0 +1,79 @@
+//! Collecting N IAM users (each with an access key) from moto with `roster collect`
+//! (`cargo bench --bench aws_iam_moto -- 10000`; default 10,000). Prints the seeding time and
+//! the wall time of each of three collect runs; figures go into benches/README.md.
+//! Needs the test dependencies (scripts/test.sh installs moto) and the connectors built.
+
+#[path = "../tests/common/moto.rs"]
+#[allow(dead_code, reason = "shared with the tests, which use all of it")]
+mod moto;
+
+use std::time::Instant;
+
+#[allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
+fn main() {
+    let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10_000);
+    let moto = moto::Moto::start();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let t = Instant::now();
+    rt.block_on(async {
+        let iam = moto.iam("testing", "testing");
+        for chunk in (0..n).collect::<Vec<_>>().chunks(64) {
+            let mut set = tokio::task::JoinSet::new();
+            for &i in chunk {
+                let iam = iam.clone();
+                set.spawn(async move {
+                    let name = format!("svc-{i:05}");
+                    iam.create_user().user_name(&name).send().await.unwrap();
+                    iam.create_access_key().user_name(&name).send().await.unwrap();
+                });
+            }
+            while set.join_next().await.is_some() {}
+        }
+    });
+    println!("seeded {n} users with keys in {:.1}s", t.elapsed().as_secs_f64());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("roster.toml"),
+        format!(
+            "[[source]]\nconnector = \"aws-iam\"\nendpoint_url = \"{}\"\nservice_specific_credentials = false\n",
+            moto.url
+        ),
+    )
+    .unwrap();
+    for run in 1..=3 {
+        let t = Instant::now();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_roster"))
+            .args(["collect", "--format", "json", "--output", "inv.json", "--no-progress"])
+            .current_dir(dir.path())
+            .env("ROSTER_STATE_DIR", dir.path().join("state"))
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("inv.json")).unwrap()).unwrap();
+        let users = report["identities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["kind"] == "cloud-user")
+            .count();
+        let keys: usize = report["identities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["credentials"].as_array().unwrap().len())
+            .sum();
+        println!(
+            "run {run}: {users} users, {keys} keys collected in {:.2}s ({} requests)",
+            t.elapsed().as_secs_f64(),
+            report["connectors"][0]["requests"]
+        );
+    }
+}

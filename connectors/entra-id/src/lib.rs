@@ -1,0 +1,359 @@
+//! Roster connector for Microsoft Entra ID (through Microsoft Graph): applications and service
+//! principals (managed identities included) with their password and key credentials (start and
+//! end), owners (with whether each is enabled), application permissions (app role assignments,
+//! directory-wide ones flagged), delegated grants, and last sign-in per service principal.
+//!
+//! Graph reference: <https://learn.microsoft.com/graph/api/overview>. The host obtains and
+//! attaches the access token; this plugin never has it.
+
+use std::collections::HashMap;
+
+use roster_connector_sdk::http;
+use roster_connector_sdk::rest::{Next, Stop, field, pages};
+use roster_connector_sdk::types::*;
+use roster_connector_sdk::{Emitter, Guest, export, parse_time, progress, setting};
+use serde_json::Value;
+
+struct Entra;
+
+const HEADERS: [(&str, &str); 2] = [("accept", "application/json"), ("consistencylevel", "eventual")];
+
+/// Microsoft Graph's app id, and the application permissions on it that reach the whole directory.
+const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+const DIRECTORY_WIDE: [&str; 12] = [
+    "Directory.ReadWrite.All",
+    "Directory.Read.All",
+    "Application.ReadWrite.All",
+    "AppRoleAssignment.ReadWrite.All",
+    "RoleManagement.ReadWrite.Directory",
+    "User.ReadWrite.All",
+    "Group.ReadWrite.All",
+    "Mail.ReadWrite",
+    "Mail.Send",
+    "Files.ReadWrite.All",
+    "Sites.FullControl.All",
+    "Sites.ReadWrite.All",
+];
+
+fn time(v: &Value, k: &str) -> Option<i64> {
+    v.get(k).and_then(Value::as_str).and_then(parse_time)
+}
+
+fn credentials(holder: &str, v: &Value, out: &mut Emitter) -> Result<(), Stop> {
+    for (list, kind) in [
+        ("passwordCredentials", CredentialKind::ClientSecret),
+        ("keyCredentials", CredentialKind::Certificate),
+    ] {
+        for c in v.get(list).and_then(Value::as_array).into_iter().flatten() {
+            let end = time(c, "endDateTime");
+            let mut attrs = vec![];
+            let hint = field(c, "hint");
+            for k in ["type", "usage"] {
+                let x = field(c, k);
+                if !x.is_empty() {
+                    attrs.push((k.to_string(), x));
+                }
+            }
+            out.credential(Credential {
+                id: field(c, "keyId"),
+                identity_id: holder.to_string(),
+                kind,
+                status: CredentialStatus::Unknown,
+                name: Some(field(c, "displayName")).filter(|n| !n.is_empty()),
+                created: time(c, "startDateTime"),
+                expires: end,
+                last_used: None,
+                last_used_service: None,
+                redacted: (!hint.is_empty()).then(|| format!("{hint}…")),
+                attrs,
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn owners(v: &Value) -> Vec<Owner> {
+    v.get("owners")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|o| {
+            let upn = field(o, "userPrincipalName");
+            let kind = field(o, "@odata.type");
+            Owner {
+                id: field(o, "id"),
+                name: if upn.is_empty() { field(o, "displayName") } else { upn },
+                kind: if kind.ends_with(".user") {
+                    "user".into()
+                } else if kind.ends_with(".servicePrincipal") {
+                    "service-principal".into()
+                } else {
+                    "unknown".into()
+                },
+                via: "idp-owner".into(),
+                enabled: o.get("accountEnabled").and_then(Value::as_bool),
+            }
+        })
+        .collect()
+}
+
+struct Run {
+    graph: String,
+    out: Emitter,
+    notes: Vec<String>,
+    /// Resource service principal id → (appId, app role id → permission name).
+    roles: HashMap<String, (String, HashMap<String, String>)>,
+}
+
+impl Run {
+    fn part(&mut self, what: &str, r: Result<(), Stop>) -> Result<(), Stop> {
+        match r {
+            Err(Stop::Failed(m)) => {
+                self.notes.push(format!("{what}: {m}"));
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    fn applications(&mut self) -> Result<(), Stop> {
+        let url = format!(
+            "{}/v1.0/applications?$select=id,appId,displayName,createdDateTime,signInAudience,passwordCredentials,keyCredentials&$expand=owners($select=id,displayName,userPrincipalName,accountEnabled)&$top=999",
+            self.graph
+        );
+        let out = &mut self.out;
+        pages(&url, &HEADERS, Some("value"), Next::ODataNextLink, |a| {
+            let id = field(a, "id");
+            out.identity(Identity {
+                id: id.clone(),
+                kind: IdentityKind::ServicePrincipal,
+                name: field(a, "displayName"),
+                created: time(a, "createdDateTime"),
+                last_used: None,
+                enabled: None,
+                owners: owners(a),
+                tags: vec![],
+                trusted_by: vec![],
+                attrs: vec![
+                    ("object".into(), "application".into()),
+                    ("app_id".into(), field(a, "appId")),
+                    ("sign_in_audience".into(), field(a, "signInAudience")),
+                ],
+            })?;
+            credentials(&id, a, out)
+        })
+    }
+
+    fn service_principals(&mut self) -> Result<Vec<(String, String)>, Stop> {
+        let url = format!(
+            "{}/v1.0/servicePrincipals?$select=id,appId,displayName,servicePrincipalType,accountEnabled,appOwnerOrganizationId,tags,passwordCredentials,keyCredentials&$expand=owners($select=id,displayName,userPrincipalName,accountEnabled)&$top=999",
+            self.graph
+        );
+        let mut sps = vec![];
+        let out = &mut self.out;
+        pages(&url, &HEADERS, Some("value"), Next::ODataNextLink, |sp| {
+            let id = field(sp, "id");
+            let ty = field(sp, "servicePrincipalType");
+            let kind = if ty == "ManagedIdentity" {
+                IdentityKind::ManagedIdentity
+            } else {
+                IdentityKind::ServicePrincipal
+            };
+            let tags: Vec<String> = sp
+                .get("tags")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t.as_str().map(str::to_string))
+                .collect();
+            let mut attrs = vec![
+                ("object".to_string(), "servicePrincipal".to_string()),
+                ("app_id".into(), field(sp, "appId")),
+                ("service_principal_type".into(), ty),
+                ("app_owner_tenant".into(), field(sp, "appOwnerOrganizationId")),
+            ];
+            if !tags.is_empty() {
+                attrs.push(("tags".into(), tags.join(",")));
+            }
+            out.identity(Identity {
+                id: id.clone(),
+                kind,
+                name: field(sp, "displayName"),
+                created: None,
+                last_used: None,
+                enabled: sp.get("accountEnabled").and_then(Value::as_bool),
+                owners: owners(sp),
+                tags: vec![],
+                trusted_by: vec![],
+                attrs,
+            })?;
+            credentials(&id, sp, out)?;
+            sps.push((id, field(sp, "appId")));
+            Ok(())
+        })?;
+        Ok(sps)
+    }
+
+    /// The names of a resource's app roles (cached per resource).
+    fn role_name(&mut self, resource: &str, role: &str) -> (String, Option<String>) {
+        if !self.roles.contains_key(resource) {
+            let url = format!(
+                "{}/v1.0/servicePrincipals/{resource}?$select=appId,appRoles",
+                self.graph
+            );
+            let mut names = HashMap::new();
+            let mut app_id = String::new();
+            if let Ok(r) = http::get(&url, &HEADERS)
+                && r.status == 200
+                && let Ok(v) = r.json()
+            {
+                app_id = field(&v, "appId");
+                for ar in v.get("appRoles").and_then(Value::as_array).into_iter().flatten() {
+                    names.insert(field(ar, "id"), field(ar, "value"));
+                }
+            }
+            self.roles.insert(resource.to_string(), (app_id, names));
+        }
+        let (app_id, names) = &self.roles[resource];
+        (app_id.clone(), names.get(role).cloned())
+    }
+
+    fn app_role_assignments(&mut self, sp: &str) -> Result<(), Stop> {
+        let url = format!("{}/v1.0/servicePrincipals/{sp}/appRoleAssignments", self.graph);
+        let mut assignments = vec![];
+        pages(&url, &HEADERS, Some("value"), Next::ODataNextLink, |a| {
+            assignments.push(a.clone());
+            Ok(())
+        })?;
+        for a in assignments {
+            let resource = field(&a, "resourceId");
+            let role = field(&a, "appRoleId");
+            let (app_id, name) = self.role_name(&resource, &role);
+            let name = name.unwrap_or(role.clone());
+            let mut attrs = vec![("resource".to_string(), field(&a, "resourceDisplayName"))];
+            if app_id == GRAPH_APP_ID && DIRECTORY_WIDE.contains(&name.as_str()) {
+                attrs.push(("admin".into(), "true".into()));
+                attrs.push(("directory_wide".into(), "true".into()));
+            }
+            self.out.permission(Permission {
+                identity_id: sp.to_string(),
+                name: name.clone(),
+                kind: "app-role".into(),
+                actions: vec![name],
+                resources: vec![field(&a, "resourceDisplayName")],
+                attrs,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn delegated_grants(&mut self) -> Result<(), Stop> {
+        let url = format!("{}/v1.0/oauth2PermissionGrants?$top=999", self.graph);
+        let out = &mut self.out;
+        pages(&url, &HEADERS, Some("value"), Next::ODataNextLink, |g| {
+            let scopes: Vec<String> = field(g, "scope").split_whitespace().map(str::to_string).collect();
+            let all = field(g, "consentType") == "AllPrincipals";
+            let wide = all && scopes.iter().any(|s| DIRECTORY_WIDE.contains(&s.as_str()));
+            let mut attrs = vec![("consent_type".to_string(), field(g, "consentType"))];
+            if wide {
+                attrs.push(("admin".into(), "true".into()));
+                attrs.push(("directory_wide".into(), "true".into()));
+            }
+            out.permission(Permission {
+                identity_id: field(g, "clientId"),
+                name: scopes.join(" "),
+                kind: "delegated-grant".into(),
+                actions: scopes,
+                resources: vec![field(g, "resourceId")],
+                attrs,
+            })?;
+            Ok(())
+        })
+    }
+
+    /// Last sign-in per application (beta report), as activity the correlation reads.
+    fn sign_in_activity(&mut self) -> Result<(), Stop> {
+        let url = format!("{}/beta/reports/servicePrincipalSignInActivities", self.graph);
+        let out = &mut self.out;
+        pages(&url, &HEADERS, Some("value"), Next::ODataNextLink, |a| {
+            let last = a
+                .pointer("/lastSignInActivity/lastSignInDateTime")
+                .and_then(Value::as_str)
+                .and_then(parse_time);
+            if let Some(t) = last {
+                out.activity(Activity {
+                    id: format!("last-sign-in:{}", field(a, "appId")),
+                    time: t,
+                    credential_id: None,
+                    identity_id: Some(field(a, "appId")),
+                    action: "last-sign-in".into(),
+                    service: Some("entra".into()),
+                    source_ip: None,
+                    user_agent: None,
+                    outcome: None,
+                    attrs: vec![("app_id".into(), field(a, "appId"))],
+                })?;
+            }
+            Ok(())
+        })
+    }
+}
+
+impl Guest for Entra {
+    fn describe() -> ConnectorInfo {
+        ConnectorInfo {
+            id: "entra-id".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "Entra ID applications, service principals, managed identities, permissions, sign-ins".into(),
+            record_schema: 1,
+        }
+    }
+
+    fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
+        let graph = setting(&request.config, "endpoint_url")
+            .unwrap_or("https://graph.microsoft.com")
+            .trim_end_matches('/');
+        let mut run = Run {
+            graph: graph.to_string(),
+            out: Emitter::default(),
+            notes: vec![],
+            roles: HashMap::new(),
+        };
+        let result = (|| -> Result<(), Stop> {
+            let r = run.applications();
+            run.part("applications", r)?;
+            let sps = match run.service_principals() {
+                Ok(s) => s,
+                Err(Stop::Failed(m)) => {
+                    run.notes.push(format!("service principals: {m}"));
+                    vec![]
+                }
+                Err(e) => return Err(e),
+            };
+            for (n, (sp, _)) in sps.iter().enumerate() {
+                progress(n as u64, Some(sps.len() as u64), "service principals");
+                let r = run.app_role_assignments(sp);
+                run.part(&format!("app role assignments of {sp}"), r)?;
+            }
+            let r = run.delegated_grants();
+            run.part("delegated permission grants", r)?;
+            let r = run.sign_in_activity();
+            run.part(
+                "service principal sign-in activity (needs AuditLog.Read.All, Entra ID P1)",
+                r,
+            )?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            let _ = run.out.flush();
+            return Err(e.into_error());
+        }
+        run.out.flush().map_err(|e| ConnectorError::Internal(e.0))?;
+        Ok(CollectSummary {
+            complete: run.notes.is_empty(),
+            notes: run.notes,
+        })
+    }
+}
+
+export!(Entra);

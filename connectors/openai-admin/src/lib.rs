@@ -1,0 +1,182 @@
+//! Roster connector for OpenAI's Admin API: projects, their service accounts and API keys (owner,
+//! created, last used, redacted value), and the organization's admin keys.
+//!
+//! API reference: <https://platform.openai.com/docs/api-reference/administration>. The host
+//! attaches the admin key (`Authorization: Bearer`); this plugin never has it.
+
+use roster_connector_sdk::rest::{Stop, field, list_cursor};
+use roster_connector_sdk::types::*;
+use roster_connector_sdk::{Emitter, Guest, export, progress, setting};
+use serde_json::Value;
+
+struct OpenAiAdmin;
+
+fn ms(v: &Value) -> Option<i64> {
+    v.as_i64().map(|s| s * 1000)
+}
+
+fn key_records(out: &mut Emitter, key: &Value, project: Option<&str>, admin: bool) -> Result<(), Stop> {
+    let id = field(key, "id");
+    if id.is_empty() {
+        return Ok(());
+    }
+    let owner = key.get("owner").cloned().unwrap_or(Value::Null);
+    let mut attrs = vec![];
+    if let Some(p) = project {
+        attrs.push(("project_id".to_string(), p.to_string()));
+    }
+    if admin {
+        attrs.push(("admin".into(), "true".into()));
+    }
+    let mut owners = vec![];
+    let kind = owner
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or(if admin { "user" } else { "" });
+    attrs.push(("owner_type".into(), kind.to_string()));
+    let user = if admin { Some(&owner) } else { owner.get("user") };
+    match (kind, user, owner.get("service_account")) {
+        ("user", Some(u), _) => {
+            let email = field(u, "email");
+            owners.push(Owner {
+                id: field(u, "id"),
+                name: if email.is_empty() { field(u, "name") } else { email },
+                kind: "user".into(),
+                via: "openai-key-owner".into(),
+                enabled: None,
+            });
+        }
+        ("service_account", _, Some(sa)) => {
+            attrs.push(("service_account_id".into(), field(sa, "id")));
+            attrs.push(("service_account_name".into(), field(sa, "name")));
+        }
+        _ => {}
+    }
+    if let Some(a) = key.get("owner_project_access").and_then(Value::as_str) {
+        attrs.push(("owner_project_access".into(), a.to_string()));
+    }
+    out.identity(Identity {
+        id: id.clone(),
+        kind: IdentityKind::AiKey,
+        name: field(key, "name"),
+        created: ms(&key["created_at"]),
+        last_used: ms(&key["last_used_at"]),
+        enabled: Some(true),
+        owners,
+        tags: vec![],
+        trusted_by: vec![],
+        attrs,
+    })?;
+    out.credential(Credential {
+        id: id.clone(),
+        identity_id: id,
+        kind: CredentialKind::ApiKey,
+        status: CredentialStatus::Active,
+        name: Some(field(key, "name")).filter(|n| !n.is_empty()),
+        created: ms(&key["created_at"]),
+        expires: ms(&key["expires_at"]),
+        last_used: ms(&key["last_used_at"]),
+        last_used_service: None,
+        redacted: Some(field(key, "redacted_value")).filter(|r| !r.is_empty()),
+        attrs: vec![("provider".into(), "openai".into())],
+    })
+    .map_err(Stop::from)
+}
+
+impl Guest for OpenAiAdmin {
+    fn describe() -> ConnectorInfo {
+        ConnectorInfo {
+            id: "openai-admin".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "OpenAI projects, service accounts and API keys".into(),
+            record_schema: 1,
+        }
+    }
+
+    fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
+        let base = setting(&request.config, "endpoint_url")
+            .unwrap_or("https://api.openai.com/v1")
+            .trim_end_matches('/');
+        let base = format!("{base}/organization");
+        let mut out = Emitter::default();
+        let mut notes = vec![];
+        let fatal = |e: Stop, out: &mut Emitter| -> ConnectorError {
+            let _ = out.flush();
+            e.into_error()
+        };
+        let mut projects = vec![];
+        let listed = list_cursor(&base, "/projects", "after", &[], |p| {
+            let id = field(p, "id");
+            if !id.is_empty() {
+                projects.push((id.clone(), p.clone()));
+            }
+            Ok(())
+        });
+        if let Err(e) = listed {
+            return Err(fatal(e, &mut out));
+        }
+        for (n, (pid, p)) in projects.iter().enumerate() {
+            progress(n as u64, Some(projects.len() as u64), "OpenAI projects");
+            let r = out.identity(Identity {
+                id: pid.clone(),
+                kind: IdentityKind::AiProject,
+                name: field(p, "name"),
+                created: ms(&p["created_at"]),
+                last_used: None,
+                enabled: Some(field(p, "status") != "archived"),
+                owners: vec![],
+                tags: vec![],
+                trusted_by: vec![],
+                attrs: vec![("status".into(), field(p, "status"))],
+            });
+            if let Err(e) = r {
+                return Err(fatal(Stop::from(e), &mut out));
+            }
+            let sas = list_cursor(
+                &base,
+                &format!("/projects/{pid}/service_accounts"),
+                "after",
+                &[],
+                |sa| {
+                    out.identity(Identity {
+                        id: field(sa, "id"),
+                        kind: IdentityKind::AiServiceAccount,
+                        name: field(sa, "name"),
+                        created: ms(&sa["created_at"]),
+                        last_used: None,
+                        enabled: Some(true),
+                        owners: vec![],
+                        tags: vec![],
+                        trusted_by: vec![],
+                        attrs: vec![("project_id".into(), pid.clone()), ("role".into(), field(sa, "role"))],
+                    })
+                    .map_err(Stop::from)
+                },
+            );
+            let keys = list_cursor(&base, &format!("/projects/{pid}/api_keys"), "after", &[], |k| {
+                key_records(&mut out, k, Some(pid), false)
+            });
+            for r in [sas, keys] {
+                match r {
+                    Ok(()) => {}
+                    Err(Stop::Failed(m)) => notes.push(m),
+                    Err(e) => return Err(fatal(e, &mut out)),
+                }
+            }
+        }
+        match list_cursor(&base, "/admin_api_keys", "after", &[], |k| {
+            key_records(&mut out, k, None, true)
+        }) {
+            Ok(()) => {}
+            Err(Stop::Failed(m)) => notes.push(m),
+            Err(e) => return Err(fatal(e, &mut out)),
+        }
+        out.flush().map_err(|e| ConnectorError::Internal(e.0))?;
+        Ok(CollectSummary {
+            complete: notes.is_empty(),
+            notes,
+        })
+    }
+}
+
+export!(OpenAiAdmin);

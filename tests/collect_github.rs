@@ -1,0 +1,264 @@
+//! `roster collect` with the github connector against a fixture server in GitHub's documented
+//! REST shapes: Link paging, a 429, a 5xx, a 403 and a 404 (no audit log on this plan).
+
+use serde_json::{Value, json};
+use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::Env;
+
+const TOKEN: &str = "ghs_fixtureTokenForRosterTests0123456789";
+
+fn ok(body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+async fn github_fixture() -> MockServer {
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    let auth = || header("authorization", format!("Bearer {TOKEN}").as_str());
+    let installation = |id: u64, slug: &str, suspended: Value, perms: Value| {
+        json!({"id": id, "app_id": id + 9000, "app_slug": slug, "client_id": "Iv1.abc", "target_type": "Organization",
+               "account": {"login": "acme", "id": 1, "type": "Organization"}, "repository_selection": "all",
+               "permissions": perms, "events": ["pull_request", "push"], "created_at": "2025-03-01T10:00:00Z",
+               "updated_at": "2025-03-02T10:00:00Z", "suspended_at": suspended, "suspended_by": null})
+    };
+    Mock::given(method("GET"))
+        .and(path("/orgs/acme/installations"))
+        .and(query_param_is_missing("page"))
+        .and(auth())
+        .respond_with(
+            ok(json!({"total_count": 2, "installations": [installation(101, "claude-code-review", Value::Null,
+                json!({"contents": "write", "pull_requests": "write", "administration": "write"}))]}))
+            .insert_header("link", format!("<{uri}/orgs/acme/installations?per_page=100&page=2>; rel=\"next\", <{uri}/orgs/acme/installations?per_page=100&page=2>; rel=\"last\"").as_str()),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/orgs/acme/installations"))
+        .and(query_param("page", "2"))
+        .and(auth())
+        .respond_with(ok(
+            json!({"total_count": 2, "installations": [installation(102, "old-ci-bot",
+            json!("2025-06-01T00:00:00Z"), json!({"metadata": "read"}))]}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/orgs/acme/personal-access-tokens"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/orgs/acme/personal-access-tokens"))
+        .and(auth())
+        .respond_with(ok(json!([{"id": 25381, "owner": {"login": "octocat", "id": 1, "type": "User"},
+            "repository_selection": "all", "repositories_url": format!("{uri}/organizations/652551/personal-access-tokens/25381/repositories"),
+            "permissions": {"organization": {"members": "read"}, "repository": {"contents": "write", "metadata": "read"}},
+            "access_granted_at": "2023-05-16T08:47:09.000-07:00", "token_id": 98716, "token_name": "agent-deploy",
+            "token_expired": false, "token_expires_at": "2026-12-31T00:00:00.000-07:00",
+            "token_last_used_at": "2026-11-20T00:00:00Z"}])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/orgs/acme/actions/secrets"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"message": "Resource not accessible by integration",
+            "documentation_url": "https://docs.github.com/rest/actions/secrets#list-organization-secrets", "status": "403"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/orgs/acme/repos"))
+        .respond_with(ResponseTemplate::new(502).insert_header("retry-after", "0"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/orgs/acme/repos"))
+        .and(auth())
+        .respond_with(ok(
+            json!([{"id": 1, "name": "support-bot", "full_name": "acme/support-bot", "archived": false},
+                                {"id": 2, "name": "attic", "full_name": "acme/attic", "archived": true}]),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/support-bot/keys"))
+        .and(auth())
+        .respond_with(ok(json!([{"id": 77, "key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFixtureKeyOnly", "url": format!("{uri}/repos/acme/support-bot/keys/77"),
+            "title": "deploy-bot", "verified": true, "created_at": "2024-01-10T09:00:00Z", "read_only": false,
+            "added_by": "octocat", "last_used": "2026-10-01T12:00:00Z", "enabled": true}])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/orgs/acme/audit-log"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn find<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap_or_else(|| panic!("no identity {id} in {:#}", report["identities"]))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_connector_inventories_apps_tokens_and_deploy_keys() {
+    let server = github_fixture().await;
+    let uri = server.uri();
+    let (env, out) = tokio::task::spawn_blocking(move || {
+        let env = Env::new();
+        env.write(
+            "roster.toml",
+            format!("[[source]]\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 2\n"),
+        );
+        let out = env.roster_env(
+            &["collect", "--format", "json", "--output", "inv.json"],
+            &[("GITHUB_TOKEN", TOKEN)],
+        );
+        (env, out)
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&std::fs::read(env.path("inv.json")).unwrap()).unwrap();
+    let run = &report["connectors"][0];
+    assert_eq!(run["status"], "incomplete", "{run:#}");
+    let notes: Vec<&str> = run["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("organization Actions secrets: 403 from") && n.contains("Resource not accessible")),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.contains("audit log: not available")),
+        "{notes:?}"
+    );
+
+    let app = find(&report, "github-installation:101");
+    assert_eq!(app["kind"], "app-installation");
+    assert_eq!(app["name"], "claude-code-review");
+    assert_eq!(app["attrs"]["admin"], "true");
+    assert!(
+        app["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "contents:write")
+    );
+    assert_eq!(
+        find(&report, "github-installation:102")["enabled"],
+        false,
+        "second page, suspended"
+    );
+
+    let pat = find(&report, "github-pat:98716");
+    assert_eq!(pat["owner"]["name"], "octocat");
+    assert_eq!(pat["credentials"][0]["created"], "2023-05-16T15:47:09Z");
+    assert_eq!(pat["credentials"][0]["expires"], "2026-12-31T07:00:00Z");
+    assert_eq!(pat["credentials"][0]["last_used"], "2026-11-20T00:00:00Z");
+    assert!(
+        pat["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "repository/contents:write")
+    );
+
+    let key = find(&report, "github-deploy-key:77");
+    assert_eq!(key["attrs"]["repository"], "acme/support-bot");
+    assert_eq!(key["attrs"]["read_only"], "false");
+    assert_eq!(key["owner"]["name"], "octocat");
+    assert!(
+        report["identities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["attrs"]["repository"] != "acme/attic")
+    );
+
+    let got = server.received_requests().await.unwrap();
+    assert!(
+        got.iter()
+            .all(|r| r.headers.get("authorization").unwrap() == &format!("Bearer {TOKEN}")[..])
+    );
+    assert!(
+        got.iter()
+            .all(|r| r.headers.get("x-github-api-version").unwrap() == "2022-11-28")
+    );
+    assert!(
+        got.iter()
+            .any(|r| r.url.path() == "/orgs/acme/installations" && r.url.query() == Some("per_page=100&page=2"))
+    );
+    assert_eq!(
+        got.iter()
+            .filter(|r| r.url.path() == "/orgs/acme/personal-access-tokens")
+            .count(),
+        2,
+        "429, then retried"
+    );
+    assert_eq!(
+        got.iter().filter(|r| r.url.path() == "/orgs/acme/repos").count(),
+        2,
+        "502, then retried"
+    );
+    assert!(
+        got.iter().all(|r| !r.url.path().starts_with("/repos/acme/attic")),
+        "archived repositories are skipped"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_links_outside_the_organization_are_refused() {
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    // A hostile or confused API answer: its next link points at another organization.
+    Mock::given(method("GET"))
+        .and(path("/orgs/acme/installations"))
+        .respond_with(ok(json!({"total_count": 1, "installations": []})).insert_header(
+            "link",
+            format!("<{uri}/orgs/other-org/installations?page=2>; rel=\"next\"").as_str(),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ok(json!([])))
+        .with_priority(10)
+        .mount(&server)
+        .await;
+    let (_env, out) = tokio::task::spawn_blocking(move || {
+        let env = Env::new();
+        env.write(
+            "roster.toml",
+            format!(
+                "[[source]]\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\naudit_log = false\n"
+            ),
+        );
+        let out = env.roster_env(&["collect", "--format", "json"], &[("GITHUB_TOKEN", TOKEN)]);
+        (env, out)
+    })
+    .await
+    .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = &report["connectors"][0];
+    assert_eq!(run["denied_requests"], 1, "{run:#}");
+    assert_eq!(run["status"], "incomplete");
+    let got = server.received_requests().await.unwrap();
+    assert!(
+        got.iter().all(|r| !r.url.path().contains("other-org")),
+        "the request never left the host"
+    );
+}
