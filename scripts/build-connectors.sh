@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx wasm32-wasip2; then
   rustup target add wasm32-wasip2
 fi
-connectors=(connector-aws-iam connector-openai-admin connector-anthropic-admin connector-github connector-okta connector-entra-id connector-hostile)
+connectors=(connector-aws-iam connector-aws-cloudtrail connector-openai-admin connector-anthropic-admin connector-github connector-okta connector-entra-id connector-hostile connector-hostile-sockets)
 args=()
 for c in "${connectors[@]}"; do args+=(-p "$c"); done
 # Plugins are shipped small: no debug info (function names stay for trap messages), size-optimized.

@@ -20,20 +20,6 @@ fn list(data: Value, has_more: bool) -> Value {
     json!({"object": "list", "data": data, "first_id": null, "last_id": last, "has_more": has_more})
 }
 
-/// Runs `roster collect` on a config with the environment given, off the async runtime.
-async fn collect(env: Env, config: String, vars: Vec<(&'static str, String)>) -> (Env, i32, Value, String) {
-    tokio::task::spawn_blocking(move || {
-        env.write("roster.toml", config);
-        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let out = env.roster_env(&["collect", "--config", "roster.toml", "--format", "json"], &vars);
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
-        (env, out.status.code().unwrap_or(-1), report, stderr)
-    })
-    .await
-    .unwrap()
-}
-
 fn find<'a>(report: &'a Value, id: &str) -> &'a Value {
     report["identities"]
         .as_array()
@@ -157,8 +143,7 @@ fn openai_config(uri: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openai_admin_connector_inventories_projects_and_keys() {
     let server = openai_fixture().await;
-    let (env, code, report, stderr) = collect(
-        Env::new(),
+    let (env, code, report, stderr) = Env::collect_json(
         openai_config(&server.uri()),
         vec![("OPENAI_ADMIN_KEY", OPENAI_KEY.into())],
     )
@@ -224,8 +209,7 @@ async fn openai_admin_connector_inventories_projects_and_keys() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_admin_key_fails_the_source_with_a_clear_error() {
     let server = openai_fixture().await;
-    let (_env, code, report, stderr) = collect(
-        Env::new(),
+    let (_env, code, report, stderr) = Env::collect_json(
         openai_config(&server.uri()),
         vec![("OPENAI_ADMIN_KEY", "sk-admin-wrong".into())],
     )
@@ -240,7 +224,7 @@ async fn a_rejected_admin_key_fails_the_source_with_a_clear_error() {
     assert!(stderr.contains("source(s) failed: openai-admin"), "{stderr}");
 
     // No key in the environment: the source says which variable to set.
-    let (_env, code, report, _) = collect(Env::new(), openai_config(&server.uri()), vec![]).await;
+    let (_env, code, report, _) = Env::collect_json(openai_config(&server.uri()), vec![]).await;
     assert_eq!(code, 2);
     let err = report["connectors"][0]["error"].as_str().unwrap();
     assert!(
@@ -309,7 +293,7 @@ async fn anthropic_admin_connector_inventories_workspaces_and_keys() {
         server.uri()
     );
     let (_env, code, report, stderr) =
-        collect(Env::new(), config, vec![("ANTHROPIC_ADMIN_KEY", ANTHROPIC_KEY.into())]).await;
+        Env::collect_json(config, vec![("ANTHROPIC_ADMIN_KEY", ANTHROPIC_KEY.into())]).await;
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         report["connectors"][0]["status"], "complete",

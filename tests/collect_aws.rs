@@ -210,3 +210,41 @@ fn aws_iam_connector_lists_users_keys_and_bedrock_roles_from_moto() {
     assert!(audit.contains("AWS SigV4 (iam, us-east-1)"), "{audit}");
     assert!(audit.lines().all(|l| l.contains("\"outcome\":\"allowed\"")), "{audit}");
 }
+
+/// A consultant's case: no access, only the credential report the client exported
+/// (`aws iam get-credential-report`, decoded).
+#[test]
+fn aws_iam_connector_reads_a_credential_report_export() {
+    let env = Env::new();
+    env.write(
+        "exports/credential-report.csv",
+        "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,\
+mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,\
+access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,\
+access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated
+<root_account>,arn:aws:iam::123456789012:root,2020-01-01T00:00:00+00:00,not_supported,2026-01-01T00:00:00+00:00,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A
+ci-deployer,arn:aws:iam::123456789012:user/ci-deployer,2022-01-05T10:00:00+00:00,false,N/A,N/A,N/A,false,true,2022-01-05T10:05:00+00:00,2026-11-01T08:00:00+00:00,us-east-1,bedrock,true,2023-02-01T00:00:00+00:00,N/A,N/A,N/A,false,N/A,false,N/A
+",
+    );
+    env.write(
+        "roster.toml",
+        "[[source]]\nname = \"client-aws\"\nconnector = \"aws-iam\"\napi = false\n\
+         files = [{ path = \"exports/credential-report.csv\", format = \"credential-report\" }]\n",
+    );
+    let out = env.roster(&["collect", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["connectors"][0]["status"], "complete");
+    assert_eq!(report["connectors"][0]["requests"], 0, "no API call without access");
+    let ids = report["identities"].as_array().unwrap();
+    assert_eq!(ids.len(), 1, "the root account is not a non-human identity: {ids:#?}");
+    let user = &ids[0];
+    assert_eq!(user["id"], "arn:aws:iam::123456789012:user/ci-deployer");
+    assert_eq!(user["created"], "2022-01-05T10:00:00Z");
+    let keys = user["credentials"].as_array().unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0]["created"], "2022-01-05T10:05:00Z");
+    assert_eq!(keys[0]["last_used"], "2026-11-01T08:00:00Z");
+    assert_eq!(keys[0]["last_used_service"], "bedrock");
+    assert!(keys[1]["last_used"].is_null(), "key 2 never used");
+}

@@ -110,21 +110,12 @@ async fn entra_connector_inventories_apps_service_principals_and_permissions() {
         .mount(&server)
         .await;
 
-    let (_env, out) = tokio::task::spawn_blocking(move || {
-        let env = Env::new();
-        env.write(
-            "roster.toml",
-            format!(
-                "[[source]]\nname = \"entra\"\nconnector = \"entra-id\"\nendpoint_url = \"{uri}\"\nhttp_retries = 1\n"
-            ),
-        );
-        let out = env.roster_env(&["collect", "--format", "json"], &[("ENTRA_ACCESS_TOKEN", TOKEN)]);
-        (env, out)
-    })
-    .await
-    .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_env, code, report, stderr) = Env::collect_json(
+        format!("[[source]]\nname = \"entra\"\nconnector = \"entra-id\"\nendpoint_url = \"{uri}\"\nhttp_retries = 1\n"),
+        vec![("ENTRA_ACCESS_TOKEN", TOKEN.to_string())],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
     let run = &report["connectors"][0];
     assert_eq!(run["status"], "incomplete", "{run:#}");
     assert!(

@@ -113,22 +113,12 @@ fn find<'a>(report: &'a Value, id: &str) -> &'a Value {
 async fn github_connector_inventories_apps_tokens_and_deploy_keys() {
     let server = github_fixture().await;
     let uri = server.uri();
-    let (env, out) = tokio::task::spawn_blocking(move || {
-        let env = Env::new();
-        env.write(
-            "roster.toml",
-            format!("[[source]]\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 2\n"),
-        );
-        let out = env.roster_env(
-            &["collect", "--format", "json", "--output", "inv.json"],
-            &[("GITHUB_TOKEN", TOKEN)],
-        );
-        (env, out)
-    })
-    .await
-    .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let report: Value = serde_json::from_slice(&std::fs::read(env.path("inv.json")).unwrap()).unwrap();
+    let (_env, code, report, stderr) = Env::collect_json(
+        format!("[[source]]\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 2\n"),
+        vec![("GITHUB_TOKEN", TOKEN.to_string())],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
     let run = &report["connectors"][0];
     assert_eq!(run["status"], "incomplete", "{run:#}");
     let notes: Vec<&str> = run["notes"]
@@ -239,20 +229,12 @@ async fn github_links_outside_the_organization_are_refused() {
         .with_priority(10)
         .mount(&server)
         .await;
-    let (_env, out) = tokio::task::spawn_blocking(move || {
-        let env = Env::new();
-        env.write(
-            "roster.toml",
-            format!(
-                "[[source]]\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\naudit_log = false\n"
-            ),
-        );
-        let out = env.roster_env(&["collect", "--format", "json"], &[("GITHUB_TOKEN", TOKEN)]);
-        (env, out)
-    })
-    .await
-    .unwrap();
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_env, code, report, stderr) = Env::collect_json(
+        format!("[[source]]\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\naudit_log = false\n"),
+        vec![("GITHUB_TOKEN", TOKEN.to_string())],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
     let run = &report["connectors"][0];
     assert_eq!(run["denied_requests"], 1, "{run:#}");
     assert_eq!(run["status"], "incomplete");

@@ -103,18 +103,9 @@ async fn okta_connector_inventories_service_apps_tokens_and_token_events() {
         .mount(&server)
         .await;
 
-    let (env, out) = tokio::task::spawn_blocking(move || {
-        let env = Env::new();
-        env.write("roster.toml", format!(
-            "[[source]]\nname = \"okta\"\nconnector = \"okta\"\norg_url = \"{uri}\"\nlog_since = \"2026-11-01T00:00:00Z\"\nhttp_retries = 2\n"));
-        let out = env.roster_env(&["collect", "--format", "json"], &[("OKTA_API_TOKEN", TOKEN)]);
-        (env, out)
-    })
-    .await
-    .unwrap();
-    drop(env);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_env, code, report, stderr) = Env::collect_json(format!(
+            "[[source]]\nname = \"okta\"\nconnector = \"okta\"\norg_url = \"{uri}\"\nlog_since = \"2026-11-01T00:00:00Z\"\nhttp_retries = 2\n"), vec![("OKTA_API_TOKEN", TOKEN.to_string())]).await;
+    assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         report["connectors"][0]["status"], "complete",
         "{:#}",
@@ -154,6 +145,10 @@ async fn okta_connector_inventories_service_apps_tokens_and_token_events() {
     assert_eq!(event["user_agent"], "python-httpx/0.27 langchain/0.2");
     assert_eq!(event["source_ip"], "203.0.113.7");
     assert_eq!(event["outcome"], "success");
+    assert_eq!(
+        event["attrs"]["ai_client"], "langchain",
+        "an AI framework's user agent is classified"
+    );
 
     let got = server.received_requests().await.unwrap();
     assert!(

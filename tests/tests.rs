@@ -3,6 +3,7 @@
 
 mod collect_ai;
 mod collect_aws;
+mod collect_cloudtrail;
 mod collect_entra;
 mod collect_github;
 mod collect_okta;

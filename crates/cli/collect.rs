@@ -201,6 +201,7 @@ async fn manifest(src: &SourceConfig) -> Result<Manifest> {
         Ok(Secret::new(v))
     };
     match src.connector.as_str() {
+        "aws-iam" if src.settings.get("api").and_then(toml::Value::as_bool) == Some(false) => {}
         "aws-iam" => {
             let provider = aws_credentials(src).await;
             // IAM is a global service, signed for us-east-1 unless the config names a region.
@@ -210,6 +211,17 @@ async fn manifest(src: &SourceConfig) -> Result<Manifest> {
                 provider,
             };
             allow.push(AllowRule::new(&endpoint("https://iam.amazonaws.com/"), auth)?);
+        }
+        "aws-cloudtrail" if src.settings.get("api").and_then(toml::Value::as_bool) == Some(false) => {}
+        "aws-cloudtrail" => {
+            let provider = aws_credentials(src).await;
+            let default = format!("https://cloudtrail.{aws_region}.amazonaws.com/");
+            let auth = Auth::AwsSigV4 {
+                service: "cloudtrail".into(),
+                region: aws_region.clone(),
+                provider,
+            };
+            allow.push(AllowRule::new(&endpoint(&default), auth)?);
         }
         "openai-admin" => {
             let prefix = format!(

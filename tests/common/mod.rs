@@ -57,6 +57,26 @@ impl Env {
         cmd.output().expect("run roster")
     }
 
+    /// Runs `roster collect --format json` on `config` (written as roster.toml) with extra
+    /// environment variables, off the async runtime (fixture servers run on it); returns the
+    /// env, the exit code, the report and standard error.
+    pub async fn collect_json(
+        config: String,
+        vars: Vec<(&'static str, String)>,
+    ) -> (Env, i32, serde_json::Value, String) {
+        tokio::task::spawn_blocking(move || {
+            let env = Env::new();
+            env.write("roster.toml", config);
+            let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let out = env.roster_env(&["collect", "--config", "roster.toml", "--format", "json"], &vars);
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+            (env, out.status.code().unwrap_or(-1), report, stderr)
+        })
+        .await
+        .unwrap()
+    }
+
     /// Runs `roster scan ARGS --format json` and parses the report.
     pub fn scan_json(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
         let mut a = vec!["scan", "--format", "json"];

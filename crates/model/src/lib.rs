@@ -528,6 +528,44 @@ pub struct ConnectorRun {
     pub elapsed_ms: u64,
 }
 
+/// User-agent fragments of AI agent frameworks, AI SDKs and AI coding tools (compared without
+/// case), each with the name reported. Written from the clients' own user-agent code and docs.
+const AI_USER_AGENTS: [(&str, &str); 24] = [
+    ("langchain", "langchain"),
+    ("langgraph", "langgraph"),
+    ("llama-index", "llamaindex"),
+    ("llama_index", "llamaindex"),
+    ("llamaindex", "llamaindex"),
+    ("crewai", "crewai"),
+    ("autogen", "autogen"),
+    ("semantic-kernel", "semantic-kernel"),
+    ("haystack", "haystack"),
+    ("openai/python", "openai-sdk"),
+    ("openai/js", "openai-sdk"),
+    ("openai-python", "openai-sdk"),
+    ("openai-agents", "openai-agents"),
+    ("anthropic/python", "anthropic-sdk"),
+    ("anthropic/js", "anthropic-sdk"),
+    ("claude-code", "claude-code"),
+    ("claude-cli", "claude-code"),
+    ("github-copilot", "github-copilot"),
+    ("copilot-", "github-copilot"),
+    ("cursor/", "cursor"),
+    ("modelcontextprotocol", "mcp"),
+    ("mcp-client", "mcp"),
+    ("bedrock-agent", "bedrock-agents"),
+    ("amazon q", "amazon-q"),
+];
+
+/// The AI client a user agent names, if any (`langchain`, `openai-sdk`, `claude-code`, ...).
+pub fn classify_user_agent(user_agent: &str) -> Option<&'static str> {
+    let ua = user_agent.to_ascii_lowercase();
+    AI_USER_AGENTS
+        .iter()
+        .find(|(frag, _)| ua.contains(frag))
+        .map(|(_, name)| *name)
+}
+
 /// Formats Unix milliseconds as RFC 3339 UTC (`2024-09-01T00:00:00Z`).
 pub fn format_millis(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
@@ -610,6 +648,21 @@ pub fn parse_time(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ai_user_agents_are_classified() {
+        assert_eq!(
+            classify_user_agent("python-httpx/0.27 langchain/0.2"),
+            Some("langchain")
+        );
+        assert_eq!(classify_user_agent("OpenAI/Python 1.51.0"), Some("openai-sdk"));
+        assert_eq!(
+            classify_user_agent("claude-cli/1.0.3 (external, cli)"),
+            Some("claude-code")
+        );
+        assert_eq!(classify_user_agent("Mozilla/5.0 (X11; Linux x86_64)"), None);
+        assert_eq!(classify_user_agent("aws-cli/2.15 Python/3.11"), None);
+    }
 
     #[test]
     fn times_round_trip() {

@@ -321,6 +321,10 @@ impl Collected {
             self.permissions.push((p.identity_id, perm));
         }
         for a in b.activities {
+            let mut attrs = map(a.attrs);
+            if let Some(client) = a.user_agent.as_deref().and_then(roster_model::classify_user_agent) {
+                attrs.insert("ai_client".into(), client.into());
+            }
             self.activities.push(Activity {
                 source: self.source.clone(),
                 id: a.id,
@@ -332,7 +336,7 @@ impl Collected {
                 source_ip: a.source_ip,
                 user_agent: a.user_agent,
                 outcome: a.outcome,
-                attrs: map(a.attrs),
+                attrs,
             });
         }
         Ok(Ok(()))

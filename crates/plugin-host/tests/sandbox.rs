@@ -301,3 +301,15 @@ fn a_changed_plugin_is_refused() {
     let err = host.load("junk", b"\0asm not really", None).err().unwrap().to_string();
     assert!(err.contains("plugin junk is not a valid component"), "{err}");
 }
+
+#[test]
+fn a_plugin_that_imports_sockets_is_refused_at_load() {
+    let host = host();
+    let err = host
+        .load("sockets", &connector_wasm("connector_hostile_sockets"), None)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.starts_with("plugin sockets imports wasi:sockets/"), "{err}");
+    assert!(err.contains("connectors may not open sockets"), "{err}");
+}
