@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::Env;
+use crate::common::{Env, identity};
 
 fn ok(body: Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(body)
@@ -18,15 +18,6 @@ fn list(data: Value, has_more: bool) -> Value {
         .map(|v| v["id"].clone())
         .unwrap_or(Value::Null);
     json!({"object": "list", "data": data, "first_id": null, "last_id": last, "has_more": has_more})
-}
-
-fn find<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["identities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == id)
-        .unwrap_or_else(|| panic!("no identity {id} in {:#}", report["identities"]))
 }
 
 const OPENAI_KEY: &str = "sk-admin-fixture-0123456789";
@@ -162,12 +153,12 @@ async fn openai_admin_connector_inventories_projects_and_keys() {
     assert_eq!(report["incomplete"], true);
 
     assert_eq!(
-        find(&report, "proj_2")["kind"],
+        identity(&report, "proj_2")["kind"],
         "ai-project",
         "the second page was read"
     );
-    assert_eq!(find(&report, "svc_acct_1")["kind"], "ai-service-account");
-    let user_key = find(&report, "key_user");
+    assert_eq!(identity(&report, "svc_acct_1")["kind"], "ai-service-account");
+    let user_key = identity(&report, "key_user");
     assert_eq!(user_key["kind"], "ai-key");
     assert_eq!(user_key["owner"]["name"], "alice@example.com");
     assert_eq!(user_key["attrs"]["owner_type"], "user");
@@ -175,14 +166,14 @@ async fn openai_admin_connector_inventories_projects_and_keys() {
     assert_eq!(cred["redacted"], "sk-proj-****abcd");
     assert_eq!(cred["created"], "2023-11-14T22:13:20Z");
     assert_eq!(cred["last_used"], "2025-10-09T08:53:20Z");
-    let svc_key = find(&report, "key_svc");
+    let svc_key = identity(&report, "key_svc");
     assert!(
         svc_key["owner"].is_null(),
         "a service account is not an accountable owner"
     );
     assert_eq!(svc_key["attrs"]["service_account_id"], "svc_acct_1");
     assert!(svc_key["credentials"][0]["last_used"].is_null());
-    assert_eq!(find(&report, "key_admin")["attrs"]["admin"], "true");
+    assert_eq!(identity(&report, "key_admin")["attrs"]["admin"], "true");
 
     // What the server saw: the host's key on every request, paging and the retried 429.
     let got = server.received_requests().await.unwrap();
@@ -300,15 +291,15 @@ async fn anthropic_admin_connector_inventories_workspaces_and_keys() {
         "{:#}",
         report["connectors"]
     );
-    assert_eq!(find(&report, "wrkspc_02")["name"], "Agents");
-    let key = find(&report, "apikey_01");
+    assert_eq!(identity(&report, "wrkspc_02")["name"], "Agents");
+    let key = identity(&report, "apikey_01");
     assert_eq!(key["owner"]["name"], "carol@example.com");
     assert_eq!(key["owner"]["via"], "creator");
     assert_eq!(key["attrs"]["workspace_id"], "wrkspc_02");
     assert_eq!(key["credentials"][0]["redacted"], "sk-ant-api03-R2D...igAA");
     assert_eq!(key["credentials"][0]["created"], "2024-10-30T23:58:27Z");
-    assert_eq!(find(&report, "apikey_02")["credentials"][0]["status"], "revoked");
-    assert_eq!(find(&report, "apikey_02")["owner"]["name"], "user_gone");
+    assert_eq!(identity(&report, "apikey_02")["credentials"][0]["status"], "revoked");
+    assert_eq!(identity(&report, "apikey_02")["owner"]["name"], "user_gone");
     let got = server.received_requests().await.unwrap();
     assert!(got.iter().all(|r| r.headers.get("x-api-key").unwrap() == ANTHROPIC_KEY));
     assert!(got.iter().all(|r| r.headers.get("authorization").is_none()));

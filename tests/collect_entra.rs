@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::Env;
+use crate::common::{Env, identity};
 
 const TOKEN: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.fixture.token";
 const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
@@ -125,10 +125,8 @@ async fn entra_connector_inventories_apps_service_principals_and_permissions() {
             .starts_with("app role assignments of sp-mi: 503"),
         "{run:#}"
     );
-    let ids = report["identities"].as_array().unwrap();
-    let find = |id: &str| ids.iter().find(|i| i["id"] == id).unwrap_or_else(|| panic!("no {id}"));
 
-    let app = find("app-obj-1");
+    let app = identity(&report, "app-obj-1");
     assert_eq!(app["owner"]["name"], "erin@acme.com");
     assert_eq!(app["owner"]["enabled"], false);
     let secret = &app["credentials"][0];
@@ -139,12 +137,12 @@ async fn entra_connector_inventories_apps_service_principals_and_permissions() {
     assert_eq!(secret["expires"], "2025-06-01T00:00:00Z");
     assert_eq!(secret["redacted"], "Q~a…");
     assert_eq!(
-        find("app-obj-2")["credentials"][0]["kind"],
+        identity(&report, "app-obj-2")["credentials"][0]["kind"],
         "certificate",
         "second page"
     );
 
-    let sp = find("sp-1");
+    let sp = identity(&report, "sp-1");
     assert_eq!(sp["attrs"]["app_id"], APP_ID);
     let perms = sp["permissions"].as_array().unwrap();
     let role = perms.iter().find(|p| p["kind"] == "app-role").unwrap();
@@ -152,7 +150,7 @@ async fn entra_connector_inventories_apps_service_principals_and_permissions() {
     assert_eq!(role["attrs"]["directory_wide"], "true");
     let grant = perms.iter().find(|p| p["kind"] == "delegated-grant").unwrap();
     assert_eq!(grant["attrs"]["admin"], "true", "Mail.Send consented for all users");
-    assert_eq!(find("sp-mi")["kind"], "managed-identity");
+    assert_eq!(identity(&report, "sp-mi")["kind"], "managed-identity");
 
     let signin = &report["activities"][0];
     assert_eq!(

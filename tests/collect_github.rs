@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::Env;
+use crate::common::{Env, identity};
 
 const TOKEN: &str = "ghs_fixtureTokenForRosterTests0123456789";
 
@@ -100,15 +100,6 @@ async fn github_fixture() -> MockServer {
     server
 }
 
-fn find<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["identities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == id)
-        .unwrap_or_else(|| panic!("no identity {id} in {:#}", report["identities"]))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn github_connector_inventories_apps_tokens_and_deploy_keys() {
     let server = github_fixture().await;
@@ -138,7 +129,7 @@ async fn github_connector_inventories_apps_tokens_and_deploy_keys() {
         "{notes:?}"
     );
 
-    let app = find(&report, "github-installation:101");
+    let app = identity(&report, "github-installation:101");
     assert_eq!(app["kind"], "app-installation");
     assert_eq!(app["name"], "claude-code-review");
     assert_eq!(app["attrs"]["admin"], "true");
@@ -150,12 +141,12 @@ async fn github_connector_inventories_apps_tokens_and_deploy_keys() {
             .any(|p| p["name"] == "contents:write")
     );
     assert_eq!(
-        find(&report, "github-installation:102")["enabled"],
+        identity(&report, "github-installation:102")["enabled"],
         false,
         "second page, suspended"
     );
 
-    let pat = find(&report, "github-pat:98716");
+    let pat = identity(&report, "github-pat:98716");
     assert_eq!(pat["owner"]["name"], "octocat");
     assert_eq!(pat["credentials"][0]["created"], "2023-05-16T15:47:09Z");
     assert_eq!(pat["credentials"][0]["expires"], "2026-12-31T07:00:00Z");
@@ -168,7 +159,7 @@ async fn github_connector_inventories_apps_tokens_and_deploy_keys() {
             .any(|p| p["name"] == "repository/contents:write")
     );
 
-    let key = find(&report, "github-deploy-key:77");
+    let key = identity(&report, "github-deploy-key:77");
     assert_eq!(key["attrs"]["repository"], "acme/support-bot");
     assert_eq!(key["attrs"]["read_only"], "false");
     assert_eq!(key["owner"]["name"], "octocat");

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::Env;
+use crate::common::{Env, identity};
 
 const TOKEN: &str = "00fixtureOktaApiTokenForRosterTests01234";
 
@@ -111,10 +111,8 @@ async fn okta_connector_inventories_service_apps_tokens_and_token_events() {
         "{:#}",
         report["connectors"]
     );
-    let ids = report["identities"].as_array().unwrap();
-    let find = |id: &str| ids.iter().find(|i| i["id"] == id).unwrap_or_else(|| panic!("no {id}"));
 
-    let svc = find("0oa1svc");
+    let svc = identity(&report, "0oa1svc");
     assert_eq!(svc["kind"], "idp-app");
     assert_eq!(svc["attrs"]["service_app"], "true");
     assert_eq!(svc["credentials"][0]["kind"], "client-secret");
@@ -126,11 +124,11 @@ async fn okta_connector_inventories_service_apps_tokens_and_token_events() {
         .unwrap();
     assert_eq!(manage["attrs"]["admin"], "true");
     assert!(
-        find("0oa2web")["attrs"].get("service_app").is_none(),
+        identity(&report, "0oa2web")["attrs"].get("service_app").is_none(),
         "second page read after a 500"
     );
 
-    let token = find("00Tabc");
+    let token = identity(&report, "00Tabc");
     assert_eq!(token["kind"], "api-token");
     assert_eq!(token["owner"]["name"], "dave@acme.com");
     assert_eq!(

@@ -346,14 +346,11 @@ async fn manifest(src: &SourceConfig) -> Result<Manifest> {
     })
 }
 
-/// What `collect` gathered.
+/// What `collect` gathered, for [`merge_into`].
 pub struct Collected {
-    /// Identities, activities and per-source status, merged into a report.
-    pub report_part: (
-        Vec<roster_model::Identity>,
-        Vec<roster_model::Activity>,
-        Vec<ConnectorRun>,
-    ),
+    identities: Vec<roster_model::Identity>,
+    activities: Vec<roster_model::Activity>,
+    runs: Vec<ConnectorRun>,
 }
 
 /// Runs every configured source. A source that cannot start or fails is reported in its
@@ -397,7 +394,7 @@ pub fn collect(config_path: &Path, state_dir: &Path, progress: bool) -> Result<C
             let (path, explicit) = plugin_path(src, &base)?;
             let wasm = std::fs::read(&path).with_context(|| format!("cannot read plugin {}", path.display()))?;
             if explicit && src.sha256.is_none() {
-                let sha = roster_plugin_host_sha(&wasm);
+                let sha = roster_plugin_host::sha256_hex(&wasm);
                 bail!(
                     "source {}: plugin {} is not pinned; after reviewing it, add sha256 = \"{sha}\" to its [[source]]",
                     src.name(),
@@ -482,18 +479,19 @@ pub fn collect(config_path: &Path, state_dir: &Path, progress: bool) -> Result<C
         runs.push(o.run);
     }
     Ok(Collected {
-        report_part: (identities, activities, runs),
+        identities,
+        activities,
+        runs,
     })
-}
-
-fn roster_plugin_host_sha(wasm: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(wasm).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Puts collected records into a report; a source that did not complete marks it incomplete.
 pub fn merge_into(report: &mut Report, c: Collected) {
-    let (identities, activities, runs) = c.report_part;
+    let Collected {
+        identities,
+        activities,
+        runs,
+    } = c;
     report.incomplete |= runs.iter().any(|r| r.status != "complete");
     for r in &runs {
         if let Some(e) = &r.error {

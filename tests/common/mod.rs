@@ -240,3 +240,13 @@ pub fn all_bytes_under(dir: &Path) -> Vec<u8> {
 pub fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
+
+/// The identity with this id in a report's `identities`.
+pub fn identity<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["identities"]
+        .as_array()
+        .expect("identities")
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap_or_else(|| panic!("no identity {id} in {:#}", report["identities"]))
+}

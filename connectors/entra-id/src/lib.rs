@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use roster_connector_sdk::http;
-use roster_connector_sdk::rest::{Next, Stop, field, pages};
+use roster_connector_sdk::rest::{Next, Progress, Stop, field, pages};
 use roster_connector_sdk::types::*;
 use roster_connector_sdk::{Emitter, Guest, export, parse_time, progress, setting};
 use serde_json::Value;
@@ -99,29 +99,18 @@ fn owners(v: &Value) -> Vec<Owner> {
 
 struct Run {
     graph: String,
-    out: Emitter,
-    notes: Vec<String>,
+    p: Progress,
     /// Resource service principal id → (appId, app role id → permission name).
     roles: HashMap<String, (String, HashMap<String, String>)>,
 }
 
 impl Run {
-    fn part(&mut self, what: &str, r: Result<(), Stop>) -> Result<(), Stop> {
-        match r {
-            Err(Stop::Failed(m)) => {
-                self.notes.push(format!("{what}: {m}"));
-                Ok(())
-            }
-            other => other,
-        }
-    }
-
     fn applications(&mut self) -> Result<(), Stop> {
         let url = format!(
             "{}/v1.0/applications?$select=id,appId,displayName,createdDateTime,signInAudience,passwordCredentials,keyCredentials&$expand=owners($select=id,displayName,userPrincipalName,accountEnabled)&$top=999",
             self.graph
         );
-        let out = &mut self.out;
+        let out = &mut self.p.out;
         pages(&url, &HEADERS, Some("value"), Next::ODataNextLink, |a| {
             let id = field(a, "id");
             out.identity(Identity {
@@ -150,7 +139,7 @@ impl Run {
             self.graph
         );
         let mut sps = vec![];
-        let out = &mut self.out;
+        let out = &mut self.p.out;
         pages(&url, &HEADERS, Some("value"), Next::ODataNextLink, |sp| {
             let id = field(sp, "id");
             let ty = field(sp, "servicePrincipalType");
@@ -235,7 +224,7 @@ impl Run {
                 attrs.push(("admin".into(), "true".into()));
                 attrs.push(("directory_wide".into(), "true".into()));
             }
-            self.out.permission(Permission {
+            self.p.out.permission(Permission {
                 identity_id: sp.to_string(),
                 name: name.clone(),
                 kind: "app-role".into(),
@@ -249,7 +238,7 @@ impl Run {
 
     fn delegated_grants(&mut self) -> Result<(), Stop> {
         let url = format!("{}/v1.0/oauth2PermissionGrants?$top=999", self.graph);
-        let out = &mut self.out;
+        let out = &mut self.p.out;
         pages(&url, &HEADERS, Some("value"), Next::ODataNextLink, |g| {
             let scopes: Vec<String> = field(g, "scope").split_whitespace().map(str::to_string).collect();
             let all = field(g, "consentType") == "AllPrincipals";
@@ -274,7 +263,7 @@ impl Run {
     /// Last sign-in per application (beta report), as activity the correlation reads.
     fn sign_in_activity(&mut self) -> Result<(), Stop> {
         let url = format!("{}/beta/reports/servicePrincipalSignInActivities", self.graph);
-        let out = &mut self.out;
+        let out = &mut self.p.out;
         pages(&url, &HEADERS, Some("value"), Next::ODataNextLink, |a| {
             let last = a
                 .pointer("/lastSignInActivity/lastSignInDateTime")
@@ -315,17 +304,16 @@ impl Guest for Entra {
             .trim_end_matches('/');
         let mut run = Run {
             graph: graph.to_string(),
-            out: Emitter::default(),
-            notes: vec![],
+            p: Progress::default(),
             roles: HashMap::new(),
         };
         let result = (|| -> Result<(), Stop> {
             let r = run.applications();
-            run.part("applications", r)?;
+            run.p.part("applications", r)?;
             let sps = match run.service_principals() {
                 Ok(s) => s,
                 Err(Stop::Failed(m)) => {
-                    run.notes.push(format!("service principals: {m}"));
+                    run.p.notes.push(format!("service principals: {m}"));
                     vec![]
                 }
                 Err(e) => return Err(e),
@@ -333,26 +321,18 @@ impl Guest for Entra {
             for (n, (sp, _)) in sps.iter().enumerate() {
                 progress(n as u64, Some(sps.len() as u64), "service principals");
                 let r = run.app_role_assignments(sp);
-                run.part(&format!("app role assignments of {sp}"), r)?;
+                run.p.part(&format!("app role assignments of {sp}"), r)?;
             }
             let r = run.delegated_grants();
-            run.part("delegated permission grants", r)?;
+            run.p.part("delegated permission grants", r)?;
             let r = run.sign_in_activity();
-            run.part(
+            run.p.part(
                 "service principal sign-in activity (needs AuditLog.Read.All, Entra ID P1)",
                 r,
             )?;
             Ok(())
         })();
-        if let Err(e) = result {
-            let _ = run.out.flush();
-            return Err(e.into_error());
-        }
-        run.out.flush().map_err(|e| ConnectorError::Internal(e.0))?;
-        Ok(CollectSummary {
-            complete: run.notes.is_empty(),
-            notes: run.notes,
-        })
+        run.p.finish(result)
     }
 }
 

@@ -6,7 +6,7 @@
 //! REST reference: <https://docs.github.com/en/rest>. The host attaches the token; this plugin
 //! never has it.
 
-use roster_connector_sdk::rest::{Next, Stop, field, pages};
+use roster_connector_sdk::rest::{Next, Progress, Stop, field, pages};
 use roster_connector_sdk::types::*;
 use roster_connector_sdk::{Emitter, Guest, export, parse_time, progress, setting};
 use serde_json::Value;
@@ -74,29 +74,18 @@ fn permissions(identity: &str, kind: &str, perms: Option<&Value>, out: &mut Emit
 struct Run {
     base: String,
     org: String,
-    out: Emitter,
-    notes: Vec<String>,
+    p: Progress,
 }
 
 impl Run {
     /// Runs one listing; a failure of one part becomes a note, a refused token ends the run.
-    fn part(&mut self, what: &str, r: Result<(), Stop>) -> Result<(), Stop> {
-        match r {
-            Err(Stop::Failed(m)) => {
-                self.notes.push(format!("{what}: {m}"));
-                Ok(())
-            }
-            other => other,
-        }
-    }
-
     fn org_identity(&self) -> String {
         format!("github-org:{}", self.org)
     }
 
     fn installations(&mut self) -> Result<(), Stop> {
         let url = format!("{}/orgs/{}/installations?per_page=100", self.base, self.org);
-        let out = &mut self.out;
+        let out = &mut self.p.out;
         pages(&url, &HEADERS, Some("installations"), Next::LinkHeader, |i| {
             let id = format!("github-installation:{}", id_of(i, "id"));
             let mut attrs = vec![
@@ -135,7 +124,7 @@ impl Run {
 
     fn personal_access_tokens(&mut self) -> Result<(), Stop> {
         let url = format!("{}/orgs/{}/personal-access-tokens?per_page=100", self.base, self.org);
-        let out = &mut self.out;
+        let out = &mut self.p.out;
         pages(&url, &HEADERS, None, Next::LinkHeader, |t| {
             let id = format!("github-pat:{}", id_of(t, "token_id"));
             let owner = t.get("owner").cloned().unwrap_or(Value::Null);
@@ -193,7 +182,7 @@ impl Run {
     fn actions_secrets(&mut self, scope: &str, path: &str) -> Result<(), Stop> {
         let url = format!("{}{path}?per_page=100", self.base);
         let holder = self.org_identity();
-        let out = &mut self.out;
+        let out = &mut self.p.out;
         pages(&url, &HEADERS, Some("secrets"), Next::LinkHeader, |s| {
             let name = field(s, "name");
             out.credential(Credential {
@@ -228,7 +217,7 @@ impl Run {
         for (n, repo) in repos.iter().enumerate() {
             progress(n as u64, Some(repos.len() as u64), "GitHub repositories");
             let url = format!("{}/repos/{}/{repo}/keys?per_page=100", self.base, self.org);
-            let out = &mut self.out;
+            let out = &mut self.p.out;
             let org = self.org.clone();
             let r = pages(&url, &HEADERS, None, Next::LinkHeader, |k| {
                 let id = format!("github-deploy-key:{}", id_of(k, "id"));
@@ -274,14 +263,14 @@ impl Run {
                 })?;
                 Ok(())
             });
-            self.part(&format!("deploy keys of {repo}"), r)?;
+            self.p.part(&format!("deploy keys of {repo}"), r)?;
         }
         Ok(())
     }
 
     fn audit_log(&mut self) -> Result<(), Stop> {
         let url = format!("{}/orgs/{}/audit-log?per_page=100&include=all", self.base, self.org);
-        let out = &mut self.out;
+        let out = &mut self.p.out;
         pages(&url, &HEADERS, None, Next::LinkHeader, |e| {
             let ms = e
                 .get("@timestamp")
@@ -339,8 +328,7 @@ impl Guest for GitHub {
         let mut run = Run {
             base: base.to_string(),
             org: org.to_string(),
-            out: Emitter::default(),
-            notes: vec![],
+            p: Progress::default(),
         };
         let org_identity = Identity {
             id: run.org_identity(),
@@ -355,39 +343,31 @@ impl Guest for GitHub {
             attrs: vec![("github".into(), "organization".into())],
         };
         let result = (|| -> Result<(), Stop> {
-            run.out.identity(org_identity)?;
+            run.p.out.identity(org_identity)?;
             let r = run.installations();
-            run.part("app installations", r)?;
+            run.p.part("app installations", r)?;
             let r = run.personal_access_tokens();
-            run.part("fine-grained personal access tokens", r)?;
+            run.p.part("fine-grained personal access tokens", r)?;
             let path = format!("/orgs/{}/actions/secrets", run.org);
             let r = run.actions_secrets("org", &path);
-            run.part("organization Actions secrets", r)?;
+            run.p.part("organization Actions secrets", r)?;
             let r = run.repos_and_deploy_keys();
-            run.part("repositories", r)?;
+            run.p.part("repositories", r)?;
             if setting(cfg, "audit_log") != Some("false") {
                 let r = run.audit_log();
                 if let Err(Stop::Failed(m)) = &r
                     && m.starts_with("404")
                 {
-                    run.notes.push(
+                    run.p.notes.push(
                         "audit log: not available (GitHub Enterprise Cloud only); set audit_log = false to skip".into(),
                     );
                 } else {
-                    run.part("audit log", r)?;
+                    run.p.part("audit log", r)?;
                 }
             }
             Ok(())
         })();
-        if let Err(e) = result {
-            let _ = run.out.flush();
-            return Err(e.into_error());
-        }
-        run.out.flush().map_err(|e| ConnectorError::Internal(e.0))?;
-        Ok(CollectSummary {
-            complete: run.notes.is_empty(),
-            notes: run.notes,
-        })
+        run.p.finish(result)
     }
 }
 

@@ -8,9 +8,9 @@
 use std::collections::HashMap;
 
 use roster_connector_sdk::http::{self, encode};
-use roster_connector_sdk::rest::{Next, Stop, field, pages};
+use roster_connector_sdk::rest::{Next, Progress, Stop, field, pages};
 use roster_connector_sdk::types::*;
-use roster_connector_sdk::{Emitter, Guest, export, parse_time, setting};
+use roster_connector_sdk::{Guest, export, parse_time, setting};
 use serde_json::Value;
 
 struct Okta;
@@ -23,22 +23,11 @@ fn time(v: &Value, k: &str) -> Option<i64> {
 
 struct Run {
     base: String,
-    out: Emitter,
-    notes: Vec<String>,
+    p: Progress,
     users: HashMap<String, (String, bool)>,
 }
 
 impl Run {
-    fn part(&mut self, what: &str, r: Result<(), Stop>) -> Result<(), Stop> {
-        match r {
-            Err(Stop::Failed(m)) => {
-                self.notes.push(format!("{what}: {m}"));
-                Ok(())
-            }
-            other => other,
-        }
-    }
-
     /// Looks up a user (login, active) to name token owners; cached.
     fn user(&mut self, id: &str) -> Option<(String, bool)> {
         if let Some(u) = self.users.get(id) {
@@ -96,7 +85,7 @@ impl Run {
             if service {
                 attrs.push(("service_app".into(), "true".into()));
             }
-            self.out.identity(Identity {
+            self.p.out.identity(Identity {
                 id: id.clone(),
                 kind: IdentityKind::IdpApp,
                 name: field(&a, "label"),
@@ -112,7 +101,7 @@ impl Run {
                 let auth = a
                     .pointer("/credentials/oauthClient/token_endpoint_auth_method")
                     .and_then(Value::as_str);
-                self.out.credential(Credential {
+                self.p.out.credential(Credential {
                     id: c,
                     identity_id: id.clone(),
                     kind: if auth == Some("private_key_jwt") {
@@ -132,7 +121,7 @@ impl Run {
             }
             if service {
                 let url = format!("{}/api/v1/apps/{}/grants?limit=200", self.base, encode(&id));
-                let out = &mut self.out;
+                let out = &mut self.p.out;
                 let r = pages(&url, &HEADERS, None, Next::LinkHeader, |g| {
                     let scope = field(g, "scopeId");
                     let directory_wide =
@@ -151,7 +140,7 @@ impl Run {
                     })?;
                     Ok(())
                 });
-                self.part(&format!("grants of app {id}"), r)?;
+                self.p.part(&format!("grants of app {id}"), r)?;
             }
         }
         Ok(())
@@ -199,7 +188,7 @@ impl Run {
             if let Some(conn) = t.pointer("/network/connection").and_then(Value::as_str) {
                 attrs.push(("network".into(), conn.to_string()));
             }
-            self.out.identity(Identity {
+            self.p.out.identity(Identity {
                 id: id.clone(),
                 kind: IdentityKind::ApiToken,
                 name: field(&t, "name"),
@@ -211,7 +200,7 @@ impl Run {
                 trusted_by: vec![],
                 attrs: attrs.clone(),
             })?;
-            self.out.credential(Credential {
+            self.p.out.credential(Credential {
                 id: id.clone(),
                 identity_id: id,
                 kind: CredentialKind::Token,
@@ -236,7 +225,7 @@ impl Run {
             encode(since),
             encode(filter)
         );
-        let out = &mut self.out;
+        let out = &mut self.p.out;
         pages(&url, &HEADERS, None, Next::LinkHeader, |e| {
             let Some(t) = time(e, "published") else { return Ok(()) };
             let actor = e.get("actor").cloned().unwrap_or(Value::Null);
@@ -294,31 +283,22 @@ impl Guest for Okta {
             .to_string();
         let mut run = Run {
             base,
-            out: Emitter::default(),
-            notes: vec![],
+            p: Progress::default(),
             users: HashMap::new(),
         };
         let since = setting(cfg, "log_since").map(str::to_string);
         let result = (|| -> Result<(), Stop> {
             let r = run.apps();
-            run.part("applications", r)?;
+            run.p.part("applications", r)?;
             let r = run.api_tokens();
-            run.part("API tokens", r)?;
+            run.p.part("API tokens", r)?;
             if let Some(since) = &since {
                 let r = run.system_log(since);
-                run.part("System Log", r)?;
+                run.p.part("System Log", r)?;
             }
             Ok(())
         })();
-        if let Err(e) = result {
-            let _ = run.out.flush();
-            return Err(e.into_error());
-        }
-        run.out.flush().map_err(|e| ConnectorError::Internal(e.0))?;
-        Ok(CollectSummary {
-            complete: run.notes.is_empty(),
-            notes: run.notes,
-        })
+        run.p.finish(result)
     }
 }
 

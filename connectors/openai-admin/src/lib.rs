@@ -4,7 +4,7 @@
 //! API reference: <https://platform.openai.com/docs/api-reference/administration>. The host
 //! attaches the admin key (`Authorization: Bearer`); this plugin never has it.
 
-use roster_connector_sdk::rest::{Stop, field, list_cursor};
+use roster_connector_sdk::rest::{Progress, Stop, field, list_cursor};
 use roster_connector_sdk::types::*;
 use roster_connector_sdk::{Emitter, Guest, export, progress, setting};
 use serde_json::Value;
@@ -98,84 +98,66 @@ impl Guest for OpenAiAdmin {
             .unwrap_or("https://api.openai.com/v1")
             .trim_end_matches('/');
         let base = format!("{base}/organization");
-        let mut out = Emitter::default();
-        let mut notes = vec![];
-        let fatal = |e: Stop, out: &mut Emitter| -> ConnectorError {
-            let _ = out.flush();
-            e.into_error()
-        };
-        let mut projects = vec![];
-        let listed = list_cursor(&base, "/projects", "after", &[], |p| {
-            let id = field(p, "id");
-            if !id.is_empty() {
-                projects.push((id.clone(), p.clone()));
-            }
-            Ok(())
-        });
-        if let Err(e) = listed {
-            return Err(fatal(e, &mut out));
-        }
-        for (n, (pid, p)) in projects.iter().enumerate() {
-            progress(n as u64, Some(projects.len() as u64), "OpenAI projects");
-            let r = out.identity(Identity {
-                id: pid.clone(),
-                kind: IdentityKind::AiProject,
-                name: field(p, "name"),
-                created: ms(&p["created_at"]),
-                last_used: None,
-                enabled: Some(field(p, "status") != "archived"),
-                owners: vec![],
-                tags: vec![],
-                trusted_by: vec![],
-                attrs: vec![("status".into(), field(p, "status"))],
-            });
-            if let Err(e) = r {
-                return Err(fatal(Stop::from(e), &mut out));
-            }
-            let sas = list_cursor(
-                &base,
-                &format!("/projects/{pid}/service_accounts"),
-                "after",
-                &[],
-                |sa| {
-                    out.identity(Identity {
-                        id: field(sa, "id"),
-                        kind: IdentityKind::AiServiceAccount,
-                        name: field(sa, "name"),
-                        created: ms(&sa["created_at"]),
-                        last_used: None,
-                        enabled: Some(true),
-                        owners: vec![],
-                        tags: vec![],
-                        trusted_by: vec![],
-                        attrs: vec![("project_id".into(), pid.clone()), ("role".into(), field(sa, "role"))],
-                    })
-                    .map_err(Stop::from)
-                },
-            );
-            let keys = list_cursor(&base, &format!("/projects/{pid}/api_keys"), "after", &[], |k| {
-                key_records(&mut out, k, Some(pid), false)
-            });
-            for r in [sas, keys] {
-                match r {
-                    Ok(()) => {}
-                    Err(Stop::Failed(m)) => notes.push(m),
-                    Err(e) => return Err(fatal(e, &mut out)),
+        let mut run = Progress::default();
+        let result = (|| -> Result<(), Stop> {
+            let mut projects = vec![];
+            list_cursor(&base, "/projects", "after", &[], |p| {
+                if !field(p, "id").is_empty() {
+                    projects.push(p.clone());
                 }
+                Ok(())
+            })?;
+            for (n, p) in projects.iter().enumerate() {
+                progress(n as u64, Some(projects.len() as u64), "OpenAI projects");
+                let pid = field(p, "id");
+                run.out.identity(Identity {
+                    id: pid.clone(),
+                    kind: IdentityKind::AiProject,
+                    name: field(p, "name"),
+                    created: ms(&p["created_at"]),
+                    last_used: None,
+                    enabled: Some(field(p, "status") != "archived"),
+                    owners: vec![],
+                    tags: vec![],
+                    trusted_by: vec![],
+                    attrs: vec![("status".into(), field(p, "status"))],
+                })?;
+                let out = &mut run.out;
+                let sas = list_cursor(
+                    &base,
+                    &format!("/projects/{pid}/service_accounts"),
+                    "after",
+                    &[],
+                    |sa| {
+                        out.identity(Identity {
+                            id: field(sa, "id"),
+                            kind: IdentityKind::AiServiceAccount,
+                            name: field(sa, "name"),
+                            created: ms(&sa["created_at"]),
+                            last_used: None,
+                            enabled: Some(true),
+                            owners: vec![],
+                            tags: vec![],
+                            trusted_by: vec![],
+                            attrs: vec![("project_id".into(), pid.clone()), ("role".into(), field(sa, "role"))],
+                        })
+                        .map_err(Stop::from)
+                    },
+                );
+                run.part(&format!("service accounts of {pid}"), sas)?;
+                let out = &mut run.out;
+                let keys = list_cursor(&base, &format!("/projects/{pid}/api_keys"), "after", &[], |k| {
+                    key_records(out, k, Some(&pid), false)
+                });
+                run.part(&format!("API keys of {pid}"), keys)?;
             }
-        }
-        match list_cursor(&base, "/admin_api_keys", "after", &[], |k| {
-            key_records(&mut out, k, None, true)
-        }) {
-            Ok(()) => {}
-            Err(Stop::Failed(m)) => notes.push(m),
-            Err(e) => return Err(fatal(e, &mut out)),
-        }
-        out.flush().map_err(|e| ConnectorError::Internal(e.0))?;
-        Ok(CollectSummary {
-            complete: notes.is_empty(),
-            notes,
-        })
+            let out = &mut run.out;
+            let admin = list_cursor(&base, "/admin_api_keys", "after", &[], |k| {
+                key_records(out, k, None, true)
+            });
+            run.part("admin keys", admin)
+        })();
+        run.finish(result)
     }
 }
 

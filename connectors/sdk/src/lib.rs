@@ -275,6 +275,43 @@ pub mod rest {
         }
     }
 
+    /// What is left of a run: the records queued and the notes on parts that failed.
+    #[derive(Default)]
+    pub struct Progress {
+        /// Records go here.
+        pub out: crate::Emitter,
+        /// One line per part that could not be collected.
+        pub notes: Vec<String>,
+    }
+
+    impl Progress {
+        /// A part that failed on its own becomes a note, and the run goes on; a refused
+        /// credential or the output limit ends the run.
+        pub fn part(&mut self, what: &str, r: Result<(), Stop>) -> Result<(), Stop> {
+            match r {
+                Err(Stop::Failed(m)) => {
+                    self.notes.push(format!("{what}: {m}"));
+                    Ok(())
+                }
+                other => other,
+            }
+        }
+
+        /// Sends what is queued and says how the run ended. Records sent before a fatal error
+        /// stay with the host.
+        pub fn finish(mut self, result: Result<(), Stop>) -> Result<crate::types::CollectSummary, ConnectorError> {
+            if let Err(e) = result {
+                let _ = self.out.flush();
+                return Err(e.into_error());
+            }
+            self.out.flush().map_err(|e| ConnectorError::Internal(e.0))?;
+            Ok(crate::types::CollectSummary {
+                complete: self.notes.is_empty(),
+                notes: self.notes,
+            })
+        }
+    }
+
     /// A string field, or "".
     pub fn field(v: &Value, k: &str) -> String {
         v.get(k).and_then(Value::as_str).unwrap_or_default().to_string()

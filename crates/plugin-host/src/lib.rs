@@ -15,7 +15,7 @@ mod runtime;
 
 pub use egress::{HttpLimits, RequestLog};
 pub use manifest::{AllowRule, Auth, Manifest, ManifestError, Secret};
-pub use runtime::{ExportFile, Host, Limits, LogLine, Plugin, ProgressFn, RunOutcome, RunRequest};
+pub use runtime::{ExportFile, Host, Limits, LogLine, Plugin, ProgressFn, RunOutcome, RunRequest, sha256_hex};
 
 #[allow(
     missing_docs,

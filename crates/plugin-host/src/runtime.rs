@@ -183,7 +183,7 @@ impl Host {
     /// Loads a plugin from its component bytes, after checking them against the pinned sha256.
     /// Compiled code is cached by content hash and engine settings.
     pub fn load(&self, name: &str, wasm: &[u8], pinned_sha256: Option<&str>) -> Result<Plugin> {
-        let sha = hex(&Sha256::digest(wasm));
+        let sha = sha256_hex(wasm);
         if let Some(pin) = pinned_sha256
             && !pin.trim().eq_ignore_ascii_case(&sha)
         {
@@ -232,7 +232,7 @@ impl Host {
 
     /// Runs one plugin's `collect` in a fresh store. Never fails: a plugin that breaks a bound or
     /// traps ends with `status = "failed"` and an error naming it; what it emitted is kept.
-    pub async fn run(&self, plugin: &Plugin, req: RunRequest) -> RunOutcome {
+    pub async fn run(&self, plugin: &Plugin, mut req: RunRequest) -> RunOutcome {
         let started = Instant::now();
         let limits = req.limits.clone();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -271,13 +271,13 @@ impl Host {
         });
         let request = types::CollectRequest {
             config: req.config.clone(),
-            files: req
-                .files
-                .iter()
+            // Moved, not copied: export files can be large.
+            files: std::mem::take(&mut req.files)
+                .into_iter()
                 .map(|f| types::ExportFile {
-                    name: f.name.clone(),
-                    format: f.format.clone(),
-                    data: f.data.clone(),
+                    name: f.name,
+                    format: f.format,
+                    data: f.data,
                 })
                 .collect(),
         };
@@ -427,8 +427,9 @@ fn connector_error(e: &types::ConnectorError) -> String {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The sha256 of a plugin's bytes, as the config pins it (lowercase hex).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Loads a precompiled plugin the host itself wrote (the compatibility hash is in the file name),
@@ -436,7 +437,7 @@ fn hex(bytes: &[u8]) -> String {
 fn load_cached(engine: &Engine, path: &Path) -> Option<Component> {
     let bytes = std::fs::read(path).ok()?;
     let sum = std::fs::read_to_string(path.with_extension("sha256")).ok()?;
-    if sum.trim() != hex(&Sha256::digest(&bytes)) {
+    if sum.trim() != sha256_hex(&bytes) {
         return None;
     }
     deserialize_own(engine, &bytes).ok()
@@ -462,7 +463,7 @@ fn store_cached(dir: &Path, path: &Path, compiled: &[u8]) {
     }
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     if std::fs::write(&tmp, compiled).is_ok() && std::fs::rename(&tmp, path).is_ok() {
-        let _ = std::fs::write(path.with_extension("sha256"), hex(&Sha256::digest(compiled)));
+        let _ = std::fs::write(path.with_extension("sha256"), sha256_hex(compiled));
     } else {
         let _ = std::fs::remove_file(&tmp);
     }
