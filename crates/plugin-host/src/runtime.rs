@@ -469,9 +469,9 @@ fn store_cached(dir: &Path, path: &Path, compiled: &[u8]) {
     }
 }
 
-/// Links the WASI interfaces Rust's std and wasi:http clients need (clocks, random, stdio,
-/// environment and filesystem with nothing in them) plus wasi:http and Roster's own imports.
-/// Sockets are not linked, and plugins that import them are refused at load.
+/// Links WASI (clocks, random, stdio, and environment and filesystem with nothing in them; the
+/// empty context denies every socket), wasi:http and Roster's own imports. A plugin that imports
+/// `wasi:sockets` at all is refused in [`Host::load`] before it can be instantiated.
 fn link(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
