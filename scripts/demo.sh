@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Roster's main job on the bundled sample organization; reports go to ./roster-demo/.
+# Roster's main job on the bundled sample organization: scan its repository's history, read its
+# AWS exports through the sandboxed connectors, correlate with its agent registry, and write the
+# reports to ./roster-demo/ (or --output DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "demo.sh: cargo is required (https://rustup.rs)" >&2; exit 2; }
+# The demo reads the sample's exports with the aws-iam and aws-cloudtrail connector plugins.
+./scripts/build-connectors.sh connector-aws-iam connector-aws-cloudtrail
 cargo run --quiet --locked -- demo "$@"

@@ -20,7 +20,12 @@ pub enum Command {
     /// Run the connector sources configured in roster.toml (sandboxed plugins) and report the
     /// identities, credentials and activity they collect.
     Collect(CollectArgs),
-    /// Run a scan on the bundled sample organization and write its reports.
+    /// The whole pipeline from roster.toml: scan the configured code, run the connectors,
+    /// correlate against the agent registry, and report the ownership gaps.
+    Discover(DiscoverArgs),
+    /// Show the gaps that are new and resolved between two discover runs (default: the last two).
+    Diff(DiffArgs),
+    /// Run the whole pipeline on the bundled sample organization and write its reports.
     Demo(DemoArgs),
     /// Manage baselines of accepted findings.
     #[command(subcommand)]
@@ -81,6 +86,49 @@ pub struct CollectArgs {
     /// No progress line, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// The configuration: `[scan]`, `registry`, `[thresholds]` and `[[source]]` tables.
+    #[arg(long, default_value = "roster.toml", value_name = "FILE")]
+    pub config: PathBuf,
+    /// Directory to write the reports into (report.json, report.md, gaps.csv, report.sarif).
+    #[arg(long, default_value = "roster-report", value_name = "DIR")]
+    pub output_dir: PathBuf,
+    /// The agent registry (overrides `registry` in the config).
+    #[arg(long, value_name = "FILE")]
+    pub registry: Option<PathBuf>,
+    /// Measure time thresholds from this date (YYYY-MM-DD) instead of now, for exports taken
+    /// earlier; overrides `as_of` in the config.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Exit 1 when a gap is at or above this severity (critical, high, medium, low, info), or
+    /// never with "none".
+    #[arg(long, default_value = "none", value_name = "SEVERITY")]
+    pub fail_on: String,
+    /// Where Roster keeps its fingerprint key, plugin cache and run history; default as for `scan`.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// No progress line, even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier run's number (default: the one before `--to`).
+    #[arg(long, value_name = "RUN")]
+    pub from: Option<i64>,
+    /// The later run's number (default: the last run).
+    #[arg(long, value_name = "RUN")]
+    pub to: Option<i64>,
+    /// Output format: text or json.
+    #[arg(short = 'f', long, default_value = "text")]
+    pub format: String,
+    /// The state directory holding roster.db; default as for `scan`.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,35 @@ pub struct Config {
     /// Connector sources.
     #[serde(default, rename = "source")]
     pub sources: Vec<SourceConfig>,
+    /// What `roster discover` scans.
+    #[serde(default)]
+    pub scan: ScanConfig,
+    /// The agent registry (agents.toml), relative to roster.toml.
+    pub registry: Option<PathBuf>,
+    /// Measure time thresholds from this date (YYYY-MM-DD or RFC 3339) instead of now: for
+    /// exports taken earlier.
+    pub as_of: Option<String>,
+    /// Thresholds for the time-based gaps.
+    #[serde(default)]
+    pub thresholds: roster_correlate::Thresholds,
+}
+
+/// `[scan]`: the code `roster discover` scans. Paths are relative to roster.toml.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanConfig {
+    /// Directories and files (working trees).
+    #[serde(default)]
+    pub paths: Vec<PathBuf>,
+    /// Git repositories whose whole history is scanned.
+    #[serde(default)]
+    pub repos: Vec<PathBuf>,
+    /// Globs of paths to skip.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// More rule files (Roster TOML).
+    #[serde(default)]
+    pub rules: Vec<PathBuf>,
 }
 
 /// An extra URL prefix a source's plugin may reach, and how the host authenticates it.
@@ -355,8 +384,7 @@ pub struct Collected {
 
 /// Runs every configured source. A source that cannot start or fails is reported in its
 /// `ConnectorRun`; the others go on.
-pub fn collect(config_path: &Path, state_dir: &Path, progress: bool) -> Result<Collected> {
-    let cfg = load_config(config_path)?;
+pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: bool) -> Result<Collected> {
     let base = config_path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -9,6 +9,7 @@
 mod args;
 mod collect;
 mod demo;
+mod discover;
 mod state;
 
 use anyhow::{Context, Result, bail};
@@ -54,6 +55,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Baseline(BaselineCommand::Create(a)) => scan(&a.scan, true),
         Command::Collect(a) => collect_cmd(&a),
         Command::Demo(a) => demo::run(&a.output),
+        Command::Discover(a) => discover::command(&a),
+        Command::Diff(a) => discover::diff_command(&a),
         Command::Rules(RulesCommand::Check { files, gitleaks }) => rules_check(&files, gitleaks),
         Command::Rules(RulesCommand::List { rules, format }) => rules_list(&rules, &format),
     }
@@ -188,7 +191,8 @@ fn collect_cmd(args: &CollectArgs) -> Result<ExitCode> {
         .with_context(|| format!("--format {:?}: expected text, json or jsonl", args.format))?;
     let state = state::state_dir(args.state_dir.as_deref())?;
     let progress = std::io::stderr().is_terminal() && !args.no_progress;
-    let collected = collect::collect(&args.config, &state, progress)?;
+    let cfg = collect::load_config(&args.config)?;
+    let collected = collect::collect(&args.config, &cfg, &state, progress)?;
     let mut report = assemble_empty();
     collect::merge_into(&mut report, collected);
     let text = roster_report::render(&report, format, &[]);
@@ -239,6 +243,7 @@ fn assemble_empty() -> Report {
         identities: vec![],
         activities: vec![],
         connectors: vec![],
+        gaps: vec![],
     }
 }
 
@@ -339,6 +344,7 @@ fn assemble(
         identities: Vec::new(),
         activities: Vec::new(),
         connectors: Vec::new(),
+        gaps: Vec::new(),
     }
 }
 

@@ -143,10 +143,14 @@ fn analyse_policy(doc: &str) -> (Vec<String>, Vec<String>, Vec<(String, String)>
 }
 
 fn tags_and_owners(tags: &[aws_sdk_iam::types::Tag]) -> (Vec<(String, String)>, Vec<Owner>) {
-    let pairs: Vec<(String, String)> = tags
-        .iter()
-        .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect();
+    owners_from_tags(
+        tags.iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect(),
+    )
+}
+
+fn owners_from_tags(pairs: Vec<(String, String)>) -> (Vec<(String, String)>, Vec<Owner>) {
     let mut owners = vec![];
     for (want, kind) in OWNER_TAGS {
         for (k, v) in &pairs {
@@ -433,6 +437,9 @@ impl Run {
 /// The IAM credential report (CSV, as `aws iam get-credential-report` decodes it): one identity
 /// per user, with up to two access keys (their ids are not in the report; they are named
 /// `<user>#access_key_1`).
+///
+/// Use either the credential report or an `access-keys` export for keys, not both: the report
+/// has no key ids, so the two cannot be matched key for key.
 fn credential_report(file: &ExportFile, out: &mut Emitter) -> Result<usize, String> {
     let text = String::from_utf8_lossy(&file.data);
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
@@ -513,14 +520,18 @@ impl Guest for AwsIam {
         let cfg = &request.config;
         let mut out = Emitter::default();
         let mut notes = vec![];
+        let mut arns = std::collections::HashMap::new();
         for f in &request.files {
             match f.format.as_str() {
                 "credential-report" => {
                     credential_report(f, &mut out).map_err(ConnectorError::Config)?;
                 }
+                "gaad" | "users" | "access-keys" => {
+                    cli_export(f, &mut out, &mut arns).map_err(ConnectorError::Config)?;
+                }
                 other => {
                     return Err(ConnectorError::Config(format!(
-                        "{}: unknown export format {other:?} (aws-iam reads: credential-report)",
+                        "{}: unknown export format {other:?} (aws-iam reads: credential-report, gaad, users, access-keys)",
                         f.name
                     )));
                 }
@@ -562,3 +573,252 @@ impl Guest for AwsIam {
 }
 
 export!(AwsIam);
+
+fn jstr<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+    v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+fn jtime(v: &Value, k: &str) -> Option<i64> {
+    jstr(v, k).and_then(parse_time)
+}
+
+fn jtags(v: &Value) -> (Vec<(String, String)>, Vec<Owner>) {
+    let pairs = v
+        .get("Tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| {
+            Some((
+                jstr(t, "Key")?.to_string(),
+                jstr(t, "Value").unwrap_or_default().to_string(),
+            ))
+        })
+        .collect();
+    owners_from_tags(pairs)
+}
+
+/// A policy document as the AWS CLI prints it: an object, or (URL-encoded) text.
+fn jdoc(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// Exports in the AWS CLI's JSON output (`aws iam get-account-authorization-details`,
+/// `aws iam list-users`, `aws iam list-access-keys`), so a consultant can work from files the
+/// client hands over. For `access-keys`, an array of such outputs is accepted too, and each key
+/// may carry the `AccessKeyLastUsed` object of `aws iam get-access-key-last-used`.
+fn cli_export(
+    file: &ExportFile,
+    out: &mut Emitter,
+    arns: &mut std::collections::HashMap<String, String>,
+) -> Result<usize, String> {
+    let doc: Value = serde_json::from_slice(&file.data).map_err(|e| format!("{}: not JSON ({e})", file.name))?;
+    let pages: Vec<&Value> = match &doc {
+        Value::Array(a) => a.iter().collect(),
+        v => vec![v],
+    };
+    let mut n = 0;
+    let from = vec![("from".to_string(), format!("{} {}", file.format, file.name))];
+    match file.format.as_str() {
+        "gaad" => {
+            for page in pages {
+                let docs: std::collections::HashMap<&str, String> = page
+                    .get("Policies")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| {
+                        let v = p
+                            .get("PolicyVersionList")?
+                            .as_array()?
+                            .iter()
+                            .find(|v| v.get("IsDefaultVersion").and_then(Value::as_bool) == Some(true))?;
+                        Some((jstr(p, "Arn")?, jdoc(v.get("Document"))?))
+                    })
+                    .collect();
+                let users = page.get("UserDetailList").and_then(Value::as_array);
+                let roles = page.get("RoleDetailList").and_then(Value::as_array);
+                if users.is_none() && roles.is_none() {
+                    return Err(format!(
+                        "{}: not get-account-authorization-details output (no UserDetailList or RoleDetailList)",
+                        file.name
+                    ));
+                }
+                for (u, is_role) in users
+                    .into_iter()
+                    .flatten()
+                    .map(|u| (u, false))
+                    .chain(roles.into_iter().flatten().map(|r| (r, true)))
+                {
+                    let name_key = if is_role { "RoleName" } else { "UserName" };
+                    let (Some(arn), Some(name)) = (jstr(u, "Arn"), jstr(u, name_key)) else {
+                        continue;
+                    };
+                    if !is_role {
+                        arns.insert(name.to_string(), arn.to_string());
+                    }
+                    let (tags, owners) = jtags(u);
+                    let mut attrs = from.clone();
+                    let mut trusted = vec![];
+                    let mut last_used = None;
+                    if is_role {
+                        trusted = jdoc(u.get("AssumeRolePolicyDocument"))
+                            .map(|d| trusted_principals(&d))
+                            .unwrap_or_default();
+                        let ai: Vec<&str> = AI_SERVICES
+                            .iter()
+                            .copied()
+                            .filter(|s| trusted.iter().any(|t| t == &format!("Service:{s}")))
+                            .collect();
+                        if !ai.is_empty() {
+                            attrs.push(("ai_service_principals".into(), ai.join(",")));
+                        }
+                        if jstr(u, "Path").is_some_and(|p| p.starts_with("/aws-service-role/")) {
+                            attrs.push(("service_linked".into(), "true".into()));
+                        }
+                        last_used = u.get("RoleLastUsed").and_then(|l| jtime(l, "LastUsedDate"));
+                    } else {
+                        attrs.push(("account_type".into(), "iam-user".into()));
+                        if let Some(id) = jstr(u, "UserId") {
+                            attrs.push(("user_id".into(), id.into()));
+                        }
+                    }
+                    out.identity(Identity {
+                        id: arn.into(),
+                        kind: if is_role {
+                            IdentityKind::Role
+                        } else {
+                            IdentityKind::CloudUser
+                        },
+                        name: name.into(),
+                        created: jtime(u, "CreateDate"),
+                        last_used,
+                        enabled: Some(true),
+                        owners,
+                        tags,
+                        trusted_by: trusted,
+                        attrs,
+                    })
+                    .map_err(stop)?;
+                    for p in u
+                        .get("AttachedManagedPolicies")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
+                        let parn = jstr(p, "PolicyArn").unwrap_or_default();
+                        let (actions, resources, mut attrs) = match docs.get(parn) {
+                            Some(doc) => analyse_policy(doc),
+                            None => (vec![], vec![], vec![("document".into(), "not in the export".into())]),
+                        };
+                        attrs.push(("arn".into(), parn.into()));
+                        out.permission(Permission {
+                            identity_id: arn.into(),
+                            name: jstr(p, "PolicyName").unwrap_or(parn).into(),
+                            kind: "managed-policy".into(),
+                            actions,
+                            resources,
+                            attrs,
+                        })
+                        .map_err(stop)?;
+                    }
+                    let inline_key = if is_role { "RolePolicyList" } else { "UserPolicyList" };
+                    for p in u.get(inline_key).and_then(Value::as_array).into_iter().flatten() {
+                        let (actions, resources, attrs) =
+                            analyse_policy(&jdoc(p.get("PolicyDocument")).unwrap_or_default());
+                        out.permission(Permission {
+                            identity_id: arn.into(),
+                            name: jstr(p, "PolicyName").unwrap_or("inline").into(),
+                            kind: "inline-policy".into(),
+                            actions,
+                            resources,
+                            attrs,
+                        })
+                        .map_err(stop)?;
+                    }
+                    n += 1;
+                }
+            }
+        }
+        "users" => {
+            for page in pages {
+                let users = page
+                    .get("Users")
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| format!("{}: not list-users output (no Users)", file.name))?;
+                for u in users {
+                    let (Some(arn), Some(name)) = (jstr(u, "Arn"), jstr(u, "UserName")) else {
+                        continue;
+                    };
+                    arns.insert(name.to_string(), arn.to_string());
+                    let mut attrs = from.clone();
+                    attrs.push(("account_type".into(), "iam-user".into()));
+                    let console = jtime(u, "PasswordLastUsed");
+                    if console.is_some() {
+                        // Only a user with a console password has signed in to the console.
+                        attrs.push(("console_password".into(), "true".into()));
+                    }
+                    let (tags, owners) = jtags(u);
+                    out.identity(Identity {
+                        id: arn.into(),
+                        kind: IdentityKind::CloudUser,
+                        name: name.into(),
+                        created: jtime(u, "CreateDate"),
+                        last_used: console,
+                        enabled: Some(true),
+                        owners,
+                        tags,
+                        trusted_by: vec![],
+                        attrs,
+                    })
+                    .map_err(stop)?;
+                    n += 1;
+                }
+            }
+        }
+        _ => {
+            for page in pages {
+                let keys = page
+                    .get("AccessKeyMetadata")
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| format!("{}: not list-access-keys output (no AccessKeyMetadata)", file.name))?;
+                for k in keys {
+                    let (Some(id), Some(user)) = (jstr(k, "AccessKeyId"), jstr(k, "UserName")) else {
+                        continue;
+                    };
+                    // list-access-keys names the user, not its ARN: use the ARN from a gaad or
+                    // users export given before it.
+                    let arn = arns.get(user).cloned().unwrap_or_else(|| user.to_string());
+                    let last = k.get("AccessKeyLastUsed");
+                    out.credential(Credential {
+                        id: id.into(),
+                        identity_id: arn,
+                        kind: CredentialKind::AccessKey,
+                        status: if jstr(k, "Status") == Some("Active") {
+                            CredentialStatus::Active
+                        } else {
+                            CredentialStatus::Inactive
+                        },
+                        name: None,
+                        created: jtime(k, "CreateDate"),
+                        expires: None,
+                        last_used: last.and_then(|l| jtime(l, "LastUsedDate")),
+                        last_used_service: last
+                            .and_then(|l| jstr(l, "ServiceName"))
+                            .filter(|s| *s != "N/A")
+                            .map(str::to_string),
+                        redacted: None,
+                        attrs: from.clone(),
+                    })
+                    .map_err(stop)?;
+                    n += 1;
+                }
+            }
+        }
+    }
+    Ok(n)
+}

@@ -285,10 +285,14 @@ impl Collected {
                 trusted_by: r.trusted_by,
                 credentials: Vec::new(),
                 permissions: Vec::new(),
+                accountable: None,
+                registered_as: None,
                 attrs: map(r.attrs),
             };
             match self.index.get(&r.id) {
-                Some(&i) => self.identities[i] = ident,
+                // The same identity from two records (an API page and an export, or two
+                // exports): later facts fill in and extend, never erase.
+                Some(&i) => merge_identity(&mut self.identities[i], ident),
                 None => {
                     self.index.insert(r.id, self.identities.len());
                     self.identities.push(ident);
@@ -371,6 +375,8 @@ impl Collected {
                 trusted_by: vec![],
                 credentials: vec![],
                 permissions: vec![],
+                accountable: None,
+                registered_as: None,
                 attrs: BTreeMap::from([("placeholder".to_string(), "true".to_string())]),
             });
             this.index.insert(id, i);
@@ -392,5 +398,38 @@ impl Collected {
             vec![]
         };
         (self.identities, self.activities, counts, notes)
+    }
+}
+
+fn merge_identity(into: &mut Identity, new: Identity) {
+    let later = |a: &mut Option<String>, b: Option<String>| {
+        if let Some(b) = b
+            && a.as_ref().is_none_or(|x| *x < b)
+        {
+            *a = Some(b);
+        }
+    };
+    if into.created.is_none() {
+        into.created = new.created;
+    }
+    later(&mut into.last_used, new.last_used);
+    if new.enabled.is_some() {
+        into.enabled = new.enabled;
+    }
+    if into.name.is_empty() || into.name == into.id {
+        into.name = new.name;
+    }
+    for o in new.owners {
+        if !into.owners.contains(&o) {
+            into.owners.push(o);
+        }
+    }
+    into.owner = into.owners.first().cloned();
+    into.tags.extend(new.tags);
+    into.attrs.extend(new.attrs);
+    for t in new.trusted_by {
+        if !into.trusted_by.contains(&t) {
+            into.trusted_by.push(t);
+        }
     }
 }

@@ -262,6 +262,7 @@ fn jsonl(r: &Report) -> String {
         ),
         ("activity", r.activities.iter().map(serde_json::to_value).collect()),
         ("connector", r.connectors.iter().map(serde_json::to_value).collect()),
+        ("gap", r.gaps.iter().map(serde_json::to_value).collect()),
     ] {
         for v in items {
             let mut v = v.expect("record serializes");
@@ -432,12 +433,131 @@ fn csv(r: &Report) -> String {
     s
 }
 
+/// The gaps as text for a terminal: one block per gap with its owner, evidence and remediation,
+/// then counts per kind.
+pub fn gaps_text(r: &Report) -> String {
+    let mut s = String::new();
+    for g in &r.gaps {
+        let _ = writeln!(s, "{:<8}  {}  {}", g.severity.as_str().to_uppercase(), g.kind, g.title);
+        let owner = g.owner.as_ref().map_or("no accountable owner".to_string(), |o| {
+            format!("owner {} (via {})", o.name, o.via)
+        });
+        let _ = writeln!(s, "          {}  {owner}", g.id);
+        for e in &g.evidence {
+            let _ = writeln!(s, "          - [{}] {}", e.source, e.detail);
+        }
+        let _ = writeln!(s, "          fix: {}", g.remediation);
+        s.push('\n');
+    }
+    let _ = writeln!(s, "{}", gap_summary(r));
+    s
+}
+
+/// One line: how many gaps of each kind, and whether the inventory is complete.
+pub fn gap_summary(r: &Report) -> String {
+    let mut per: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for g in &r.gaps {
+        *per.entry(g.kind.as_str()).or_default() += 1;
+    }
+    let kinds: Vec<String> = per.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    format!(
+        "{} gap{}{} across {} identities, {} agents, {} secrets found in code{}",
+        r.gaps.len(),
+        if r.gaps.len() == 1 { "" } else { "s" },
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", kinds.join(", "))
+        },
+        r.identities.len(),
+        r.agents.len(),
+        r.findings.len(),
+        if r.incomplete {
+            "; INCOMPLETE: some sources could not be fully read (see the report's issues)"
+        } else {
+            ""
+        }
+    )
+}
+
+/// The gaps as CSV, one row each (an access-review sheet).
+pub fn gaps_csv(r: &Report) -> String {
+    let mut s =
+        String::from("id,severity,kind,title,subject,owner,owner_via,attested,standards,remediation,evidence\n");
+    for g in &r.gaps {
+        let row = [
+            g.id.clone(),
+            g.severity.as_str().to_owned(),
+            g.kind.as_str().to_owned(),
+            g.title.clone(),
+            g.entities.first().map(|e| e.id.clone()).unwrap_or_default(),
+            g.owner.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+            g.owner.as_ref().map(|o| o.via.clone()).unwrap_or_default(),
+            g.owner.as_ref().map(|o| o.attested.to_string()).unwrap_or_default(),
+            g.standards.join("; "),
+            g.remediation.clone(),
+            g.evidence
+                .iter()
+                .map(|e| format!("[{}] {}", e.source, e.detail))
+                .collect::<Vec<_>>()
+                .join(" | "),
+        ];
+        let row: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
+        s.push_str(&row.join(","));
+        s.push('\n');
+    }
+    s
+}
+
+fn md_gaps(r: &Report, s: &mut String) {
+    if r.gaps.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "## Ownership gaps\n\n{}\n", md_cell(&gap_summary(r)));
+    s.push_str("| Severity | Kind | Gap | Owner |\n|---|---|---|---|\n");
+    for g in &r.gaps {
+        let owner = g
+            .owner
+            .as_ref()
+            .map_or("**none**".to_string(), |o| format!("{} ({})", o.name, o.via));
+        let _ = writeln!(
+            s,
+            "| {} | {} | [{}](#{}) | {} |",
+            g.severity,
+            g.kind,
+            md_cell(&g.title),
+            g.id,
+            md_cell(&owner)
+        );
+    }
+    s.push('\n');
+    for g in &r.gaps {
+        let _ = writeln!(s, "### {}: {}\n", g.id, md_cell(&g.title));
+        let _ = writeln!(
+            s,
+            "Severity **{}**, kind `{}`; maps to {}.\n",
+            g.severity,
+            g.kind,
+            g.standards.join(", ")
+        );
+        for e in &g.evidence {
+            let when = e.time.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
+            let _ = writeln!(s, "1. [{}] {}{when}", md_cell(&e.source), md_cell(&e.detail));
+        }
+        let _ = writeln!(s, "\n**Remediation:** {}\n", md_cell(&g.remediation));
+    }
+}
+
 fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
 fn markdown(r: &Report) -> String {
-    let mut s = String::from("# Roster scan report\n\n");
+    let mut s = String::from(if r.gaps.is_empty() && r.identities.is_empty() {
+        "# Roster scan report\n\n"
+    } else {
+        "# Roster discovery report\n\n"
+    });
     let _ = writeln!(
         s,
         "{} finding(s){}, {} agent(s); {} files, {} commits scanned.{}\n",
@@ -452,6 +572,7 @@ fn markdown(r: &Report) -> String {
             ""
         }
     );
+    md_gaps(r, &mut s);
     if !r.findings.is_empty() {
         s.push_str("## Findings\n\n| Severity | Rule | Location | Secret | Commit |\n|---|---|---|---|---|\n");
         for f in &r.findings {

@@ -72,7 +72,20 @@ pub fn build_agents(rules: &RuleSet, outputs: &[ScanOutput]) -> Vec<Agent> {
             if let Some(r) = refs.remove(dir) {
                 acc.credentials.extend(r);
             }
-            for f in out.findings.iter().filter(|f| project_of(&f.path) == *dir) {
+            // The scan root without a project manifest of its own is a fallback, not a project:
+            // there an agent uses only the secrets in the folders that hold its evidence.
+            let evidence_dirs: HashSet<&str> = acc
+                .evidence
+                .iter()
+                .map(|e| e.path.as_str())
+                .chain(acc.servers.iter().map(|s| s.path.as_str()))
+                .map(|p| p.rsplit_once('/').map_or("", |(d, _)| d))
+                .collect();
+            let fallback = dir == "." && !dirs.contains(".");
+            let folder = |p: &str| p.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
+            for f in out.findings.iter().filter(|f| {
+                project_of(&f.path) == *dir && (!fallback || evidence_dirs.contains(folder(&f.path).as_str()))
+            }) {
                 acc.credentials.insert(AgentCredential {
                     kind: "finding".into(),
                     name: f.rule_id.clone(),
@@ -109,6 +122,8 @@ pub fn build_agents(rules: &RuleSet, outputs: &[ScanOutput]) -> Vec<Agent> {
                 credentials,
                 mcp_servers: acc.servers.into_iter().collect(),
                 evidence,
+                accountable: None,
+                registered_as: None,
             });
         }
     }

@@ -1,0 +1,268 @@
+//! `roster discover`: the whole pipeline. Scan the configured code, run the configured
+//! connectors, correlate with the agent registry, and write the reports.
+
+use crate::collect::{self, Config};
+use anyhow::{Context, Result};
+use clap::Parser as _;
+use roster_correlate::{CodeOwners, Registry};
+use roster_model::{Report, ScanIssue};
+use roster_report::Format;
+use roster_scan::Fingerprinter;
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+
+/// What a discover run produced, for the caller to print.
+pub struct Discovery {
+    /// The correlated report (raw secrets already cleared).
+    pub report: Report,
+    /// What changed since the previous run in the state database, if there was one.
+    pub diff: Option<roster_store::Diff>,
+    /// The files written.
+    pub written: Vec<PathBuf>,
+}
+
+/// Options of one run.
+pub struct Options<'a> {
+    pub config: &'a Path,
+    pub registry: Option<&'a Path>,
+    pub output_dir: &'a Path,
+    pub state_dir: &'a Path,
+    pub progress: bool,
+    /// "Now" for the time thresholds, unless the config or `--as-of` says otherwise.
+    pub now_ms: i64,
+    /// `--as-of`: overrides the config's `as_of`.
+    pub as_of: Option<&'a str>,
+}
+
+fn resolve(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
+}
+
+/// Reads the CODEOWNERS file of each scanned root, where there is one.
+fn codeowners(roots: &[PathBuf], issues: &mut Vec<ScanIssue>) -> BTreeMap<String, CodeOwners> {
+    let mut out = BTreeMap::new();
+    for root in roots {
+        for rel in [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"] {
+            let p = root.join(rel);
+            let Ok(text) = std::fs::read_to_string(&p) else {
+                continue;
+            };
+            let (c, warnings) = CodeOwners::parse(&text, &p.display().to_string());
+            issues.extend(warnings.into_iter().map(|w| ScanIssue {
+                level: "skipped".into(),
+                source: p.display().to_string(),
+                message: w,
+            }));
+            out.insert(root.display().to_string(), c);
+            break;
+        }
+    }
+    out
+}
+
+/// Runs the pipeline and writes the reports into `output_dir`.
+pub fn run(o: &Options) -> Result<Discovery> {
+    let cfg: Config = collect::load_config(o.config)?;
+    let now_ms = match o.as_of.or(cfg.as_of.as_deref()) {
+        Some(d) => roster_model::parse_time(d)
+            .with_context(|| format!("as_of {d:?} is not a date: write YYYY-MM-DD or an RFC 3339 time"))?,
+        None => o.now_ms,
+    };
+    let base = o.config.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let paths: Vec<PathBuf> = cfg.scan.paths.iter().map(|p| resolve(&base, p)).collect();
+    let repos: Vec<PathBuf> = cfg.scan.repos.iter().map(|p| resolve(&base, p)).collect();
+
+    // Registry first: a broken registry is the user's own config, so it stops the run before
+    // any work is done, with the file and entry named.
+    let registry = match o
+        .registry
+        .map(Path::to_path_buf)
+        .or_else(|| cfg.registry.as_ref().map(|r| resolve(&base, r)))
+    {
+        Some(p) => {
+            let text = std::fs::read_to_string(&p)
+                .with_context(|| format!("cannot read the agent registry {}", p.display()))?;
+            Some(Registry::parse(&text, &p.display().to_string()).map_err(anyhow::Error::msg)?)
+        }
+        None => None,
+    };
+
+    let (mut report, infos) = if paths.is_empty() && repos.is_empty() {
+        (crate::assemble_empty(), vec![])
+    } else {
+        let mut argv: Vec<OsString> = vec!["roster".into(), "scan".into()];
+        argv.extend(paths.iter().map(|p| p.clone().into_os_string()));
+        for r in &repos {
+            argv.extend(["--git".into(), r.clone().into_os_string()]);
+        }
+        for g in &cfg.scan.exclude {
+            argv.extend(["--exclude".into(), g.into()]);
+        }
+        for r in &cfg.scan.rules {
+            argv.extend(["--rules".into(), resolve(&base, r).into_os_string()]);
+        }
+        argv.extend([
+            "--fail-on".into(),
+            "none".into(),
+            "--state-dir".into(),
+            o.state_dir.as_os_str().to_owned(),
+        ]);
+        if !o.progress {
+            argv.push("--no-progress".into());
+        }
+        let cli = crate::args::Cli::try_parse_from(argv).context("the [scan] table")?;
+        let crate::args::Command::Scan(args) = cli.command else {
+            anyhow::bail!("the [scan] table did not parse as a scan");
+        };
+        let (report, rules) = crate::run_scan(&args)?;
+        (report, crate::rule_infos(&rules))
+    };
+    for f in &mut report.findings {
+        f.raw = None;
+    }
+    if !cfg.sources.is_empty() {
+        let collected = collect::collect(o.config, &cfg, o.state_dir, o.progress)?;
+        collect::merge_into(&mut report, collected);
+    }
+
+    let mut roots = paths.clone();
+    roots.extend(repos.iter().cloned());
+    let owners = codeowners(&roots, &mut report.issues);
+    let fp = Fingerprinter::new(crate::state::fingerprint_key(o.state_dir)?);
+    let fingerprint = |b: &[u8]| fp.fingerprint(b);
+    roster_correlate::correlate(
+        &mut report,
+        &roster_correlate::Context {
+            now_ms,
+            thresholds: cfg.thresholds,
+            registry: registry.as_ref(),
+            codeowners: &owners,
+            fingerprint: Some(&fingerprint),
+        },
+    );
+
+    // Record the run (all or nothing), and learn when each gap was first seen.
+    let db = o.state_dir.join("roster.db");
+    let mut store = roster_store::Store::open(&db)?;
+    let (run, first) = store.record(&report, o.now_ms, now_ms, &o.config.display().to_string())?;
+    for g in &mut report.gaps {
+        g.first_seen = first.get(&g.id).cloned();
+    }
+    let diff = store.diff(None, Some(run))?;
+
+    std::fs::create_dir_all(o.output_dir)
+        .with_context(|| format!("cannot create the output folder {}", o.output_dir.display()))?;
+    let mut written = vec![];
+    let mut write = |name: &str, text: String| -> Result<()> {
+        let p = o.output_dir.join(name);
+        std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+        written.push(p);
+        Ok(())
+    };
+    write("report.json", roster_report::render(&report, Format::Json, &infos))?;
+    write("report.md", roster_report::render(&report, Format::Md, &infos))?;
+    write("gaps.csv", roster_report::gaps_csv(&report))?;
+    write("report.sarif", roster_report::render(&report, Format::Sarif, &infos))?;
+    Ok(Discovery { report, diff, written })
+}
+
+/// `roster discover`.
+pub fn command(args: &crate::args::DiscoverArgs) -> Result<std::process::ExitCode> {
+    let fail_on = crate::parse_fail_on(&args.fail_on)?;
+    let state = crate::state::state_dir(args.state_dir.as_deref())?;
+    let d = run(&Options {
+        config: &args.config,
+        registry: args.registry.as_deref(),
+        output_dir: &args.output_dir,
+        state_dir: &state,
+        progress: std::io::stderr().is_terminal() && !args.no_progress,
+        now_ms: now_ms(),
+        as_of: args.as_of.as_deref(),
+    })?;
+    let mut text = roster_report::gaps_text(&d.report);
+    text.push_str(&diff_line(d.diff.as_ref()));
+    for p in &d.written {
+        text.push_str(&format!("Report: {}\n", p.display()));
+    }
+    crate::write_output(None, &text)?;
+    let failing = fail_on.is_some_and(|t| d.report.gaps.iter().any(|g| g.severity >= t));
+    Ok(if failing {
+        std::process::ExitCode::from(1)
+    } else {
+        std::process::ExitCode::SUCCESS
+    })
+}
+
+/// The current time in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// One line saying what changed since the previous run.
+pub fn diff_line(d: Option<&roster_store::Diff>) -> String {
+    match d {
+        None => "First run in this state directory: `roster diff` compares the next run with this one.\n".into(),
+        Some(d) => format!(
+            "Since run {} ({}): {} new gap(s), {} resolved, {} still open (see `roster diff`)\n",
+            d.from.id,
+            d.from.started,
+            d.new.len(),
+            d.resolved.len(),
+            d.still_open.len()
+        ),
+    }
+}
+
+/// `roster diff`: new and resolved gaps between two stored runs.
+pub fn diff_command(args: &crate::args::DiffArgs) -> Result<std::process::ExitCode> {
+    let state = crate::state::state_dir(args.state_dir.as_deref())?;
+    let db = state.join("roster.db");
+    if !db.exists() {
+        anyhow::bail!(
+            "no runs recorded in {}: run `roster discover` (twice) first",
+            state.display()
+        );
+    }
+    let store = roster_store::Store::open(&db)?;
+    let Some(d) = store.diff(args.from, args.to)? else {
+        anyhow::bail!(
+            "only one run is recorded in {}: run `roster discover` again to have something to compare",
+            db.display()
+        );
+    };
+    let text = match args.format.as_str() {
+        "json" => serde_json::to_string_pretty(&d)? + "\n",
+        "text" => {
+            let mut s = format!(
+                "Run {} ({}) -> run {} ({}): {} new, {} resolved, {} still open\n",
+                d.from.id,
+                d.from.started,
+                d.to.id,
+                d.to.started,
+                d.new.len(),
+                d.resolved.len(),
+                d.still_open.len()
+            );
+            for (label, gaps) in [("NEW", &d.new), ("RESOLVED", &d.resolved)] {
+                for g in gaps {
+                    s.push_str(&format!(
+                        "{label:<9} {:<8} {}  {}  ({})\n",
+                        g.severity.as_str(),
+                        g.kind,
+                        g.title,
+                        g.id
+                    ));
+                }
+            }
+            s
+        }
+        other => anyhow::bail!("--format {other:?}: expected text or json"),
+    };
+    crate::write_output(None, &text)?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
