@@ -8,5 +8,6 @@ mod collect_entra;
 mod collect_github;
 mod collect_okta;
 pub(crate) mod common;
+mod discover;
 mod git_history;
 mod scan_files;

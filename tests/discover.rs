@@ -1,0 +1,422 @@
+//! `roster discover`, `roster diff` and `roster demo`: the whole pipeline (scan, connectors,
+//! registry, correlation, state database, reports) through the real binary.
+
+use crate::common::moto::Moto;
+use crate::common::{Env, all_bytes_under, contains, fake, git_in};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+fn read_json(p: &std::path::Path) -> Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
+}
+
+fn gaps(report: &Value) -> &Vec<Value> {
+    report["gaps"].as_array().expect("gaps array")
+}
+
+/// (kind, subject kind, subject name) of every gap.
+fn gap_keys(report: &Value) -> BTreeSet<(String, String, String)> {
+    gaps(report)
+        .iter()
+        .map(|g| {
+            let s = &g["entities"][0];
+            (
+                g["kind"].as_str().unwrap().to_owned(),
+                s["kind"].as_str().unwrap().to_owned(),
+                s["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn gap<'a>(report: &'a Value, kind: &str, subject: &str) -> &'a Value {
+    gaps(report)
+        .iter()
+        .find(|g| g["kind"] == kind && g["entities"][0]["name"] == subject)
+        .unwrap_or_else(|| panic!("no {kind} gap on {subject}: {:#?}", gap_keys(report)))
+}
+
+fn evidence(g: &Value) -> String {
+    g["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The secrets planted in the sample organization (fake, in the providers' formats). The AWS
+/// access key id is not among them: it is an identifier (AWS: "the access key ID is not secret"),
+/// and the inventory names it as IAM reports it so that it can be deactivated.
+const SAMPLE_SECRETS: [&str; 6] = [
+    "JqNSqkVX+rb4fcZqm22qUFcBFHejuQJjKdCRiNL6",
+    "sk-proj-sa9tPxPBd8znG4HlVasEAy0RLg2c_Pb3aIwE7jiHhGYIdp3WvdmdjyHi-8UpVZL4T3BlbkFJqIeTl6Muxhyp5Dh8uuUm8AQzNWGxVNFmQrPWYnrq6d6h5QIQYiSkDXWCk86ThDxU",
+    "sk-ant-api03-VFk2en9glP6gH0vWW82na43MJemHJ40-n2zYZwacVX4YGOWfnvde_HF4j90J4ecQLTHjJcVkNWy0pYFK0oXZ8UgzotsuLAA",
+    "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",
+    "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",
+    "sk-proj-6cfQNgbAFcput_GC-1Idud8hBsTYLjw42VFboXdnrvLOe8IUDihcfiCe2M8aGp3YT3BlbkFJ7-DBDBZsgBFXRJj_w0Pc1KgXCG2DX3n1Y4dJWXkdmmU_mx2YOLIUwZgR5Xdqw9Sp",
+];
+
+#[test]
+fn demo_finds_every_planted_gap_and_nothing_else() {
+    let env = Env::new();
+    let out = env.roster(&["demo", "--output", "demo"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in ["report.json", "report.md", "gaps.csv", "report.sarif"] {
+        assert!(stdout.contains(&format!("demo/{f}")), "{f} not announced: {stdout}");
+    }
+    let report = read_json(&env.path("demo/report.json"));
+    assert_eq!(report["incomplete"], false, "{:#}", report["issues"]);
+    let s = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
+    let expected: BTreeSet<_> = [
+        s("committed-secret", "secret", "AWS access key ID AKIA…D2QG"),
+        s(
+            "committed-secret",
+            "secret",
+            "GitHub personal access token (classic) ghp_…Yw2s",
+        ),
+        s("committed-secret", "secret", "Anthropic API key sk-ant-api…uLAA"),
+        s("committed-secret", "secret", "Hugging Face user access token hf_…WUhI"),
+        s("committed-secret", "secret", "OpenAI project API key sk-proj-…hDxU"),
+        s("committed-secret", "secret", "OpenAI project API key sk-proj-…w9Sp"),
+        s("shared-credential", "secret", "AWS access key ID AKIA…D2QG"),
+        s("human-credential-used-by-agent", "identity", "alice"),
+        s("over-privileged-agent", "identity", "support-bot-runtime"),
+        s("unregistered-agent", "agent", "."),
+        s("unregistered-agent", "agent", "agents/triage"),
+        s("unregistered-agent", "identity", "triage-agent-role"),
+        s("no-owner", "identity", "triage-agent-role"),
+        s("no-owner", "identity", "data-export"),
+        s("no-owner", "registry-entry", "Release-notes writer"),
+        s("long-lived-credential", "identity", "ci-deploy"),
+        s("long-lived-credential", "identity", "invoice-bot"),
+        s("long-lived-credential", "identity", "data-export"),
+        s("stale-identity", "identity", "invoice-bot"),
+        s("registry-zombie", "registry-entry", "Invoice summarizer"),
+    ]
+    .into_iter()
+    .collect();
+    let found = gap_keys(&report);
+    assert_eq!(
+        found.difference(&expected).collect::<Vec<_>>(),
+        Vec::<&(String, String, String)>::new(),
+        "unexpected gaps"
+    );
+    assert_eq!(
+        expected.difference(&found).collect::<Vec<_>>(),
+        Vec::<&(String, String, String)>::new(),
+        "planted gaps not found"
+    );
+
+    // Every gap is actionable: id, evidence, remediation, standards, first seen.
+    for g in gaps(&report) {
+        assert!(g["id"].as_str().unwrap().starts_with("gap-"), "{g:#}");
+        assert!(!g["evidence"].as_array().unwrap().is_empty(), "{g:#}");
+        assert!(!g["remediation"].as_str().unwrap().is_empty(), "{g:#}");
+        assert!(!g["standards"].as_array().unwrap().is_empty(), "{g:#}");
+        assert!(g["first_seen"].is_string(), "{g:#}");
+    }
+
+    // The AWS key in code is joined to the IAM user that owns it, still active: critical, and
+    // its owner comes from the user's owner tag.
+    let aws = gap(&report, "committed-secret", "AWS access key ID AKIA…D2QG");
+    assert_eq!(aws["severity"], "critical");
+    let ev = evidence(aws);
+    assert!(ev.contains("the key id in code is AKIAUEQ6IFSGBEIND2QG"), "{ev}");
+    assert!(ev.contains("belongs to cloud-user `ci-deploy`"), "{ev}");
+    assert!(ev.contains("in commit") && ev.contains("Bob Okafor"), "{ev}");
+    assert_eq!(aws["owner"]["name"], "bob@acme.example");
+    assert_eq!(aws["owner"]["via"], "tag");
+    let shared = evidence(gap(&report, "shared-credential", "AWS access key ID AKIA…D2QG"));
+    assert!(
+        shared.contains("scripts/deploy.sh") && shared.contains("billing-service/worker.py"),
+        "{shared}"
+    );
+    // The secret deleted from HEAD is still reported, with the CODEOWNERS owner.
+    let env_key = gap(&report, "committed-secret", "Anthropic API key sk-ant-api…uLAA");
+    assert_eq!(env_key["owner"]["name"], "@alice");
+    assert_eq!(env_key["owner"]["via"], "codeowners");
+    // A person's key used by LangChain, from CloudTrail.
+    let human = evidence(gap(&report, "human-credential-used-by-agent", "alice"));
+    assert!(
+        human.contains("InvokeModel") && human.contains("203.0.113.24") && human.contains("(langchain)"),
+        "{human}"
+    );
+    // The registered agent's role is admin; its owner comes from the registry.
+    let admin = gap(&report, "over-privileged-agent", "support-bot-runtime");
+    assert_eq!(admin["owner"]["via"], "registry");
+    assert!(evidence(admin).contains("AdministratorAccess"));
+    // Time thresholds are measured from the export date (as_of), not from today.
+    let old = evidence(gap(&report, "long-lived-credential", "ci-deploy"));
+    assert!(old.contains("created 638 days ago (threshold 90 days)"), "{old}");
+    let stale = evidence(gap(&report, "stale-identity", "invoice-bot"));
+    assert!(stale.contains("607 days ago"), "{stale}");
+
+    // Owners resolved on the inventory itself.
+    let ident = |name: &str| {
+        report["identities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == name)
+            .unwrap_or_else(|| panic!("no identity {name}"))
+            .clone()
+    };
+    assert_eq!(ident("support-bot-runtime")["registered_as"], "support-bot");
+    assert_eq!(ident("invoice-bot")["accountable"]["name"], "erin@acme.example");
+    assert!(ident("data-export")["accountable"].is_null());
+
+    // The other formats carry the gaps too, and no output holds a raw secret.
+    let md = std::fs::read_to_string(env.path("demo/report.md")).unwrap();
+    assert!(md.contains("## Ownership gaps") && md.contains("human-credential-used-by-agent"));
+    let csv = std::fs::read_to_string(env.path("demo/gaps.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + expected.len());
+    let mut outputs = vec![];
+    for f in ["report.json", "report.md", "gaps.csv", "report.sarif"] {
+        outputs.extend(std::fs::read(env.path(&format!("demo/{f}"))).unwrap());
+    }
+    outputs.extend(all_bytes_under(&env.path("demo/state")));
+    outputs.extend(stdout.as_bytes());
+    for secret in SAMPLE_SECRETS {
+        assert!(
+            !contains(&outputs, secret),
+            "a raw secret ({}…) is in the output",
+            &secret[..8]
+        );
+    }
+
+    // A second run into the same folder: the state database shows nothing changed.
+    let again = env.roster(&["demo", "--output", "demo"]);
+    assert_eq!(again.status.code(), Some(0));
+    let again = String::from_utf8_lossy(&again.stdout);
+    assert!(again.contains("0 new gap(s), 0 resolved, 20 still open"), "{again}");
+    let diff = env.roster(&["diff", "--state-dir", "demo/state", "--format", "json"]);
+    assert_eq!(diff.status.code(), Some(0), "{}", String::from_utf8_lossy(&diff.stderr));
+    let diff: Value = serde_json::from_slice(&diff.stdout).unwrap();
+    assert_eq!(diff["still_open"].as_array().unwrap().len(), 20);
+    assert_eq!(diff["from"]["id"], 1);
+    assert_eq!(diff["to"]["id"], 2);
+}
+
+#[test]
+fn two_discover_runs_show_new_and_resolved_gaps() {
+    let env = Env::new();
+    let repo = env.path("app");
+    git_in(&repo, &["init", "-q"]);
+    env.write(
+        "app/bot/agent.py",
+        "from langchain_openai import ChatOpenAI\nllm = ChatOpenAI()\n",
+    );
+    env.write("app/bot/requirements.txt", "langchain-openai==0.2.9\n");
+    git_in(&repo, &["add", "-A"]);
+    git_in(&repo, &["commit", "-qm", "bot"]);
+    env.write("roster.toml", "registry = \"agents.toml\"\n[scan]\nrepos = [\"app\"]\n");
+    // The registry lists the bot without an owner: a no-owner gap.
+    env.write("agents.toml", "[[agent]]\nid = \"bot\"\ncode = [\"bot\"]\n");
+    let run = |env: &Env| {
+        let out = env.roster(&["discover", "--config", "roster.toml", "--output-dir", "out"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            read_json(&env.path("out/report.json")),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (first, stdout) = run(&env);
+    assert!(stdout.contains("First run in this state directory"), "{stdout}");
+    assert_eq!(
+        gap_keys(&first),
+        [("no-owner".to_owned(), "registry-entry".to_owned(), "bot".to_owned())]
+            .into_iter()
+            .collect()
+    );
+
+    // Between runs: the owner is named, and someone commits a key.
+    env.write(
+        "agents.toml",
+        "[[agent]]\nid = \"bot\"\nowner = \"dana@example.org\"\ncode = [\"bot\"]\n",
+    );
+    let key = fake::openai_project();
+    env.write("app/bot/.env", format!("OPENAI_API_KEY={key}\n"));
+    git_in(&repo, &["add", "-A"]);
+    git_in(&repo, &["commit", "-qm", "env"]);
+    let (second, stdout) = run(&env);
+    assert!(stdout.contains("1 new gap(s), 1 resolved, 0 still open"), "{stdout}");
+    assert_eq!(gaps(&second).len(), 1);
+    assert_eq!(gaps(&second)[0]["kind"], "committed-secret");
+
+    let out = env.roster(&["diff", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["new"][0]["kind"], "committed-secret");
+    assert_eq!(d["new"][0]["id"], gaps(&second)[0]["id"]);
+    assert_eq!(d["resolved"][0]["kind"], "no-owner");
+    assert_eq!(d["resolved"][0]["id"], gaps(&first)[0]["id"]);
+    let text = env.roster(&["diff"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("NEW") && text.contains("RESOLVED") && text.contains("committed-secret"),
+        "{text}"
+    );
+    assert!(
+        !contains(&all_bytes_under(&env.state()), &key),
+        "the raw key is in the state directory"
+    );
+}
+
+#[test]
+fn a_broken_registry_stops_discover_with_the_file_and_entry_named() {
+    let env = Env::new();
+    env.write("roster.toml", "registry = \"agents.toml\"\n");
+    env.write(
+        "agents.toml",
+        "[[agent]]\nid = \"a\"\ncode = [\"x\"]\n\n[[agent]]\nid = \"b\"\nreview_by = \"next spring\"\ncode = [\"y\"]\n",
+    );
+    let out = env.roster(&["discover", "--config", "roster.toml"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("agents.toml: agent `b`: review_by `next spring` is not a date (YYYY-MM-DD)"),
+        "{stderr}"
+    );
+    let out = env.roster(&["diff"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run `roster discover`"));
+}
+
+/// The done-when of the correlation issue: a run against moto ends in gaps for old and shared
+/// keys. The key moto issued is committed in two repositories; moto says it is two years old.
+#[test]
+fn discover_against_moto_finds_old_and_shared_keys() {
+    let moto = Moto::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (key_id, secret, scanner_id, scanner_secret) = rt.block_on(async {
+        let iam = moto.iam("testing", "testing");
+        iam.create_user().user_name("batch-agent").send().await.unwrap();
+        let k = iam.create_access_key().user_name("batch-agent").send().await.unwrap();
+        let k = k.access_key().unwrap();
+        iam.create_user().user_name("roster-scanner").send().await.unwrap();
+        let s = iam
+            .create_access_key()
+            .user_name("roster-scanner")
+            .send()
+            .await
+            .unwrap();
+        let s = s.access_key().unwrap();
+        (
+            k.access_key_id().to_string(),
+            k.secret_access_key().to_string(),
+            s.access_key_id().to_string(),
+            s.secret_access_key().to_string(),
+        )
+    });
+    moto.backdate(serde_json::json!({
+        "access_key_id": key_id, "created": "2024-09-01T00:00:00",
+        "last_used": "2026-11-01T10:00:00", "last_used_service": "s3"
+    }));
+    let env = Env::new();
+    for repo in ["etl", "reports"] {
+        let dir = env.path(repo);
+        git_in(&dir, &["init", "-q"]);
+        env.write(
+            &format!("{repo}/job.sh"),
+            format!("export AWS_ACCESS_KEY_ID={key_id}\nexport AWS_SECRET_ACCESS_KEY={secret}\n"),
+        );
+        git_in(&dir, &["add", "-A"]);
+        git_in(&dir, &["commit", "-qm", "job"]);
+    }
+    env.write(
+        "roster.toml",
+        format!(
+            "[scan]\nrepos = [\"etl\", \"reports\"]\n\n[[source]]\nname = \"aws\"\nconnector = \"aws-iam\"\n\
+             endpoint_url = \"{}\"\nregion = \"us-east-1\"\nservice_specific_credentials = false\n",
+            moto.url
+        ),
+    );
+    let home = env.path("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let out = env.roster_env(
+        &["discover", "--config", "roster.toml", "--output-dir", "out"],
+        &[
+            ("AWS_ACCESS_KEY_ID", &scanner_id),
+            ("AWS_SECRET_ACCESS_KEY", &scanner_secret),
+            ("HOME", home.to_str().unwrap()),
+            ("AWS_CONFIG_FILE", env.path("none").to_str().unwrap()),
+            ("AWS_SHARED_CREDENTIALS_FILE", env.path("none").to_str().unwrap()),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = read_json(&env.path("out/report.json"));
+    assert_eq!(
+        report["connectors"][0]["status"], "complete",
+        "{:#}",
+        report["connectors"]
+    );
+    let redacted = format!("AWS access key ID {}…{}", &key_id[..4], &key_id[key_id.len() - 4..]);
+
+    let committed = gap(&report, "committed-secret", &redacted);
+    assert_eq!(committed["severity"], "critical", "the key is active in moto");
+    let ev = evidence(committed);
+    assert!(ev.contains(&format!("the key id in code is {key_id}")), "{ev}");
+    assert!(ev.contains("belongs to cloud-user `batch-agent`"), "{ev}");
+    assert!(
+        ev.contains("created 2024-09-01T00:00:00Z, last used 2026-11-01T10:00:00Z"),
+        "{ev}"
+    );
+
+    let shared = evidence(gap(&report, "shared-credential", &redacted));
+    assert!(
+        shared.contains("etl: job.sh") && shared.contains("reports: job.sh"),
+        "{shared}"
+    );
+
+    let old = evidence(gap(&report, "long-lived-credential", "batch-agent"));
+    assert!(
+        old.contains(&format!("access key {key_id} is active and was created")),
+        "{old}"
+    );
+    // The scanner's own key is new: not long-lived.
+    assert!(
+        !gaps(&report)
+            .iter()
+            .any(|g| g["kind"] == "long-lived-credential" && g["entities"][0]["name"] == "roster-scanner"),
+        "{:#?}",
+        gap_keys(&report)
+    );
+    // No owner tag or registry entry: the owner is inferred from the commit that leaked the key,
+    // and marked as needing confirmation.
+    let agent = report["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "batch-agent")
+        .unwrap();
+    assert_eq!(agent["accountable"]["via"], "commit-author", "{agent:#}");
+    assert_eq!(agent["accountable"]["attested"], false);
+    assert!(
+        agent["accountable"]["name"]
+            .as_str()
+            .unwrap()
+            .contains("test@example.org")
+    );
+}
