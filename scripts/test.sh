@@ -29,6 +29,15 @@ if [ ! -f "$deps/sarif-2.1.0-rtm.5.json" ]; then
   cp "$tmp/package/lib/schemas/sarif-2.1.0-rtm.5.json" "$deps/"
   rm -rf "$tmp"
 fi
+# Headless Chromium (Debian's package) opens the HTML report in the tests.
+if ! command -v "${ROSTER_CHROMIUM:-chromium}" >/dev/null; then
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    sudo -n true 2>/dev/null || { echo "test.sh: chromium is required (sudo apt-get install chromium)" >&2; exit 2; }
+    sudo="sudo -n"
+  fi
+  $sudo apt-get install -y -q chromium >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; }
+fi
 cargo fmt --all --check
 # The connector plugins are wasm32-wasip2 guests; the host tests load them from target/.
 bash scripts/build-connectors.sh

@@ -69,7 +69,7 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
         "stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for f in ["report.json", "report.md", "gaps.csv", "report.sarif"] {
+    for f in ["report.html", "report.json", "report.md", "gaps.csv", "report.sarif"] {
         assert!(stdout.contains(&format!("demo/{f}")), "{f} not announced: {stdout}");
     }
     let report = read_json(&env.path("demo/report.json"));
@@ -179,7 +179,7 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     let csv = std::fs::read_to_string(env.path("demo/gaps.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + expected.len());
     let mut outputs = vec![];
-    for f in ["report.json", "report.md", "gaps.csv", "report.sarif"] {
+    for f in ["report.html", "report.json", "report.md", "gaps.csv", "report.sarif"] {
         outputs.extend(std::fs::read(env.path(&format!("demo/{f}"))).unwrap());
     }
     outputs.extend(all_bytes_under(&env.path("demo/state")));
@@ -192,6 +192,8 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
         );
     }
 
+    html_renders_in_chromium(&env.path("demo/report.html"), gaps(&report).len());
+
     // A second run into the same folder: the state database shows nothing changed.
     let again = env.roster(&["demo", "--output", "demo"]);
     assert_eq!(again.status.code(), Some(0));
@@ -203,6 +205,73 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     assert_eq!(diff["still_open"].as_array().unwrap().len(), 20);
     assert_eq!(diff["from"]["id"], 1);
     assert_eq!(diff["to"]["id"], 2);
+}
+
+/// Opens the HTML report in headless Chromium (Debian's `chromium`, which scripts/test.sh
+/// installs): the DOM after scripts ran has every section and gap, and a screenshot is drawn.
+fn html_renders_in_chromium(html: &std::path::Path, gap_count: usize) {
+    let text = std::fs::read_to_string(html).unwrap();
+    for external in ["src=\"http", "href=\"http", "url(http", "@import", "<link"] {
+        assert!(
+            !text.contains(external),
+            "the HTML report loads an external asset ({external})"
+        );
+    }
+    let chromium = std::env::var("ROSTER_CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+            ])
+            .args([
+                "--disable-background-networking",
+                "--hide-scrollbars",
+                "--window-size=1280,2000",
+            ])
+            .args(args)
+            .arg(format!("file://{}", html.display()))
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("cannot run {chromium} ({e}): install Debian's chromium (scripts/test.sh does)")
+            });
+        assert!(
+            out.status.success(),
+            "chromium failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let dom = String::from_utf8(run(&["--dump-dom"])).unwrap();
+    for section in [
+        "Executive summary",
+        "Gaps by severity",
+        "By owner",
+        "Evidence and remediation",
+        "Inventory",
+        "Appendix",
+    ] {
+        assert!(dom.contains(section), "the rendered page has no {section:?}");
+    }
+    assert_eq!(
+        dom.matches("<section class=\"gap\"").count(),
+        gap_count,
+        "one section per gap"
+    );
+    let shot = html.with_file_name("screenshot.png");
+    run(&[&format!("--screenshot={}", shot.display())]);
+    let png = std::fs::read(&shot).expect("chromium wrote a screenshot");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let (w, h) = (
+        u32::from_be_bytes(png[16..20].try_into().unwrap()),
+        u32::from_be_bytes(png[20..24].try_into().unwrap()),
+    );
+    assert_eq!((w, h), (1280, 2000));
+    // A blank page compresses to a few kilobytes; the rendered report is far larger.
+    assert!(png.len() > 60_000, "the screenshot looks blank ({} bytes)", png.len());
 }
 
 #[test]

@@ -93,7 +93,8 @@ pub struct DiscoverArgs {
     /// The configuration: `[scan]`, `registry`, `[thresholds]` and `[[source]]` tables.
     #[arg(long, default_value = "roster.toml", value_name = "FILE")]
     pub config: PathBuf,
-    /// Directory to write the reports into (report.json, report.md, gaps.csv, report.sarif).
+    /// Directory to write the reports into (report.html, report.json, report.md, gaps.csv,
+    /// report.sarif).
     #[arg(long, default_value = "roster-report", value_name = "DIR")]
     pub output_dir: PathBuf,
     /// The agent registry (overrides `registry` in the config).

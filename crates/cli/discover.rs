@@ -161,6 +161,7 @@ pub fn run(o: &Options) -> Result<Discovery> {
         written.push(p);
         Ok(())
     };
+    write("report.html", roster_report::render(&report, Format::Html, &infos))?;
     write("report.json", roster_report::render(&report, Format::Json, &infos))?;
     write("report.md", roster_report::render(&report, Format::Md, &infos))?;
     write("gaps.csv", roster_report::gaps_csv(&report))?;

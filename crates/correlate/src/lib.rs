@@ -477,6 +477,17 @@ impl<'r, 'c> Correlation<'r, 'c> {
     fn resolve_identity_owner(&self, i: usize) -> (Option<ResolvedOwner>, Vec<String>) {
         let ident = &self.r.identities[i];
         let mut skipped = vec![];
+        if let Some(who) = provider_managed(ident) {
+            return (
+                Some(ResolvedOwner {
+                    name: who.into(),
+                    via: "provider".into(),
+                    attested: true,
+                    evidence: format!("{} reports `{}` as managed by the provider", ident.source, ident.name),
+                }),
+                skipped,
+            );
+        }
         if let Some(o) = self.identity_reg[i].and_then(|r| self.registry_owner(r)) {
             return (Some(o), skipped);
         }
@@ -699,14 +710,7 @@ impl<'r, 'c> Correlation<'r, 'c> {
     }
 
     fn skip_identity(ident: &Identity) -> bool {
-        ident.attrs.contains_key("placeholder")
-            || ident.attrs.get("service_linked").is_some_and(|v| v == "true")
-            || ident.kind == "ai-project"
-            || ident.kind == "managed-identity"
-            // Microsoft's own first-party service principals are Microsoft's to own.
-            || ident.attrs.get("app_owner_tenant").is_some_and(|t| {
-                ["f8cdef31-a31e-4b4a-93e4-5f571e91255a", "72f988bf-86f1-41af-91ab-2d7cd011db47"].contains(&t.as_str())
-            })
+        ident.attrs.contains_key("placeholder") || ident.kind == "ai-project" || provider_managed(ident).is_some()
     }
 
     fn push(
@@ -738,10 +742,19 @@ impl<'r, 'c> Correlation<'r, 'c> {
             let findings = self.groups[gi].findings.clone();
             let joined = self.groups[gi].joined.clone();
             let f: Vec<&Finding> = findings.iter().map(|&i| &r.findings[i]).collect();
-            let head = f
+            // The subject is the group's first finding (report order: most severe first); the
+            // location named is where it was first committed.
+            let head = *f.first().expect("groups are not empty");
+            let first_at = f
                 .iter()
-                .max_by_key(|x| (x.severity, x.paired_with.is_none()))
-                .expect("groups are not empty");
+                .filter(|x| x.fingerprint == head.fingerprint)
+                .min_by(|a, b| a.date.cmp(&b.date).then_with(|| a.path.cmp(&b.path)))
+                .unwrap_or(&head);
+            let paired: Option<&str> = f
+                .iter()
+                .find(|x| x.fingerprint != head.fingerprint)
+                .map(|x| x.rule_name.as_str());
+            let severity_of_group = f.iter().map(|x| x.severity).max().unwrap_or(head.severity);
             let locations: BTreeSet<(&str, &str)> = f.iter().map(|x| (x.source.as_str(), x.path.as_str())).collect();
             let mut entities: Vec<EntityRef> = vec![];
             for x in &f {
@@ -767,7 +780,7 @@ impl<'r, 'c> Correlation<'r, 'c> {
                     )
                 })
                 .collect();
-            let mut severity = head.severity;
+            let mut severity = severity_of_group;
             let mut owner = None;
             let mut live = String::new();
             if let Some(((i, j), how)) = &joined {
@@ -811,10 +824,11 @@ impl<'r, 'c> Correlation<'r, 'c> {
             }
             let subject = head.fingerprint.clone();
             let title = format!(
-                "{} {} committed in {}{live}",
+                "{} {}{} committed in {}{live}",
                 head.rule_name,
                 head.redacted,
-                head.location()
+                paired.map(|p| format!(" with its {p}")).unwrap_or_default(),
+                first_at.location()
             );
             let gap = self.push(GapKind::CommittedSecret, &subject, severity, title, entities.clone());
             gap.evidence = evidence.clone();
@@ -1344,6 +1358,29 @@ impl<'r, 'c> Correlation<'r, 'c> {
         }
     }
 }
+
+/// Who owns an identity the provider itself manages, if it is one.
+fn provider_managed(ident: &Identity) -> Option<&'static str> {
+    if ident.attrs.get("service_linked").is_some_and(|v| v == "true") {
+        Some("AWS (service-linked role)")
+    } else if ident.kind == "managed-identity" {
+        Some("the Azure resource it is assigned to")
+    } else if ident
+        .attrs
+        .get("app_owner_tenant")
+        .is_some_and(|t| MICROSOFT_TENANTS.contains(&t.as_str()))
+    {
+        Some("Microsoft (first-party application)")
+    } else {
+        None
+    }
+}
+
+/// Microsoft's own tenants: their applications are first-party.
+const MICROSOFT_TENANTS: [&str; 2] = [
+    "f8cdef31-a31e-4b4a-93e4-5f571e91255a",
+    "72f988bf-86f1-41af-91ab-2d7cd011db47",
+];
 
 fn under(path: &str, dir: &str) -> bool {
     dir == "." || path == dir || path.starts_with(&format!("{dir}/"))

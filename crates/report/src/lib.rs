@@ -1,8 +1,11 @@
 //! Report writers: text for terminals, JSON (the versioned contract in `docs/report-format.md`),
-//! JSONL, SARIF 2.1.0 for code scanning, CSV and Markdown. They take a [`Report`] whose findings
+//! JSONL, SARIF 2.1.0 for code scanning, CSV, Markdown and a self-contained HTML report. They take a [`Report`] whose findings
 //! hold only redacted forms and fingerprints; the raw secret is never serialized (it appears only
 //! when the caller filled `secret` for `--show-secrets`).
 
+mod html;
+
+pub use html::html;
 use roster_model::{Finding, Report, Severity};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -22,6 +25,8 @@ pub enum Format {
     Csv,
     /// Markdown.
     Md,
+    /// Self-contained HTML (the discovery report).
+    Html,
 }
 
 impl Format {
@@ -34,6 +39,7 @@ impl Format {
             "sarif" => Format::Sarif,
             "csv" => Format::Csv,
             "md" | "markdown" => Format::Md,
+            "html" => Format::Html,
             _ => return None,
         })
     }
@@ -63,6 +69,7 @@ pub fn render(report: &Report, format: Format, rules: &[RuleInfo]) -> String {
         Format::Sarif => sarif(report, rules),
         Format::Csv => csv(report),
         Format::Md => markdown(report),
+        Format::Html => html(report),
     }
 }
 
