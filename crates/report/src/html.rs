@@ -417,9 +417,9 @@ pub fn html(r: &Report) -> String {
         }
         s.push_str("</ul>");
     }
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<p class=\"muted\">Secrets are shown redacted (prefix and last four) with keyed fingerprints; no raw secret is in this report.</p></main><script>{SCRIPT}</script></body></html>\n"
+        "<p class=\"muted\">Secrets are shown redacted (prefix and last four) with keyed fingerprints; no raw secret is in this report.</p></main><script>{SCRIPT}</script></body></html>"
     );
     s
 }
