@@ -205,6 +205,54 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     assert_eq!(diff["still_open"].as_array().unwrap().len(), 20);
     assert_eq!(diff["from"]["id"], 1);
     assert_eq!(diff["to"]["id"], 2);
+
+    // Onboarding: draft registry entries for what was found unregistered, name the missing
+    // owner, merge them into the registry, and run again: no unregistered agent is left.
+    let out = env.roster(&[
+        "registry",
+        "init",
+        "--report",
+        "demo/report.json",
+        "--output",
+        "drafts.toml",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let drafts = std::fs::read_to_string(env.path("drafts.toml")).unwrap();
+    assert_eq!(drafts.matches("[[agent]]").count(), 3, "{drafts}");
+    assert!(drafts.contains("code = [\"agents/triage\"]"), "{drafts}");
+    assert!(
+        drafts.contains("identities = [\"arn:aws:iam::111122223333:role/agents/triage-agent-role\"]"),
+        "{drafts}"
+    );
+    assert!(drafts.contains("INFERRED from codeowners"), "{drafts}");
+    let again = env.roster(&[
+        "registry",
+        "init",
+        "--report",
+        "demo/report.json",
+        "--output",
+        "drafts.toml",
+    ]);
+    assert_eq!(again.status.code(), Some(2), "an existing file is not overwritten");
+    let registry = std::fs::read_to_string(env.path("demo/sample-org/agents.toml")).unwrap()
+        + &drafts.replace("owner = \"\"", "owner = \"dana@acme.example\"");
+    env.write("merged.toml", registry);
+    let out = env.roster(&[
+        "discover",
+        "--config",
+        "demo/sample-org/roster.toml",
+        "--registry",
+        "merged.toml",
+        "--output-dir",
+        "after",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = read_json(&env.path("after/report.json"));
+    let left: Vec<_> = gap_keys(&after)
+        .into_iter()
+        .filter(|(k, _, n)| k == "unregistered-agent" || (k == "no-owner" && n == "triage-agent-role"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 /// Opens the HTML report in headless Chromium (Debian's `chromium`, which scripts/test.sh

@@ -23,6 +23,9 @@ pub enum Command {
     /// The whole pipeline from roster.toml: scan the configured code, run the connectors,
     /// correlate against the agent registry, and report the ownership gaps.
     Discover(DiscoverArgs),
+    /// Work with the agent registry (agents.toml).
+    #[command(subcommand)]
+    Registry(RegistryCommand),
     /// Show the gaps that are new and resolved between two discover runs (default: the last two).
     Diff(DiffArgs),
     /// Run the whole pipeline on the bundled sample organization and write its reports.
@@ -114,6 +117,20 @@ pub struct DiscoverArgs {
     /// No progress line, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Draft registry entries for the agents a discover run found unregistered, for their
+    /// owners to confirm.
+    Init {
+        /// The discover run's JSON report.
+        #[arg(long, default_value = "roster-report/report.json", value_name = "FILE")]
+        report: PathBuf,
+        /// Write the drafts to FILE (which must not exist) instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

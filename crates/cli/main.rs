@@ -10,6 +10,7 @@ mod args;
 mod collect;
 mod demo;
 mod discover;
+mod registry;
 mod state;
 
 use anyhow::{Context, Result, bail};
@@ -57,6 +58,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Demo(a) => demo::run(&a.output),
         Command::Discover(a) => discover::command(&a),
         Command::Diff(a) => discover::diff_command(&a),
+        Command::Registry(args::RegistryCommand::Init { report, output }) => registry::init(&report, output.as_deref()),
         Command::Rules(RulesCommand::Check { files, gitleaks }) => rules_check(&files, gitleaks),
         Command::Rules(RulesCommand::List { rules, format }) => rules_list(&rules, &format),
     }
