@@ -830,8 +830,20 @@ impl<'r, 'c> Correlation<'r, 'c> {
                 paired.map(|p| format!(" with its {p}")).unwrap_or_default(),
                 first_at.location()
             );
-            let gap = self.push(GapKind::CommittedSecret, &subject, severity, title, entities.clone());
-            gap.evidence = evidence.clone();
+            let shared = locations.len() >= 2;
+            let gap = self.push(
+                GapKind::CommittedSecret,
+                &subject,
+                severity,
+                title,
+                if shared {
+                    entities.clone()
+                } else {
+                    std::mem::take(&mut entities)
+                },
+            );
+            let committed_id = gap.id.clone();
+            gap.evidence = evidence;
             gap.owner = owner.clone();
             gap.remediation = format!(
                 "Rotate the {} credential at the provider now{}, then remove it from the code and use a secret manager. Deleting the file or rewriting history does not revoke it.",
@@ -847,8 +859,9 @@ impl<'r, 'c> Correlation<'r, 'c> {
                 "ISO/IEC 27001 A.5.17".into(),
                 "CIS Controls v8 16.1".into(),
             ];
-            if locations.len() >= 2 {
+            if shared {
                 let where_: Vec<String> = locations.iter().map(|(s, p)| format!("{s}: {p}")).collect();
+                let sources: BTreeSet<&str> = locations.iter().map(|(s, _)| *s).collect();
                 let gap = self.push(
                     GapKind::SharedCredential,
                     &subject,
@@ -861,12 +874,24 @@ impl<'r, 'c> Correlation<'r, 'c> {
                     ),
                     entities,
                 );
-                gap.evidence = evidence;
-                gap.evidence.push(ev(
-                    "correlation",
-                    format!("the same keyed fingerprint in: {}", where_.join("; ")),
-                    None,
-                ));
+                // The commits and the provider's view are in the committed-secret gap's chain.
+                gap.evidence = vec![
+                    ev(
+                        "correlation",
+                        format!(
+                            "the same keyed fingerprint in {} places across {} source(s): {}",
+                            where_.len(),
+                            sources.len(),
+                            where_.join("; ")
+                        ),
+                        None,
+                    ),
+                    ev(
+                        "correlation",
+                        format!("how it was committed, and by whom: gap {committed_id}"),
+                        None,
+                    ),
+                ];
                 gap.owner = owner;
                 gap.remediation = "Issue one credential per workload and environment, revoke the shared one, and record each new credential's owner in the registry.".into();
                 gap.standards = vec!["OWASP NHI9".into(), "ISO/IEC 27001 A.5.17".into()];

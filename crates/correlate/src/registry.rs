@@ -56,6 +56,8 @@ pub struct Registry {
     /// Where it was loaded from (for evidence).
     pub origin: String,
     code: Vec<Vec<GlobMatcher>>,
+    /// Identity and credential keys → the first entry listing them.
+    keys: std::collections::HashMap<String, usize>,
 }
 
 impl Registry {
@@ -99,10 +101,17 @@ impl Registry {
                 .collect::<Result<Vec<_>, _>>()?;
             code.push(globs);
         }
+        let mut keys = std::collections::HashMap::new();
+        for (i, a) in file.agents.iter().enumerate() {
+            for k in a.identities.iter().chain(&a.credentials).filter(|k| !k.is_empty()) {
+                keys.entry(k.clone()).or_insert(i);
+            }
+        }
         Ok(Registry {
             agents: file.agents,
             origin: origin.to_owned(),
             code,
+            keys,
         })
     }
 
@@ -118,13 +127,10 @@ impl Registry {
         })
     }
 
-    /// The entry listing `key` (an identity id, name, key id or fingerprint), if any.
-    pub fn match_key<'k>(&self, keys: impl IntoIterator<Item = &'k str> + Clone) -> Option<usize> {
-        self.agents.iter().position(|a| {
-            keys.clone()
-                .into_iter()
-                .any(|k| !k.is_empty() && (a.identities.iter().any(|i| i == k) || a.credentials.iter().any(|c| c == k)))
-        })
+    /// The entry listing one of `keys` (identity ids, names, key ids or fingerprints), if any.
+    /// When keys match different entries, the one listed first in the file wins.
+    pub fn match_key<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> Option<usize> {
+        keys.into_iter().filter_map(|k| self.keys.get(k).copied()).min()
     }
 }
 

@@ -1,0 +1,237 @@
+//! Correlation at scale: 1,000,000 findings and 100,000 identities (the issue's target), timed
+//! and with peak memory. Run: `cargo bench -p roster-correlate --bench correlate [-- FINDINGS IDENTITIES]`.
+//!
+//! The inputs are generated: 100k IAM-like users each with one or two access keys, a tenth of
+//! them AI-capable, owners on two thirds; 1M findings over 250k distinct secrets (so most
+//! secrets sit in several places), a quarter of them AWS key ids of collected keys (joined by
+//! fingerprint); 200k activity events; a registry of 1,000 agents.
+#![allow(clippy::print_stdout, missing_docs, reason = "a benchmark binary prints its figures")]
+
+use roster_correlate::{Context, Registry, Thresholds, correlate};
+use roster_model::*;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// A cheap keyed "fingerprint" with the shape of the real one (64 hex chars).
+fn fp(data: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in data {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    format!("{h:016x}{:016x}{h:016x}{:016x}", h.rotate_left(17), h.rotate_left(31))
+}
+
+fn key_id(i: usize) -> String {
+    format!("AKIA{i:016}")
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let n_findings = args.first().copied().unwrap_or(1_000_000);
+    let n_identities = args.get(1).copied().unwrap_or(100_000);
+    let t0 = Instant::now();
+    let day = |d: i64| format_millis(1_764_000_000_000 - d * 86_400_000);
+    let mut identities = Vec::with_capacity(n_identities);
+    for i in 0..n_identities {
+        let mut credentials = vec![Credential {
+            id: key_id(i),
+            kind: "access-key".into(),
+            status: "active".into(),
+            name: None,
+            created: Some(day((i % 900) as i64)),
+            expires: None,
+            last_used: (i % 5 != 0).then(|| day((i % 200) as i64)),
+            last_used_service: Some(if i % 10 == 0 { "bedrock" } else { "s3" }.into()),
+            redacted: None,
+            attrs: BTreeMap::new(),
+        }];
+        if i % 3 == 0 {
+            let mut c = credentials[0].clone();
+            c.id = key_id(n_identities + i);
+            credentials.push(c);
+        }
+        let owners = if i % 3 != 2 {
+            vec![Owner {
+                id: format!("user{}", i % 5000),
+                name: format!("user{}@example.com", i % 5000),
+                kind: "user".into(),
+                via: "tag:owner".into(),
+                enabled: Some(i % 97 != 0),
+            }]
+        } else {
+            vec![]
+        };
+        let permissions = if i % 10 == 0 {
+            vec![Permission {
+                name: "bedrock".into(),
+                kind: "inline-policy".into(),
+                actions: vec!["bedrock:InvokeModel".into()],
+                resources: vec!["*".into()],
+                attrs: if i % 50 == 0 {
+                    BTreeMap::from([("admin".into(), "true".into())])
+                } else {
+                    BTreeMap::new()
+                },
+            }]
+        } else {
+            vec![]
+        };
+        identities.push(Identity {
+            source: "aws".into(),
+            kind: "cloud-user".into(),
+            id: format!("arn:aws:iam::111122223333:user/svc-{i}"),
+            name: format!("svc-{i}"),
+            owner: owners.first().cloned(),
+            owners,
+            created: Some(day(1000)),
+            last_used: None,
+            enabled: Some(true),
+            tags: BTreeMap::new(),
+            trusted_by: vec![],
+            credentials,
+            permissions,
+            accountable: None,
+            registered_as: None,
+            attrs: BTreeMap::new(),
+        });
+    }
+    let distinct = (n_findings / 4).max(1);
+    let mut findings = Vec::with_capacity(n_findings);
+    for i in 0..n_findings {
+        let s = i % distinct;
+        // A quarter of the distinct secrets are AWS key ids of collected keys.
+        let secret = if s % 4 == 0 {
+            key_id((s / 4) % n_identities)
+        } else {
+            format!("sk-proj-{s:040}")
+        };
+        findings.push(Finding {
+            rule_id: "x".into(),
+            rule_name: if s % 4 == 0 {
+                "AWS access key ID"
+            } else {
+                "OpenAI project API key"
+            }
+            .into(),
+            provider: "p".into(),
+            kind: RuleKind::Secret,
+            severity: Severity::High,
+            path: format!("src/mod{}/file{}.py", i % 1000, i % 37),
+            line: (i % 500) as u32 + 1,
+            column: 5,
+            fingerprint: fp(secret.as_bytes()),
+            redacted: format!("{}…{}", &secret[..4], &secret[secret.len() - 4..]),
+            length: secret.len(),
+            entropy: 4.0,
+            source: format!("repo{}", i % 200),
+            decoded: None,
+            paired_with: None,
+            validated: None,
+            commit: Some(format!("{:040x}", i)),
+            author: Some(format!("Dev {} <dev{}@example.com>", i % 300, i % 300)),
+            date: Some(day((i % 700) as i64)),
+            commit_summary: None,
+            secret: None,
+            raw: None,
+        });
+    }
+    let activities: Vec<Activity> = (0..n_identities * 2)
+        .map(|i| Activity {
+            source: "cloudtrail".into(),
+            id: format!("ev{i}"),
+            time: day((i % 60) as i64),
+            credential_id: Some(key_id(i % n_identities)),
+            identity_id: None,
+            action: "InvokeModel".into(),
+            service: Some("bedrock.amazonaws.com".into()),
+            source_ip: Some("203.0.113.9".into()),
+            user_agent: Some("langchain/0.3".into()),
+            outcome: Some("success".into()),
+            attrs: if i % 7 == 0 {
+                BTreeMap::from([("ai_client".into(), "langchain".into())])
+            } else {
+                BTreeMap::new()
+            },
+        })
+        .collect();
+    let mut reg = String::new();
+    for a in 0..1000 {
+        reg.push_str(&format!(
+            "[[agent]]\nid = \"a{a}\"\nowner = \"o{a}@example.com\"\ncode = [\"src/mod{a}\"]\nidentities = [\"arn:aws:iam::111122223333:user/svc-{}\"]\n",
+            a * 10
+        ));
+    }
+    let registry = Registry::parse(&reg, "bench").unwrap();
+    let mut report: Report = empty_report();
+    report.findings = findings;
+    report.identities = identities;
+    report.activities = activities;
+    let generated = t0.elapsed();
+    let rss_inputs = peak_rss_mib();
+
+    let t = Instant::now();
+    let owners = BTreeMap::new();
+    let f = |b: &[u8]| fp(b);
+    correlate(
+        &mut report,
+        &Context {
+            now_ms: 1_764_000_000_000,
+            thresholds: Thresholds::default(),
+            registry: Some(&registry),
+            codeowners: &owners,
+            fingerprint: Some(&f),
+        },
+    );
+    let took = t.elapsed();
+    let peak = peak_rss_mib();
+    let mut per: BTreeMap<&str, usize> = BTreeMap::new();
+    for g in &report.gaps {
+        *per.entry(g.kind.as_str()).or_default() += 1;
+    }
+    println!(
+        "correlate: {n_findings} findings ({distinct} distinct secrets), {n_identities} identities, {} events, 1000 registry entries",
+        report.activities.len()
+    );
+    println!(
+        "  inputs generated in {:.2}s; peak RSS after generating: {rss_inputs:.0} MiB",
+        generated.as_secs_f64()
+    );
+    println!(
+        "  correlate: {:.2}s; peak RSS: {peak:.0} MiB (+{:.0} MiB)",
+        took.as_secs_f64(),
+        peak - rss_inputs
+    );
+    println!("  {} gaps: {per:?}", report.gaps.len());
+}
+
+fn empty_report() -> Report {
+    Report {
+        version: REPORT_VERSION,
+        tool: ToolInfo {
+            name: "roster".into(),
+            version: "bench".into(),
+        },
+        sources: vec![],
+        incomplete: false,
+        stats: ScanStats::default(),
+        findings: vec![],
+        agents: vec![],
+        issues: vec![],
+        identities: vec![],
+        activities: vec![],
+        connectors: vec![],
+        gaps: vec![],
+    }
+}
