@@ -139,7 +139,7 @@ fn main() {
             decoded: None,
             paired_with: None,
             validated: None,
-            commit: Some(format!("{:040x}", i)),
+            commit: Some(format!("{i:040x}")),
             author: Some(format!("Dev {} <dev{}@example.com>", i % 300, i % 300)),
             date: Some(day((i % 700) as i64)),
             commit_summary: None,
