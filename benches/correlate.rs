@@ -174,7 +174,7 @@ fn main() {
         ));
     }
     let registry = Registry::parse(&reg, "bench").unwrap();
-    let mut report: Report = empty_report();
+    let mut report = Report::empty("bench");
     report.findings = findings;
     report.identities = identities;
     report.activities = activities;
@@ -214,24 +214,4 @@ fn main() {
         peak - rss_inputs
     );
     println!("  {} gaps: {per:?}", report.gaps.len());
-}
-
-fn empty_report() -> Report {
-    Report {
-        version: REPORT_VERSION,
-        tool: ToolInfo {
-            name: "roster".into(),
-            version: "bench".into(),
-        },
-        sources: vec![],
-        incomplete: false,
-        stats: ScanStats::default(),
-        findings: vec![],
-        agents: vec![],
-        issues: vec![],
-        identities: vec![],
-        activities: vec![],
-        connectors: vec![],
-        gaps: vec![],
-    }
 }

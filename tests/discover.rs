@@ -208,14 +208,15 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
 
     // Onboarding: draft registry entries for what was found unregistered, name the missing
     // owner, merge them into the registry, and run again: no unregistered agent is left.
-    let out = env.roster(&[
+    let init = [
         "registry",
         "init",
         "--report",
         "demo/report.json",
         "--output",
         "drafts.toml",
-    ]);
+    ];
+    let out = env.roster(&init);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let drafts = std::fs::read_to_string(env.path("drafts.toml")).unwrap();
     assert_eq!(drafts.matches("[[agent]]").count(), 3, "{drafts}");
@@ -225,14 +226,7 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
         "{drafts}"
     );
     assert!(drafts.contains("INFERRED from codeowners"), "{drafts}");
-    let again = env.roster(&[
-        "registry",
-        "init",
-        "--report",
-        "demo/report.json",
-        "--output",
-        "drafts.toml",
-    ]);
+    let again = env.roster(&init);
     assert_eq!(again.status.code(), Some(2), "an existing file is not overwritten");
     let registry = std::fs::read_to_string(env.path("demo/sample-org/agents.toml")).unwrap()
         + &drafts.replace("owner = \"\"", "owner = \"dana@acme.example\"");
@@ -536,4 +530,55 @@ fn discover_against_moto_finds_old_and_shared_keys() {
             .unwrap()
             .contains("test@example.org")
     );
+}
+
+/// A broken export fails only its own source: the run goes on, the report says what was
+/// incomplete and why, naming the file.
+#[test]
+fn a_broken_export_fails_only_its_source() {
+    let env = Env::new();
+    env.write("exports/users.json", r#"{"Users": 5}"#);
+    env.write("exports/gaad.json", "{ not json");
+    env.write(
+        "exports/trail.json",
+        r#"{"Records": [{"eventTime": "2026-11-01T00:00:00Z", "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+            "eventID": "e1", "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/x", "accessKeyId": "AKIAEXAMPLEEXAMPLE01"}}]}"#,
+    );
+    env.write(
+        "roster.toml",
+        "[[source]]\nname = \"users\"\nconnector = \"aws-iam\"\napi = false\nfiles = [{ path = \"exports/users.json\", format = \"users\" }]\n\n\
+         [[source]]\nname = \"gaad\"\nconnector = \"aws-iam\"\napi = false\nfiles = [{ path = \"exports/gaad.json\", format = \"gaad\" }]\n\n\
+         [[source]]\nname = \"trail\"\nconnector = \"aws-cloudtrail\"\napi = false\nfiles = [{ path = \"exports/trail.json\", format = \"cloudtrail-records\" }]\n",
+    );
+    let out = env.roster(&["discover", "--config", "roster.toml", "--output-dir", "out"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = read_json(&env.path("out/report.json"));
+    assert_eq!(report["incomplete"], true);
+    let run = |name: &str| {
+        report["connectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["source"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(run("users")["status"], "failed");
+    assert!(
+        run("users")["error"]
+            .as_str()
+            .unwrap()
+            .contains("exports/users.json: not list-users output (no Users)")
+    );
+    assert_eq!(run("gaad")["status"], "failed");
+    assert!(
+        run("gaad")["error"]
+            .as_str()
+            .unwrap()
+            .contains("exports/gaad.json: not JSON")
+    );
+    assert_eq!(run("trail")["status"], "complete");
+    assert_eq!(report["activities"].as_array().unwrap().len(), 1);
+    let html = std::fs::read_to_string(env.path("out/report.html")).unwrap();
+    assert!(html.contains("incomplete: see the appendix") && html.contains("not list-users output"));
 }

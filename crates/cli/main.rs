@@ -16,7 +16,7 @@ mod state;
 use anyhow::{Context, Result, bail};
 use args::{BaselineCommand, Cli, CollectArgs, Command, RulesCommand, ScanArgs};
 use clap::Parser as _;
-use roster_model::{REPORT_VERSION, Report, ScanStats, Severity, ToolInfo};
+use roster_model::{Report, ScanStats, Severity};
 use roster_report::{Format, RuleInfo};
 use roster_rules::{Flavor, RuleSet, RuleSetBuilder};
 use roster_scan::{Baseline, Fingerprinter, GitOptions, Progress, ScanOptions, ScanOutput, Scanner};
@@ -230,23 +230,7 @@ fn collect_cmd(args: &CollectArgs) -> Result<ExitCode> {
 
 /// A report with no scan in it, for commands that only collect.
 fn assemble_empty() -> Report {
-    Report {
-        version: REPORT_VERSION,
-        tool: ToolInfo {
-            name: "roster".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        },
-        sources: vec![],
-        incomplete: false,
-        stats: ScanStats::default(),
-        findings: vec![],
-        agents: vec![],
-        issues: vec![],
-        identities: vec![],
-        activities: vec![],
-        connectors: vec![],
-        gaps: vec![],
-    }
+    Report::empty(env!("CARGO_PKG_VERSION"))
 }
 
 /// Runs the scan `args` describe. Findings still hold their raw secrets (in memory only): the
@@ -332,21 +316,13 @@ fn assemble(
     let mut sources: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     sources.extend(repos.iter().map(|p| format!("git:{}", p.display())));
     Report {
-        version: REPORT_VERSION,
-        tool: ToolInfo {
-            name: "roster".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        },
         sources,
         incomplete: issues.iter().any(|i| i.level == "error"),
         stats,
         findings,
         agents,
         issues,
-        identities: Vec::new(),
-        activities: Vec::new(),
-        connectors: Vec::new(),
-        gaps: Vec::new(),
+        ..Report::empty(env!("CARGO_PKG_VERSION"))
     }
 }
 

@@ -574,6 +574,13 @@ impl Guest for AwsIam {
 
 export!(AwsIam);
 
+/// The array under `key` in one page of AWS CLI output, or an error naming the file and command.
+fn list_in<'a>(page: &'a Value, key: &str, command: &str, file: &str) -> Result<&'a Vec<Value>, String> {
+    page.get(key)
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("{file}: not {command} output (no {key})"))
+}
+
 fn jstr<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
     v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
@@ -621,6 +628,7 @@ fn cli_export(
         Value::Array(a) => a.iter().collect(),
         v => vec![v],
     };
+    let list = |page, key, command| list_in(page, key, command, &file.name);
     let mut n = 0;
     let from = vec![("from".to_string(), format!("{} {}", file.format, file.name))];
     match file.format.as_str() {
@@ -746,11 +754,7 @@ fn cli_export(
         }
         "users" => {
             for page in pages {
-                let users = page
-                    .get("Users")
-                    .and_then(Value::as_array)
-                    .ok_or_else(|| format!("{}: not list-users output (no Users)", file.name))?;
-                for u in users {
+                for u in list(page, "Users", "list-users")? {
                     let (Some(arn), Some(name)) = (jstr(u, "Arn"), jstr(u, "UserName")) else {
                         continue;
                     };
@@ -782,11 +786,7 @@ fn cli_export(
         }
         _ => {
             for page in pages {
-                let keys = page
-                    .get("AccessKeyMetadata")
-                    .and_then(Value::as_array)
-                    .ok_or_else(|| format!("{}: not list-access-keys output (no AccessKeyMetadata)", file.name))?;
-                for k in keys {
+                for k in list(page, "AccessKeyMetadata", "list-access-keys")? {
                     let (Some(id), Some(user)) = (jstr(k, "AccessKeyId"), jstr(k, "UserName")) else {
                         continue;
                     };

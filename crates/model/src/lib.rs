@@ -504,6 +504,29 @@ pub struct Gap {
     pub first_seen: Option<String>,
 }
 
+impl Report {
+    /// An empty report of the current schema version, written by `tool_version` of Roster.
+    pub fn empty(tool_version: &str) -> Report {
+        Report {
+            version: REPORT_VERSION,
+            tool: ToolInfo {
+                name: "roster".into(),
+                version: tool_version.into(),
+            },
+            sources: vec![],
+            incomplete: false,
+            stats: ScanStats::default(),
+            findings: vec![],
+            agents: vec![],
+            issues: vec![],
+            identities: vec![],
+            activities: vec![],
+            connectors: vec![],
+            gaps: vec![],
+        }
+    }
+}
+
 /// Someone accountable for an identity, and how the connector learned it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Owner {
