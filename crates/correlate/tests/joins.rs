@@ -1,0 +1,228 @@
+//! Correlation on hand-built records: each join and owner rule, checked in isolation.
+
+use roster_correlate::{CodeOwners, Context, Registry, Thresholds, correlate};
+use roster_model::*;
+use std::collections::BTreeMap;
+
+const NOW: &str = "2026-11-30T00:00:00Z";
+
+fn now() -> i64 {
+    parse_time(NOW).unwrap()
+}
+
+fn cred(id: &str, kind: &str, created: &str, last_used: Option<&str>) -> Credential {
+    Credential {
+        id: id.into(),
+        kind: kind.into(),
+        status: "active".into(),
+        name: None,
+        created: Some(created.into()),
+        expires: None,
+        last_used: last_used.map(Into::into),
+        last_used_service: None,
+        redacted: None,
+        attrs: BTreeMap::new(),
+    }
+}
+
+fn ident(source: &str, kind: &str, id: &str, name: &str, credentials: Vec<Credential>) -> Identity {
+    Identity {
+        source: source.into(),
+        kind: kind.into(),
+        id: id.into(),
+        name: name.into(),
+        owner: None,
+        owners: vec![],
+        created: Some("2026-10-01T00:00:00Z".into()),
+        last_used: Some("2026-11-29T00:00:00Z".into()),
+        enabled: Some(true),
+        tags: BTreeMap::new(),
+        trusted_by: vec![],
+        credentials,
+        permissions: vec![],
+        accountable: None,
+        registered_as: None,
+        attrs: BTreeMap::new(),
+    }
+}
+
+fn finding(fp: &str, redacted: &str, source: &str, path: &str, author: &str) -> Finding {
+    Finding {
+        rule_id: "openai.project-key".into(),
+        rule_name: "OpenAI project API key".into(),
+        provider: "openai".into(),
+        kind: RuleKind::Secret,
+        severity: Severity::High,
+        path: path.into(),
+        line: 3,
+        column: 1,
+        fingerprint: fp.into(),
+        redacted: redacted.into(),
+        length: 164,
+        entropy: 5.5,
+        source: source.into(),
+        decoded: None,
+        paired_with: None,
+        validated: None,
+        commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+        author: Some(author.into()),
+        date: Some("2026-06-01T00:00:00Z".into()),
+        commit_summary: None,
+        secret: None,
+        raw: None,
+    }
+}
+
+fn run(report: &mut Report, registry: Option<&Registry>, codeowners: &BTreeMap<String, CodeOwners>) {
+    let fp = |b: &[u8]| format!("fp:{}", String::from_utf8_lossy(b));
+    correlate(
+        report,
+        &Context {
+            now_ms: now(),
+            thresholds: Thresholds::default(),
+            registry,
+            codeowners,
+            fingerprint: Some(&fp),
+        },
+    );
+}
+
+fn kinds(r: &Report) -> Vec<(String, String)> {
+    r.gaps
+        .iter()
+        .map(|g| (g.kind.as_str().to_owned(), g.entities[0].name.clone()))
+        .collect()
+}
+
+#[test]
+fn an_openai_key_in_code_is_joined_to_the_admin_apis_key_by_prefix_and_last_four() {
+    let mut r = Report::empty("test");
+    let mut key = cred(
+        "key_abc",
+        "api-key",
+        "2026-10-01T00:00:00Z",
+        Some("2026-11-29T00:00:00Z"),
+    );
+    key.redacted = Some("sk-proj-*****AbCd".into());
+    key.expires = Some("2027-03-01T00:00:00Z".into());
+    let mut other = cred("key_def", "api-key", "2026-10-01T00:00:00Z", None);
+    other.redacted = Some("sk-svcacct-****AbCd".into()); // same last four, other prefix
+    other.expires = Some("2027-03-01T00:00:00Z".into());
+    r.identities.push(ident(
+        "openai",
+        "ai-service-account",
+        "svc_1",
+        "support-bot",
+        vec![key, other],
+    ));
+    r.findings.push(finding(
+        "f1",
+        "sk-proj-…AbCd",
+        "app",
+        "bot/.env",
+        "Dana <dana@example.org>",
+    ));
+    run(&mut r, None, &BTreeMap::new());
+    let g = r.gaps.iter().find(|g| g.kind == GapKind::CommittedSecret).unwrap();
+    assert_eq!(g.severity, Severity::Critical, "joined to an active key");
+    assert!(g.entities.iter().any(|e| e.id == "key_abc"), "{:?}", g.entities);
+    assert!(!g.entities.iter().any(|e| e.id == "key_def"));
+    assert!(g.evidence.iter().any(|e| {
+        e.detail
+            .contains("has the prefix and last four of openai's key key_abc")
+    }));
+    // The service account is an AI identity with no registry entry; its owner is the commit
+    // author of the leaked key, to confirm.
+    assert!(kinds(&r).contains(&("unregistered-agent".into(), "support-bot".into())));
+    let acc = r.identities[0].accountable.as_ref().unwrap();
+    assert_eq!((acc.via.as_str(), acc.attested), ("commit-author", false));
+}
+
+#[test]
+fn a_disabled_owner_counts_as_none_and_codeowners_comes_before_the_commit_author() {
+    let mut r = Report::empty("test");
+    let mut a = ident("okta", "idp-app", "0oa1", "billing-sync", vec![]);
+    a.owners.push(Owner {
+        id: "00u1".into(),
+        name: "gone@example.org".into(),
+        kind: "user".into(),
+        via: "idp-owner".into(),
+        enabled: Some(false),
+    });
+    r.identities.push(a);
+    // An agent in code whose directory CODEOWNERS assigns.
+    r.agents.push(Agent {
+        id: "agent:app:bots/triage".into(),
+        path: "bots/triage".into(),
+        source: "app".into(),
+        frameworks: vec!["CrewAI".into()],
+        credentials: vec![],
+        mcp_servers: vec![],
+        evidence: vec![AgentEvidence {
+            category: AgentCategory::Framework,
+            framework: "CrewAI".into(),
+            rule_id: "agent.crewai".into(),
+            path: "bots/triage/main.py".into(),
+            line: 1,
+            evidence: "crewai".into(),
+            commit: None,
+        }],
+        accountable: None,
+        registered_as: None,
+    });
+    let (co, _) = CodeOwners::parse("/bots/ @acme/bots\n", "app/CODEOWNERS");
+    let owners = BTreeMap::from([("app".to_string(), co)]);
+    run(&mut r, None, &owners);
+    let no_owner = r
+        .gaps
+        .iter()
+        .find(|g| g.kind == GapKind::NoOwner)
+        .expect("no-owner gap");
+    assert!(
+        no_owner
+            .evidence
+            .iter()
+            .any(|e| e.detail.contains("gone@example.org (idp-owner) is disabled"))
+    );
+    assert_eq!(r.agents[0].accountable.as_ref().unwrap().name, "@acme/bots");
+    assert_eq!(r.agents[0].accountable.as_ref().unwrap().via, "codeowners");
+}
+
+#[test]
+fn the_registry_covers_identities_by_key_id_and_flags_a_zombie() {
+    let mut r = Report::empty("test");
+    r.identities.push(ident(
+        "aws",
+        "cloud-user",
+        "arn:aws:iam::1:user/old-bot",
+        "old-bot",
+        vec![cred(
+            "AKIAOLDBOT0000000001",
+            "access-key",
+            "2026-10-01T00:00:00Z",
+            Some("2025-01-01T00:00:00Z"),
+        )],
+    ));
+    r.identities[0].last_used = None;
+    r.connectors.push(ConnectorRun {
+        source: "aws".into(),
+        status: "complete".into(),
+        ..Default::default()
+    });
+    let reg = Registry::parse(
+        "[[agent]]\nid = \"old\"\nowner = \"kim@example.org\"\ncredentials = [\"AKIAOLDBOT0000000001\"]\n",
+        "agents.toml",
+    )
+    .unwrap();
+    run(&mut r, Some(&reg), &BTreeMap::new());
+    assert_eq!(r.identities[0].registered_as.as_deref(), Some("old"));
+    assert_eq!(r.identities[0].accountable.as_ref().unwrap().via, "registry");
+    let k = kinds(&r);
+    assert!(k.contains(&("registry-zombie".into(), "old".into())), "{k:?}");
+    assert!(k.contains(&("stale-identity".into(), "old-bot".into())), "{k:?}");
+    assert!(
+        !k.iter()
+            .any(|(kind, _)| kind == "no-owner" || kind == "unregistered-agent"),
+        "{k:?}"
+    );
+}
