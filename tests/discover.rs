@@ -88,6 +88,7 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
         s("committed-secret", "secret", "OpenAI project API key sk-proj-…w9Sp"),
         s("shared-credential", "secret", "AWS access key ID AKIA…D2QG"),
         s("human-credential-used-by-agent", "identity", "alice"),
+        s("human-credential-used-by-agent", "identity", "crm-sync"),
         s("over-privileged-agent", "identity", "support-bot-runtime"),
         s("unregistered-agent", "agent", "."),
         s("unregistered-agent", "agent", "agents/triage"),
@@ -95,9 +96,11 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
         s("no-owner", "identity", "triage-agent-role"),
         s("no-owner", "identity", "data-export"),
         s("no-owner", "registry-entry", "Release-notes writer"),
+        s("no-owner", "identity", "crm-sync"),
         s("long-lived-credential", "identity", "ci-deploy"),
         s("long-lived-credential", "identity", "invoice-bot"),
         s("long-lived-credential", "identity", "data-export"),
+        s("long-lived-credential", "identity", "support-bot production"),
         s("stale-identity", "identity", "invoice-bot"),
         s("registry-zombie", "registry-entry", "Invoice summarizer"),
     ]
@@ -138,6 +141,21 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     assert!(
         shared.contains("scripts/deploy.sh") && shared.contains("billing-service/worker.py"),
         "{shared}"
+    );
+    // The OpenAI key in the support bot's code is the admin API's key (prefix and last four):
+    // still in use, so critical; it belongs to the registered support bot.
+    let openai = gap(&report, "committed-secret", "OpenAI project API key sk-proj-…hDxU");
+    assert_eq!(openai["severity"], "critical");
+    assert!(evidence(openai).contains("has the prefix and last four of openai's key key_Xk2cR9aVbN4mP7qL"));
+    assert_eq!(openai["owner"]["via"], "registry");
+    // An Okta API token whose creator was deprovisioned: no owner, and it acts as that person
+    // for a LangGraph agent.
+    let token = evidence(gap(&report, "no-owner", "crm-sync"));
+    assert!(token.contains("frank@acme.example (idp-owner) is disabled"), "{token}");
+    let token = evidence(gap(&report, "human-credential-used-by-agent", "crm-sync"));
+    assert!(
+        token.contains("acts as its creator frank@acme.example") && token.contains("(langgraph)"),
+        "{token}"
     );
     // The secret deleted from HEAD is still reported, with the CODEOWNERS owner.
     let env_key = gap(&report, "committed-secret", "Anthropic API key sk-ant-api…uLAA");
@@ -198,11 +216,11 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     let again = env.roster(&["demo", "--output", "demo"]);
     assert_eq!(again.status.code(), Some(0));
     let again = String::from_utf8_lossy(&again.stdout);
-    assert!(again.contains("0 new gap(s), 0 resolved, 20 still open"), "{again}");
+    assert!(again.contains("0 new gap(s), 0 resolved, 23 still open"), "{again}");
     let diff = env.roster(&["diff", "--state-dir", "demo/state", "--format", "json"]);
     assert_eq!(diff.status.code(), Some(0), "{}", String::from_utf8_lossy(&diff.stderr));
     let diff: Value = serde_json::from_slice(&diff.stdout).unwrap();
-    assert_eq!(diff["still_open"].as_array().unwrap().len(), 20);
+    assert_eq!(diff["still_open"].as_array().unwrap().len(), 23);
     assert_eq!(diff["from"]["id"], 1);
     assert_eq!(diff["to"]["id"], 2);
 

@@ -229,8 +229,11 @@ async fn manifest(src: &SourceConfig) -> Result<Manifest> {
         })?;
         Ok(Secret::new(v))
     };
+    // `api = false`: the source reads only its export files, so its plugin reaches nothing and
+    // needs no credential.
+    let exports_only = src.settings.get("api").and_then(toml::Value::as_bool) == Some(false);
     match src.connector.as_str() {
-        "aws-iam" if src.settings.get("api").and_then(toml::Value::as_bool) == Some(false) => {}
+        _ if exports_only => {}
         "aws-iam" => {
             let provider = aws_credentials(src).await;
             // IAM is a global service, signed for us-east-1 unless the config names a region.
@@ -241,7 +244,6 @@ async fn manifest(src: &SourceConfig) -> Result<Manifest> {
             };
             allow.push(AllowRule::new(&endpoint("https://iam.amazonaws.com/"), auth)?);
         }
-        "aws-cloudtrail" if src.settings.get("api").and_then(toml::Value::as_bool) == Some(false) => {}
         "aws-cloudtrail" => {
             let provider = aws_credentials(src).await;
             let default = format!("https://cloudtrail.{aws_region}.amazonaws.com/");

@@ -22,6 +22,10 @@ const FILES: &[(&str, &str)] = sample!(
     "exports/aws/users.json",
     "exports/aws/access-keys.json",
     "exports/aws/cloudtrail.json",
+    "exports/openai/api-keys.json",
+    "exports/okta/users.json",
+    "exports/okta/api-tokens.json",
+    "exports/okta/system-log.json",
 );
 
 /// The files of the acme-app repository, at their final version.

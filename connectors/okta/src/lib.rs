@@ -4,13 +4,15 @@
 //!
 //! Management API reference: <https://developer.okta.com/docs/api/>. The host attaches the API
 //! token (`Authorization: SSWS ...`) or an OAuth access token; this plugin never has either.
+//! It also reads the same objects from export files (`users`, `api-tokens`, `system-log`); with
+//! `api = false`, only those.
 
 use std::collections::HashMap;
 
 use roster_connector_sdk::http::{self, encode};
 use roster_connector_sdk::rest::{Next, Progress, Stop, field, pages};
 use roster_connector_sdk::types::*;
-use roster_connector_sdk::{Guest, export, parse_time, setting};
+use roster_connector_sdk::{Emitter, Guest, export, parse_time, setting};
 use serde_json::Value;
 
 struct Okta;
@@ -159,60 +161,8 @@ impl Run {
             },
         )?;
         for t in tokens {
-            let id = field(&t, "id");
-            let owner_id = field(&t, "userId");
-            let owners = match self.user(&owner_id) {
-                Some((login, active)) => vec![Owner {
-                    id: owner_id.clone(),
-                    name: login,
-                    kind: "user".into(),
-                    via: "idp-owner".into(),
-                    enabled: Some(active),
-                }],
-                None if !owner_id.is_empty() => vec![Owner {
-                    id: owner_id.clone(),
-                    name: owner_id.clone(),
-                    kind: "user".into(),
-                    via: "idp-owner".into(),
-                    enabled: None,
-                }],
-                None => vec![],
-            };
-            let mut attrs = vec![];
-            for k in ["clientName", "tokenWindow"] {
-                let v = field(&t, k);
-                if !v.is_empty() {
-                    attrs.push((k.to_string(), v));
-                }
-            }
-            if let Some(conn) = t.pointer("/network/connection").and_then(Value::as_str) {
-                attrs.push(("network".into(), conn.to_string()));
-            }
-            self.p.out.identity(Identity {
-                id: id.clone(),
-                kind: IdentityKind::ApiToken,
-                name: field(&t, "name"),
-                created: time(&t, "created"),
-                last_used: None,
-                enabled: Some(true),
-                owners,
-                tags: vec![],
-                trusted_by: vec![],
-                attrs: attrs.clone(),
-            })?;
-            self.p.out.credential(Credential {
-                id: id.clone(),
-                identity_id: id,
-                kind: CredentialKind::Token,
-                status: CredentialStatus::Active,
-                name: Some(field(&t, "name")).filter(|n| !n.is_empty()),
-                created: time(&t, "created"),
-                expires: time(&t, "expiresAt"),
-                last_used: None,
-                last_used_service: None,
-                redacted: None,
-                attrs,
-            })?;
+            let owner = self.user(&field(&t, "userId"));
+            token_records(&mut self.p.out, &t, owner)?;
         }
         Ok(())
     }
@@ -226,42 +176,160 @@ impl Run {
             encode(filter)
         );
         let out = &mut self.p.out;
-        pages(&url, &HEADERS, None, Next::LinkHeader, |e| {
-            let Some(t) = time(e, "published") else { return Ok(()) };
-            let actor = e.get("actor").cloned().unwrap_or(Value::Null);
-            let client = e.get("client").cloned().unwrap_or(Value::Null);
-            let mut attrs = vec![("actor_type".to_string(), field(&actor, "type"))];
-            if let Some(targets) = e.get("target").and_then(Value::as_array) {
-                let ids: Vec<String> = targets
-                    .iter()
-                    .map(|x| format!("{}:{}", field(x, "type"), field(x, "id")))
-                    .collect();
-                attrs.push(("targets".into(), ids.join(",")));
-            }
-            out.activity(Activity {
-                id: field(e, "uuid"),
-                time: t,
-                credential_id: e
-                    .pointer("/transaction/detail/requestApiTokenId")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                identity_id: Some(field(&actor, "id")).filter(|a| !a.is_empty()),
-                action: field(e, "eventType"),
-                service: Some("okta".into()),
-                source_ip: client.get("ipAddress").and_then(Value::as_str).map(str::to_string),
-                user_agent: client
-                    .pointer("/userAgent/rawUserAgent")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                outcome: e
-                    .pointer("/outcome/result")
-                    .and_then(Value::as_str)
-                    .map(str::to_lowercase),
-                attrs,
-            })?;
-            Ok(())
-        })
+        pages(&url, &HEADERS, None, Next::LinkHeader, |e| log_event(out, e))
     }
+}
+
+/// An API token (`GET /api/v1/api-tokens` item) and its owner (login, active) when known.
+fn token_records(out: &mut Emitter, t: &Value, owner: Option<(String, bool)>) -> Result<(), Stop> {
+    let id = field(t, "id");
+    let owner_id = field(t, "userId");
+    let owners = match owner {
+        Some((login, active)) => vec![Owner {
+            id: owner_id.clone(),
+            name: login,
+            kind: "user".into(),
+            via: "idp-owner".into(),
+            enabled: Some(active),
+        }],
+        None if !owner_id.is_empty() => vec![Owner {
+            id: owner_id.clone(),
+            name: owner_id.clone(),
+            kind: "user".into(),
+            via: "idp-owner".into(),
+            enabled: None,
+        }],
+        None => vec![],
+    };
+    let mut attrs = vec![];
+    for k in ["clientName", "tokenWindow"] {
+        let v = field(t, k);
+        if !v.is_empty() {
+            attrs.push((k.to_string(), v));
+        }
+    }
+    if let Some(conn) = t.pointer("/network/connection").and_then(Value::as_str) {
+        attrs.push(("network".into(), conn.to_string()));
+    }
+    out.identity(Identity {
+        id: id.clone(),
+        kind: IdentityKind::ApiToken,
+        name: field(t, "name"),
+        created: time(t, "created"),
+        last_used: None,
+        enabled: Some(true),
+        owners,
+        tags: vec![],
+        trusted_by: vec![],
+        attrs: attrs.clone(),
+    })?;
+    out.credential(Credential {
+        id: id.clone(),
+        identity_id: id,
+        kind: CredentialKind::Token,
+        status: CredentialStatus::Active,
+        name: Some(field(t, "name")).filter(|n| !n.is_empty()),
+        created: time(t, "created"),
+        expires: time(t, "expiresAt"),
+        last_used: None,
+        last_used_service: None,
+        redacted: None,
+        attrs,
+    })?;
+    Ok(())
+}
+
+/// A System Log event (`GET /api/v1/logs` item) as activity.
+fn log_event(out: &mut Emitter, e: &Value) -> Result<(), Stop> {
+    let Some(t) = time(e, "published") else { return Ok(()) };
+    let actor = e.get("actor").cloned().unwrap_or(Value::Null);
+    let client = e.get("client").cloned().unwrap_or(Value::Null);
+    let mut attrs = vec![("actor_type".to_string(), field(&actor, "type"))];
+    if let Some(targets) = e.get("target").and_then(Value::as_array) {
+        let ids: Vec<String> = targets
+            .iter()
+            .map(|x| format!("{}:{}", field(x, "type"), field(x, "id")))
+            .collect();
+        attrs.push(("targets".into(), ids.join(",")));
+    }
+    out.activity(Activity {
+        id: field(e, "uuid"),
+        time: t,
+        credential_id: e
+            .pointer("/transaction/detail/requestApiTokenId")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        identity_id: Some(field(&actor, "id")).filter(|a| !a.is_empty()),
+        action: field(e, "eventType"),
+        service: Some("okta".into()),
+        source_ip: client.get("ipAddress").and_then(Value::as_str).map(str::to_string),
+        user_agent: client
+            .pointer("/userAgent/rawUserAgent")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        outcome: e
+            .pointer("/outcome/result")
+            .and_then(Value::as_str)
+            .map(str::to_lowercase),
+        attrs,
+    })?;
+    Ok(())
+}
+
+/// The items of a JSON export: the Management API's response body, an array of items (or an
+/// array of such arrays, one per page).
+fn export_items<'a>(f: &'a ExportFile, doc: &'a Value) -> Result<Vec<&'a Value>, ConnectorError> {
+    let arr = doc
+        .as_array()
+        .ok_or_else(|| ConnectorError::Config(format!("{}: not a JSON array of Okta objects", f.name)))?;
+    Ok(arr
+        .iter()
+        .flat_map(|v| match v {
+            Value::Array(page) => page.iter().collect::<Vec<_>>(),
+            item => vec![item],
+        })
+        .collect())
+}
+
+/// Exports: `users` (`GET /api/v1/users`, to name token owners), `api-tokens`
+/// (`GET /api/v1/api-tokens`) and `system-log` (`GET /api/v1/logs`), as saved from the API.
+/// Users are read first, whatever the order of the files.
+fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
+    let mut docs = vec![];
+    for f in files {
+        if !matches!(f.format.as_str(), "users" | "api-tokens" | "system-log") {
+            return Err(ConnectorError::Config(format!(
+                "{}: unknown export format {:?} (okta reads: users, api-tokens, system-log)",
+                f.name, f.format
+            )));
+        }
+        let doc: Value = serde_json::from_slice(&f.data)
+            .map_err(|e| ConnectorError::Config(format!("{}: not JSON ({e})", f.name)))?;
+        docs.push((f, doc));
+    }
+    let mut users: HashMap<String, (String, bool)> = HashMap::new();
+    for (f, doc) in docs.iter().filter(|(f, _)| f.format == "users") {
+        for u in export_items(f, doc)? {
+            let login = u.get("profile").map(|p| field(p, "login")).unwrap_or_default();
+            users.insert(field(u, "id"), (login, field(u, "status") == "ACTIVE"));
+        }
+    }
+    for (f, doc) in &docs {
+        match f.format.as_str() {
+            "api-tokens" => {
+                for t in export_items(f, doc)? {
+                    token_records(out, t, users.get(&field(t, "userId")).cloned()).map_err(Stop::into_error)?;
+                }
+            }
+            "system-log" => {
+                for e in export_items(f, doc)? {
+                    log_event(out, e).map_err(Stop::into_error)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 impl Guest for Okta {
@@ -276,6 +344,14 @@ impl Guest for Okta {
 
     fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
         let cfg = &request.config;
+        let mut p = Progress::default();
+        if let Err(e) = read_exports(&mut p.out, &request.files) {
+            let _ = p.out.flush();
+            return Err(e);
+        }
+        if setting(cfg, "api") == Some("false") {
+            return p.finish(Ok(()));
+        }
         let base = setting(cfg, "endpoint_url")
             .or_else(|| setting(cfg, "org_url"))
             .ok_or_else(|| ConnectorError::Config("set org_url = \"https://<your-org>.okta.com\"".into()))?
@@ -283,7 +359,7 @@ impl Guest for Okta {
             .to_string();
         let mut run = Run {
             base,
-            p: Progress::default(),
+            p,
             users: HashMap::new(),
         };
         let since = setting(cfg, "log_since").map(str::to_string);

@@ -3,6 +3,10 @@
 //!
 //! API reference: <https://platform.openai.com/docs/api-reference/administration>. The host
 //! attaches the admin key (`Authorization: Bearer`); this plugin never has it.
+//!
+//! Exports: `api-keys` (a project's `GET /organization/projects/{id}/api_keys` response, or an
+//! array of them) and `admin-api-keys` (`GET /organization/admin_api_keys`), as saved from the
+//! API; with `api = false` only the files are read.
 
 use roster_connector_sdk::rest::{Progress, Stop, field, list_cursor};
 use roster_connector_sdk::types::*;
@@ -83,6 +87,35 @@ fn key_records(out: &mut Emitter, key: &Value, project: Option<&str>, admin: boo
     .map_err(Stop::from)
 }
 
+/// One export file: Admin API list responses of project or admin API keys.
+fn read_export(out: &mut Emitter, f: &ExportFile) -> Result<(), ConnectorError> {
+    let admin = match f.format.as_str() {
+        "api-keys" => false,
+        "admin-api-keys" => true,
+        other => {
+            return Err(ConnectorError::Config(format!(
+                "{}: unknown export format {other:?} (openai-admin reads: api-keys, admin-api-keys)",
+                f.name
+            )));
+        }
+    };
+    let doc: Value =
+        serde_json::from_slice(&f.data).map_err(|e| ConnectorError::Config(format!("{}: not JSON ({e})", f.name)))?;
+    let pages: Vec<&Value> = match &doc {
+        Value::Array(a) => a.iter().collect(),
+        v => vec![v],
+    };
+    for page in pages {
+        let keys = page.get("data").and_then(Value::as_array).ok_or_else(|| {
+            ConnectorError::Config(format!("{}: not an OpenAI list response (no data array)", f.name))
+        })?;
+        for k in keys {
+            key_records(out, k, k.get("project_id").and_then(Value::as_str), admin).map_err(Stop::into_error)?;
+        }
+    }
+    Ok(())
+}
+
 impl Guest for OpenAiAdmin {
     fn describe() -> ConnectorInfo {
         ConnectorInfo {
@@ -94,11 +127,21 @@ impl Guest for OpenAiAdmin {
     }
 
     fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
+        let mut run = Progress::default();
+        for f in &request.files {
+            if let Err(e) = read_export(&mut run.out, f) {
+                // What earlier files gave is kept.
+                let _ = run.out.flush();
+                return Err(e);
+            }
+        }
+        if setting(&request.config, "api") == Some("false") {
+            return run.finish(Ok(()));
+        }
         let base = setting(&request.config, "endpoint_url")
             .unwrap_or("https://api.openai.com/v1")
             .trim_end_matches('/');
         let base = format!("{base}/organization");
-        let mut run = Progress::default();
         let result = (|| -> Result<(), Stop> {
             let mut projects = vec![];
             list_cursor(&base, "/projects", "after", &[], |p| {

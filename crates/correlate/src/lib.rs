@@ -1045,7 +1045,8 @@ impl<'r, 'c> Correlation<'r, 'c> {
                         &subject,
                         Severity::High,
                         format!(
-                            "{}'s personal credential is used by an AI client ({n} event{})",
+                            "{} `{}` acts as a person and is used by an AI client ({n} event{})",
+                            ident.kind,
                             ident.name,
                             if n == 1 { "" } else { "s" }
                         ),
