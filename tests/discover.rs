@@ -97,10 +97,12 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
         s("no-owner", "identity", "data-export"),
         s("no-owner", "registry-entry", "Release-notes writer"),
         s("no-owner", "identity", "crm-sync"),
+        s("no-owner", "identity", "invoice-ocr"),
         s("long-lived-credential", "identity", "ci-deploy"),
         s("long-lived-credential", "identity", "invoice-bot"),
         s("long-lived-credential", "identity", "data-export"),
         s("long-lived-credential", "identity", "support-bot production"),
+        s("long-lived-credential", "identity", "invoice-ocr"),
         s("stale-identity", "identity", "invoice-bot"),
         s("registry-zombie", "registry-entry", "Invoice summarizer"),
     ]
@@ -157,6 +159,12 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
         token.contains("acts as its creator frank@acme.example") && token.contains("(langgraph)"),
         "{token}"
     );
+    // An Entra app whose only owner is disabled, with a client secret good until 2299; its last
+    // sign-in (joined by app id) keeps it from being stale.
+    let ocr = evidence(gap(&report, "no-owner", "invoice-ocr"));
+    assert!(ocr.contains("henry@acme.example (idp-owner) is disabled"), "{ocr}");
+    let ocr = evidence(gap(&report, "long-lived-credential", "invoice-ocr"));
+    assert!(ocr.contains("client-secret b7d54c11-9e2f-4a63-8c70-1f0e2d3c4b5a lives 100652 days"), "{ocr}");
     // The secret deleted from HEAD is still reported, with the CODEOWNERS owner.
     let env_key = gap(&report, "committed-secret", "Anthropic API key sk-ant-api…uLAA");
     assert_eq!(env_key["owner"]["name"], "@alice");
@@ -216,11 +224,11 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     let again = env.roster(&["demo", "--output", "demo"]);
     assert_eq!(again.status.code(), Some(0));
     let again = String::from_utf8_lossy(&again.stdout);
-    assert!(again.contains("0 new gap(s), 0 resolved, 23 still open"), "{again}");
+    assert!(again.contains("0 new gap(s), 0 resolved, 25 still open"), "{again}");
     let diff = env.roster(&["diff", "--state-dir", "demo/state", "--format", "json"]);
     assert_eq!(diff.status.code(), Some(0), "{}", String::from_utf8_lossy(&diff.stderr));
     let diff: Value = serde_json::from_slice(&diff.stdout).unwrap();
-    assert_eq!(diff["still_open"].as_array().unwrap().len(), 23);
+    assert_eq!(diff["still_open"].as_array().unwrap().len(), 25);
     assert_eq!(diff["from"]["id"], 1);
     assert_eq!(diff["to"]["id"], 2);
 

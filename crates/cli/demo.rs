@@ -26,6 +26,8 @@ const FILES: &[(&str, &str)] = sample!(
     "exports/okta/users.json",
     "exports/okta/api-tokens.json",
     "exports/okta/system-log.json",
+    "exports/entra/applications.json",
+    "exports/entra/sign-in-activity.json",
 );
 
 /// The files of the acme-app repository, at their final version.

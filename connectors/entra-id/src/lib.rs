@@ -4,7 +4,8 @@
 //! directory-wide ones flagged), delegated grants, and last sign-in per service principal.
 //!
 //! Graph reference: <https://learn.microsoft.com/graph/api/overview>. The host obtains and
-//! attaches the access token; this plugin never has it.
+//! attaches the access token; this plugin never has it. The same objects are read from Graph
+//! responses saved to files (see [`read_exports`]); with `api = false`, only those.
 
 use std::collections::HashMap;
 
@@ -97,6 +98,208 @@ fn owners(v: &Value) -> Vec<Owner> {
         .collect()
 }
 
+fn application_records(out: &mut Emitter, a: &Value) -> Result<(), Stop> {
+    let id = field(a, "id");
+    out.identity(Identity {
+        id: id.clone(),
+        kind: IdentityKind::ServicePrincipal,
+        name: field(a, "displayName"),
+        created: time(a, "createdDateTime"),
+        last_used: None,
+        enabled: None,
+        owners: owners(a),
+        tags: vec![],
+        trusted_by: vec![],
+        attrs: vec![
+            ("object".into(), "application".into()),
+            ("app_id".into(), field(a, "appId")),
+            ("sign_in_audience".into(), field(a, "signInAudience")),
+        ],
+    })?;
+    credentials(&id, a, out)
+}
+
+/// A service principal; returns its object id and app id.
+fn service_principal_records(out: &mut Emitter, sp: &Value) -> Result<(String, String), Stop> {
+    let id = field(sp, "id");
+    let ty = field(sp, "servicePrincipalType");
+    let kind = if ty == "ManagedIdentity" {
+        IdentityKind::ManagedIdentity
+    } else {
+        IdentityKind::ServicePrincipal
+    };
+    let tags: Vec<String> = sp
+        .get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_str().map(str::to_string))
+        .collect();
+    let mut attrs = vec![
+        ("object".to_string(), "servicePrincipal".to_string()),
+        ("app_id".into(), field(sp, "appId")),
+        ("service_principal_type".into(), ty),
+        ("app_owner_tenant".into(), field(sp, "appOwnerOrganizationId")),
+    ];
+    if !tags.is_empty() {
+        attrs.push(("tags".into(), tags.join(",")));
+    }
+    out.identity(Identity {
+        id: id.clone(),
+        kind,
+        name: field(sp, "displayName"),
+        created: time(sp, "createdDateTime"),
+        last_used: None,
+        enabled: sp.get("accountEnabled").and_then(Value::as_bool),
+        owners: owners(sp),
+        tags: vec![],
+        trusted_by: vec![],
+        attrs,
+    })?;
+    credentials(&id, sp, out)?;
+    Ok((id, field(sp, "appId")))
+}
+
+/// An app role assignment, its role named (`name`) when the resource's app roles are known.
+fn assignment_record(out: &mut Emitter, sp: &str, a: &Value, app_id: &str, name: Option<String>) -> Result<(), Stop> {
+    let name = name.unwrap_or_else(|| field(a, "appRoleId"));
+    let mut attrs = vec![("resource".to_string(), field(a, "resourceDisplayName"))];
+    if app_id == GRAPH_APP_ID && DIRECTORY_WIDE.contains(&name.as_str()) {
+        attrs.push(("admin".into(), "true".into()));
+        attrs.push(("directory_wide".into(), "true".into()));
+    }
+    out.permission(Permission {
+        identity_id: sp.to_string(),
+        name: name.clone(),
+        kind: "app-role".into(),
+        actions: vec![name],
+        resources: vec![field(a, "resourceDisplayName")],
+        attrs,
+    })?;
+    Ok(())
+}
+
+fn grant_record(out: &mut Emitter, g: &Value) -> Result<(), Stop> {
+    let scopes: Vec<String> = field(g, "scope").split_whitespace().map(str::to_string).collect();
+    let all = field(g, "consentType") == "AllPrincipals";
+    let wide = all && scopes.iter().any(|s| DIRECTORY_WIDE.contains(&s.as_str()));
+    let mut attrs = vec![("consent_type".to_string(), field(g, "consentType"))];
+    if wide {
+        attrs.push(("admin".into(), "true".into()));
+        attrs.push(("directory_wide".into(), "true".into()));
+    }
+    out.permission(Permission {
+        identity_id: field(g, "clientId"),
+        name: scopes.join(" "),
+        kind: "delegated-grant".into(),
+        actions: scopes,
+        resources: vec![field(g, "resourceId")],
+        attrs,
+    })?;
+    Ok(())
+}
+
+/// A `servicePrincipalSignInActivity` as the application's last-sign-in activity.
+fn sign_in_record(out: &mut Emitter, a: &Value) -> Result<(), Stop> {
+    let last = a
+        .pointer("/lastSignInActivity/lastSignInDateTime")
+        .and_then(Value::as_str)
+        .and_then(parse_time);
+    if let Some(t) = last {
+        out.activity(Activity {
+            id: format!("last-sign-in:{}", field(a, "appId")),
+            time: t,
+            credential_id: None,
+            identity_id: Some(field(a, "appId")),
+            action: "last-sign-in".into(),
+            service: Some("entra".into()),
+            source_ip: None,
+            user_agent: None,
+            outcome: None,
+            attrs: vec![("app_id".into(), field(a, "appId"))],
+        })?;
+    }
+    Ok(())
+}
+
+/// The items of a Graph export: a response body (`{"value": [...]}`), an array of them (one per
+/// page), or a plain array of objects.
+fn export_items<'a>(f: &ExportFile, doc: &'a Value) -> Result<Vec<&'a Value>, ConnectorError> {
+    let page = |v: &'a Value| -> Option<Vec<&'a Value>> { Some(v.get("value")?.as_array()?.iter().collect()) };
+    match doc {
+        Value::Array(a) if a.iter().all(|p| p.get("value").is_some()) && !a.is_empty() => {
+            Ok(a.iter().filter_map(page).flatten().collect())
+        }
+        Value::Array(a) => Ok(a.iter().collect()),
+        v => {
+            page(v).ok_or_else(|| ConnectorError::Config(format!("{}: not a Graph response (no value array)", f.name)))
+        }
+    }
+}
+
+/// Exports saved from Graph: `applications`, `service-principals` (with `$expand=owners`; the
+/// `appRoles` of resource service principals name the roles in assignments),
+/// `app-role-assignments` (each item's `principalId` is the holder), `oauth2-permission-grants`
+/// and `sign-in-activity` (`reports/servicePrincipalSignInActivities`).
+fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
+    const FORMATS: [&str; 5] = [
+        "applications",
+        "service-principals",
+        "app-role-assignments",
+        "oauth2-permission-grants",
+        "sign-in-activity",
+    ];
+    let mut docs = vec![];
+    for f in files {
+        if !FORMATS.contains(&f.format.as_str()) {
+            return Err(ConnectorError::Config(format!(
+                "{}: unknown export format {:?} (entra-id reads: {})",
+                f.name,
+                f.format,
+                FORMATS.join(", ")
+            )));
+        }
+        let doc: Value = serde_json::from_slice(&f.data)
+            .map_err(|e| ConnectorError::Config(format!("{}: not JSON ({e})", f.name)))?;
+        docs.push((f, doc));
+    }
+    let stop = Stop::into_error;
+    // Service principals first: assignments are named from their app roles.
+    let mut roles: HashMap<String, (String, HashMap<String, String>)> = HashMap::new();
+    for (f, doc) in docs.iter().filter(|(f, _)| f.format == "service-principals") {
+        for sp in export_items(f, doc)? {
+            service_principal_records(out, sp).map_err(stop)?;
+            let names = sp
+                .get("appRoles")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|r| (field(r, "id"), field(r, "value")))
+                .collect();
+            roles.insert(field(sp, "id"), (field(sp, "appId"), names));
+        }
+    }
+    for (f, doc) in &docs {
+        for item in export_items(f, doc)? {
+            match f.format.as_str() {
+                "applications" => application_records(out, item),
+                "app-role-assignments" => {
+                    let (app_id, name) = roles
+                        .get(&field(item, "resourceId"))
+                        .map(|(a, n)| (a.clone(), n.get(&field(item, "appRoleId")).cloned()))
+                        .unwrap_or_default();
+                    assignment_record(out, &field(item, "principalId"), item, &app_id, name)
+                }
+                "oauth2-permission-grants" => grant_record(out, item),
+                "sign-in-activity" => sign_in_record(out, item),
+                _ => Ok(()),
+            }
+            .map_err(stop)?;
+        }
+    }
+    Ok(())
+}
+
 struct Run {
     graph: String,
     p: Progress,
@@ -112,24 +315,7 @@ impl Run {
         );
         let out = &mut self.p.out;
         pages(&url, &HEADERS, Some("value"), Next::ODataNextLink, |a| {
-            let id = field(a, "id");
-            out.identity(Identity {
-                id: id.clone(),
-                kind: IdentityKind::ServicePrincipal,
-                name: field(a, "displayName"),
-                created: time(a, "createdDateTime"),
-                last_used: None,
-                enabled: None,
-                owners: owners(a),
-                tags: vec![],
-                trusted_by: vec![],
-                attrs: vec![
-                    ("object".into(), "application".into()),
-                    ("app_id".into(), field(a, "appId")),
-                    ("sign_in_audience".into(), field(a, "signInAudience")),
-                ],
-            })?;
-            credentials(&id, a, out)
+            application_records(out, a)
         })
     }
 
@@ -141,48 +327,11 @@ impl Run {
         let mut sps = vec![];
         let out = &mut self.p.out;
         pages(&url, &HEADERS, Some("value"), Next::ODataNextLink, |sp| {
-            let id = field(sp, "id");
-            let ty = field(sp, "servicePrincipalType");
-            let kind = if ty == "ManagedIdentity" {
-                IdentityKind::ManagedIdentity
-            } else {
-                IdentityKind::ServicePrincipal
-            };
-            let tags: Vec<String> = sp
-                .get("tags")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|t| t.as_str().map(str::to_string))
-                .collect();
-            let mut attrs = vec![
-                ("object".to_string(), "servicePrincipal".to_string()),
-                ("app_id".into(), field(sp, "appId")),
-                ("service_principal_type".into(), ty),
-                ("app_owner_tenant".into(), field(sp, "appOwnerOrganizationId")),
-            ];
-            if !tags.is_empty() {
-                attrs.push(("tags".into(), tags.join(",")));
-            }
-            out.identity(Identity {
-                id: id.clone(),
-                kind,
-                name: field(sp, "displayName"),
-                created: None,
-                last_used: None,
-                enabled: sp.get("accountEnabled").and_then(Value::as_bool),
-                owners: owners(sp),
-                tags: vec![],
-                trusted_by: vec![],
-                attrs,
-            })?;
-            credentials(&id, sp, out)?;
-            sps.push((id, field(sp, "appId")));
+            sps.push(service_principal_records(out, sp)?);
             Ok(())
         })?;
         Ok(sps)
     }
-
     /// The names of a resource's app roles (cached per resource).
     fn role_name(&mut self, resource: &str, role: &str) -> (String, Option<String>) {
         if !self.roles.contains_key(resource) {
@@ -215,23 +364,8 @@ impl Run {
             Ok(())
         })?;
         for a in assignments {
-            let resource = field(&a, "resourceId");
-            let role = field(&a, "appRoleId");
-            let (app_id, name) = self.role_name(&resource, &role);
-            let name = name.unwrap_or(role.clone());
-            let mut attrs = vec![("resource".to_string(), field(&a, "resourceDisplayName"))];
-            if app_id == GRAPH_APP_ID && DIRECTORY_WIDE.contains(&name.as_str()) {
-                attrs.push(("admin".into(), "true".into()));
-                attrs.push(("directory_wide".into(), "true".into()));
-            }
-            self.p.out.permission(Permission {
-                identity_id: sp.to_string(),
-                name: name.clone(),
-                kind: "app-role".into(),
-                actions: vec![name],
-                resources: vec![field(&a, "resourceDisplayName")],
-                attrs,
-            })?;
+            let (app_id, name) = self.role_name(&field(&a, "resourceId"), &field(&a, "appRoleId"));
+            assignment_record(&mut self.p.out, sp, &a, &app_id, name)?;
         }
         Ok(())
     }
@@ -240,23 +374,7 @@ impl Run {
         let url = format!("{}/v1.0/oauth2PermissionGrants?$top=999", self.graph);
         let out = &mut self.p.out;
         pages(&url, &HEADERS, Some("value"), Next::ODataNextLink, |g| {
-            let scopes: Vec<String> = field(g, "scope").split_whitespace().map(str::to_string).collect();
-            let all = field(g, "consentType") == "AllPrincipals";
-            let wide = all && scopes.iter().any(|s| DIRECTORY_WIDE.contains(&s.as_str()));
-            let mut attrs = vec![("consent_type".to_string(), field(g, "consentType"))];
-            if wide {
-                attrs.push(("admin".into(), "true".into()));
-                attrs.push(("directory_wide".into(), "true".into()));
-            }
-            out.permission(Permission {
-                identity_id: field(g, "clientId"),
-                name: scopes.join(" "),
-                kind: "delegated-grant".into(),
-                actions: scopes,
-                resources: vec![field(g, "resourceId")],
-                attrs,
-            })?;
-            Ok(())
+            grant_record(out, g)
         })
     }
 
@@ -265,25 +383,7 @@ impl Run {
         let url = format!("{}/beta/reports/servicePrincipalSignInActivities", self.graph);
         let out = &mut self.p.out;
         pages(&url, &HEADERS, Some("value"), Next::ODataNextLink, |a| {
-            let last = a
-                .pointer("/lastSignInActivity/lastSignInDateTime")
-                .and_then(Value::as_str)
-                .and_then(parse_time);
-            if let Some(t) = last {
-                out.activity(Activity {
-                    id: format!("last-sign-in:{}", field(a, "appId")),
-                    time: t,
-                    credential_id: None,
-                    identity_id: Some(field(a, "appId")),
-                    action: "last-sign-in".into(),
-                    service: Some("entra".into()),
-                    source_ip: None,
-                    user_agent: None,
-                    outcome: None,
-                    attrs: vec![("app_id".into(), field(a, "appId"))],
-                })?;
-            }
-            Ok(())
+            sign_in_record(out, a)
         })
     }
 }
@@ -302,9 +402,18 @@ impl Guest for Entra {
         let graph = setting(&request.config, "endpoint_url")
             .unwrap_or("https://graph.microsoft.com")
             .trim_end_matches('/');
+        let mut p = Progress::default();
+        if let Err(e) = read_exports(&mut p.out, &request.files) {
+            // What earlier files gave is kept.
+            let _ = p.out.flush();
+            return Err(e);
+        }
+        if setting(&request.config, "api") == Some("false") {
+            return p.finish(Ok(()));
+        }
         let mut run = Run {
             graph: graph.to_string(),
-            p: Progress::default(),
+            p,
             roles: HashMap::new(),
         };
         let result = (|| -> Result<(), Stop> {

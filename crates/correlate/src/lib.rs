@@ -353,6 +353,22 @@ impl<'r, 'c> Correlation<'r, 'c> {
                 cred_owner.insert(&c.id, i);
             }
         }
+        // Logs that name an application by its client id (Entra sign-ins, Okta OAuth events)
+        // reach the identity whose `app_id` or `client_id` it is; a service principal is
+        // preferred to its application object.
+        for (i, ident) in self.r.identities.iter().enumerate() {
+            for k in ["app_id", "client_id"] {
+                if let Some(v) = ident.attrs.get(k).filter(|v| !v.is_empty()) {
+                    let sp = ident.attrs.get("object").is_some_and(|o| o == "servicePrincipal");
+                    match ident_idx.get(v.as_str()) {
+                        Some(_) if !sp => {}
+                        _ => {
+                            ident_idx.insert(v, i);
+                        }
+                    }
+                }
+            }
+        }
         for (ai, a) in self.r.activities.iter().enumerate() {
             let i = a
                 .credential_id
@@ -810,7 +826,7 @@ impl<'r, 'c> Correlation<'r, 'c> {
                     ),
                     c.last_used.as_deref(),
                 ));
-                if c.status == "active" {
+                if is_active(c, self.cx.now_ms) {
                     severity = Severity::Critical;
                     live = " and still active".into();
                 } else {
@@ -1065,7 +1081,7 @@ impl<'r, 'c> Correlation<'r, 'c> {
             // Long-lived credentials.
             let okta_token = ident.kind == "api-token";
             let mut long: Vec<(String, Evidence, &'static str)> = vec![];
-            for c in ident.credentials.iter().filter(|c| c.status == "active") {
+            for c in ident.credentials.iter().filter(|c| is_active(c, now)) {
                 let created = c.created.as_deref().and_then(parse_time);
                 if c.kind == "access-key" {
                     if let Some(cr) = created
@@ -1191,7 +1207,7 @@ impl<'r, 'c> Correlation<'r, 'c> {
                 _ => None,
             };
             if let Some(e) = stale {
-                let active = ident.credentials.iter().filter(|c| c.status == "active").count();
+                let active = ident.credentials.iter().filter(|c| is_active(c, now)).count();
                 let gap = self.push(
                     GapKind::StaleIdentity,
                     &subject,
@@ -1407,6 +1423,12 @@ const MICROSOFT_TENANTS: [&str; 2] = [
     "f8cdef31-a31e-4b4a-93e4-5f571e91255a",
     "72f988bf-86f1-41af-91ab-2d7cd011db47",
 ];
+
+/// Whether a credential can still be used: the provider says active, or gives no status (Entra)
+/// and it has not expired.
+fn is_active(c: &roster_model::Credential, now: i64) -> bool {
+    c.status == "active" || (c.status == "unknown" && c.expires.as_deref().and_then(parse_time).is_none_or(|e| e > now))
+}
 
 fn under(path: &str, dir: &str) -> bool {
     dir == "." || path == dir || path.starts_with(&format!("{dir}/"))
