@@ -103,6 +103,7 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
         s("long-lived-credential", "identity", "data-export"),
         s("long-lived-credential", "identity", "support-bot production"),
         s("long-lived-credential", "identity", "invoice-ocr"),
+        s("long-lived-credential", "identity", "release-notes-bot"),
         s("stale-identity", "identity", "invoice-bot"),
         s("registry-zombie", "registry-entry", "Invoice summarizer"),
     ]
@@ -164,7 +165,14 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     let ocr = evidence(gap(&report, "no-owner", "invoice-ocr"));
     assert!(ocr.contains("henry@acme.example (idp-owner) is disabled"), "{ocr}");
     let ocr = evidence(gap(&report, "long-lived-credential", "invoice-ocr"));
-    assert!(ocr.contains("client-secret b7d54c11-9e2f-4a63-8c70-1f0e2d3c4b5a lives 100652 days"), "{ocr}");
+    assert!(
+        ocr.contains("client-secret b7d54c11-9e2f-4a63-8c70-1f0e2d3c4b5a lives 100652 days"),
+        "{ocr}"
+    );
+    // A fine-grained PAT the registered release-notes bot uses never expires.
+    let pat = gap(&report, "long-lived-credential", "release-notes-bot");
+    assert_eq!(pat["severity"], "high", "agent-linked");
+    assert!(evidence(pat).contains("token github-pat:98716 is active and never expires"));
     // The secret deleted from HEAD is still reported, with the CODEOWNERS owner.
     let env_key = gap(&report, "committed-secret", "Anthropic API key sk-ant-api…uLAA");
     assert_eq!(env_key["owner"]["name"], "@alice");
@@ -224,11 +232,11 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     let again = env.roster(&["demo", "--output", "demo"]);
     assert_eq!(again.status.code(), Some(0));
     let again = String::from_utf8_lossy(&again.stdout);
-    assert!(again.contains("0 new gap(s), 0 resolved, 25 still open"), "{again}");
+    assert!(again.contains("0 new gap(s), 0 resolved, 26 still open"), "{again}");
     let diff = env.roster(&["diff", "--state-dir", "demo/state", "--format", "json"]);
     assert_eq!(diff.status.code(), Some(0), "{}", String::from_utf8_lossy(&diff.stderr));
     let diff: Value = serde_json::from_slice(&diff.stdout).unwrap();
-    assert_eq!(diff["still_open"].as_array().unwrap().len(), 25);
+    assert_eq!(diff["still_open"].as_array().unwrap().len(), 26);
     assert_eq!(diff["from"]["id"], 1);
     assert_eq!(diff["to"]["id"], 2);
 

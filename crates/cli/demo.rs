@@ -28,6 +28,7 @@ const FILES: &[(&str, &str)] = sample!(
     "exports/okta/system-log.json",
     "exports/entra/applications.json",
     "exports/entra/sign-in-activity.json",
+    "exports/github/personal-access-tokens.json",
 );
 
 /// The files of the acme-app repository, at their final version.

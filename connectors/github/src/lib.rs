@@ -4,7 +4,8 @@
 //! plan has one (GitHub Enterprise Cloud).
 //!
 //! REST reference: <https://docs.github.com/en/rest>. The host attaches the token; this plugin
-//! never has it.
+//! never has it. Saved responses are read as exports (see [`read_exports`]); with `api = false`,
+//! only those.
 
 use roster_connector_sdk::rest::{Next, Progress, Stop, field, pages};
 use roster_connector_sdk::types::*;
@@ -71,6 +72,169 @@ fn permissions(identity: &str, kind: &str, perms: Option<&Value>, out: &mut Emit
     Ok(admin)
 }
 
+/// An app installation (`GET /orgs/{org}/installations` item).
+fn installation_records(out: &mut Emitter, i: &Value) -> Result<(), Stop> {
+    let id = format!("github-installation:{}", id_of(i, "id"));
+    let mut attrs = vec![
+        ("app_id".to_string(), id_of(i, "app_id")),
+        ("repository_selection".into(), field(i, "repository_selection")),
+    ];
+    let events: Vec<&str> = i
+        .get("events")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if !events.is_empty() {
+        attrs.push(("events".into(), events.join(",")));
+    }
+    let admin = permissions(&id, "installation", i.get("permissions"), out)?;
+    if admin {
+        attrs.push(("admin".into(), "true".into()));
+    }
+    out.identity(Identity {
+        id,
+        kind: IdentityKind::AppInstallation,
+        name: field(i, "app_slug"),
+        created: time(i, "created_at"),
+        last_used: None,
+        enabled: Some(i.get("suspended_at").is_none_or(Value::is_null)),
+        owners: vec![],
+        tags: vec![],
+        trusted_by: vec![],
+        attrs,
+    })?;
+    Ok(())
+}
+
+/// A fine-grained PAT granted to the organization (`GET /orgs/{org}/personal-access-tokens` item).
+fn pat_records(out: &mut Emitter, t: &Value) -> Result<(), Stop> {
+    let id = format!("github-pat:{}", id_of(t, "token_id"));
+    let owner = t.get("owner").cloned().unwrap_or(Value::Null);
+    let login = field(&owner, "login");
+    let owners = if login.is_empty() {
+        vec![]
+    } else {
+        vec![Owner {
+            id: id_of(&owner, "id"),
+            name: login,
+            kind: "user".into(),
+            via: "token-owner".into(),
+            enabled: None,
+        }]
+    };
+    let admin = permissions(&id, "pat-grant", t.get("permissions"), out)?;
+    let mut attrs = vec![("repository_selection".to_string(), field(t, "repository_selection"))];
+    if admin {
+        attrs.push(("admin".into(), "true".into()));
+    }
+    let expired = t.get("token_expired").and_then(Value::as_bool) == Some(true);
+    out.identity(Identity {
+        id: id.clone(),
+        kind: IdentityKind::PersonalAccessToken,
+        name: field(t, "token_name"),
+        created: time(t, "access_granted_at"),
+        last_used: time(t, "token_last_used_at"),
+        enabled: Some(!expired),
+        owners,
+        tags: vec![],
+        trusted_by: vec![],
+        attrs,
+    })?;
+    out.credential(Credential {
+        id: id.clone(),
+        identity_id: id,
+        kind: CredentialKind::Token,
+        status: if expired {
+            CredentialStatus::Expired
+        } else {
+            CredentialStatus::Active
+        },
+        name: Some(field(t, "token_name")).filter(|n| !n.is_empty()),
+        created: time(t, "access_granted_at"),
+        expires: time(t, "token_expires_at"),
+        last_used: time(t, "token_last_used_at"),
+        last_used_service: None,
+        redacted: None,
+        attrs: vec![("grant_id".into(), id_of(t, "id"))],
+    })?;
+    Ok(())
+}
+
+/// An organization audit-log event.
+fn audit_event(out: &mut Emitter, e: &Value) -> Result<(), Stop> {
+    let ms = e
+        .get("@timestamp")
+        .and_then(Value::as_i64)
+        .or_else(|| e.get("created_at").and_then(Value::as_i64));
+    let Some(time) = ms else { return Ok(()) };
+    let mut attrs = vec![];
+    for k in [
+        "repo",
+        "programmatic_access_type",
+        "integration",
+        "oauth_application",
+        "deploy_key_fingerprint",
+        "hashed_token",
+    ] {
+        let v = field(e, k);
+        if !v.is_empty() {
+            attrs.push((k.to_string(), v));
+        }
+    }
+    out.activity(Activity {
+        id: field(e, "_document_id"),
+        time,
+        credential_id: Some(field(e, "hashed_token")).filter(|t| !t.is_empty()),
+        identity_id: Some(field(e, "actor")).filter(|a| !a.is_empty()),
+        action: field(e, "action"),
+        service: Some("github".into()),
+        source_ip: Some(field(e, "actor_ip")).filter(|a| !a.is_empty()),
+        user_agent: Some(field(e, "user_agent")).filter(|a| !a.is_empty()),
+        outcome: None,
+        attrs,
+    })?;
+    Ok(())
+}
+
+/// The items of a saved REST response: an array (or an array of pages), or an object holding
+/// the array under `key` (`installations`).
+fn export_items<'a>(f: &ExportFile, doc: &'a Value, key: &str) -> Result<Vec<&'a Value>, ConnectorError> {
+    let list = |v: &'a Value| -> Option<&'a Vec<Value>> { v.as_array().or_else(|| v.get(key)?.as_array()) };
+    let top = list(doc).ok_or_else(|| ConnectorError::Config(format!("{}: not a GitHub list response", f.name)))?;
+    Ok(top
+        .iter()
+        .flat_map(|p| match list(p) {
+            Some(page) if p.is_array() || p.get(key).is_some() => page.iter().collect::<Vec<_>>(),
+            _ => vec![p],
+        })
+        .collect())
+}
+
+/// Exports saved from the REST API: `installations`, `personal-access-tokens` and `audit-log`.
+fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
+    for f in files {
+        let (key, read): (&str, fn(&mut Emitter, &Value) -> Result<(), Stop>) = match f.format.as_str() {
+            "installations" => ("installations", installation_records),
+            "personal-access-tokens" => ("", pat_records),
+            "audit-log" => ("", audit_event),
+            other => {
+                return Err(ConnectorError::Config(format!(
+                    "{}: unknown export format {other:?} (github reads: installations, personal-access-tokens, audit-log)",
+                    f.name
+                )));
+            }
+        };
+        let doc: Value = serde_json::from_slice(&f.data)
+            .map_err(|e| ConnectorError::Config(format!("{}: not JSON ({e})", f.name)))?;
+        for item in export_items(f, &doc, key)? {
+            read(out, item).map_err(Stop::into_error)?;
+        }
+    }
+    Ok(())
+}
+
 struct Run {
     base: String,
     org: String,
@@ -87,96 +251,14 @@ impl Run {
         let url = format!("{}/orgs/{}/installations?per_page=100", self.base, self.org);
         let out = &mut self.p.out;
         pages(&url, &HEADERS, Some("installations"), Next::LinkHeader, |i| {
-            let id = format!("github-installation:{}", id_of(i, "id"));
-            let mut attrs = vec![
-                ("app_id".to_string(), id_of(i, "app_id")),
-                ("repository_selection".into(), field(i, "repository_selection")),
-            ];
-            let events: Vec<&str> = i
-                .get("events")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            if !events.is_empty() {
-                attrs.push(("events".into(), events.join(",")));
-            }
-            let admin = permissions(&id, "installation", i.get("permissions"), out)?;
-            if admin {
-                attrs.push(("admin".into(), "true".into()));
-            }
-            out.identity(Identity {
-                id,
-                kind: IdentityKind::AppInstallation,
-                name: field(i, "app_slug"),
-                created: time(i, "created_at"),
-                last_used: None,
-                enabled: Some(i.get("suspended_at").is_none_or(Value::is_null)),
-                owners: vec![],
-                tags: vec![],
-                trusted_by: vec![],
-                attrs,
-            })?;
-            Ok(())
+            installation_records(out, i)
         })
     }
 
     fn personal_access_tokens(&mut self) -> Result<(), Stop> {
         let url = format!("{}/orgs/{}/personal-access-tokens?per_page=100", self.base, self.org);
         let out = &mut self.p.out;
-        pages(&url, &HEADERS, None, Next::LinkHeader, |t| {
-            let id = format!("github-pat:{}", id_of(t, "token_id"));
-            let owner = t.get("owner").cloned().unwrap_or(Value::Null);
-            let login = field(&owner, "login");
-            let owners = if login.is_empty() {
-                vec![]
-            } else {
-                vec![Owner {
-                    id: id_of(&owner, "id"),
-                    name: login,
-                    kind: "user".into(),
-                    via: "token-owner".into(),
-                    enabled: None,
-                }]
-            };
-            let admin = permissions(&id, "pat-grant", t.get("permissions"), out)?;
-            let mut attrs = vec![("repository_selection".to_string(), field(t, "repository_selection"))];
-            if admin {
-                attrs.push(("admin".into(), "true".into()));
-            }
-            let expired = t.get("token_expired").and_then(Value::as_bool) == Some(true);
-            out.identity(Identity {
-                id: id.clone(),
-                kind: IdentityKind::PersonalAccessToken,
-                name: field(t, "token_name"),
-                created: time(t, "access_granted_at"),
-                last_used: time(t, "token_last_used_at"),
-                enabled: Some(!expired),
-                owners,
-                tags: vec![],
-                trusted_by: vec![],
-                attrs,
-            })?;
-            out.credential(Credential {
-                id: id.clone(),
-                identity_id: id,
-                kind: CredentialKind::Token,
-                status: if expired {
-                    CredentialStatus::Expired
-                } else {
-                    CredentialStatus::Active
-                },
-                name: Some(field(t, "token_name")).filter(|n| !n.is_empty()),
-                created: time(t, "access_granted_at"),
-                expires: time(t, "token_expires_at"),
-                last_used: time(t, "token_last_used_at"),
-                last_used_service: None,
-                redacted: None,
-                attrs: vec![("grant_id".into(), id_of(t, "id"))],
-            })?;
-            Ok(())
-        })
+        pages(&url, &HEADERS, None, Next::LinkHeader, |t| pat_records(out, t))
     }
 
     fn actions_secrets(&mut self, scope: &str, path: &str) -> Result<(), Stop> {
@@ -271,40 +353,7 @@ impl Run {
     fn audit_log(&mut self) -> Result<(), Stop> {
         let url = format!("{}/orgs/{}/audit-log?per_page=100&include=all", self.base, self.org);
         let out = &mut self.p.out;
-        pages(&url, &HEADERS, None, Next::LinkHeader, |e| {
-            let ms = e
-                .get("@timestamp")
-                .and_then(Value::as_i64)
-                .or_else(|| e.get("created_at").and_then(Value::as_i64));
-            let Some(time) = ms else { return Ok(()) };
-            let mut attrs = vec![];
-            for k in [
-                "repo",
-                "programmatic_access_type",
-                "integration",
-                "oauth_application",
-                "deploy_key_fingerprint",
-                "hashed_token",
-            ] {
-                let v = field(e, k);
-                if !v.is_empty() {
-                    attrs.push((k.to_string(), v));
-                }
-            }
-            out.activity(Activity {
-                id: field(e, "_document_id"),
-                time,
-                credential_id: Some(field(e, "hashed_token")).filter(|t| !t.is_empty()),
-                identity_id: Some(field(e, "actor")).filter(|a| !a.is_empty()),
-                action: field(e, "action"),
-                service: Some("github".into()),
-                source_ip: Some(field(e, "actor_ip")).filter(|a| !a.is_empty()),
-                user_agent: Some(field(e, "user_agent")).filter(|a| !a.is_empty()),
-                outcome: None,
-                attrs,
-            })?;
-            Ok(())
-        })
+        pages(&url, &HEADERS, None, Next::LinkHeader, |e| audit_event(out, e))
     }
 }
 
@@ -320,6 +369,15 @@ impl Guest for GitHub {
 
     fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
         let cfg = &request.config;
+        let mut p = Progress::default();
+        if let Err(e) = read_exports(&mut p.out, &request.files) {
+            // What earlier files gave is kept.
+            let _ = p.out.flush();
+            return Err(e);
+        }
+        if setting(cfg, "api") == Some("false") {
+            return p.finish(Ok(()));
+        }
         let org =
             setting(cfg, "org").ok_or_else(|| ConnectorError::Config("set org = \"<organization login>\"".into()))?;
         let base = setting(cfg, "endpoint_url")
@@ -328,7 +386,7 @@ impl Guest for GitHub {
         let mut run = Run {
             base: base.to_string(),
             org: org.to_string(),
-            p: Progress::default(),
+            p,
         };
         let org_identity = Identity {
             id: run.org_identity(),
