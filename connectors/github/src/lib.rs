@@ -212,10 +212,13 @@ fn export_items<'a>(f: &ExportFile, doc: &'a Value, key: &str) -> Result<Vec<&'a
         .collect())
 }
 
+/// Turns one item of an export into records.
+type ReadItem = fn(&mut Emitter, &Value) -> Result<(), Stop>;
+
 /// Exports saved from the REST API: `installations`, `personal-access-tokens` and `audit-log`.
 fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
     for f in files {
-        let (key, read): (&str, fn(&mut Emitter, &Value) -> Result<(), Stop>) = match f.format.as_str() {
+        let (key, read): (&str, ReadItem) = match f.format.as_str() {
             "installations" => ("installations", installation_records),
             "personal-access-tokens" => ("", pat_records),
             "audit-log" => ("", audit_event),
