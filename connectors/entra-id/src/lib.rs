@@ -402,15 +402,10 @@ impl Guest for Entra {
         let graph = setting(&request.config, "endpoint_url")
             .unwrap_or("https://graph.microsoft.com")
             .trim_end_matches('/');
-        let mut p = Progress::default();
-        if let Err(e) = read_exports(&mut p.out, &request.files) {
-            // What earlier files gave is kept.
-            let _ = p.out.flush();
-            return Err(e);
-        }
-        if setting(&request.config, "api") == Some("false") {
-            return p.finish(Ok(()));
-        }
+        let p = match Progress::default().exports(&request, read_exports) {
+            Ok(p) => p,
+            Err(done) => return done,
+        };
         let mut run = Run {
             graph: graph.to_string(),
             p,

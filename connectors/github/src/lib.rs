@@ -372,15 +372,10 @@ impl Guest for GitHub {
 
     fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
         let cfg = &request.config;
-        let mut p = Progress::default();
-        if let Err(e) = read_exports(&mut p.out, &request.files) {
-            // What earlier files gave is kept.
-            let _ = p.out.flush();
-            return Err(e);
-        }
-        if setting(cfg, "api") == Some("false") {
-            return p.finish(Ok(()));
-        }
+        let p = match Progress::default().exports(&request, read_exports) {
+            Ok(p) => p,
+            Err(done) => return done,
+        };
         let org =
             setting(cfg, "org").ok_or_else(|| ConnectorError::Config("set org = \"<organization login>\"".into()))?;
         let base = setting(cfg, "endpoint_url")

@@ -344,14 +344,10 @@ impl Guest for Okta {
 
     fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
         let cfg = &request.config;
-        let mut p = Progress::default();
-        if let Err(e) = read_exports(&mut p.out, &request.files) {
-            let _ = p.out.flush();
-            return Err(e);
-        }
-        if setting(cfg, "api") == Some("false") {
-            return p.finish(Ok(()));
-        }
+        let p = match Progress::default().exports(&request, read_exports) {
+            Ok(p) => p,
+            Err(done) => return done,
+        };
         let base = setting(cfg, "endpoint_url")
             .or_else(|| setting(cfg, "org_url"))
             .ok_or_else(|| ConnectorError::Config("set org_url = \"https://<your-org>.okta.com\"".into()))?

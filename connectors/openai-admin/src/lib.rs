@@ -127,17 +127,12 @@ impl Guest for OpenAiAdmin {
     }
 
     fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
-        let mut run = Progress::default();
-        for f in &request.files {
-            if let Err(e) = read_export(&mut run.out, f) {
-                // What earlier files gave is kept.
-                let _ = run.out.flush();
-                return Err(e);
-            }
-        }
-        if setting(&request.config, "api") == Some("false") {
-            return run.finish(Ok(()));
-        }
+        let mut run = match Progress::default().exports(&request, |out, files| {
+            files.iter().try_for_each(|f| read_export(out, f))
+        }) {
+            Ok(p) => p,
+            Err(done) => return done,
+        };
         let base = setting(&request.config, "endpoint_url")
             .unwrap_or("https://api.openai.com/v1")
             .trim_end_matches('/');

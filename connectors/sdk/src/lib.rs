@@ -285,6 +285,28 @@ pub mod rest {
     }
 
     impl Progress {
+        /// Reads the request's export files with `read`. `Err` holds the run's end: a file that
+        /// cannot be read ends it (keeping what earlier files gave), and so does `api = false`
+        /// (exports only); `Ok` hands the run back to go on with the API.
+        #[allow(
+            clippy::result_large_err,
+            reason = "the error is the run's final result, returned once"
+        )]
+        pub fn exports(
+            mut self,
+            request: &crate::types::CollectRequest,
+            read: impl FnOnce(&mut crate::Emitter, &[crate::types::ExportFile]) -> Result<(), ConnectorError>,
+        ) -> Result<Self, Result<crate::types::CollectSummary, ConnectorError>> {
+            if let Err(e) = read(&mut self.out, &request.files) {
+                let _ = self.out.flush();
+                return Err(Err(e));
+            }
+            if crate::setting(&request.config, "api") == Some("false") {
+                return Err(self.finish(Ok(())));
+            }
+            Ok(self)
+        }
+
         /// A part that failed on its own becomes a note, and the run goes on; a refused
         /// credential or the output limit ends the run.
         pub fn part(&mut self, what: &str, r: Result<(), Stop>) -> Result<(), Stop> {
