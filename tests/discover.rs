@@ -104,6 +104,7 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
         s("long-lived-credential", "identity", "support-bot production"),
         s("long-lived-credential", "identity", "invoice-ocr"),
         s("long-lived-credential", "identity", "release-notes-bot"),
+        s("long-lived-credential", "identity", "support-bot local"),
         s("stale-identity", "identity", "invoice-bot"),
         s("registry-zombie", "registry-entry", "Invoice summarizer"),
     ]
@@ -173,10 +174,17 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     let pat = gap(&report, "long-lived-credential", "release-notes-bot");
     assert_eq!(pat["severity"], "high", "agent-linked");
     assert!(evidence(pat).contains("token github-pat:98716 is active and never expires"));
-    // The secret deleted from HEAD is still reported, with the CODEOWNERS owner.
+    // The key in a .env deleted from HEAD the next day is still reported, and the Anthropic
+    // admin API says it is still active: critical (deleting the file revoked nothing).
     let env_key = gap(&report, "committed-secret", "Anthropic API key sk-ant-api…uLAA");
-    assert_eq!(env_key["owner"]["name"], "@alice");
-    assert_eq!(env_key["owner"]["via"], "codeowners");
+    assert_eq!(env_key["severity"], "critical");
+    assert!(evidence(env_key).contains("prefix and last four of anthropic's key apikey_01Rj2N8SBvJ3Zq4W9C8gqkW1"));
+    assert_eq!(env_key["owner"]["name"], "alice@acme.example");
+    assert_eq!(env_key["owner"]["via"], "registry");
+    // The Hugging Face token has no provider record: its owner is the CODEOWNERS entry.
+    let hf = gap(&report, "committed-secret", "Hugging Face user access token hf_…WUhI");
+    assert_eq!(hf["owner"]["name"], "@carol");
+    assert_eq!(hf["owner"]["via"], "codeowners");
     // A person's key used by LangChain, from CloudTrail.
     let human = evidence(gap(&report, "human-credential-used-by-agent", "alice"));
     assert!(
@@ -232,11 +240,11 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     let again = env.roster(&["demo", "--output", "demo"]);
     assert_eq!(again.status.code(), Some(0));
     let again = String::from_utf8_lossy(&again.stdout);
-    assert!(again.contains("0 new gap(s), 0 resolved, 26 still open"), "{again}");
+    assert!(again.contains("0 new gap(s), 0 resolved, 27 still open"), "{again}");
     let diff = env.roster(&["diff", "--state-dir", "demo/state", "--format", "json"]);
     assert_eq!(diff.status.code(), Some(0), "{}", String::from_utf8_lossy(&diff.stderr));
     let diff: Value = serde_json::from_slice(&diff.stdout).unwrap();
-    assert_eq!(diff["still_open"].as_array().unwrap().len(), 26);
+    assert_eq!(diff["still_open"].as_array().unwrap().len(), 27);
     assert_eq!(diff["from"]["id"], 1);
     assert_eq!(diff["to"]["id"], 2);
 

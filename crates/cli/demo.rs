@@ -29,6 +29,8 @@ const FILES: &[(&str, &str)] = sample!(
     "exports/entra/applications.json",
     "exports/entra/sign-in-activity.json",
     "exports/github/personal-access-tokens.json",
+    "exports/anthropic/users.json",
+    "exports/anthropic/api-keys.json",
 );
 
 /// The files of the acme-app repository, at their final version.

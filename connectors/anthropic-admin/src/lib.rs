@@ -2,13 +2,15 @@
 //! created, partial key hint).
 //!
 //! API reference: <https://docs.anthropic.com/en/api/administration-api>. The host attaches the
-//! admin key (`x-api-key`); this plugin never has it.
+//! admin key (`x-api-key`); this plugin never has it. A key whose creator is not among the
+//! organization's users is marked with a disabled owner (the creator left; the key lives on).
+//! Saved list responses are read as exports (see [`read_exports`]); with `api = false`, only those.
 
 use std::collections::HashMap;
 
 use roster_connector_sdk::rest::{Progress, Stop, field, list_cursor};
 use roster_connector_sdk::types::*;
-use roster_connector_sdk::{Guest, export, parse_time, setting};
+use roster_connector_sdk::{Emitter, Guest, export, parse_time, setting};
 use serde_json::Value;
 
 struct AnthropicAdmin;
@@ -29,6 +31,132 @@ fn status(s: &str) -> CredentialStatus {
     }
 }
 
+/// A workspace (`GET /v1/organizations/workspaces` item).
+fn workspace_record(out: &mut Emitter, w: &Value) -> Result<(), Stop> {
+    out.identity(Identity {
+        id: field(w, "id"),
+        kind: IdentityKind::AiProject,
+        name: field(w, "name"),
+        created: time(w, "created_at"),
+        last_used: None,
+        enabled: Some(w.get("archived_at").is_none_or(Value::is_null)),
+        owners: vec![],
+        tags: vec![],
+        trusted_by: vec![],
+        attrs: vec![],
+    })
+    .map_err(Stop::from)
+}
+
+/// An API key (`GET /v1/organizations/api_keys` item). `users` maps user ids to e-mails; when
+/// the user list was read (`Some`), a creator missing from it has left the organization.
+fn key_records(out: &mut Emitter, k: &Value, users: Option<&HashMap<String, String>>) -> Result<(), Stop> {
+    let id = field(k, "id");
+    let creator = k.get("created_by").map(|c| field(c, "id")).unwrap_or_default();
+    let owners = if creator.is_empty() {
+        vec![]
+    } else {
+        let known = users.and_then(|u| u.get(&creator));
+        vec![Owner {
+            name: known.cloned().unwrap_or_else(|| creator.clone()),
+            id: creator,
+            kind: "user".into(),
+            via: "creator".into(),
+            // Not among the organization's users: the creator is gone, the key lives on.
+            enabled: match (users, known) {
+                (Some(_), None) => Some(false),
+                _ => None,
+            },
+        }]
+    };
+    let mut attrs = vec![];
+    if let Some(w) = k.get("workspace_id").and_then(Value::as_str) {
+        attrs.push(("workspace_id".to_string(), w.to_string()));
+    }
+    let st = field(k, "status");
+    out.identity(Identity {
+        id: id.clone(),
+        kind: IdentityKind::AiKey,
+        name: field(k, "name"),
+        created: time(k, "created_at"),
+        last_used: None,
+        enabled: Some(st == "active"),
+        owners,
+        tags: vec![],
+        trusted_by: vec![],
+        attrs,
+    })?;
+    out.credential(Credential {
+        id: id.clone(),
+        identity_id: id,
+        kind: CredentialKind::ApiKey,
+        status: status(&st),
+        name: Some(field(k, "name")).filter(|n| !n.is_empty()),
+        created: time(k, "created_at"),
+        expires: time(k, "expires_at"),
+        last_used: None,
+        last_used_service: None,
+        redacted: Some(field(k, "partial_key_hint")).filter(|r| !r.is_empty()),
+        attrs: vec![("provider".into(), "anthropic".into())],
+    })
+    .map_err(Stop::from)
+}
+
+fn user_entry(u: &Value) -> (String, String) {
+    let email = field(u, "email");
+    (field(u, "id"), if email.is_empty() { field(u, "name") } else { email })
+}
+
+/// Exports: saved list responses (`{"data": [...]}`, or an array of them) of `users`,
+/// `workspaces` and `api-keys`. Users are read first, whatever the order of the files.
+fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
+    let mut docs = vec![];
+    for f in files {
+        if !matches!(f.format.as_str(), "users" | "workspaces" | "api-keys") {
+            return Err(ConnectorError::Config(format!(
+                "{}: unknown export format {:?} (anthropic-admin reads: users, workspaces, api-keys)",
+                f.name, f.format
+            )));
+        }
+        let doc: Value = serde_json::from_slice(&f.data)
+            .map_err(|e| ConnectorError::Config(format!("{}: not JSON ({e})", f.name)))?;
+        let pages: Vec<Value> = match doc {
+            Value::Array(a) => a,
+            v => vec![v],
+        };
+        let mut items = vec![];
+        for p in pages {
+            match p.get("data").and_then(Value::as_array) {
+                Some(d) => items.extend(d.iter().cloned()),
+                None => {
+                    return Err(ConnectorError::Config(format!(
+                        "{}: not an Anthropic list response (no data array)",
+                        f.name
+                    )));
+                }
+            }
+        }
+        docs.push((f.format.as_str(), items));
+    }
+    let users: Option<HashMap<String, String>> = docs.iter().any(|(k, _)| *k == "users").then(|| {
+        docs.iter()
+            .filter(|(k, _)| *k == "users")
+            .flat_map(|(_, v)| v.iter().map(user_entry))
+            .collect()
+    });
+    for (kind, items) in &docs {
+        for item in items {
+            match *kind {
+                "workspaces" => workspace_record(out, item),
+                "api-keys" => key_records(out, item, users.as_ref()),
+                _ => Ok(()),
+            }
+            .map_err(Stop::into_error)?;
+        }
+    }
+    Ok(())
+}
+
 impl Guest for AnthropicAdmin {
     fn describe() -> ConnectorInfo {
         ConnectorInfo {
@@ -40,83 +168,33 @@ impl Guest for AnthropicAdmin {
     }
 
     fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
+        let mut run = match Progress::default().exports(&request, read_exports) {
+            Ok(p) => p,
+            Err(done) => return done,
+        };
         let base = setting(&request.config, "endpoint_url")
             .unwrap_or("https://api.anthropic.com")
             .trim_end_matches('/');
         let base = format!("{base}/v1/organizations");
-        let mut run = Progress::default();
         let result = (|| -> Result<(), Stop> {
-            // Users, to name each key's creator.
+            // Users, to name each key's creator and to tell when a creator has left.
             let mut users: HashMap<String, String> = HashMap::new();
             let listed = list_cursor(&base, "/users", "after_id", &[VERSION_HEADER], |u| {
-                let email = field(u, "email");
-                users.insert(field(u, "id"), if email.is_empty() { field(u, "name") } else { email });
+                let (id, name) = user_entry(u);
+                users.insert(id, name);
                 Ok(())
             });
+            let users_known = listed.is_ok();
             run.part("users (key creators are shown by id)", listed)?;
             let out = &mut run.out;
             let ws = list_cursor(&base, "/workspaces", "after_id", &[VERSION_HEADER], |w| {
-                out.identity(Identity {
-                    id: field(w, "id"),
-                    kind: IdentityKind::AiProject,
-                    name: field(w, "name"),
-                    created: time(w, "created_at"),
-                    last_used: None,
-                    enabled: Some(w.get("archived_at").is_none_or(Value::is_null)),
-                    owners: vec![],
-                    tags: vec![],
-                    trusted_by: vec![],
-                    attrs: vec![],
-                })
-                .map_err(Stop::from)
+                workspace_record(out, w)
             });
             run.part("workspaces", ws)?;
             let out = &mut run.out;
+            let users = users_known.then_some(&users);
             let keys = list_cursor(&base, "/api_keys", "after_id", &[VERSION_HEADER], |k| {
-                let id = field(k, "id");
-                let creator = k.get("created_by").map(|c| field(c, "id")).unwrap_or_default();
-                let owners = if creator.is_empty() {
-                    vec![]
-                } else {
-                    vec![Owner {
-                        name: users.get(&creator).cloned().unwrap_or_else(|| creator.clone()),
-                        id: creator,
-                        kind: "user".into(),
-                        via: "creator".into(),
-                        enabled: None,
-                    }]
-                };
-                let mut attrs = vec![];
-                if let Some(w) = k.get("workspace_id").and_then(Value::as_str) {
-                    attrs.push(("workspace_id".to_string(), w.to_string()));
-                }
-                let st = field(k, "status");
-                out.identity(Identity {
-                    id: id.clone(),
-                    kind: IdentityKind::AiKey,
-                    name: field(k, "name"),
-                    created: time(k, "created_at"),
-                    last_used: None,
-                    enabled: Some(st == "active"),
-                    owners,
-                    tags: vec![],
-                    trusted_by: vec![],
-                    attrs,
-                })?;
-                out.credential(Credential {
-                    id: id.clone(),
-                    identity_id: id,
-                    kind: CredentialKind::ApiKey,
-                    status: status(&st),
-                    name: Some(field(k, "name")).filter(|n| !n.is_empty()),
-                    created: time(k, "created_at"),
-                    expires: time(k, "expires_at"),
-                    last_used: None,
-                    last_used_service: None,
-                    redacted: Some(field(k, "partial_key_hint")).filter(|r| !r.is_empty()),
-                    attrs: vec![("provider".into(), "anthropic".into())],
-                })
-                .map_err(Stop::from)
+                key_records(out, k, users)
             });
             run.part("API keys", keys)
         })();

@@ -822,7 +822,13 @@ impl<'r, 'c> Correlation<'r, 'c> {
                         c.last_used
                             .as_deref()
                             .map(|t| format!(", last used {t}"))
-                            .unwrap_or_else(|| ", never used".into())
+                            .unwrap_or_else(|| {
+                                if reports_usage(ident) {
+                                    ", never used".into()
+                                } else {
+                                    ", last use not reported by the provider".into()
+                                }
+                            })
                     ),
                     c.last_used.as_deref(),
                 ));
@@ -1193,7 +1199,9 @@ impl<'r, 'c> Correlation<'r, 'c> {
                     ),
                     Some(&format_millis(t_used)),
                 )),
-                None => created.filter(|c| days(now - c) > t.unused_days).map(|c| {
+                // "Never used" only where the provider reports use: elsewhere no date means
+                // unknown, not unused.
+                None if reports_usage(ident) => created.filter(|c| days(now - c) > t.unused_days).map(|c| {
                     ev(
                         &src,
                         format!(
@@ -1423,6 +1431,20 @@ const MICROSOFT_TENANTS: [&str; 2] = [
     "f8cdef31-a31e-4b4a-93e4-5f571e91255a",
     "72f988bf-86f1-41af-91ab-2d7cd011db47",
 ];
+
+/// Whether the provider reports when this kind of identity was last used, so that no date means
+/// never used: AWS users (key and console use) and roles (RoleLastUsed), GitHub fine-grained
+/// tokens and deploy keys, OpenAI keys. Anthropic keys, Okta tokens and apps, Entra apps without
+/// the sign-in report, and GitHub app installations carry no such date.
+fn reports_usage(ident: &Identity) -> bool {
+    matches!(
+        ident.kind.as_str(),
+        "cloud-user" | "role" | "personal-access-token" | "deploy-key"
+    ) || ident
+        .credentials
+        .iter()
+        .any(|c| c.attrs.get("provider").is_some_and(|p| p == "openai"))
+}
 
 /// Whether a credential can still be used: the provider says active, or gives no status (Entra)
 /// and it has not expired.
