@@ -41,7 +41,39 @@ fn resolve(base: &Path, p: &Path) -> PathBuf {
 }
 
 /// Reads the CODEOWNERS file of each scanned root, where there is one.
-fn codeowners(roots: &[PathBuf], issues: &mut Vec<ScanIssue>) -> BTreeMap<String, CodeOwners> {
+/// Renames scanned sources (`labels`: resolved path → the path as configured) throughout.
+fn relabel(report: &mut Report, labels: &BTreeMap<String, String>) {
+    let label = |s: &mut String| {
+        if let Some(l) = labels.get(s.as_str()) {
+            s.clone_from(l);
+        }
+    };
+    for f in &mut report.findings {
+        label(&mut f.source);
+    }
+    for a in &mut report.agents {
+        label(&mut a.source);
+        a.id = format!("agent:{}:{}", a.source, a.path);
+    }
+    for i in &mut report.issues {
+        label(&mut i.source);
+    }
+    for s in &mut report.sources {
+        match s.strip_prefix("git:").map(str::to_owned) {
+            Some(mut repo) => {
+                label(&mut repo);
+                *s = format!("git:{repo}");
+            }
+            None => label(s),
+        }
+    }
+}
+
+fn codeowners(
+    roots: &[PathBuf],
+    labels: &BTreeMap<String, String>,
+    issues: &mut Vec<ScanIssue>,
+) -> BTreeMap<String, CodeOwners> {
     let mut out = BTreeMap::new();
     for root in roots {
         for rel in [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"] {
@@ -55,7 +87,8 @@ fn codeowners(roots: &[PathBuf], issues: &mut Vec<ScanIssue>) -> BTreeMap<String
                 source: p.display().to_string(),
                 message: w,
             }));
-            out.insert(root.display().to_string(), c);
+            let key = root.display().to_string();
+            out.insert(labels.get(&key).cloned().unwrap_or(key), c);
             break;
         }
     }
@@ -122,6 +155,17 @@ pub fn run(o: &Options) -> Result<Discovery> {
     for f in &mut report.findings {
         f.raw = None;
     }
+    // Sources are named as the config writes them (relative to roster.toml), not as resolved:
+    // agent and gap ids then stay the same whatever directory discover runs from.
+    let labels: BTreeMap<String, String> = cfg
+        .scan
+        .paths
+        .iter()
+        .zip(&paths)
+        .chain(cfg.scan.repos.iter().zip(&repos))
+        .map(|(written, resolved)| (resolved.display().to_string(), written.display().to_string()))
+        .collect();
+    relabel(&mut report, &labels);
     if !cfg.sources.is_empty() {
         let collected = collect::collect(o.config, &cfg, o.state_dir, o.progress)?;
         collect::merge_into(&mut report, collected);
@@ -129,7 +173,7 @@ pub fn run(o: &Options) -> Result<Discovery> {
 
     let mut roots = paths.clone();
     roots.extend(repos.iter().cloned());
-    let owners = codeowners(&roots, &mut report.issues);
+    let owners = codeowners(&roots, &labels, &mut report.issues);
     let fp = Fingerprinter::new(crate::state::fingerprint_key(o.state_dir)?);
     let fingerprint = |b: &[u8]| fp.fingerprint(b);
     roster_correlate::correlate(

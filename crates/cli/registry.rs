@@ -20,6 +20,19 @@ fn slug(s: &str) -> String {
     if out.is_empty() { "agent".into() } else { out }
 }
 
+/// A literal path as a registry `code` glob: glob metacharacters match only themselves.
+fn glob_literal(path: &str) -> String {
+    path.chars()
+        .map(|c| {
+            if "*?[]{}".contains(c) {
+                format!("[{c}]")
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// TOML basic string.
 fn quote(s: &str) -> String {
     let mut o = String::from("\"");
@@ -65,7 +78,7 @@ pub fn draft(report: &Report, origin: &str) -> String {
                 } else {
                     path.to_owned()
                 };
-                (vec![path.to_owned()], linked, format!("{label} ({frameworks})"))
+                (vec![glob_literal(path)], linked, format!("{label} ({frameworks})"))
             }
             "identity" => (vec![], vec![subject.id.clone()], subject.name.clone()),
             _ => continue,
@@ -156,6 +169,7 @@ mod tests {
         assert_eq!(slug("agents/triage"), "agents-triage");
         assert_eq!(slug("triage-agent-role"), "triage-agent-role");
         assert_eq!(slug("///"), "agent");
+        assert_eq!(glob_literal("a/{x}*"), "a/[{]x[}][*]");
         assert_eq!(quote("a \"b\" \\ c\n"), "\"a \\\"b\\\" \\\\ c\\u000A\"");
     }
 }

@@ -29,7 +29,7 @@ impl CodeOwners {
             let mut p = pattern.trim_start_matches('/').to_owned();
             if p.ends_with('/') {
                 p.push_str("**");
-            } else if !p.ends_with("/**") && !p.contains('*') {
+            } else if !p.ends_with("/**") && !p.ends_with("/*") && p != "*" {
                 // A plain name matches a file or a directory and everything beneath it.
                 p = format!("{{{p},{p}/**}}");
             }
@@ -77,5 +77,11 @@ mod tests {
         assert_eq!(c.owners("support-bot/agent.py").unwrap().1, ["@acme/python"]);
         assert_eq!(c.owners("a/docs/x.md").unwrap().1, ["@bob"]);
         assert_eq!(c.owners("x/support-bot/y").unwrap().1, ["@acme/platform"]);
+        // GitHub's own examples: `**/logs` owns what is inside any logs directory; `docs/*` only
+        // the files directly in docs/.
+        let (c, _) = CodeOwners::parse("**/logs @octocat\ndocs/* @docs\n", "CODEOWNERS");
+        assert_eq!(c.owners("build/logs/x.log").unwrap().1, ["@octocat"]);
+        assert_eq!(c.owners("docs/a.md").unwrap().1, ["@docs"]);
+        assert!(c.owners("docs/sub/a.md").is_none());
     }
 }

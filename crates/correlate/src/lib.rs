@@ -258,11 +258,19 @@ impl<'r, 'c> Correlation<'r, 'c> {
                 parent.len() - 1
             })
         };
+        // Two findings are one credential only when each names the other (a key id and its
+        // secret key); one-sided links would chain neighbouring keys together.
+        let partner: HashMap<&str, &str> = f
+            .iter()
+            .filter_map(|x| Some((x.fingerprint.as_str(), x.paired_with.as_deref()?)))
+            .collect();
         let mut node_of = Vec::with_capacity(f.len());
         for x in f {
             let a = node(&x.fingerprint, &mut parent);
             node_of.push(a);
-            if let Some(p) = &x.paired_with {
+            if let Some(p) = &x.paired_with
+                && partner.get(p.as_str()) == Some(&x.fingerprint.as_str())
+            {
                 let b = node(p, &mut parent);
                 let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
                 parent[ra.max(rb)] = ra.min(rb);
@@ -299,26 +307,33 @@ impl<'r, 'c> Correlation<'r, 'c> {
             }
         }
         for g in &mut self.groups {
+            // An exact key id beats a redaction match anywhere in the group.
+            if let Some(&cr) = g.findings.iter().find_map(|&fi| by_key_fp.get(&f[fi].fingerprint)) {
+                let c = &self.r.identities[cr.0].credentials[cr.1];
+                g.joined = Some((
+                    cr,
+                    format!("the key id in code is {} ({})", c.id, self.r.identities[cr.0].source),
+                ));
+                continue;
+            }
             for &fi in &g.findings {
                 let x = &f[fi];
-                if let Some(&cr) = by_key_fp.get(&x.fingerprint) {
-                    let c = &self.r.identities[cr.0].credentials[cr.1];
-                    g.joined = Some((
-                        cr,
-                        format!("the key id in code is {} ({})", c.id, self.r.identities[cr.0].source),
-                    ));
-                    break;
-                }
                 let Some((fprefix, last4)) = redaction_parts(&x.redacted) else {
                     continue;
                 };
+                let provider = x.provider.to_ascii_lowercase();
                 let cands: Vec<_> = by_last4
                     .get(last4)
                     .into_iter()
                     .flatten()
-                    .filter(|(_, p)| {
+                    .filter(|((i, j), p)| {
                         let n = p.len().min(fprefix.len());
-                        n >= 3 && p[..n] == fprefix[..n]
+                        // Same provider (when the connector names it), and the same visible prefix.
+                        let same_provider = self.r.identities[*i].credentials[*j]
+                            .attrs
+                            .get("provider")
+                            .is_none_or(|cp| cp.eq_ignore_ascii_case(&provider));
+                        same_provider && n >= 3 && p.as_bytes()[..n] == fprefix.as_bytes()[..n]
                     })
                     .collect();
                 if let [((i, j), _)] = cands.as_slice() {
@@ -456,26 +471,39 @@ impl<'r, 'c> Correlation<'r, 'c> {
     }
 
     /// CODEOWNERS, then the commit author, for the places a secret group was found.
+    /// The CODEOWNERS owners of `path` in `source` who are not disabled, if any.
+    fn codeowners_of(&self, source: &str, path: &str) -> Option<ResolvedOwner> {
+        let co = self.cx.codeowners.get(source)?;
+        let (pat, owners) = co.owners(path)?;
+        let active: Vec<&str> = owners
+            .iter()
+            .map(String::as_str)
+            .filter(|o| self.person_active(o.trim_start_matches('@')))
+            .collect();
+        (!active.is_empty()).then(|| ResolvedOwner {
+            name: active.join(" "),
+            via: "codeowners".into(),
+            attested: false,
+            evidence: format!("{} assigns {path} (pattern `{pat}`) to {}", co.origin, owners.join(" ")),
+        })
+    }
+
     fn code_owner(&self, findings: &[usize]) -> Option<ResolvedOwner> {
         for &fi in findings {
             let x = &self.r.findings[fi];
-            if let Some((pat, owners)) = self.cx.codeowners.get(&x.source).and_then(|c| c.owners(&x.path)) {
-                let co = &self.cx.codeowners[&x.source];
-                return Some(ResolvedOwner {
-                    name: owners.join(" "),
-                    via: "codeowners".into(),
-                    attested: false,
-                    evidence: format!(
-                        "{} assigns {} (pattern `{pat}`) to {}",
-                        co.origin,
-                        x.path,
-                        owners.join(" ")
-                    ),
-                });
+            if let Some(o) = self.codeowners_of(&x.source, &x.path) {
+                return Some(o);
             }
         }
         findings.iter().map(|&fi| &self.r.findings[fi]).find_map(|x| {
             let author = x.author.as_deref()?;
+            // `Name <email>`: a person the identity provider shows disabled is no owner.
+            let (name, email) = author
+                .split_once(" <")
+                .map_or((author, ""), |(n, e)| (n, e.trim_end_matches('>')));
+            if !self.person_active(name) || (!email.is_empty() && !self.person_active(email)) {
+                return None;
+            }
             Some(ResolvedOwner {
                 name: author.to_owned(),
                 via: "commit-author".into(),
@@ -567,31 +595,21 @@ impl<'r, 'c> Correlation<'r, 'c> {
             self.identity_owner[i] = self.resolve_identity_owner(i).0;
         }
         for (ai, a) in self.r.agents.iter().enumerate() {
-            let owner = self.agent_reg[ai].and_then(|r| self.registry_owner(r)).or_else(|| {
-                let in_dir: Vec<usize> = self
-                    .r
-                    .findings
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, f)| f.source == a.source && under(&f.path, &a.path))
-                    .map(|(i, _)| i)
-                    .collect();
-                let co = a.evidence.iter().find_map(|e| {
-                    let (pat, owners) = self.cx.codeowners.get(&a.source)?.owners(&e.path)?;
-                    Some(ResolvedOwner {
-                        name: owners.join(" "),
-                        via: "codeowners".into(),
-                        attested: false,
-                        evidence: format!(
-                            "{} assigns {} (pattern `{pat}`) to {}",
-                            self.cx.codeowners[&a.source].origin,
-                            e.path,
-                            owners.join(" ")
-                        ),
-                    })
+            let owner = self.agent_reg[ai]
+                .and_then(|r| self.registry_owner(r))
+                .or_else(|| a.evidence.iter().find_map(|e| self.codeowners_of(&a.source, &e.path)))
+                .or_else(|| {
+                    // Last: who committed the secrets in its directory.
+                    let in_dir: Vec<usize> = self
+                        .r
+                        .findings
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, f)| f.source == a.source && under(&f.path, &a.path))
+                        .map(|(i, _)| i)
+                        .collect();
+                    self.code_owner(&in_dir)
                 });
-                co.or_else(|| self.code_owner(&in_dir))
-            });
             self.agent_owner[ai] = owner;
         }
     }
@@ -844,7 +862,13 @@ impl<'r, 'c> Correlation<'r, 'c> {
             if owner.is_none() {
                 owner = self.code_owner(&findings);
             }
-            let subject = head.fingerprint.clone();
+            // The smallest fingerprint in the group: the same whichever copy sorts first.
+            let subject = f
+                .iter()
+                .map(|x| x.fingerprint.as_str())
+                .min()
+                .unwrap_or(&head.fingerprint)
+                .to_owned();
             let title = format!(
                 "{} {}{} committed in {}{live}",
                 head.rule_name,
@@ -955,8 +979,12 @@ impl<'r, 'c> Correlation<'r, 'c> {
             // Unregistered AI-capable identity (unless a code agent already stands for it, or it
             // is a person's: that is the human-credential gap below).
             let human = self.human_reasons(i);
+            let ai_client_uses = self.ident_acts[i]
+                .iter()
+                .filter(|&&a| self.r.activities[a].attrs.contains_key("ai_client"))
+                .count();
             if enabled
-                && human.is_empty()
+                && (human.is_empty() || ai_client_uses == 0)
                 && self.identity_reg[i].is_none()
                 && !self.ai_reasons(i).is_empty()
                 && !agent_linked.contains_key(&i)
@@ -1121,7 +1149,8 @@ impl<'r, 'c> Correlation<'r, 'c> {
                 {
                     let expires = c.expires.as_deref().and_then(parse_time);
                     match (created, expires) {
-                        (_, None) => long.push((
+                        // An expiry that cannot be read is unknown, not "never".
+                        (_, None) if c.expires.is_none() => long.push((
                             c.id.clone(),
                             ev(
                                 &src,
@@ -1316,7 +1345,8 @@ impl<'r, 'c> Correlation<'r, 'c> {
         let Some(reg) = self.cx.registry else { return };
         let t = self.cx.thresholds;
         let now = self.cx.now_ms;
-        let collected = !self.r.connectors.is_empty();
+        // "Gone" needs every connector to have read its provider completely.
+        let collected = !self.r.connectors.is_empty() && self.r.connectors.iter().all(|c| c.status == "complete");
         for (r, a) in reg.agents.iter().enumerate() {
             let subject = a.id.clone();
             let entity = ent("registry-entry", &a.id, if a.name.is_empty() { &a.id } else { &a.name });
@@ -1365,10 +1395,20 @@ impl<'r, 'c> Correlation<'r, 'c> {
                     ));
                 } else if !mine.is_empty() && !code_found {
                     let uses: Vec<Option<(i64, String)>> = mine.iter().map(|&i| self.last_use(i)).collect();
-                    if uses.iter().all(|u| {
-                        u.as_ref()
-                            .is_none_or(|(t_used, _)| days(now - t_used) > t.registry_unused_days)
-                    }) {
+                    // No recorded use counts as unused only once the identity is old enough (or
+                    // its age unknown) and its provider reports use.
+                    let unused = |i: usize, u: &Option<(i64, String)>| match u {
+                        Some((t_used, _)) => days(now - t_used) > t.registry_unused_days,
+                        None => {
+                            let x = &self.r.identities[i];
+                            reports_usage(x)
+                                && x.created
+                                    .as_deref()
+                                    .and_then(parse_time)
+                                    .is_none_or(|c| days(now - c) > t.registry_unused_days)
+                        }
+                    };
+                    if mine.iter().zip(&uses).all(|(&i, u)| unused(i, u)) {
                         for (&i, u) in mine.iter().zip(&uses) {
                             let x = &self.r.identities[i];
                             evidence.push(match u {

@@ -226,3 +226,53 @@ fn the_registry_covers_identities_by_key_id_and_flags_a_zombie() {
         "{k:?}"
     );
 }
+
+#[test]
+fn neighbouring_aws_keys_are_not_chained_into_one_credential() {
+    // A .env with two key pairs on lines 1-4; the secret of the first is equally close to both
+    // key ids, and the scanner's link from it points at the second id (one-sided).
+    let mut r = Report::empty("test");
+    for (user, key) in [("svc-a", "AKIAAAAAAAAAAAAAAAA1"), ("svc-b", "AKIABBBBBBBBBBBBBBB2")] {
+        r.identities.push(ident(
+            "aws",
+            "cloud-user",
+            &format!("arn:aws:iam::1:user/{user}"),
+            user,
+            vec![cred(
+                key,
+                "access-key",
+                "2026-10-01T00:00:00Z",
+                Some("2026-11-29T00:00:00Z"),
+            )],
+        ));
+    }
+    let mut f = |fp: &str, paired: &str, line: u32| {
+        let mut x = finding(fp, "AKIA…XXXX", "app", ".env", "Dana <dana@example.org>");
+        x.rule_name = "AWS".into();
+        x.paired_with = Some(paired.into());
+        x.line = line;
+        r.findings.push(x);
+    };
+    f("fp:AKIAAAAAAAAAAAAAAAA1", "s1", 1);
+    f("s1", "fp:AKIABBBBBBBBBBBBBBB2", 2);
+    f("fp:AKIABBBBBBBBBBBBBBB2", "s2", 3);
+    f("s2", "fp:AKIABBBBBBBBBBBBBBB2", 4);
+    run(&mut r, None, &BTreeMap::new());
+    let joined: Vec<(&str, &str)> = r
+        .gaps
+        .iter()
+        .filter(|g| g.kind == GapKind::CommittedSecret)
+        .filter_map(|g| {
+            let cred = g.entities.iter().find(|e| e.kind == "credential")?;
+            Some((g.entities[0].id.as_str(), cred.id.as_str()))
+        })
+        .collect();
+    assert!(
+        joined.contains(&("fp:AKIAAAAAAAAAAAAAAAA1", "AKIAAAAAAAAAAAAAAAA1")),
+        "{joined:?}"
+    );
+    assert!(
+        joined.iter().any(|(_, c)| *c == "AKIABBBBBBBBBBBBBBB2"),
+        "the second key has its own gap: {joined:?}"
+    );
+}

@@ -148,23 +148,31 @@ impl Store {
                 self.path
             )));
         }
+        if v == known {
+            return Ok(());
+        }
+        // One writer at a time: the version is read again inside the write lock, so two first
+        // runs at once do not both migrate.
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| StoreError(format!("state database {path}: cannot lock it to migrate: {e}")))?;
+        let v: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| StoreError(format!("state database {path}: {e}")))?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(v).unwrap_or(0)) {
-            let tx = self
-                .conn
-                .transaction()
-                .map_err(|e| StoreError(format!("state database: {e}")))?;
             tx.execute_batch(sql)
                 .and_then(|()| tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1)))
-                .and_then(|()| tx.commit())
                 .map_err(|e| {
                     StoreError(format!(
-                        "state database {}: migration to version {} failed: {e}",
-                        self.path,
+                        "state database {path}: migration to version {} failed: {e}",
                         i + 1
                     ))
                 })?;
         }
-        Ok(())
+        tx.commit()
+            .map_err(|e| StoreError(format!("state database {path}: cannot commit the migration: {e}")))
     }
 
     /// Records a run: its gaps and identities, and first/last seen of each. Returns the run id
