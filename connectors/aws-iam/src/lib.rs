@@ -257,18 +257,7 @@ impl Run {
                     .assume_role_policy_document()
                     .map(trusted_principals)
                     .unwrap_or_default();
-                let ai: Vec<&str> = AI_SERVICES
-                    .iter()
-                    .copied()
-                    .filter(|s| trusted.iter().any(|t| t == &format!("Service:{s}")))
-                    .collect();
-                let mut attrs = vec![];
-                if !ai.is_empty() {
-                    attrs.push(("ai_service_principals".into(), ai.join(",")));
-                }
-                if r.path().is_some_and(|p| p.starts_with("/aws-service-role/")) {
-                    attrs.push(("service_linked".into(), "true".into()));
-                }
+                let mut attrs = role_facts(&trusted, r.path());
                 let last = r.role_last_used();
                 if let Some(region) = last.and_then(|l| l.region()) {
                     attrs.push(("last_used_region".into(), region.into()));
@@ -574,6 +563,24 @@ impl Guest for AwsIam {
 
 export!(AwsIam);
 
+/// What a role's trust policy and path say: AI services that may assume it, and whether AWS
+/// manages it (a service-linked role).
+fn role_facts(trusted: &[String], path: Option<&str>) -> Vec<(String, String)> {
+    let mut attrs = vec![];
+    let ai: Vec<&str> = AI_SERVICES
+        .iter()
+        .copied()
+        .filter(|s| trusted.iter().any(|t| t == &format!("Service:{s}")))
+        .collect();
+    if !ai.is_empty() {
+        attrs.push(("ai_service_principals".into(), ai.join(",")));
+    }
+    if path.is_some_and(|p| p.starts_with("/aws-service-role/")) {
+        attrs.push(("service_linked".into(), "true".into()));
+    }
+    attrs
+}
+
 /// The array under `key` in one page of AWS CLI output, or an error naming the file and command.
 fn list_in<'a>(page: &'a Value, key: &str, command: &str, file: &str) -> Result<&'a Vec<Value>, String> {
     page.get(key)
@@ -677,17 +684,7 @@ fn cli_export(
                         trusted = jdoc(u.get("AssumeRolePolicyDocument"))
                             .map(|d| trusted_principals(&d))
                             .unwrap_or_default();
-                        let ai: Vec<&str> = AI_SERVICES
-                            .iter()
-                            .copied()
-                            .filter(|s| trusted.iter().any(|t| t == &format!("Service:{s}")))
-                            .collect();
-                        if !ai.is_empty() {
-                            attrs.push(("ai_service_principals".into(), ai.join(",")));
-                        }
-                        if jstr(u, "Path").is_some_and(|p| p.starts_with("/aws-service-role/")) {
-                            attrs.push(("service_linked".into(), "true".into()));
-                        }
+                        attrs.extend(role_facts(&trusted, jstr(u, "Path")));
                         last_used = u.get("RoleLastUsed").and_then(|l| jtime(l, "LastUsedDate"));
                     } else {
                         attrs.push(("account_type".into(), "iam-user".into()));
