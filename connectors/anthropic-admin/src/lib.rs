@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use roster_connector_sdk::rest::{Progress, Stop, field, list_cursor};
+use roster_connector_sdk::rest::{Progress, Stop, export_items, field, list_cursor};
 use roster_connector_sdk::types::*;
 use roster_connector_sdk::{Emitter, Guest, export, parse_time, setting};
 use serde_json::Value;
@@ -118,24 +118,7 @@ fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), Connector
                 f.name, f.format
             )));
         }
-        let doc: Value = serde_json::from_slice(&f.data)
-            .map_err(|e| ConnectorError::Config(format!("{}: not JSON ({e})", f.name)))?;
-        let pages: Vec<Value> = match doc {
-            Value::Array(a) => a,
-            v => vec![v],
-        };
-        let mut items = vec![];
-        for p in pages {
-            match p.get("data").and_then(Value::as_array) {
-                Some(d) => items.extend(d.iter().cloned()),
-                None => {
-                    return Err(ConnectorError::Config(format!(
-                        "{}: not an Anthropic list response (no data array)",
-                        f.name
-                    )));
-                }
-            }
-        }
+        let items = export_items(f, "data")?;
         docs.push((f.format.as_str(), items));
     }
     let users: Option<HashMap<String, String>> = docs.iter().any(|(k, _)| *k == "users").then(|| {

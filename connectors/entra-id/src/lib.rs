@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use roster_connector_sdk::http;
-use roster_connector_sdk::rest::{Next, Progress, Stop, field, pages};
+use roster_connector_sdk::rest::{Next, Progress, Stop, export_items, field, pages};
 use roster_connector_sdk::types::*;
 use roster_connector_sdk::{Emitter, Guest, export, parse_time, progress, setting};
 use serde_json::Value;
@@ -222,21 +222,6 @@ fn sign_in_record(out: &mut Emitter, a: &Value) -> Result<(), Stop> {
     Ok(())
 }
 
-/// The items of a Graph export: a response body (`{"value": [...]}`), an array of them (one per
-/// page), or a plain array of objects.
-fn export_items<'a>(f: &ExportFile, doc: &'a Value) -> Result<Vec<&'a Value>, ConnectorError> {
-    let page = |v: &'a Value| -> Option<Vec<&'a Value>> { Some(v.get("value")?.as_array()?.iter().collect()) };
-    match doc {
-        Value::Array(a) if a.iter().all(|p| p.get("value").is_some()) && !a.is_empty() => {
-            Ok(a.iter().filter_map(page).flatten().collect())
-        }
-        Value::Array(a) => Ok(a.iter().collect()),
-        v => {
-            page(v).ok_or_else(|| ConnectorError::Config(format!("{}: not a Graph response (no value array)", f.name)))
-        }
-    }
-}
-
 /// Exports saved from Graph: `applications`, `service-principals` (with `$expand=owners`; the
 /// `appRoles` of resource service principals name the roles in assignments),
 /// `app-role-assignments` (each item's `principalId` is the holder), `oauth2-permission-grants`
@@ -259,15 +244,13 @@ fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), Connector
                 FORMATS.join(", ")
             )));
         }
-        let doc: Value = serde_json::from_slice(&f.data)
-            .map_err(|e| ConnectorError::Config(format!("{}: not JSON ({e})", f.name)))?;
-        docs.push((f, doc));
+        docs.push((f, export_items(f, "value")?));
     }
     let stop = Stop::into_error;
     // Service principals first: assignments are named from their app roles.
     let mut roles: HashMap<String, (String, HashMap<String, String>)> = HashMap::new();
-    for (f, doc) in docs.iter().filter(|(f, _)| f.format == "service-principals") {
-        for sp in export_items(f, doc)? {
+    for (_, items) in docs.iter().filter(|(f, _)| f.format == "service-principals") {
+        for sp in items {
             service_principal_records(out, sp).map_err(stop)?;
             let names = sp
                 .get("appRoles")
@@ -279,8 +262,8 @@ fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), Connector
             roles.insert(field(sp, "id"), (field(sp, "appId"), names));
         }
     }
-    for (f, doc) in &docs {
-        for item in export_items(f, doc)? {
+    for (f, items) in &docs {
+        for item in items {
             match f.format.as_str() {
                 "applications" => application_records(out, item),
                 "app-role-assignments" => {

@@ -7,7 +7,7 @@
 //! never has it. Saved responses are read as exports (see [`read_exports`]); with `api = false`,
 //! only those.
 
-use roster_connector_sdk::rest::{Next, Progress, Stop, field, pages};
+use roster_connector_sdk::rest::{Next, Progress, Stop, export_items, field, pages};
 use roster_connector_sdk::types::*;
 use roster_connector_sdk::{Emitter, Guest, export, parse_time, progress, setting};
 use serde_json::Value;
@@ -198,20 +198,6 @@ fn audit_event(out: &mut Emitter, e: &Value) -> Result<(), Stop> {
     Ok(())
 }
 
-/// The items of a saved REST response: an array (or an array of pages), or an object holding
-/// the array under `key` (`installations`).
-fn export_items<'a>(f: &ExportFile, doc: &'a Value, key: &str) -> Result<Vec<&'a Value>, ConnectorError> {
-    let list = |v: &'a Value| -> Option<&'a Vec<Value>> { v.as_array().or_else(|| v.get(key)?.as_array()) };
-    let top = list(doc).ok_or_else(|| ConnectorError::Config(format!("{}: not a GitHub list response", f.name)))?;
-    Ok(top
-        .iter()
-        .flat_map(|p| match list(p) {
-            Some(page) if p.is_array() || p.get(key).is_some() => page.iter().collect::<Vec<_>>(),
-            _ => vec![p],
-        })
-        .collect())
-}
-
 /// Turns one item of an export into records.
 type ReadItem = fn(&mut Emitter, &Value) -> Result<(), Stop>;
 
@@ -229,10 +215,8 @@ fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), Connector
                 )));
             }
         };
-        let doc: Value = serde_json::from_slice(&f.data)
-            .map_err(|e| ConnectorError::Config(format!("{}: not JSON ({e})", f.name)))?;
-        for item in export_items(f, &doc, key)? {
-            read(out, item).map_err(Stop::into_error)?;
+        for item in export_items(f, key)? {
+            read(out, &item).map_err(Stop::into_error)?;
         }
     }
     Ok(())

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use roster_connector_sdk::http::{self, encode};
-use roster_connector_sdk::rest::{Next, Progress, Stop, field, pages};
+use roster_connector_sdk::rest::{Next, Progress, Stop, export_items, field, pages};
 use roster_connector_sdk::types::*;
 use roster_connector_sdk::{Emitter, Guest, export, parse_time, setting};
 use serde_json::Value;
@@ -276,21 +276,6 @@ fn log_event(out: &mut Emitter, e: &Value) -> Result<(), Stop> {
     Ok(())
 }
 
-/// The items of a JSON export: the Management API's response body, an array of items (or an
-/// array of such arrays, one per page).
-fn export_items<'a>(f: &'a ExportFile, doc: &'a Value) -> Result<Vec<&'a Value>, ConnectorError> {
-    let arr = doc
-        .as_array()
-        .ok_or_else(|| ConnectorError::Config(format!("{}: not a JSON array of Okta objects", f.name)))?;
-    Ok(arr
-        .iter()
-        .flat_map(|v| match v {
-            Value::Array(page) => page.iter().collect::<Vec<_>>(),
-            item => vec![item],
-        })
-        .collect())
-}
-
 /// Exports: `users` (`GET /api/v1/users`, to name token owners), `api-tokens`
 /// (`GET /api/v1/api-tokens`) and `system-log` (`GET /api/v1/logs`), as saved from the API.
 /// Users are read first, whatever the order of the files.
@@ -303,26 +288,24 @@ fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), Connector
                 f.name, f.format
             )));
         }
-        let doc: Value = serde_json::from_slice(&f.data)
-            .map_err(|e| ConnectorError::Config(format!("{}: not JSON ({e})", f.name)))?;
-        docs.push((f, doc));
+        docs.push((f, export_items(f, "")?));
     }
     let mut users: HashMap<String, (String, bool)> = HashMap::new();
-    for (f, doc) in docs.iter().filter(|(f, _)| f.format == "users") {
-        for u in export_items(f, doc)? {
+    for (_, items) in docs.iter().filter(|(f, _)| f.format == "users") {
+        for u in items {
             let login = u.get("profile").map(|p| field(p, "login")).unwrap_or_default();
             users.insert(field(u, "id"), (login, field(u, "status") == "ACTIVE"));
         }
     }
-    for (f, doc) in &docs {
+    for (f, items) in &docs {
         match f.format.as_str() {
             "api-tokens" => {
-                for t in export_items(f, doc)? {
+                for t in items {
                     token_records(out, t, users.get(&field(t, "userId")).cloned()).map_err(Stop::into_error)?;
                 }
             }
             "system-log" => {
-                for e in export_items(f, doc)? {
+                for e in items {
                     log_event(out, e).map_err(Stop::into_error)?;
                 }
             }

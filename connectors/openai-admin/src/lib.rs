@@ -8,7 +8,7 @@
 //! array of them) and `admin-api-keys` (`GET /organization/admin_api_keys`), as saved from the
 //! API; with `api = false` only the files are read.
 
-use roster_connector_sdk::rest::{Progress, Stop, field, list_cursor};
+use roster_connector_sdk::rest::{Progress, Stop, export_items, field, list_cursor};
 use roster_connector_sdk::types::*;
 use roster_connector_sdk::{Emitter, Guest, export, progress, setting};
 use serde_json::Value;
@@ -99,19 +99,8 @@ fn read_export(out: &mut Emitter, f: &ExportFile) -> Result<(), ConnectorError> 
             )));
         }
     };
-    let doc: Value =
-        serde_json::from_slice(&f.data).map_err(|e| ConnectorError::Config(format!("{}: not JSON ({e})", f.name)))?;
-    let pages: Vec<&Value> = match &doc {
-        Value::Array(a) => a.iter().collect(),
-        v => vec![v],
-    };
-    for page in pages {
-        let keys = page.get("data").and_then(Value::as_array).ok_or_else(|| {
-            ConnectorError::Config(format!("{}: not an OpenAI list response (no data array)", f.name))
-        })?;
-        for k in keys {
-            key_records(out, k, k.get("project_id").and_then(Value::as_str), admin).map_err(Stop::into_error)?;
-        }
+    for k in export_items(f, "data")? {
+        key_records(out, &k, k.get("project_id").and_then(Value::as_str), admin).map_err(Stop::into_error)?;
     }
     Ok(())
 }

@@ -275,6 +275,39 @@ pub mod rest {
         }
     }
 
+    /// The items of an export file of saved list responses: one response or an array of them
+    /// (one per page), each either an array of items or an object holding them under `key`
+    /// (`data`, `value`, `installations`; "" for APIs that answer with a bare array).
+    pub fn export_items(f: &crate::types::ExportFile, key: &str) -> Result<Vec<Value>, ConnectorError> {
+        let doc: Value = serde_json::from_slice(&f.data)
+            .map_err(|e| ConnectorError::Config(format!("{}: not JSON ({e})", f.name)))?;
+        let is_page = |v: &Value| v.is_array() || v.get(key).is_some_and(Value::is_array);
+        let pages = match doc {
+            Value::Array(a) if !a.is_empty() && a.iter().all(is_page) => a,
+            v => vec![v],
+        };
+        let mut items = vec![];
+        for page in pages {
+            match page {
+                Value::Array(a) => items.extend(a),
+                Value::Object(mut m) if matches!(m.get(key), Some(Value::Array(_))) => {
+                    if let Some(Value::Array(a)) = m.remove(key) {
+                        items.extend(a);
+                    }
+                }
+                _ => {
+                    let what = if key.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (no `{key}` array)")
+                    };
+                    return Err(ConnectorError::Config(format!("{}: not a list response{what}", f.name)));
+                }
+            }
+        }
+        Ok(items)
+    }
+
     /// What is left of a run: the records queued and the notes on parts that failed.
     #[derive(Default)]
     pub struct Progress {
