@@ -165,6 +165,27 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     // sign-in (joined by app id) keeps it from being stale.
     let ocr = evidence(gap(&report, "no-owner", "invoice-ocr"));
     assert!(ocr.contains("henry@acme.example (idp-owner) is disabled"), "{ocr}");
+    // The triage crew's code names invoice-ocr's application (client) id: the agent is joined to
+    // the Entra app, and the app's no-owner gap names the code's CODEOWNERS as a candidate only.
+    let triage = gap(&report, "unregistered-agent", "agents/triage");
+    assert!(
+        evidence(triage).contains(
+            "agents/triage/main.py:10 names the client id 9c1e7b42-0d3a-4f5e-b6a8-2c9d0e1f3a54 of service-principal `invoice-ocr` in entra"
+        ),
+        "{triage:#}"
+    );
+    assert!(
+        triage["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "invoice-ocr"),
+        "{triage:#}"
+    );
+    assert!(
+        ocr.contains("candidate owner @acme/platform: agents/triage/main.py names its client id, and acme-app/.github/CODEOWNERS assigns"),
+        "{ocr}"
+    );
     let ocr = evidence(gap(&report, "long-lived-credential", "invoice-ocr"));
     assert!(
         ocr.contains("client-secret b7d54c11-9e2f-4a63-8c70-1f0e2d3c4b5a lives 100652 days"),

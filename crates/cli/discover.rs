@@ -81,14 +81,17 @@ fn codeowners(
             let Ok(text) = std::fs::read_to_string(&p) else {
                 continue;
             };
-            let (c, warnings) = CodeOwners::parse(&text, &p.display().to_string());
+            // Named by the source as configured, so reports do not carry this machine's paths.
+            let key = root.display().to_string();
+            let label = labels.get(&key).cloned().unwrap_or(key);
+            let origin = format!("{}/{rel}", label.trim_end_matches('/'));
+            let (c, warnings) = CodeOwners::parse(&text, &origin);
             issues.extend(warnings.into_iter().map(|w| ScanIssue {
                 level: "skipped".into(),
-                source: p.display().to_string(),
+                source: origin.clone(),
                 message: w,
             }));
-            let key = root.display().to_string();
-            out.insert(labels.get(&key).cloned().unwrap_or(key), c);
+            out.insert(label, c);
             break;
         }
     }

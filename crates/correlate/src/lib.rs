@@ -139,8 +139,10 @@ struct Correlation<'r, 'c> {
     groups: Vec<SecretGroup>,
     /// Identity index → secret groups joined to it.
     ident_groups: HashMap<usize, Vec<usize>>,
-    /// Agent index → identities reached through its secrets.
+    /// Agent index → identities reached through its secrets or the client ids in its code.
     agent_idents: Vec<BTreeSet<usize>>,
+    /// (agent, identity) → how the agent reaches the identity, as evidence lines.
+    agent_links: BTreeMap<(usize, usize), Vec<String>>,
     /// Identity index → activity indexes.
     ident_acts: Vec<Vec<usize>>,
     /// Names and ids (lowercase) of people the IdP says are disabled.
@@ -207,6 +209,7 @@ impl<'r, 'c> Correlation<'r, 'c> {
             groups: vec![],
             ident_groups: HashMap::new(),
             agent_idents: vec![BTreeSet::new(); r.agents.len()],
+            agent_links: BTreeMap::new(),
             ident_acts: vec![vec![]; n],
             disabled: BTreeSet::new(),
             identity_owner: vec![None; n],
@@ -396,7 +399,8 @@ impl<'r, 'c> Correlation<'r, 'c> {
         }
     }
 
-    /// Code agents reach identities through the secrets found in their directories.
+    /// Code agents reach identities through the secrets found in their directories, and through
+    /// the app (client) ids their code names (`identity-ref` rules).
     fn link_agents(&mut self) {
         let mut group_of_fp: HashMap<&str, usize> = HashMap::new();
         for (gi, g) in self.groups.iter().enumerate() {
@@ -404,15 +408,71 @@ impl<'r, 'c> Correlation<'r, 'c> {
                 group_of_fp.insert(&self.r.findings[fi].fingerprint, gi);
             }
         }
-        for (ai, a) in self.r.agents.iter().enumerate() {
-            for c in &a.credentials {
-                if let Some(gi) = c.fingerprint.as_deref().and_then(|fp| group_of_fp.get(fp))
-                    && let Some(((i, _), _)) = self.groups[*gi].joined
-                {
-                    self.agent_idents[ai].insert(i);
+        let mut by_client_id: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, ident) in self.r.identities.iter().enumerate() {
+            for k in ["app_id", "client_id"] {
+                if let Some(v) = ident.attrs.get(k).filter(|v| !v.is_empty()) {
+                    by_client_id.entry(v.as_str()).or_default().push(i);
                 }
             }
         }
+        for (ai, a) in self.r.agents.iter().enumerate() {
+            for c in &a.credentials {
+                if c.kind == "client-id" {
+                    for &i in by_client_id.get(c.name.as_str()).into_iter().flatten() {
+                        let x = &self.r.identities[i];
+                        self.agent_idents[ai].insert(i);
+                        self.agent_links.entry((ai, i)).or_default().push(format!(
+                            "{}:{} names the client id {} of {} `{}` in {}",
+                            c.path, c.line, c.name, x.kind, x.name, x.source
+                        ));
+                    }
+                    continue;
+                }
+                if let Some(gi) = c.fingerprint.as_deref().and_then(|fp| group_of_fp.get(fp))
+                    && let Some(((i, _), _)) = self.groups[*gi].joined
+                {
+                    let x = &self.r.identities[i];
+                    self.agent_idents[ai].insert(i);
+                    let line = format!(
+                        "its secret {} ({}:{}) belongs to {} `{}` in {}",
+                        c.redacted.as_deref().unwrap_or("?"),
+                        c.path,
+                        c.line,
+                        x.kind,
+                        x.name,
+                        x.source
+                    );
+                    let links = self.agent_links.entry((ai, i)).or_default();
+                    if !links.contains(&line) {
+                        links.push(line);
+                    }
+                }
+            }
+        }
+    }
+
+    /// People CODEOWNERS assigns the code that names an identity's client id: candidates to
+    /// confirm, not owners (naming an app's public id is weaker evidence than holding its secret).
+    fn client_id_candidates(&self, i: usize) -> Vec<String> {
+        let mut out = vec![];
+        for &(ai, _) in self.agent_links.keys().filter(|(_, j)| *j == i) {
+            let a = &self.r.agents[ai];
+            for c in a.credentials.iter().filter(|c| c.kind == "client-id") {
+                if self.r.identities[i].attrs.values().any(|v| *v == c.name)
+                    && let Some(o) = self.codeowners_of(&a.source, &c.path)
+                {
+                    let line = format!(
+                        "candidate owner {}: {} names its client id, and {}; confirm and record the owner",
+                        o.name, c.path, o.evidence
+                    );
+                    if !out.contains(&line) {
+                        out.push(line);
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn identity_keys(&self, i: usize) -> Vec<&str> {
@@ -1014,6 +1074,7 @@ impl<'r, 'c> Correlation<'r, 'c> {
             // No accountable owner.
             if enabled && owner.is_none() {
                 let (_, skipped) = self.resolve_identity_owner(i);
+                let candidates = self.client_id_candidates(i);
                 let sev = if !ai.is_empty() || !self.privilege_reasons(i).is_empty() {
                     Severity::High
                 } else {
@@ -1032,6 +1093,8 @@ impl<'r, 'c> Correlation<'r, 'c> {
                     "no registry entry, owner in the identity provider, owner tag, CODEOWNERS entry, recorded creator or commit author names an active owner".into(),
                     None,
                 ));
+                gap.evidence
+                    .extend(candidates.into_iter().map(|c| ev("codeowners", c, None)));
                 gap.remediation = "Assign an accountable person (owner tag, IdP owner or registry entry) or disable the identity if no one claims it.".into();
                 gap.standards = vec![
                     "CIS Controls v8 5.5".into(),
@@ -1309,12 +1372,9 @@ impl<'r, 'c> Correlation<'r, 'c> {
                 ));
             }
             for &i in &self.agent_idents[ai] {
-                let x = &self.r.identities[i];
-                evidence.push(ev(
-                    "correlation",
-                    format!("its secret belongs to {} `{}` in {}", x.kind, x.name, x.source),
-                    None,
-                ));
+                for how in self.agent_links.get(&(ai, i)).into_iter().flatten() {
+                    evidence.push(ev("correlation", how.clone(), None));
+                }
             }
             evidence.push(ev(
                 "registry",

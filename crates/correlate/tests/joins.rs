@@ -276,3 +276,59 @@ fn neighbouring_aws_keys_are_not_chained_into_one_credential() {
         "the second key has its own gap: {joined:?}"
     );
 }
+
+#[test]
+fn a_client_id_in_agent_code_joins_the_agent_to_the_okta_app() {
+    let mut r = Report::empty("test");
+    let mut app = ident("okta", "service-app", "0oa8f5j3ecb5w8Rmp5d7", "ticket-sync", vec![]);
+    app.attrs.insert("client_id".into(), "0oa8f5j3ecb5w8Rmp5d7".into());
+    r.identities.push(app);
+    r.identities
+        .push(ident("okta", "service-app", "0oaOTHER0000000000001", "other", vec![]));
+    let client_id = |id: &str| AgentCredential {
+        kind: "client-id".into(),
+        name: id.into(),
+        path: "bots/triage/okta.py".into(),
+        line: 7,
+        fingerprint: None,
+        redacted: None,
+    };
+    r.agents.push(Agent {
+        id: "agent:app:bots/triage".into(),
+        path: "bots/triage".into(),
+        source: "app".into(),
+        frameworks: vec!["CrewAI".into()],
+        credentials: vec![client_id("0oa8f5j3ecb5w8Rmp5d7"), client_id("0oaNOSUCHAPP000000001")],
+        mcp_servers: vec![],
+        evidence: vec![],
+        accountable: None,
+        registered_as: None,
+    });
+    run(&mut r, None, &BTreeMap::new());
+    let gap = r
+        .gaps
+        .iter()
+        .find(|g| g.kind == GapKind::UnregisteredAgent)
+        .expect("unregistered agent");
+    let names: Vec<&str> = gap.entities.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["bots/triage", "ticket-sync"],
+        "only the app whose client id is named"
+    );
+    assert!(gap.evidence.iter().any(|e| e.detail
+        == "bots/triage/okta.py:7 names the client id 0oa8f5j3ecb5w8Rmp5d7 of service-app `ticket-sync` in okta"));
+
+    // Registering the agent's code covers the app it signs in as.
+    let mut r2 = r.clone();
+    r2.gaps.clear();
+    let reg = Registry::parse(
+        "[[agent]]\nid = \"triage\"\nowner = \"kim@example.org\"\ncode = [\"bots/triage\"]\n",
+        "agents.toml",
+    )
+    .unwrap();
+    run(&mut r2, Some(&reg), &BTreeMap::new());
+    assert_eq!(r2.identities[0].registered_as.as_deref(), Some("triage"));
+    assert_eq!(r2.identities[0].accountable.as_ref().unwrap().via, "registry");
+    assert_eq!(r2.identities[1].registered_as, None);
+}

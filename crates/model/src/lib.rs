@@ -97,6 +97,9 @@ pub enum AgentCategory {
     Iac,
     /// The name of an environment variable holding a credential, read by a workload.
     CredentialRef,
+    /// A public identifier of the identity a workload signs in as: an Entra application (client)
+    /// id, an Okta client id. Not a secret; it joins the code to the app.
+    IdentityRef,
 }
 
 impl AgentCategory {
@@ -109,6 +112,7 @@ impl AgentCategory {
             AgentCategory::CiAction => "ci-action",
             AgentCategory::Iac => "iac",
             AgentCategory::CredentialRef => "credential-ref",
+            AgentCategory::IdentityRef => "identity-ref",
         }
     }
 }
@@ -228,7 +232,8 @@ pub struct AgentEvidence {
 /// A credential an agent uses: a secret found near it, or an environment variable it reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
 pub struct AgentCredential {
-    /// `finding` (a secret found in the agent's code) or `env-var` (a variable it reads).
+    /// `finding` (a secret found in the agent's code), `env-var` (a variable it reads) or
+    /// `client-id` (the public id of an app it signs in as; `name` is the id).
     pub kind: String,
     /// The env var name, or the finding's rule id.
     pub name: String,

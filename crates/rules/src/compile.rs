@@ -284,6 +284,7 @@ fn compile_rule(
                 AgentCategory::CiAction,
                 AgentCategory::Iac,
                 AgentCategory::CredentialRef,
+                AgentCategory::IdentityRef,
             ]
             .into_iter()
             .find(|v| v.as_str() == c)

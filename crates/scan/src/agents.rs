@@ -2,7 +2,7 @@
 //! directory with a project manifest, else the scan root), with the credentials it uses.
 
 use crate::ScanOutput;
-use crate::engine::is_credential_ref;
+use crate::engine::{is_credential_ref, is_identity_ref};
 use roster_model::{Agent, AgentCategory, AgentCredential, AgentEvidence};
 use roster_rules::RuleSet;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -33,9 +33,14 @@ pub fn build_agents(rules: &RuleSet, outputs: &[ScanOutput]) -> Vec<Agent> {
         for hit in &out.agent_hits {
             let dir = project_of(&hit.path);
             let rule = rules.rule(hit.rule);
-            if is_credential_ref(rules, hit) {
+            if is_credential_ref(rules, hit) || is_identity_ref(rules, hit) {
                 refs.entry(dir).or_default().insert(AgentCredential {
-                    kind: "env-var".into(),
+                    kind: if is_identity_ref(rules, hit) {
+                        "client-id"
+                    } else {
+                        "env-var"
+                    }
+                    .into(),
                     name: hit.evidence.clone(),
                     path: hit.path.clone(),
                     line: hit.line,

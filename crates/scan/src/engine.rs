@@ -247,6 +247,11 @@ pub fn is_credential_ref(rules: &RuleSet, hit: &AgentHit) -> bool {
     rules.rule(hit.rule).category == Some(AgentCategory::CredentialRef)
 }
 
+/// True for hits of `identity-ref` rules: the public id of an app the workload signs in as.
+pub fn is_identity_ref(rules: &RuleSet, hit: &AgentHit) -> bool {
+    rules.rule(hit.rule).category == Some(AgentCategory::IdentityRef)
+}
+
 fn line_slice(data: &[u8], pos: usize) -> &[u8] {
     let s = memchr::memrchr(b'\n', &data[..pos]).map_or(0, |i| i + 1);
     let e = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
