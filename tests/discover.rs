@@ -450,6 +450,97 @@ fn two_discover_runs_show_new_and_resolved_gaps() {
 }
 
 #[test]
+fn accepted_gaps_stay_reported_but_stop_failing_until_revoked() {
+    let env = Env::new();
+    let repo = env.path("app");
+    git_in(&repo, &["init", "-q"]);
+    env.write("app/bot/.env", format!("OPENAI_API_KEY={}\n", fake::openai_project()));
+    git_in(&repo, &["add", "-A"]);
+    git_in(&repo, &["commit", "-qm", "env"]);
+    env.write("roster.toml", "[scan]\nrepos = [\"app\"]\n");
+    let discover = |env: &Env| {
+        let out = env.roster(&[
+            "discover",
+            "--config",
+            "roster.toml",
+            "--output-dir",
+            "out",
+            "--fail-on",
+            "high",
+        ]);
+        (
+            out.status.code(),
+            read_json(&env.path("out/report.json")),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, report, _) = discover(&env);
+    assert_eq!(code, Some(1), "a high gap fails --fail-on high");
+    let id = gaps(&report)[0]["id"].as_str().unwrap().to_owned();
+
+    // An unknown id and an empty reason are refused, naming what to do.
+    let out = env.roster(&["baseline", "accept", "gap-0000000000000000", "--reason", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a gap of the last run (run 1)"));
+    let out = env.roster(&["baseline", "accept", &id, "--reason", " "]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--reason is empty"));
+    let out = env.roster(&["baseline", "accept", &id, "--reason", "x", "--until", "2001-01-01"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not in the future"));
+
+    let out = env.roster(&[
+        "baseline",
+        "accept",
+        &id,
+        "--reason",
+        "SEC-42: key rotated, history rewrite scheduled",
+        "--until",
+        "2099-01-31",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, report, stdout) = discover(&env);
+    assert_eq!(code, Some(0), "an accepted gap no longer fails: {stdout}");
+    let g = &gaps(&report)[0];
+    assert_eq!(g["id"], id.as_str(), "still reported");
+    assert_eq!(
+        g["accepted"]["reason"],
+        "SEC-42: key rotated, history rewrite scheduled"
+    );
+    assert_eq!(g["accepted"]["until"], "2099-01-31T00:00:00Z");
+    assert!(
+        stdout.contains("ACCEPTED: SEC-42") && stdout.contains("1 of them accepted in the baseline"),
+        "{stdout}"
+    );
+    let csv = std::fs::read_to_string(env.path("out/gaps.csv")).unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",accepted"), "{csv}");
+    assert!(
+        csv.contains("SEC-42: key rotated, history rewrite scheduled (until 2099-01-31T00:00:00Z)"),
+        "{csv}"
+    );
+    let html = std::fs::read_to_string(env.path("out/report.html")).unwrap();
+    assert!(html.contains("<span class=\"accepted\">accepted</span>"));
+    let list = env.roster(&["baseline", "list", "-f", "json"]);
+    let list: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(list[0]["gap_id"], id.as_str());
+    assert_eq!(list[0]["kind"], "committed-secret");
+
+    let out = env.roster(&["baseline", "revoke", &id]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Revoked 1"));
+    let (code, report, _) = discover(&env);
+    assert_eq!(code, Some(1), "revoked: it fails again");
+    assert!(gaps(&report)[0].get("accepted").is_none());
+
+    // `--all` accepts every gap of the last run (adopting Roster on an existing estate).
+    let out = env.roster(&["baseline", "accept", "--all", "--reason", "initial baseline"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Accepted 1 gap(s) of run 3"));
+    assert_eq!(discover(&env).0, Some(0));
+
+    // The state lives in roster.db only: no key file, no history files.
+    assert!(env.state().join("roster.db").exists());
+    assert!(!env.state().join("fingerprint.key").exists());
+    assert!(!env.state().join("history").exists());
+}
+
+#[test]
 fn a_broken_registry_stops_discover_with_the_file_and_entry_named() {
     let env = Env::new();
     env.write("roster.toml", "registry = \"agents.toml\"\n");

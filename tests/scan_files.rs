@@ -302,16 +302,47 @@ fn one_secret_in_two_files_has_one_fingerprint_and_keys_differ_per_installation(
     other.write("a/.env", format!("OPENAI_API_KEY={key}\n"));
     let (_, w, _) = other.scan_json(&["a"]);
     assert_ne!(field(&w, "fingerprint")[0], fps[0]);
-    // The key file is private.
+    // The key lives in the state database, which is private.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let mode = std::fs::metadata(env.state().join("fingerprint.key"))
+        let mode = std::fs::metadata(env.state().join("roster.db"))
             .unwrap()
             .permissions()
             .mode();
-        assert_eq!(mode & 0o077, 0, "fingerprint key readable by others");
+        assert_eq!(mode & 0o077, 0, "the state database is readable by others");
     }
+    // The same installation keeps its key: a second scan gives the same fingerprint.
+    let (_, again, _) = env.scan_json(&["a"]);
+    assert_eq!(field(&again, "fingerprint")[0], fps[0]);
+}
+
+#[test]
+fn a_key_file_from_an_earlier_roster_is_imported_so_fingerprints_do_not_change() {
+    let key = fake::openai_project();
+    let hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    // The fingerprint this key gives, through the environment variable.
+    let reference = Env::new();
+    reference.write("a/.env", format!("OPENAI_API_KEY={key}\n"));
+    let out = reference.roster_env(
+        &["scan", "a", "-f", "json", "--fail-on", "none"],
+        &[("ROSTER_FINGERPRINT_KEY", hex)],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expected = field(&v, "fingerprint")[0].to_owned();
+    // An installation with the same key in the old `fingerprint.key` file.
+    let env = Env::new();
+    env.write("a/.env", format!("OPENAI_API_KEY={key}\n"));
+    std::fs::create_dir_all(env.state()).unwrap();
+    std::fs::write(env.state().join("fingerprint.key"), format!("{hex}\n")).unwrap();
+    let (_, v, _) = env.scan_json(&["a"]);
+    assert_eq!(field(&v, "fingerprint")[0], expected);
+    assert!(
+        !env.state().join("fingerprint.key").exists(),
+        "imported into roster.db and removed"
+    );
+    let (_, v, _) = env.scan_json(&["a"]);
+    assert_eq!(field(&v, "fingerprint")[0], expected, "still the same key");
 }
 
 #[test]

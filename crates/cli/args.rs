@@ -30,7 +30,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Run the whole pipeline on the bundled sample organization and write its reports.
     Demo(DemoArgs),
-    /// Manage baselines of accepted findings.
+    /// Baselines: accepted findings (a file, for `scan` in CI) and accepted gaps (in roster.db,
+    /// for `discover`).
     #[command(subcommand)]
     Baseline(BaselineCommand),
     /// Check or list detection rules.
@@ -42,6 +43,46 @@ pub enum Command {
 pub enum BaselineCommand {
     /// Scan, and write every finding into a baseline file (no raw secrets: salted hashes).
     Create(BaselineCreateArgs),
+    /// Accept gaps of the last discover run: they stay in the report, marked accepted, and stop
+    /// failing `--fail-on` until the acceptance lapses.
+    Accept(AcceptArgs),
+    /// List the accepted gaps.
+    List {
+        /// Output format: text or json.
+        #[arg(short = 'f', long, default_value = "text")]
+        format: String,
+        /// The state directory holding roster.db; default as for `scan`.
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+    /// Take gaps out of the baseline: they fail `--fail-on` again.
+    Revoke {
+        /// Gap ids (`gap-` + 16 hex).
+        #[arg(value_name = "GAP_ID", required = true)]
+        ids: Vec<String>,
+        /// The state directory holding roster.db; default as for `scan`.
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AcceptArgs {
+    /// Gap ids from the last run (`gap-` + 16 hex; see report.json or gaps.csv).
+    #[arg(value_name = "GAP_ID", required_unless_present = "all")]
+    pub ids: Vec<String>,
+    /// Accept every gap of the last run (adopting Roster on an existing estate).
+    #[arg(long, conflicts_with = "ids")]
+    pub all: bool,
+    /// Why: a ticket, a compensating control. Required.
+    #[arg(long)]
+    pub reason: String,
+    /// The acceptance lapses on this date (YYYY-MM-DD); without it, it never does.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// The state directory holding roster.db; default as for `scan`.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

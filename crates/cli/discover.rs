@@ -191,8 +191,8 @@ pub fn run(o: &Options) -> Result<Discovery> {
     );
 
     // Record the run (all or nothing), and learn when each gap was first seen.
-    let db = o.state_dir.join("roster.db");
-    let mut store = roster_store::Store::open(&db)?;
+    let mut store = crate::state::open_store(o.state_dir)?;
+    apply_baseline(&mut report, &store.acceptances()?, o.now_ms);
     let (run, first) = store.record(&report, o.now_ms, now_ms, &o.config.display().to_string())?;
     for g in &mut report.gaps {
         g.first_seen = first.get(&g.id).cloned();
@@ -235,7 +235,7 @@ pub fn command(args: &crate::args::DiscoverArgs) -> Result<std::process::ExitCod
         text.push_str(&format!("Report: {}\n", p.display()));
     }
     crate::write_output(None, &text)?;
-    let failing = fail_on.is_some_and(|t| d.report.gaps.iter().any(|g| g.severity >= t));
+    let failing = fail_on.is_some_and(|t| d.report.gaps.iter().any(|g| g.accepted.is_none() && g.severity >= t));
     Ok(if failing {
         std::process::ExitCode::from(1)
     } else {
@@ -313,4 +313,178 @@ pub fn diff_command(args: &crate::args::DiffArgs) -> Result<std::process::ExitCo
     };
     crate::write_output(None, &text)?;
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Marks the gaps the organization accepted (`roster baseline accept`). An acceptance that has
+/// lapsed (measured from the wall clock, not `as_of`) leaves the gap open, saying so.
+fn apply_baseline(report: &mut Report, accepted: &BTreeMap<String, roster_store::AcceptedGap>, now_ms: i64) {
+    for g in &mut report.gaps {
+        let Some(a) = accepted.get(&g.id).map(|x| &x.acceptance) else {
+            continue;
+        };
+        let lapsed = a
+            .until
+            .as_deref()
+            .and_then(roster_model::parse_time)
+            .is_some_and(|t| t <= now_ms);
+        if lapsed {
+            g.evidence.push(roster_model::Evidence {
+                source: "baseline".into(),
+                detail: format!(
+                    "accepted on {} ({}), but the acceptance lapsed on {}: decide again",
+                    a.accepted,
+                    a.reason,
+                    a.until.as_deref().unwrap_or("?")
+                ),
+                time: None,
+            });
+        } else {
+            g.accepted = Some(a.clone());
+        }
+    }
+}
+
+fn open_existing_store(state_dir: Option<&Path>) -> Result<roster_store::Store> {
+    let state = crate::state::state_dir(state_dir)?;
+    if !state.join("roster.db").exists() {
+        anyhow::bail!("no runs recorded in {}: run `roster discover` first", state.display());
+    }
+    crate::state::open_store(&state)
+}
+
+/// `roster baseline accept`.
+pub fn accept_command(args: &crate::args::AcceptArgs) -> Result<std::process::ExitCode> {
+    if args.reason.trim().is_empty() {
+        anyhow::bail!("--reason is empty: say why the gap is accepted (a ticket, a compensating control)");
+    }
+    let until = match &args.until {
+        Some(d) => {
+            let t = roster_model::parse_time(d)
+                .with_context(|| format!("--until {d:?} is not a date: write YYYY-MM-DD"))?;
+            if t <= now_ms() {
+                anyhow::bail!("--until {d} is not in the future");
+            }
+            Some(roster_model::format_millis(t))
+        }
+        None => None,
+    };
+    let mut store = open_existing_store(args.state_dir.as_deref())?;
+    let Some((run, gaps)) = store.run_gaps(None)? else {
+        anyhow::bail!("no runs recorded yet: run `roster discover` first");
+    };
+    let ids: Vec<String> = if args.all {
+        gaps.keys().cloned().collect()
+    } else {
+        args.ids.clone()
+    };
+    let mut chosen = vec![];
+    for id in &ids {
+        let g = gaps.get(id).with_context(|| {
+            format!("{id} is not a gap of the last run (run {run}); gap ids are in its report.json and gaps.csv")
+        })?;
+        chosen.push((g.id.clone(), g.kind.as_str().to_owned(), g.title.clone()));
+    }
+    let a = roster_model::Acceptance {
+        reason: args.reason.trim().to_owned(),
+        accepted: roster_model::format_millis(now_ms()),
+        until,
+        by: std::env::var("USER").ok().filter(|u| !u.is_empty()),
+    };
+    store.accept(&chosen, &a)?;
+    crate::write_output(
+        None,
+        &format!(
+            "Accepted {} gap(s) of run {run}{}; they no longer fail --fail-on (`roster baseline list` shows them)\n",
+            chosen.len(),
+            a.until.as_deref().map(|u| format!(" until {u}")).unwrap_or_default()
+        ),
+    )?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// `roster baseline list`.
+pub fn baseline_list(format: &str, state_dir: Option<&Path>) -> Result<std::process::ExitCode> {
+    let store = open_existing_store(state_dir)?;
+    let all = store.acceptances()?;
+    let text = match format {
+        "json" => {
+            let rows: Vec<_> = all
+                .iter()
+                .map(|(id, x)| serde_json::json!({"gap_id": id, "kind": x.kind, "title": x.title, "acceptance": x.acceptance}))
+                .collect();
+            serde_json::to_string_pretty(&rows)? + "\n"
+        }
+        "text" => {
+            let mut s = format!("{} accepted gap(s)\n", all.len());
+            for (id, x) in &all {
+                let (kind, title, a) = (&x.kind, &x.title, &x.acceptance);
+                s.push_str(&format!(
+                    "{id}  {kind}  {title}\n    {} on {}{}{}\n",
+                    a.reason,
+                    a.accepted,
+                    a.until.as_deref().map(|u| format!(", until {u}")).unwrap_or_default(),
+                    a.by.as_deref().map(|b| format!(", by {b}")).unwrap_or_default()
+                ));
+            }
+            s
+        }
+        other => anyhow::bail!("unknown format {other:?}: use text or json"),
+    };
+    crate::write_output(None, &text)?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// `roster baseline revoke`.
+pub fn baseline_revoke(ids: &[String], state_dir: Option<&Path>) -> Result<std::process::ExitCode> {
+    let mut store = open_existing_store(state_dir)?;
+    let n = store.revoke(ids)?;
+    if n < ids.len() {
+        eprintln!(
+            "roster: {} of the {} id(s) were not in the baseline",
+            ids.len() - n,
+            ids.len()
+        );
+    }
+    crate::write_output(None, &format!("Revoked {n} acceptance(s)\n"))?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lapsed_acceptance_leaves_the_gap_open_and_says_so() {
+        let mut r = Report::empty("test");
+        let gap = |id: &str| {
+            roster_model::Gap::new(
+                id.into(),
+                roster_model::GapKind::NoOwner,
+                roster_model::Severity::High,
+                id.into(),
+                vec![],
+            )
+        };
+        r.gaps = vec![gap("current"), gap("lapsed"), gap("other")];
+        let a = |until: Option<&str>| roster_model::Acceptance {
+            reason: "SEC-1".into(),
+            accepted: "2026-01-01T00:00:00Z".into(),
+            until: until.map(str::to_owned),
+            by: None,
+        };
+        let accepted = |acceptance| roster_store::AcceptedGap {
+            kind: "no-owner".into(),
+            title: String::new(),
+            acceptance,
+        };
+        let accepted = BTreeMap::from([
+            ("current".to_string(), accepted(a(Some("2027-01-01T00:00:00Z")))),
+            ("lapsed".to_string(), accepted(a(Some("2026-06-01T00:00:00Z")))),
+        ]);
+        apply_baseline(&mut r, &accepted, roster_model::parse_time("2026-12-02").unwrap());
+        assert!(r.gaps[0].accepted.is_some());
+        assert!(r.gaps[1].accepted.is_none());
+        assert!(r.gaps[1].evidence[0].detail.contains("lapsed on 2026-06-01"));
+        assert!(r.gaps[2].accepted.is_none() && r.gaps[2].evidence.is_empty());
+    }
 }

@@ -1,5 +1,5 @@
-//! The state directory: the per-installation fingerprint key and what incremental history scans
-//! have covered. It never holds a raw secret.
+//! The state directory and what lives in its database (`roster.db`): the per-installation
+//! fingerprint key and what incremental history scans have covered. It never holds a raw secret.
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -21,29 +21,60 @@ pub fn state_dir(flag: Option<&Path>) -> Result<PathBuf> {
     bail!("cannot find a state directory: set ROSTER_STATE_DIR or pass --state-dir")
 }
 
+/// Opens the state database `roster.db` in `dir`, creating the directory (mode 0700) first.
+pub fn open_store(dir: &Path) -> Result<roster_store::Store> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create state dir {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    }
+    Ok(roster_store::Store::open(&dir.join("roster.db"))?)
+}
+
 /// The fingerprint key: `$ROSTER_FINGERPRINT_KEY` (64 hex chars, to share fingerprints across
-/// machines), else `fingerprint.key` in the state dir, created on first use with mode 0600.
+/// machines), else the key in the state database, created on first use. A `fingerprint.key`
+/// file left by an earlier Roster is imported once (so fingerprints stay the same) and removed.
 pub fn fingerprint_key(dir: &Path) -> Result<[u8; 32]> {
     if let Ok(hex) = std::env::var("ROSTER_FINGERPRINT_KEY") {
         return parse_key(&hex).context("ROSTER_FINGERPRINT_KEY must be 64 hex characters");
     }
-    let path = dir.join("fingerprint.key");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => parse_key(&text).with_context(|| {
+    let legacy = dir.join("fingerprint.key");
+    let old = match std::fs::read_to_string(&legacy) {
+        Ok(text) => Some(parse_key(&text).with_context(|| {
             format!(
                 "{}: not a fingerprint key (64 hex characters); delete it to make a new one",
-                path.display()
+                legacy.display()
             )
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        })?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", legacy.display())),
+    };
+    let candidate = match old {
+        Some(k) => k,
+        None => {
             let mut key = [0u8; 32];
             getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create state dir {}", dir.display()))?;
-            write_private(&path, &(roster_scan::hex(&key) + "\n"))?;
-            Ok(key)
+            key
         }
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let mut store = open_store(dir)?;
+    let stored = store.meta_get_or_insert("fingerprint_key", &roster_scan::hex(&candidate))?;
+    let key = parse_key(&stored).with_context(|| {
+        format!(
+            "the fingerprint key in {} is damaged; move the database aside to start again",
+            dir.join("roster.db").display()
+        )
+    })?;
+    if old == Some(key) {
+        std::fs::remove_file(&legacy).with_context(|| format!("cannot remove {} (imported)", legacy.display()))?;
+    } else if old.is_some() {
+        eprintln!(
+            "roster: {} differs from the key in roster.db, which is the one used; delete the file",
+            legacy.display()
+        );
     }
+    Ok(key)
 }
 
 fn parse_key(text: &str) -> Result<[u8; 32]> {
@@ -51,61 +82,41 @@ fn parse_key(text: &str) -> Result<[u8; 32]> {
     bytes.try_into().map_err(|_| anyhow::anyhow!("not 32 bytes"))
 }
 
-fn write_private(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write as _;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    f.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// The file recording which commits an incremental history scan of `repo` covered.
-fn history_file(dir: &Path, repo: &Path) -> PathBuf {
+/// The id incremental history state is kept under for `repo`: a keyed hash of its canonical
+/// path, so the database does not list the machine's repositories in the clear.
+fn repo_key(repo: &Path) -> String {
     let canonical = std::fs::canonicalize(repo).unwrap_or_else(|_| repo.to_owned());
-    let id = roster_scan::keyed_hex(b"roster-history", canonical.to_string_lossy().as_bytes());
-    dir.join("history").join(format!("{}.json", &id[..32]))
+    roster_scan::keyed_hex(b"roster-history", canonical.to_string_lossy().as_bytes())[..32].to_owned()
 }
 
-/// Commits already scanned in `repo`.
+/// Commits already scanned in `repo`. Tips recorded by an earlier Roster in `history/*.json`
+/// are imported into the database once.
 pub fn scanned_tips(dir: &Path, repo: &Path) -> Result<Vec<String>> {
-    let path = history_file(dir, repo);
-    match std::fs::read_to_string(&path) {
+    let id = repo_key(repo);
+    let mut store = open_store(dir)?;
+    let legacy = dir.join("history").join(format!("{id}.json"));
+    match std::fs::read_to_string(&legacy) {
         Ok(text) => {
             let v: serde_json::Value = serde_json::from_str(&text).with_context(|| {
                 format!(
                     "{}: corrupt incremental state; delete it to rescan everything",
-                    path.display()
+                    legacy.display()
                 )
             })?;
-            Ok(v["tips"]
+            let tips: Vec<String> = v["tips"]
                 .as_array()
                 .map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect())
-                .unwrap_or_default())
+                .unwrap_or_default();
+            store.record_tips(&id, &tips)?;
+            std::fs::remove_file(&legacy).with_context(|| format!("cannot remove {} (imported)", legacy.display()))?;
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", legacy.display())),
     }
+    Ok(store.scanned_tips(&id)?)
 }
 
-/// Records the commits a scan of `repo` covered (merged with earlier ones).
+/// Records the commits a scan of `repo` covered (with the earlier ones).
 pub fn record_tips(dir: &Path, repo: &Path, tips: &[String]) -> Result<()> {
-    let path = history_file(dir, repo);
-    let mut all = scanned_tips(dir, repo).unwrap_or_default();
-    all.extend(tips.iter().cloned());
-    all.sort();
-    all.dedup();
-    let parent = path.parent().expect("history file has a parent");
-    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-    let tmp = path.with_extension("tmp");
-    let doc = serde_json::json!({"repository": repo.display().to_string(), "tips": all});
-    std::fs::write(&tmp, doc.to_string()).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))
+    Ok(open_store(dir)?.record_tips(&repo_key(repo), tips)?)
 }

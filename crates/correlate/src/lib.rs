@@ -815,18 +815,8 @@ impl<'r, 'c> Correlation<'r, 'c> {
         title: String,
         entities: Vec<EntityRef>,
     ) -> &mut Gap {
-        self.gaps.push(Gap {
-            id: gap_id(kind, subject),
-            kind,
-            severity,
-            title,
-            entities,
-            owner: None,
-            evidence: vec![],
-            remediation: String::new(),
-            standards: vec![],
-            first_seen: None,
-        });
+        self.gaps
+            .push(Gap::new(gap_id(kind, subject), kind, severity, title, entities));
         self.gaps.last_mut().expect("just pushed")
     }
 

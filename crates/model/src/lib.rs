@@ -507,6 +507,44 @@ pub struct Gap {
     /// The first run that reported it (from the state database; RFC 3339, UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_seen: Option<String>,
+    /// Set when the organization accepted this gap (`roster baseline accept`) and the acceptance
+    /// has not expired: it is still reported, but no longer fails `--fail-on`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<Acceptance>,
+}
+
+impl Gap {
+    /// A gap with no owner, evidence, remediation or standards yet.
+    pub fn new(id: String, kind: GapKind, severity: Severity, title: String, entities: Vec<EntityRef>) -> Gap {
+        Gap {
+            id,
+            kind,
+            severity,
+            title,
+            entities,
+            owner: None,
+            evidence: vec![],
+            remediation: String::new(),
+            standards: vec![],
+            first_seen: None,
+            accepted: None,
+        }
+    }
+}
+
+/// A gap accepted into the baseline: a recorded, reasoned and usually time-limited decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acceptance {
+    /// Why (a ticket, a compensating control).
+    pub reason: String,
+    /// When it was accepted (RFC 3339, UTC).
+    pub accepted: String,
+    /// When the acceptance lapses (RFC 3339, UTC); none for no end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// Who accepted it (the user name of whoever ran the command).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 impl Report {

@@ -54,6 +54,7 @@ th,td{text-align:left;padding:7px 10px;border-bottom:1px solid var(--line);verti
 .sev{display:inline-block;min-width:64px;text-align:center;border-radius:4px;color:#fff;font-size:11px;font-weight:700;padding:2px 6px;text-transform:uppercase}
 .sev.critical{background:var(--critical)}.sev.high{background:var(--high)}.sev.medium{background:var(--medium);color:#222}.sev.low{background:var(--low)}.sev.info{background:var(--info)}
 .kind{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px;background:#eef0f4;border-radius:4px;padding:1px 5px}
+.accepted{font-size:11px;font-weight:600;color:#2b8a3e;border:1px solid #2b8a3e;border-radius:4px;padding:0 4px}
 .gap{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px 18px;margin:12px 0}
 .gap ol{margin:6px 0 6px 18px;padding:0}.gap li{margin:2px 0}.src{color:var(--muted);font-family:ui-monospace,monospace;font-size:12px}
 .fix{background:#f0f7f1;border-left:3px solid var(--ok);padding:8px 12px;margin-top:8px}
@@ -124,6 +125,20 @@ fn owner_cell(g: &Gap) -> String {
     }
 }
 
+/// " · accepted: reason, until DATE" for a gap in the baseline.
+fn accepted_note(g: &Gap) -> String {
+    g.accepted.as_ref().map_or_else(String::new, |a| {
+        format!(
+            " <span class=\"accepted\">accepted</span> <span class=\"muted\">{}{}</span>",
+            esc(&a.reason),
+            a.until
+                .as_deref()
+                .map(|u| format!(", until {}", esc(u)))
+                .unwrap_or_default()
+        )
+    })
+}
+
 /// Renders the report as one self-contained HTML document.
 pub fn html(r: &Report) -> String {
     let mut s = String::with_capacity(64 * 1024 + r.gaps.len() * 2048);
@@ -174,6 +189,7 @@ pub fn html(r: &Report) -> String {
     let top: Vec<String> = r
         .gaps
         .iter()
+        .filter(|g| g.accepted.is_none())
         .take(3)
         .map(|g| format!("<li>{} {}</li>", sev_badge(g.severity), rich(&g.title)))
         .collect();
@@ -246,12 +262,13 @@ pub fn html(r: &Report) -> String {
     for g in &r.gaps {
         let _ = write!(
             s,
-            "<tr data-sev=\"{}\"><td>{}</td><td><span class=\"kind\">{}</span></td><td><a href=\"#{}\">{}</a></td><td>{}</td></tr>",
+            "<tr data-sev=\"{}\"><td>{}</td><td><span class=\"kind\">{}</span></td><td><a href=\"#{}\">{}</a>{}</td><td>{}</td></tr>",
             g.severity.as_str(),
             sev_badge(g.severity),
             g.kind.as_str(),
             esc(&g.id),
             rich(&g.title),
+            accepted_note(g),
             owner_cell(g)
         );
     }
@@ -307,6 +324,7 @@ pub fn html(r: &Report) -> String {
                 .as_deref()
                 .map(|f| format!(" &middot; first seen {}", esc(f)))
                 .unwrap_or_default()
+                + &accepted_note(g)
         );
         if let Some(o) = &g.owner {
             let _ = write!(s, "<p class=\"muted\">Owner evidence: {}</p>", rich(&o.evidence));

@@ -450,6 +450,15 @@ pub fn gaps_text(r: &Report) -> String {
             format!("owner {} (via {})", o.name, o.via)
         });
         let _ = writeln!(s, "          {}  {owner}", g.id);
+        if let Some(a) = &g.accepted {
+            let _ = writeln!(
+                s,
+                "          ACCEPTED: {} (on {}{})",
+                a.reason,
+                a.accepted,
+                a.until.as_deref().map(|u| format!(", until {u}")).unwrap_or_default()
+            );
+        }
         for e in &g.evidence {
             let _ = writeln!(s, "          - [{}] {}", e.source, e.detail);
         }
@@ -467,14 +476,20 @@ pub fn gap_summary(r: &Report) -> String {
         *per.entry(g.kind.as_str()).or_default() += 1;
     }
     let kinds: Vec<String> = per.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let accepted = r.gaps.iter().filter(|g| g.accepted.is_some()).count();
     format!(
-        "{} gap{}{} across {} identities, {} agents, {} secrets found in code{}",
+        "{} gap{}{}{} across {} identities, {} agents, {} secrets found in code{}",
         r.gaps.len(),
         if r.gaps.len() == 1 { "" } else { "s" },
         if kinds.is_empty() {
             String::new()
         } else {
             format!(" ({})", kinds.join(", "))
+        },
+        if accepted == 0 {
+            String::new()
+        } else {
+            format!(", {accepted} of them accepted in the baseline")
         },
         r.identities.len(),
         r.agents.len(),
@@ -489,8 +504,9 @@ pub fn gap_summary(r: &Report) -> String {
 
 /// The gaps as CSV, one row each (an access-review sheet).
 pub fn gaps_csv(r: &Report) -> String {
-    let mut s =
-        String::from("id,severity,kind,title,subject,owner,owner_via,attested,standards,remediation,evidence\n");
+    let mut s = String::from(
+        "id,severity,kind,title,subject,owner,owner_via,attested,standards,remediation,evidence,accepted\n",
+    );
     for g in &r.gaps {
         let row = [
             g.id.clone(),
@@ -508,6 +524,13 @@ pub fn gaps_csv(r: &Report) -> String {
                 .map(|e| format!("[{}] {}", e.source, e.detail))
                 .collect::<Vec<_>>()
                 .join(" | "),
+            g.accepted
+                .as_ref()
+                .map(|a| match &a.until {
+                    Some(u) => format!("{} (until {u})", a.reason),
+                    None => a.reason.clone(),
+                })
+                .unwrap_or_default(),
         ];
         let row: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
         s.push_str(&row.join(","));

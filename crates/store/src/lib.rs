@@ -1,18 +1,21 @@
 //! Roster's state database: an embedded SQLite file (`roster.db` in the state directory) holding
-//! every discover run's inventory and gaps, when each gap was first and last seen, and the diff
-//! between runs. It never holds a raw secret: reports reach it after redaction.
+//! every discover run's inventory and gaps, when each gap was first and last seen, the diff
+//! between runs, the gaps the organization accepted (the baseline), the fingerprint key and the
+//! commits incremental history scans covered. It never holds a raw secret: reports reach it
+//! after redaction.
 //!
 //! Schema changes are migrations numbered by SQLite's `user_version`. A run is written in one
 //! transaction, so a run that crashes midway leaves the previous runs intact.
 
-use roster_model::{Gap, Report, format_millis};
+use roster_model::{Acceptance, Gap, Report, format_millis};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Migrations, in order; migration `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE runs (
     id          INTEGER PRIMARY KEY,
     started     TEXT NOT NULL,
@@ -48,7 +51,28 @@ CREATE TABLE seen (
     last_seen   TEXT NOT NULL,
     PRIMARY KEY (what, key)
 );
-"#];
+"#,
+    r#"
+CREATE TABLE meta (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+CREATE TABLE accepted (
+    gap_id    TEXT PRIMARY KEY,
+    kind      TEXT NOT NULL,
+    title     TEXT NOT NULL,
+    reason    TEXT NOT NULL,
+    accepted  TEXT NOT NULL,
+    until     TEXT,
+    by        TEXT
+);
+CREATE TABLE scanned_tips (
+    repo  TEXT NOT NULL,
+    tip   TEXT NOT NULL,
+    PRIMARY KEY (repo, tip)
+);
+"#,
+];
 
 /// An error from the state database, naming the file and what to do.
 #[derive(Debug)]
@@ -66,6 +90,20 @@ impl std::error::Error for StoreError {}
 pub struct Store {
     conn: Connection,
     path: String,
+}
+
+/// A run's id and its gaps by id.
+pub type RunGaps = (i64, BTreeMap<String, Gap>);
+
+/// A gap in the baseline: what it was when accepted, and the acceptance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AcceptedGap {
+    /// Gap kind.
+    pub kind: String,
+    /// Its title when accepted.
+    pub title: String,
+    /// The decision.
+    pub acceptance: Acceptance,
 }
 
 /// One stored run.
@@ -344,6 +382,118 @@ impl Store {
         }))
     }
 
+    /// The value stored under `key`, or `candidate` stored now if there is none (one writer at
+    /// a time, so two first runs agree on the value).
+    pub fn meta_get_or_insert(&mut self, key: &str, candidate: &str) -> Result<String, StoreError> {
+        let path = self.path.clone();
+        let e = move |x: rusqlite::Error| StoreError(format!("state database {path}: cannot read or store {key}: {x}"));
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(&e)?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            params![key, candidate],
+        )
+        .map_err(&e)?;
+        let v: String = tx
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .map_err(&e)?;
+        tx.commit().map_err(&e)?;
+        Ok(v)
+    }
+
+    /// The gaps of run `run` (default: the last run), by id, with the run's id.
+    pub fn run_gaps(&self, run: Option<i64>) -> Result<Option<RunGaps>, StoreError> {
+        let Some(id) = (match run {
+            Some(r) => self.run(r)?.map(|r| r.id),
+            None => self.last_run()?,
+        }) else {
+            return Ok(None);
+        };
+        Ok(Some((id, self.gaps(id)?)))
+    }
+
+    /// Accepts gaps (`(id, kind, title)`) into the baseline, replacing earlier acceptances.
+    pub fn accept(&mut self, gaps: &[(String, String, String)], a: &Acceptance) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let e =
+            move |x: rusqlite::Error| StoreError(format!("state database {path}: cannot record the acceptance: {x}"));
+        let tx = self.conn.transaction().map_err(&e)?;
+        for (id, kind, title) in gaps {
+            tx.execute(
+                "INSERT OR REPLACE INTO accepted (gap_id, kind, title, reason, accepted, until, by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![id, kind, title, a.reason, a.accepted, a.until, a.by],
+            )
+            .map_err(&e)?;
+        }
+        tx.commit().map_err(&e)
+    }
+
+    /// Every accepted gap, by gap id.
+    pub fn acceptances(&self) -> Result<BTreeMap<String, AcceptedGap>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT gap_id, kind, title, reason, accepted, until, by FROM accepted ORDER BY gap_id")
+            .map_err(|e| self.err("cannot read the baseline", e))?;
+        st.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                AcceptedGap {
+                    kind: r.get(1)?,
+                    title: r.get(2)?,
+                    acceptance: Acceptance {
+                        reason: r.get(3)?,
+                        accepted: r.get(4)?,
+                        until: r.get(5)?,
+                        by: r.get(6)?,
+                    },
+                },
+            ))
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.err("cannot read the baseline", e))
+    }
+
+    /// Removes gaps from the baseline; returns how many were in it.
+    pub fn revoke(&mut self, ids: &[String]) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for id in ids {
+            n += self
+                .conn
+                .execute("DELETE FROM accepted WHERE gap_id = ?1", [id])
+                .map_err(|e| self.err("cannot change the baseline", e))?;
+        }
+        Ok(n)
+    }
+
+    /// Commits an incremental history scan of `repo` (a keyed id, not the path) covered.
+    pub fn scanned_tips(&self, repo: &str) -> Result<Vec<String>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT tip FROM scanned_tips WHERE repo = ?1 ORDER BY tip")
+            .map_err(|e| self.err("cannot read scanned commits", e))?;
+        st.query_map([repo], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err("cannot read scanned commits", e))
+    }
+
+    /// Records commits an incremental history scan of `repo` covered (with the earlier ones).
+    pub fn record_tips(&mut self, repo: &str, tips: &[String]) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let e =
+            move |x: rusqlite::Error| StoreError(format!("state database {path}: cannot record scanned commits: {x}"));
+        let tx = self.conn.transaction().map_err(&e)?;
+        for t in tips {
+            tx.execute(
+                "INSERT OR IGNORE INTO scanned_tips (repo, tip) VALUES (?1, ?2)",
+                params![repo, t],
+            )
+            .map_err(&e)?;
+        }
+        tx.commit().map_err(&e)
+    }
+
     /// The last run's id, if any.
     pub fn last_run(&self) -> Result<Option<i64>, StoreError> {
         self.conn
@@ -369,17 +519,14 @@ mod tests {
         .unwrap();
         r.gaps = gaps
             .iter()
-            .map(|id| Gap {
-                id: (*id).into(),
-                kind: GapKind::NoOwner,
-                severity: Severity::High,
-                title: format!("gap {id}"),
-                entities: vec![],
-                owner: None,
-                evidence: vec![],
-                remediation: String::new(),
-                standards: vec![],
-                first_seen: None,
+            .map(|id| {
+                Gap::new(
+                    (*id).into(),
+                    GapKind::NoOwner,
+                    Severity::High,
+                    format!("gap {id}"),
+                    vec![],
+                )
             })
             .collect();
         r
@@ -441,5 +588,45 @@ mod tests {
         let runs = s.runs().unwrap();
         assert_eq!(runs.len(), 1);
         assert_eq!(runs[0].gaps, 1);
+    }
+
+    #[test]
+    fn key_baseline_and_tips_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("roster.db");
+        let mut s = Store::open(&db).unwrap();
+        assert_eq!(s.meta_get_or_insert("k", "first").unwrap(), "first");
+        assert_eq!(s.meta_get_or_insert("k", "second").unwrap(), "first", "never replaced");
+        let a = Acceptance {
+            reason: "vendor-managed".into(),
+            accepted: "2026-12-01T00:00:00Z".into(),
+            until: Some("2027-03-01T00:00:00Z".into()),
+            by: Some("kim".into()),
+        };
+        s.accept(&[("gap-1".into(), "no-owner".into(), "t".into())], &a)
+            .unwrap();
+        s.record_tips("repo", &["c1".into(), "c2".into()]).unwrap();
+        s.record_tips("repo", &["c2".into(), "c3".into()]).unwrap();
+        drop(s);
+        let mut s = Store::open(&db).unwrap();
+        assert_eq!(s.meta_get_or_insert("k", "third").unwrap(), "first");
+        assert_eq!(s.acceptances().unwrap()["gap-1"].acceptance, a);
+        assert_eq!(s.scanned_tips("repo").unwrap(), ["c1", "c2", "c3"]);
+        assert_eq!(s.revoke(&["gap-1".into(), "gap-2".into()]).unwrap(), 1);
+        assert!(s.acceptances().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_version_one_database_is_migrated_and_keeps_its_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("roster.db");
+        let c = Connection::open(&db).unwrap();
+        c.execute_batch(MIGRATIONS[0]).unwrap();
+        c.execute_batch("PRAGMA user_version = 1; INSERT INTO runs (started, as_of, config, incomplete, summary) VALUES ('2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'x', 0, '{}');").unwrap();
+        drop(c);
+        let mut s = Store::open(&db).unwrap();
+        assert_eq!(s.version().unwrap(), MIGRATIONS.len() as i64);
+        assert_eq!(s.runs().unwrap().len(), 1);
+        assert_eq!(s.meta_get_or_insert("k", "v").unwrap(), "v");
     }
 }
