@@ -357,6 +357,7 @@ fn html_renders_in_chromium(html: &std::path::Path, gap_count: usize) {
         "By owner",
         "Evidence and remediation",
         "Inventory",
+        "Compliance mapping",
         "Appendix",
     ] {
         assert!(dom.contains(section), "the rendered page has no {section:?}");
@@ -391,7 +392,11 @@ fn two_discover_runs_show_new_and_resolved_gaps() {
     env.write("app/bot/requirements.txt", "langchain-openai==0.2.9\n");
     git_in(&repo, &["add", "-A"]);
     git_in(&repo, &["commit", "-qm", "bot"]);
-    env.write("roster.toml", "registry = \"agents.toml\"\n[scan]\nrepos = [\"app\"]\n");
+    // Keys may live 180 days here, looser than CIS AWS 1.14's 90; dormancy is CIS's 45 days.
+    env.write(
+        "roster.toml",
+        "registry = \"agents.toml\"\n[scan]\nrepos = [\"app\"]\n[thresholds]\naccess_key_max_age_days = 180\nunused_days = 45\n",
+    );
     // The registry lists the bot without an owner: a no-owner gap.
     env.write("agents.toml", "[[agent]]\nid = \"bot\"\ncode = [\"bot\"]\n");
     let run = |env: &Env| {
@@ -409,6 +414,32 @@ fn two_discover_runs_show_new_and_resolved_gaps() {
     };
     let (first, stdout) = run(&env);
     assert!(stdout.contains("First run in this state directory"), "{stdout}");
+    // The compliance mapping: the looser key-age threshold fails CIS AWS 1.14 without any gap;
+    // the no-owner gap fails CIS Controls 5.5; dormancy at 45 days passes CIS Controls 5.3.
+    let control = |r: &Value, id: &str| {
+        r["compliance"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["control"] == id)
+            .unwrap_or_else(|| panic!("no control {id}"))
+            .clone()
+    };
+    let c = control(&first, "CIS AWS Foundations 1.14");
+    assert_eq!(c["status"], "fail", "{c:#}");
+    assert!(c["gaps"].as_array().unwrap().is_empty());
+    assert!(
+        c["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("access_key_max_age_days = 180 is looser than the control's 90 days"),
+        "{c:#}"
+    );
+    assert_eq!(control(&first, "CIS Controls v8 5.3")["status"], "pass");
+    let c = control(&first, "CIS Controls v8 5.5");
+    assert_eq!(c["status"], "fail");
+    assert_eq!(c["gaps"][0], gaps(&first)[0]["id"]);
+    assert!(stdout.contains("Compliance: "), "{stdout}");
     assert_eq!(
         gap_keys(&first),
         [("no-owner".to_owned(), "registry-entry".to_owned(), "bot".to_owned())]

@@ -11,6 +11,7 @@
 //! - the registry ↔ code agents (by path) and identities (by id, name or key id).
 
 mod codeowners;
+mod compliance;
 mod registry;
 
 pub use codeowners::CodeOwners;
@@ -101,6 +102,7 @@ pub fn correlate(report: &mut Report, cx: &Context) {
             .then_with(|| kind_rank(a.kind).cmp(&kind_rank(b.kind)))
             .then_with(|| a.title.cmp(&b.title))
     });
+    report.compliance = compliance::assess(&gaps, &cx.thresholds, report.incomplete);
     report.gaps = gaps;
 }
 

@@ -382,6 +382,24 @@ pub struct Report {
     /// The ownership gaps found by correlation (`roster discover`), most severe first.
     #[serde(default)]
     pub gaps: Vec<Gap>,
+    /// Each control the gaps map to, passed or failed (`roster discover`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compliance: Vec<ControlResult>,
+}
+
+/// One control of the compliance mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlResult {
+    /// The control (`CIS AWS Foundations 1.14`, `OWASP NHI7`).
+    pub control: String,
+    /// What it requires, in one line.
+    pub requirement: String,
+    /// `pass`, `fail`, or `incomplete` (no gap, but some source was not fully read).
+    pub status: String,
+    /// Why it failed: gaps that map to it, a threshold looser than the control's limit.
+    pub reasons: Vec<String>,
+    /// The ids of the gaps that map to it.
+    pub gaps: Vec<String>,
 }
 
 /// The kinds of gap correlation reports; spelled in kebab-case in the JSON report.
@@ -566,6 +584,7 @@ impl Report {
             activities: vec![],
             connectors: vec![],
             gaps: vec![],
+            compliance: vec![],
         }
     }
 }

@@ -396,6 +396,45 @@ pub fn html(r: &Report) -> String {
     s.push_str("</tbody></table>");
 
     // Appendix.
+    // Compliance mapping.
+    if !r.compliance.is_empty() {
+        let failing = r.compliance.iter().filter(|c| c.status == "fail").count();
+        let _ = write!(
+            s,
+            "<h2 id=\"compliance\">Compliance mapping</h2><p class=\"muted\">{failing} of {} controls fail. A control with a time limit also fails when the configured threshold is looser than its own limit; accepted gaps still count against it.</p>\
+             <table><thead><tr><th>Control</th><th>Requirement</th><th>Status</th><th>Why</th></tr></thead><tbody>",
+            r.compliance.len()
+        );
+        for c in &r.compliance {
+            let color = match c.status.as_str() {
+                "pass" => "#2b8a3e",
+                "fail" => "var(--critical)",
+                _ => "#e8a317",
+            };
+            let links: Vec<String> = c
+                .gaps
+                .iter()
+                .take(12)
+                .map(|g| format!("<a href=\"#{0}\">{0}</a>", esc(g)))
+                .collect();
+            let _ = write!(
+                s,
+                "<tr class=\"control\" data-status=\"{}\"><td>{}</td><td>{}</td><td style=\"color:{color};font-weight:600\">{}</td><td>{}{}</td></tr>",
+                esc(&c.status),
+                esc(&c.control),
+                esc(&c.requirement),
+                esc(&c.status),
+                c.reasons.iter().map(|x| esc(x)).collect::<Vec<_>>().join("; "),
+                if links.is_empty() {
+                    String::new()
+                } else {
+                    format!("<br><span class=\"muted\">{}</span>", links.join(" "))
+                }
+            );
+        }
+        s.push_str("</tbody></table>");
+    }
+
     s.push_str("<h2 id=\"appendix\">Appendix: sources and completeness</h2><table><thead><tr><th>Source</th><th>Status</th><th>What was read</th></tr></thead><tbody>");
     for src in &r.sources {
         let _ = write!(

@@ -466,6 +466,25 @@ pub fn gaps_text(r: &Report) -> String {
         s.push('\n');
     }
     let _ = writeln!(s, "{}", gap_summary(r));
+    let failing: Vec<&str> = r
+        .compliance
+        .iter()
+        .filter(|c| c.status == "fail")
+        .map(|c| c.control.as_str())
+        .collect();
+    if !r.compliance.is_empty() {
+        let _ = writeln!(
+            s,
+            "Compliance: {} of {} controls fail{}",
+            failing.len(),
+            r.compliance.len(),
+            if failing.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", failing.join(", "))
+            }
+        );
+    }
     s
 }
 
@@ -575,6 +594,20 @@ fn md_gaps(r: &Report, s: &mut String) {
             let _ = writeln!(s, "1. [{}] {}{when}", md_cell(&e.source), md_cell(&e.detail));
         }
         let _ = writeln!(s, "\n**Remediation:** {}\n", md_cell(&g.remediation));
+    }
+    if !r.compliance.is_empty() {
+        s.push_str("## Compliance mapping\n\n| Control | Requirement | Status | Why |\n|---|---|---|---|\n");
+        for c in &r.compliance {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                md_cell(&c.control),
+                md_cell(&c.requirement),
+                c.status,
+                md_cell(&c.reasons.join("; "))
+            );
+        }
+        s.push('\n');
     }
 }
 
