@@ -5,7 +5,7 @@ use crate::collect::{self, Config};
 use anyhow::{Context, Result};
 use clap::Parser as _;
 use roster_correlate::{CodeOwners, Registry};
-use roster_model::{Report, ScanIssue};
+use roster_model::{Report, ScanIssue, Severity};
 use roster_report::Format;
 use roster_scan::Fingerprinter;
 use std::collections::BTreeMap;
@@ -315,31 +315,44 @@ pub fn diff_command(args: &crate::args::DiffArgs) -> Result<std::process::ExitCo
     Ok(std::process::ExitCode::SUCCESS)
 }
 
+/// Whether an acceptance has lapsed: it holds through its `until` day (UTC).
+fn lapsed(a: &roster_model::Acceptance, now_ms: i64) -> bool {
+    a.until
+        .as_deref()
+        .and_then(roster_model::parse_time)
+        .is_some_and(|t| now_ms >= t + 86_400_000)
+}
+
 /// Marks the gaps the organization accepted (`roster baseline accept`). An acceptance that has
-/// lapsed (measured from the wall clock, not `as_of`) leaves the gap open, saying so.
+/// lapsed (measured from the wall clock, not `as_of`), or whose gap became more severe since,
+/// leaves the gap open, saying why.
 fn apply_baseline(report: &mut Report, accepted: &BTreeMap<String, roster_store::AcceptedGap>, now_ms: i64) {
     for g in &mut report.gaps {
-        let Some(a) = accepted.get(&g.id).map(|x| &x.acceptance) else {
+        let Some(x) = accepted.get(&g.id) else {
             continue;
         };
-        let lapsed = a
-            .until
-            .as_deref()
-            .and_then(roster_model::parse_time)
-            .is_some_and(|t| t <= now_ms);
-        if lapsed {
-            g.evidence.push(roster_model::Evidence {
-                source: "baseline".into(),
-                detail: format!(
-                    "accepted on {} ({}), but the acceptance lapsed on {}: decide again",
-                    a.accepted,
-                    a.reason,
-                    a.until.as_deref().unwrap_or("?")
-                ),
-                time: None,
-            });
+        let a = &x.acceptance;
+        let why_open = if lapsed(a, now_ms) {
+            Some(format!(
+                "the acceptance lapsed after {}",
+                a.until.as_deref().unwrap_or("?")
+            ))
+        } else if Severity::ALL
+            .iter()
+            .find(|s| s.as_str() == x.severity)
+            .is_some_and(|was| g.severity > *was)
+        {
+            Some(format!("it was {} then and is {} now", x.severity, g.severity.as_str()))
         } else {
-            g.accepted = Some(a.clone());
+            None
+        };
+        match why_open {
+            Some(why) => g.evidence.push(roster_model::Evidence {
+                source: "baseline".into(),
+                detail: format!("accepted on {} ({}), but {why}: decide again", a.accepted, a.reason),
+                time: None,
+            }),
+            None => g.accepted = Some(Box::new(a.clone())),
         }
     }
 }
@@ -361,8 +374,8 @@ pub fn accept_command(args: &crate::args::AcceptArgs) -> Result<std::process::Ex
         Some(d) => {
             let t = roster_model::parse_time(d)
                 .with_context(|| format!("--until {d:?} is not a date: write YYYY-MM-DD"))?;
-            if t <= now_ms() {
-                anyhow::bail!("--until {d} is not in the future");
+            if t + 86_400_000 <= now_ms() {
+                anyhow::bail!("--until {d} has passed: give a date from today on");
             }
             Some(roster_model::format_millis(t))
         }
@@ -379,10 +392,9 @@ pub fn accept_command(args: &crate::args::AcceptArgs) -> Result<std::process::Ex
     };
     let mut chosen = vec![];
     for id in &ids {
-        let g = gaps.get(id).with_context(|| {
+        chosen.push(gaps.get(id).with_context(|| {
             format!("{id} is not a gap of the last run (run {run}); gap ids are in its report.json and gaps.csv")
-        })?;
-        chosen.push((g.id.clone(), g.kind.as_str().to_owned(), g.title.clone()));
+        })?);
     }
     let a = roster_model::Acceptance {
         reason: args.reason.trim().to_owned(),
@@ -410,7 +422,7 @@ pub fn baseline_list(format: &str, state_dir: Option<&Path>) -> Result<std::proc
         "json" => {
             let rows: Vec<_> = all
                 .iter()
-                .map(|(id, x)| serde_json::json!({"gap_id": id, "kind": x.kind, "title": x.title, "acceptance": x.acceptance}))
+                .map(|(id, x)| serde_json::json!({"gap_id": id, "kind": x.kind, "title": x.title, "severity": x.severity, "acceptance": x.acceptance, "lapsed": lapsed(&x.acceptance, now_ms())}))
                 .collect();
             serde_json::to_string_pretty(&rows)? + "\n"
         }
@@ -419,7 +431,8 @@ pub fn baseline_list(format: &str, state_dir: Option<&Path>) -> Result<std::proc
             for (id, x) in &all {
                 let (kind, title, a) = (&x.kind, &x.title, &x.acceptance);
                 s.push_str(&format!(
-                    "{id}  {kind}  {title}\n    {} on {}{}{}\n",
+                    "{id}  {kind}  {title}{}\n    {} on {}{}{}\n",
+                    if lapsed(a, now_ms()) { "  LAPSED" } else { "" },
                     a.reason,
                     a.accepted,
                     a.until.as_deref().map(|u| format!(", until {u}")).unwrap_or_default(),
@@ -465,26 +478,50 @@ mod tests {
                 vec![],
             )
         };
-        r.gaps = vec![gap("current"), gap("lapsed"), gap("other")];
+        r.gaps = vec![gap("current"), gap("lapsed"), gap("other"), gap("worse")];
+        r.gaps[3].severity = roster_model::Severity::Critical;
         let a = |until: Option<&str>| roster_model::Acceptance {
             reason: "SEC-1".into(),
             accepted: "2026-01-01T00:00:00Z".into(),
             until: until.map(str::to_owned),
             by: None,
         };
-        let accepted = |acceptance| roster_store::AcceptedGap {
+        let entry = |acceptance| roster_store::AcceptedGap {
             kind: "no-owner".into(),
             title: String::new(),
+            severity: "high".into(),
             acceptance,
         };
         let accepted = BTreeMap::from([
-            ("current".to_string(), accepted(a(Some("2027-01-01T00:00:00Z")))),
-            ("lapsed".to_string(), accepted(a(Some("2026-06-01T00:00:00Z")))),
+            ("current".to_string(), entry(a(Some("2027-01-01T00:00:00Z")))),
+            ("lapsed".to_string(), entry(a(Some("2026-06-01T00:00:00Z")))),
+            ("worse".to_string(), entry(a(None))),
         ]);
         apply_baseline(&mut r, &accepted, roster_model::parse_time("2026-12-02").unwrap());
         assert!(r.gaps[0].accepted.is_some());
         assert!(r.gaps[1].accepted.is_none());
-        assert!(r.gaps[1].evidence[0].detail.contains("lapsed on 2026-06-01"));
+        assert!(
+            r.gaps[1].evidence[0].detail.contains("lapsed after 2026-06-01"),
+            "{:?}",
+            r.gaps[1].evidence
+        );
         assert!(r.gaps[2].accepted.is_none() && r.gaps[2].evidence.is_empty());
+        // Accepted at high, critical now: open again.
+        assert!(r.gaps[3].accepted.is_none());
+        assert!(
+            r.gaps[3].evidence[0]
+                .detail
+                .contains("it was high then and is critical now")
+        );
+        // The acceptance holds through its last day.
+        let mut r2 = Report::empty("test");
+        r2.gaps = vec![gap("current")];
+        let last_day = BTreeMap::from([("current".to_string(), entry(a(Some("2026-12-02T00:00:00Z"))))]);
+        apply_baseline(
+            &mut r2,
+            &last_day,
+            roster_model::parse_time("2026-12-02T23:00:00Z").unwrap(),
+        );
+        assert!(r2.gaps[0].accepted.is_some());
     }
 }

@@ -23,13 +23,27 @@ pub fn state_dir(flag: Option<&Path>) -> Result<PathBuf> {
 
 /// Opens the state database `roster.db` in `dir`, creating the directory (mode 0700) first.
 pub fn open_store(dir: &Path) -> Result<roster_store::Store> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create state dir {}", dir.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create state dir {}", dir.display()))?;
+        // Only a directory Roster made itself: one the user gave keeps its permissions.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        }
     }
     Ok(roster_store::Store::open(&dir.join("roster.db"))?)
+}
+
+/// Removes a file whose contents were imported into the database; another Roster running at the
+/// same moment may have removed it first.
+fn remove_imported(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("cannot remove {} (imported into roster.db)", path.display()))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The fingerprint key: `$ROSTER_FINGERPRINT_KEY` (64 hex chars, to share fingerprints across
@@ -67,7 +81,7 @@ pub fn fingerprint_key(dir: &Path) -> Result<[u8; 32]> {
         )
     })?;
     if old == Some(key) {
-        std::fs::remove_file(&legacy).with_context(|| format!("cannot remove {} (imported)", legacy.display()))?;
+        remove_imported(&legacy)?;
     } else if old.is_some() {
         eprintln!(
             "roster: {} differs from the key in roster.db, which is the one used; delete the file",
@@ -108,7 +122,7 @@ pub fn scanned_tips(dir: &Path, repo: &Path) -> Result<Vec<String>> {
                 .map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect())
                 .unwrap_or_default();
             store.record_tips(&id, &tips)?;
-            std::fs::remove_file(&legacy).with_context(|| format!("cannot remove {} (imported)", legacy.display()))?;
+            remove_imported(&legacy)?;
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", legacy.display())),

@@ -102,7 +102,7 @@ pub fn correlate(report: &mut Report, cx: &Context) {
             .then_with(|| kind_rank(a.kind).cmp(&kind_rank(b.kind)))
             .then_with(|| a.title.cmp(&b.title))
     });
-    report.compliance = compliance::assess(&gaps, &cx.thresholds, report.incomplete);
+    report.compliance = compliance::assess(report, &gaps, &cx.thresholds, cx.registry.is_some());
     report.gaps = gaps;
 }
 
@@ -145,6 +145,9 @@ struct Correlation<'r, 'c> {
     agent_idents: Vec<BTreeSet<usize>>,
     /// (agent, identity) → how the agent reaches the identity, as evidence lines.
     agent_links: BTreeMap<(usize, usize), Vec<String>>,
+    /// (agent, identity) pairs joined only through a public client id: evidence, not a claim
+    /// (they carry no registry coverage and no owner).
+    client_id_only: BTreeSet<(usize, usize)>,
     /// Identity index → activity indexes.
     ident_acts: Vec<Vec<usize>>,
     /// Names and ids (lowercase) of people the IdP says are disabled.
@@ -212,6 +215,7 @@ impl<'r, 'c> Correlation<'r, 'c> {
             ident_groups: HashMap::new(),
             agent_idents: vec![BTreeSet::new(); r.agents.len()],
             agent_links: BTreeMap::new(),
+            client_id_only: BTreeSet::new(),
             ident_acts: vec![vec![]; n],
             disabled: BTreeSet::new(),
             identity_owner: vec![None; n],
@@ -410,20 +414,20 @@ impl<'r, 'c> Correlation<'r, 'c> {
                 group_of_fp.insert(&self.r.findings[fi].fingerprint, gi);
             }
         }
-        let mut by_client_id: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_client_id: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, ident) in self.r.identities.iter().enumerate() {
-            for k in ["app_id", "client_id"] {
-                if let Some(v) = ident.attrs.get(k).filter(|v| !v.is_empty()) {
-                    by_client_id.entry(v.as_str()).or_default().push(i);
-                }
+            for v in client_ids(ident) {
+                by_client_id.entry(v).or_default().push(i);
             }
         }
+        let mut secret_linked: BTreeSet<(usize, usize)> = BTreeSet::new();
         for (ai, a) in self.r.agents.iter().enumerate() {
             for c in &a.credentials {
                 if c.kind == "client-id" {
-                    for &i in by_client_id.get(c.name.as_str()).into_iter().flatten() {
+                    for &i in by_client_id.get(&normalize_client_id(&c.name)).into_iter().flatten() {
                         let x = &self.r.identities[i];
                         self.agent_idents[ai].insert(i);
+                        self.client_id_only.insert((ai, i));
                         self.agent_links.entry((ai, i)).or_default().push(format!(
                             "{}:{} names the client id {} of {} `{}` in {}",
                             c.path, c.line, c.name, x.kind, x.name, x.source
@@ -436,6 +440,7 @@ impl<'r, 'c> Correlation<'r, 'c> {
                 {
                     let x = &self.r.identities[i];
                     self.agent_idents[ai].insert(i);
+                    secret_linked.insert((ai, i));
                     let line = format!(
                         "its secret {} ({}:{}) belongs to {} `{}` in {}",
                         c.redacted.as_deref().unwrap_or("?"),
@@ -452,6 +457,7 @@ impl<'r, 'c> Correlation<'r, 'c> {
                 }
             }
         }
+        self.client_id_only.retain(|p| !secret_linked.contains(p));
     }
 
     /// People CODEOWNERS assigns the code that names an identity's client id: candidates to
@@ -461,7 +467,7 @@ impl<'r, 'c> Correlation<'r, 'c> {
         for &(ai, _) in self.agent_links.keys().filter(|(_, j)| *j == i) {
             let a = &self.r.agents[ai];
             for c in a.credentials.iter().filter(|c| c.kind == "client-id") {
-                if self.r.identities[i].attrs.values().any(|v| *v == c.name)
+                if client_ids(&self.r.identities[i]).contains(&normalize_client_id(&c.name))
                     && let Some(o) = self.codeowners_of(&a.source, &c.path)
                 {
                     let line = format!(
@@ -506,10 +512,11 @@ impl<'r, 'c> Correlation<'r, 'c> {
             let keys = self.identity_keys(i);
             self.identity_reg[i] = reg.match_key(keys.iter().copied());
         }
-        // An identity a registered code agent runs as is covered by that registration.
+        // An identity a registered code agent holds the secret of is covered by that
+        // registration. Naming an app's public client id is not enough to claim the app.
         for (ai, idents) in self.agent_idents.iter().enumerate() {
             if let Some(r) = self.agent_reg[ai] {
-                for &i in idents {
+                for &i in idents.iter().filter(|&&i| !self.client_id_only.contains(&(ai, i))) {
                     self.identity_reg[i].get_or_insert(r);
                 }
             }
@@ -1502,6 +1509,23 @@ impl<'r, 'c> Correlation<'r, 'c> {
 }
 
 /// Who owns an identity the provider itself manages, if it is one.
+/// Entra application ids are GUIDs, case-insensitive (Graph returns them in lower case, code may
+/// hold them in upper case); Okta client ids are case-sensitive and kept as they are.
+fn normalize_client_id(v: &str) -> String {
+    let guid = v.len() == 36 && v.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    if guid { v.to_ascii_lowercase() } else { v.to_owned() }
+}
+
+/// An identity's app and client ids, normalized.
+fn client_ids(ident: &Identity) -> Vec<String> {
+    ["app_id", "client_id"]
+        .iter()
+        .filter_map(|k| ident.attrs.get(*k))
+        .filter(|v| !v.is_empty())
+        .map(|v| normalize_client_id(v))
+        .collect()
+}
+
 fn provider_managed(ident: &Identity) -> Option<&'static str> {
     if ident.attrs.get("service_linked").is_some_and(|v| v == "true") {
         Some("AWS (service-linked role)")

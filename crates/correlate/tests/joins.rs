@@ -278,6 +278,38 @@ fn neighbouring_aws_keys_are_not_chained_into_one_credential() {
 }
 
 #[test]
+fn an_upper_case_entra_app_id_in_code_joins_graphs_lower_case_one() {
+    let mut r = Report::empty("test");
+    let mut app = ident("entra", "application", "obj-1", "invoice-ocr", vec![]);
+    app.attrs
+        .insert("app_id".into(), "9c1e7b42-0d3a-4f5e-b6a8-2c9d0e1f3a54".into());
+    app.attrs
+        .insert("app_owner_tenant".into(), "9C1E7B42-0D3A-4F5E-B6A8-2C9D0E1F3A54".into());
+    r.identities.push(app);
+    r.agents.push(Agent {
+        id: "agent:app:ocr".into(),
+        path: "ocr".into(),
+        source: "app".into(),
+        frameworks: vec!["LangChain".into()],
+        credentials: vec![AgentCredential {
+            kind: "client-id".into(),
+            name: "9C1E7B42-0D3A-4F5E-B6A8-2C9D0E1F3A54".into(),
+            path: "ocr/settings.cs".into(),
+            line: 4,
+            fingerprint: None,
+            redacted: None,
+        }],
+        mcp_servers: vec![],
+        evidence: vec![],
+        accountable: None,
+        registered_as: None,
+    });
+    run(&mut r, None, &BTreeMap::new());
+    let gap = r.gaps.iter().find(|g| g.kind == GapKind::UnregisteredAgent).unwrap();
+    assert_eq!(gap.entities.len(), 2, "{gap:#?}");
+}
+
+#[test]
 fn a_client_id_in_agent_code_joins_the_agent_to_the_okta_app() {
     let mut r = Report::empty("test");
     let mut app = ident("okta", "service-app", "0oa8f5j3ecb5w8Rmp5d7", "ticket-sync", vec![]);
@@ -319,7 +351,8 @@ fn a_client_id_in_agent_code_joins_the_agent_to_the_okta_app() {
     assert!(gap.evidence.iter().any(|e| e.detail
         == "bots/triage/okta.py:7 names the client id 0oa8f5j3ecb5w8Rmp5d7 of service-app `ticket-sync` in okta"));
 
-    // Registering the agent's code covers the app it signs in as.
+    // Registering the agent's code does not claim the app: a client id is public, so naming it
+    // gives neither registry coverage nor an owner.
     let mut r2 = r.clone();
     r2.gaps.clear();
     let reg = Registry::parse(
@@ -328,7 +361,11 @@ fn a_client_id_in_agent_code_joins_the_agent_to_the_okta_app() {
     )
     .unwrap();
     run(&mut r2, Some(&reg), &BTreeMap::new());
-    assert_eq!(r2.identities[0].registered_as.as_deref(), Some("triage"));
-    assert_eq!(r2.identities[0].accountable.as_ref().unwrap().via, "registry");
-    assert_eq!(r2.identities[1].registered_as, None);
+    assert_eq!(r2.agents[0].registered_as.as_deref(), Some("triage"));
+    assert_eq!(r2.identities[0].registered_as, None);
+    assert!(r2.identities[0].accountable.is_none());
+    assert!(
+        !r2.gaps.iter().any(|g| g.kind == GapKind::UnregisteredAgent),
+        "the agent is registered"
+    );
 }

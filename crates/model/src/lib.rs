@@ -528,7 +528,7 @@ pub struct Gap {
     /// Set when the organization accepted this gap (`roster baseline accept`) and the acceptance
     /// has not expired: it is still reported, but no longer fails `--fail-on`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accepted: Option<Acceptance>,
+    pub accepted: Option<Box<Acceptance>>,
 }
 
 impl Gap {

@@ -559,9 +559,13 @@ pub fn gaps_csv(r: &Report) -> String {
 }
 
 fn md_gaps(r: &Report, s: &mut String) {
-    if r.gaps.is_empty() {
-        return;
+    if !r.gaps.is_empty() {
+        md_gap_list(r, s);
     }
+    md_compliance(r, s);
+}
+
+fn md_gap_list(r: &Report, s: &mut String) {
     let _ = writeln!(s, "## Ownership gaps\n\n{}\n", md_cell(&gap_summary(r)));
     s.push_str("| Severity | Kind | Gap | Owner |\n|---|---|---|---|\n");
     for g in &r.gaps {
@@ -571,11 +575,15 @@ fn md_gaps(r: &Report, s: &mut String) {
             .map_or("**none**".to_string(), |o| format!("{} ({})", o.name, o.via));
         let _ = writeln!(
             s,
-            "| {} | {} | [{}](#{}) | {} |",
+            "| {} | {} | [{}](#{}){} | {} |",
             g.severity,
             g.kind,
             md_cell(&g.title),
             g.id,
+            g.accepted
+                .as_ref()
+                .map(|a| format!(" (accepted: {})", md_cell(&a.reason)))
+                .unwrap_or_default(),
             md_cell(&owner)
         );
     }
@@ -595,6 +603,9 @@ fn md_gaps(r: &Report, s: &mut String) {
         }
         let _ = writeln!(s, "\n**Remediation:** {}\n", md_cell(&g.remediation));
     }
+}
+
+fn md_compliance(r: &Report, s: &mut String) {
     if !r.compliance.is_empty() {
         s.push_str("## Compliance mapping\n\n| Control | Requirement | Status | Why |\n|---|---|---|---|\n");
         for c in &r.compliance {

@@ -74,11 +74,9 @@ pub fn build_agents(rules: &RuleSet, outputs: &[ScanOutput]) -> Vec<Agent> {
             }
         }
         for (dir, acc) in &mut by_dir {
-            if let Some(r) = refs.remove(dir) {
-                acc.credentials.extend(r);
-            }
             // The scan root without a project manifest of its own is a fallback, not a project:
-            // there an agent uses only the secrets in the folders that hold its evidence.
+            // there an agent uses only the secrets, variables and client ids in the folders that
+            // hold its evidence.
             let evidence_dirs: HashSet<&str> = acc
                 .evidence
                 .iter()
@@ -88,6 +86,12 @@ pub fn build_agents(rules: &RuleSet, outputs: &[ScanOutput]) -> Vec<Agent> {
                 .collect();
             let fallback = dir == "." && !dirs.contains(".");
             let folder = |p: &str| p.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
+            if let Some(r) = refs.remove(dir) {
+                acc.credentials.extend(
+                    r.into_iter()
+                        .filter(|c| !fallback || evidence_dirs.contains(folder(&c.path).as_str())),
+                );
+            }
             for f in out.findings.iter().filter(|f| {
                 project_of(&f.path) == *dir && (!fallback || evidence_dirs.contains(folder(&f.path).as_str()))
             }) {

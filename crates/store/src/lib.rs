@@ -64,7 +64,8 @@ CREATE TABLE accepted (
     reason    TEXT NOT NULL,
     accepted  TEXT NOT NULL,
     until     TEXT,
-    by        TEXT
+    by        TEXT,
+    severity  TEXT NOT NULL
 );
 CREATE TABLE scanned_tips (
     repo  TEXT NOT NULL,
@@ -73,6 +74,10 @@ CREATE TABLE scanned_tips (
 );
 "#,
 ];
+
+/// What to do with a damaged database, and what that costs.
+const MOVE_ASIDE: &str = "if the file is damaged, restore it from a backup, or move it aside and Roster starts a new one \
+     (with a new fingerprint key, so fingerprints change; run history, accepted gaps and incremental-scan state start over)";
 
 /// An error from the state database, naming the file and what to do.
 #[derive(Debug)]
@@ -102,6 +107,8 @@ pub struct AcceptedGap {
     pub kind: String,
     /// Its title when accepted.
     pub title: String,
+    /// Its severity when accepted: a gap that became more severe is open again.
+    pub severity: String,
     /// The decision.
     pub acceptance: Acceptance,
 }
@@ -140,11 +147,8 @@ impl Store {
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let name = path.display().to_string();
-        let err = |what: &str, e: rusqlite::Error| {
-            StoreError(format!(
-                "state database {name}: {what}: {e}; if the file is damaged, move it aside and Roster starts a new one"
-            ))
-        };
+        let err =
+            |what: &str, e: rusqlite::Error| StoreError(format!("state database {name}: {what}: {e}; {MOVE_ASIDE}"));
         let conn = Connection::open(path).map_err(|e| err("cannot open", e))?;
         // Inventory and fingerprints are for the state directory's owner only.
         #[cfg(unix)]
@@ -172,7 +176,7 @@ impl Store {
             .map_err(|e| {
                 self.err(
                     "cannot read the schema version (is it a SQLite file?)",
-                    format!("{e}; if the file is damaged, move it aside and Roster starts a new one"),
+                    format!("{e}; {MOVE_ASIDE}"),
                 )
             })
     }
@@ -414,16 +418,16 @@ impl Store {
         Ok(Some((id, self.gaps(id)?)))
     }
 
-    /// Accepts gaps (`(id, kind, title)`) into the baseline, replacing earlier acceptances.
-    pub fn accept(&mut self, gaps: &[(String, String, String)], a: &Acceptance) -> Result<(), StoreError> {
+    /// Accepts gaps into the baseline, replacing earlier acceptances of the same gaps.
+    pub fn accept(&mut self, gaps: &[&Gap], a: &Acceptance) -> Result<(), StoreError> {
         let path = self.path.clone();
         let e =
             move |x: rusqlite::Error| StoreError(format!("state database {path}: cannot record the acceptance: {x}"));
         let tx = self.conn.transaction().map_err(&e)?;
-        for (id, kind, title) in gaps {
+        for g in gaps {
             tx.execute(
-                "INSERT OR REPLACE INTO accepted (gap_id, kind, title, reason, accepted, until, by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![id, kind, title, a.reason, a.accepted, a.until, a.by],
+                "INSERT OR REPLACE INTO accepted (gap_id, kind, title, reason, accepted, until, by, severity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![g.id, g.kind.as_str(), g.title, a.reason, a.accepted, a.until, a.by, g.severity.as_str()],
             )
             .map_err(&e)?;
         }
@@ -434,7 +438,7 @@ impl Store {
     pub fn acceptances(&self) -> Result<BTreeMap<String, AcceptedGap>, StoreError> {
         let mut st = self
             .conn
-            .prepare("SELECT gap_id, kind, title, reason, accepted, until, by FROM accepted ORDER BY gap_id")
+            .prepare("SELECT gap_id, kind, title, reason, accepted, until, by, severity FROM accepted ORDER BY gap_id")
             .map_err(|e| self.err("cannot read the baseline", e))?;
         st.query_map([], |r| {
             Ok((
@@ -442,6 +446,7 @@ impl Store {
                 AcceptedGap {
                     kind: r.get(1)?,
                     title: r.get(2)?,
+                    severity: r.get(7)?,
                     acceptance: Acceptance {
                         reason: r.get(3)?,
                         accepted: r.get(4)?,
@@ -603,14 +608,16 @@ mod tests {
             until: Some("2027-03-01T00:00:00Z".into()),
             by: Some("kim".into()),
         };
-        s.accept(&[("gap-1".into(), "no-owner".into(), "t".into())], &a)
-            .unwrap();
+        let g = Gap::new("gap-1".into(), GapKind::NoOwner, Severity::Medium, "t".into(), vec![]);
+        s.accept(&[&g], &a).unwrap();
         s.record_tips("repo", &["c1".into(), "c2".into()]).unwrap();
         s.record_tips("repo", &["c2".into(), "c3".into()]).unwrap();
         drop(s);
         let mut s = Store::open(&db).unwrap();
         assert_eq!(s.meta_get_or_insert("k", "third").unwrap(), "first");
         assert_eq!(s.acceptances().unwrap()["gap-1"].acceptance, a);
+        assert_eq!(s.acceptances().unwrap()["gap-1"].severity, "medium");
+        assert_eq!(s.acceptances().unwrap()["gap-1"].severity, "medium");
         assert_eq!(s.scanned_tips("repo").unwrap(), ["c1", "c2", "c3"]);
         assert_eq!(s.revoke(&["gap-1".into(), "gap-2".into()]).unwrap(), 1);
         assert!(s.acceptances().unwrap().is_empty());
