@@ -439,7 +439,10 @@ fn two_discover_runs_show_new_and_resolved_gaps() {
     assert_eq!(control(&first, "OWASP NHI2")["status"], "pass");
     let c = control(&first, "CIS Controls v8 5.3");
     assert_eq!(c["status"], "not-assessed");
-    assert_eq!(c["reasons"][0], "no source in this run reads identities from a connector");
+    assert_eq!(
+        c["reasons"][0],
+        "no source in this run reads identities from a connector"
+    );
     let c = control(&first, "CIS Controls v8 5.5");
     assert_eq!(c["status"], "fail");
     assert_eq!(c["gaps"][0], gaps(&first)[0]["id"]);
