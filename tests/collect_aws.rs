@@ -248,3 +248,44 @@ ci-deployer,arn:aws:iam::123456789012:user/ci-deployer,2022-01-05T10:00:00+00:00
     assert_eq!(keys[0]["last_used_service"], "bedrock");
     assert!(keys[1]["last_used"].is_null(), "key 2 never used");
 }
+
+#[test]
+fn an_aws_source_without_credentials_fails_saying_what_to_set() {
+    let env = Env::new();
+    env.write(
+        "roster.toml",
+        "[[source]]\nconnector = \"aws-iam\"\nendpoint_url = \"http://127.0.0.1:9/\"\nhttp_retries = 0\n",
+    );
+    let empty = env.path("no-aws-config");
+    let empty = empty.to_str().unwrap();
+    // Nothing in the SDK's chain: no variables, no files, no instance metadata.
+    let out = env.roster_env(
+        &["collect", "--format", "json"],
+        &[
+            ("AWS_ACCESS_KEY_ID", ""),
+            ("AWS_SECRET_ACCESS_KEY", ""),
+            ("AWS_SESSION_TOKEN", ""),
+            ("AWS_PROFILE", ""),
+            ("AWS_CONFIG_FILE", empty),
+            ("AWS_SHARED_CREDENTIALS_FILE", empty),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", ""),
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", ""),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", ""),
+        ],
+    );
+    // A source that collected nothing fails the command (exit 2), and the report says why.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("source(s) failed: aws-iam"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = &report["connectors"][0];
+    assert_ne!(run["status"], "complete", "{run:#}");
+    let why = run.to_string();
+    assert!(
+        why.contains("no AWS credentials") && why.contains("set AWS_PROFILE"),
+        "{run:#}"
+    );
+    let audit = std::fs::read_to_string(env.state().join("audit.jsonl")).unwrap();
+    assert!(audit.contains("no AWS credentials"), "{audit}");
+}

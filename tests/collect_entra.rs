@@ -176,3 +176,170 @@ async fn entra_connector_inventories_apps_service_principals_and_permissions() {
         "app roles cached"
     );
 }
+
+/// A TLS front for a plain fixture server: a certificate for 127.0.0.1 issued by a throwaway test
+/// CA (rcgen), since azure_identity refuses an authority host that is not https.
+async fn tls_front(upstream: std::net::SocketAddr) -> (u16, String) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, Issuer, KeyPair};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "Roster test CA");
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+    let issuer: &Issuer<'_, KeyPair> = &ca;
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, issuer)
+        .unwrap();
+    let config =
+        rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![leaf.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+            )
+            .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let Ok(mut up) = tokio::net::TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut up).await;
+            });
+        }
+    });
+    (port, ca.pem())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_mints_graph_tokens_with_azure_identity_over_tls_and_the_plugin_never_sees_the_secret() {
+    const SECRET: &str = "fixture-client-secret-value";
+    const MINTED: &str = "minted.graph.access.token";
+    // The token endpoint: azure_identity's real ClientSecretCredential posts the client
+    // credentials grant to {authority}/{tenant}/oauth2/v2.0/token.
+    let sts = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/contoso.onmicrosoft.com/oauth2/v2.0/token"))
+        .respond_with(ok(
+            json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
+            "access_token": MINTED}),
+        ))
+        .mount(&sts)
+        .await;
+    let (port, ca_pem) = tls_front(*sts.address()).await;
+    let ca = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(ca.path(), &ca_pem).unwrap();
+
+    // Graph, which accepts only the minted token; applications come in two pages.
+    let graph = MockServer::start().await;
+    let uri = graph.uri();
+    let auth = || header("authorization", format!("Bearer {MINTED}").as_str());
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .and(query_param("$top", "999"))
+        .and(auth())
+        .respond_with(ok(json!({"@odata.nextLink": format!("{uri}/v1.0/applications?$skiptoken=p2"),
+            "value": [{"id": "app-obj-1", "appId": APP_ID, "displayName": "support-agent",
+                "createdDateTime": "2023-06-01T00:00:00Z", "passwordCredentials": [], "keyCredentials": [], "owners": []}]})))
+        .mount(&graph)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .and(query_param("$skiptoken", "p2"))
+        .and(auth())
+        .respond_with(ok(
+            json!({"value": [{"id": "app-obj-2", "appId": "99999999-0000-0000-0000-000000000000",
+            "displayName": "legacy-sync", "passwordCredentials": [], "keyCredentials": [], "owners": []}]}),
+        ))
+        .mount(&graph)
+        .await;
+    for p in [
+        "/v1.0/servicePrincipals",
+        "/v1.0/oauth2PermissionGrants",
+        "/beta/reports/servicePrincipalSignInActivities",
+    ] {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .and(auth())
+            .respond_with(ok(json!({"value": []})))
+            .mount(&graph)
+            .await;
+    }
+    let config = |ca_file: &str| {
+        format!(
+            "[[source]]\nname = \"entra\"\nconnector = \"entra-id\"\nendpoint_url = \"{uri}\"\nhttp_retries = 1\n\
+             auth = \"client-secret\"\ntenant_id = \"contoso.onmicrosoft.com\"\nclient_id = \"{APP_ID}\"\n\
+             authority_host = \"https://127.0.0.1:{port}\"\n{ca_file}"
+        )
+    };
+    let (env, code, report, stderr) = Env::collect_json(
+        config(&format!("ca_file = \"{}\"\n", ca.path().display())),
+        vec![("AZURE_CLIENT_SECRET", SECRET.to_string())],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["connectors"][0]["status"], "complete", "{report:#}");
+    assert_eq!(identity(&report, "app-obj-2")["name"], "legacy-sync", "second page");
+
+    // One token request for five Graph calls: the credential caches its token.
+    let minted = sts.received_requests().await.unwrap();
+    assert_eq!(minted.len(), 1, "the token is cached");
+    let form = String::from_utf8_lossy(&minted[0].body).into_owned();
+    for part in [
+        "grant_type=client_credentials".to_string(),
+        format!("client_id={APP_ID}"),
+        format!("client_secret={SECRET}"),
+        "scope=https%3A%2F%2Fgraph.microsoft.com%2F.default".to_string(),
+    ] {
+        assert!(form.contains(&part), "{part} not in {form}");
+    }
+    let calls = graph.received_requests().await.unwrap();
+    assert_eq!(calls.len(), 5);
+    assert!(
+        calls
+            .iter()
+            .all(|r| r.headers.get("authorization").unwrap() == &format!("Bearer {MINTED}")[..])
+    );
+    // The audit log says how each request was authenticated, and nothing holds the secret or
+    // the token: not the report, not the state directory.
+    let audit = std::fs::read_to_string(env.state().join("audit.jsonl")).unwrap();
+    assert!(
+        audit.contains(&format!(
+            "Authorization: Bearer <Entra ID token, client secret of app {APP_ID}>"
+        )),
+        "{audit}"
+    );
+    let out = serde_json::to_string(&report).unwrap() + &stderr;
+    for s in [SECRET, MINTED] {
+        assert!(!out.contains(s));
+        assert!(!crate::common::contains(
+            &crate::common::all_bytes_under(&env.state()),
+            s
+        ));
+    }
+
+    // Without the test CA the token endpoint's certificate is not trusted: the source fails,
+    // saying why, and nothing reaches Graph.
+    let before = graph.received_requests().await.unwrap().len();
+    let (_env, code, report, stderr) =
+        Env::collect_json(config(""), vec![("AZURE_CLIENT_SECRET", SECRET.to_string())]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let run = &report["connectors"][0];
+    assert_ne!(run["status"], "complete", "{run:#}");
+    let why = run.to_string();
+    assert!(
+        why.contains("could not authenticate") && why.contains("UnknownIssuer"),
+        "{run:#}"
+    );
+    assert_eq!(graph.received_requests().await.unwrap().len(), before);
+}

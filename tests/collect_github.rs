@@ -235,3 +235,88 @@ async fn github_links_outside_the_organization_are_refused() {
         "the request never left the host"
     );
 }
+
+/// The test-only RSA key of a fictional GitHub App (generated for these tests, registered nowhere).
+const APP_KEY: &str = include_str!("fixtures/github-app-test-key.pem");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_github_app_installation_token_is_minted_by_the_host_with_octocrab() {
+    use base64::Engine as _;
+    use rustls::pki_types::pem::PemObject as _;
+    let server = github_fixture().await;
+    let uri = server.uri();
+    // GitHub's token exchange: the app's JWT in, an installation token out.
+    Mock::given(method("POST"))
+        .and(path("/app/installations/777/access_tokens"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "token": TOKEN, "expires_at": "2099-01-01T00:00:00Z",
+            "permissions": {"members": "read", "organization_administration": "read"},
+            "repository_selection": "all"})))
+        .mount(&server)
+        .await;
+    let key = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(key.path(), APP_KEY).unwrap();
+    let (env, code, report, stderr) = Env::collect_json(
+        format!(
+            "[[source]]\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 2\n\
+             auth = \"app\"\napp_id = 424242\ninstallation_id = 777\nprivate_key_file = \"{}\"\n",
+            key.path().display()
+        ),
+        vec![],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    // The same inventory as with a token: the minted token opened every endpoint.
+    assert_eq!(
+        identity(&report, "github-installation:101")["name"],
+        "claude-code-review"
+    );
+
+    let got = server.received_requests().await.unwrap();
+    let exchanges: Vec<_> = got.iter().filter(|r| r.url.path().starts_with("/app/")).collect();
+    assert_eq!(exchanges.len(), 1, "one token for the whole run");
+    // The JWT: RS256, issued by the app, valid for at most ten minutes, signed with its key.
+    let jwt = exchanges[0].headers["authorization"]
+        .to_str()
+        .unwrap()
+        .strip_prefix("Bearer ")
+        .unwrap()
+        .to_owned();
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let head: Value = serde_json::from_slice(&b64.decode(parts[0]).unwrap()).unwrap();
+    let claims: Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+    assert_eq!(head["alg"], "RS256");
+    assert_eq!(claims["iss"], 424242);
+    let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
+    assert!(lifetime > 0 && lifetime <= 600, "{claims}");
+    let der = rustls::pki_types::PrivatePkcs1KeyDer::from_pem_slice(APP_KEY.as_bytes()).unwrap();
+    let pair = ring::signature::RsaKeyPair::from_der(der.secret_pkcs1_der()).unwrap();
+    ring::signature::UnparsedPublicKey::new(
+        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        ring::signature::KeyPair::public_key(&pair).as_ref(),
+    )
+    .verify(
+        format!("{}.{}", parts[0], parts[1]).as_bytes(),
+        &b64.decode(parts[2]).unwrap(),
+    )
+    .expect("the JWT is signed with the app's key");
+    // Every API call carried the installation token, never the JWT; the log names the app.
+    assert!(
+        got.iter()
+            .filter(|r| !r.url.path().starts_with("/app/"))
+            .all(|r| r.headers["authorization"] == format!("Bearer {TOKEN}")[..])
+    );
+    let audit = std::fs::read_to_string(env.state().join("audit.jsonl")).unwrap();
+    assert!(
+        audit.contains("Bearer <GitHub App 424242 installation token, installation 777>"),
+        "{audit}"
+    );
+    for s in [TOKEN, &jwt, "PRIVATE KEY"] {
+        assert!(!crate::common::contains(
+            &crate::common::all_bytes_under(&env.state()),
+            s
+        ));
+        assert!(!serde_json::to_string(&report).unwrap().contains(s));
+    }
+}

@@ -213,8 +213,21 @@ async fn aws_credentials(src: &SourceConfig) -> aws_credential_types::provider::
     })
 }
 
+/// Settings the host reads itself (how it authenticates); they are not handed to the plugin.
+const HOST_SETTINGS: &[&str] = &[
+    "auth",
+    "tenant_id",
+    "client_id",
+    "authority_host",
+    "ca_file",
+    "token_file",
+    "app_id",
+    "installation_id",
+    "private_key_file",
+];
+
 /// The host-side manifest of a source: the connector's built-in endpoints plus `allow` entries.
-async fn manifest(src: &SourceConfig) -> Result<Manifest> {
+async fn manifest(src: &SourceConfig, base_dir: &Path) -> Result<Manifest> {
     let name = src.name();
     let mut allow = vec![];
     let aws_region = src.region.clone().unwrap_or_else(|| "us-east-1".into());
@@ -282,14 +295,10 @@ async fn manifest(src: &SourceConfig) -> Result<Manifest> {
                     format!("source {name}: the github connector needs org = \"<organization login>\"")
                 })?;
             let base = endpoint("https://api.github.com").trim_end_matches('/').to_string();
-            let secret = env_secret("GITHUB_TOKEN")?;
+            let auth = github_auth(src, base.as_str(), base_dir, &env_secret)?;
             // Only this organization's endpoints and its repositories'.
             for prefix in [format!("{base}/orgs/{org}/"), format!("{base}/repos/{org}/")] {
-                let auth = Auth::Authorization {
-                    scheme: "Bearer".into(),
-                    secret: secret.clone(),
-                };
-                allow.push(AllowRule::new(&prefix, auth)?);
+                allow.push(AllowRule::new(&prefix, auth.clone())?);
             }
         }
         "okta" => {
@@ -310,18 +319,12 @@ async fn manifest(src: &SourceConfig) -> Result<Manifest> {
             )?);
         }
         "entra-id" => {
-            // A Graph access token from the environment for now (for instance
-            // `az account get-access-token --resource-type ms-graph`).
             let graph = endpoint("https://graph.microsoft.com")
                 .trim_end_matches('/')
                 .to_string();
-            let secret = env_secret("ENTRA_ACCESS_TOKEN")?;
+            let auth = entra_auth(src, base_dir, &env_secret)?;
             for prefix in [format!("{graph}/v1.0/"), format!("{graph}/beta/reports/")] {
-                let auth = Auth::Authorization {
-                    scheme: "Bearer".into(),
-                    secret: secret.clone(),
-                };
-                allow.push(AllowRule::new(&prefix, auth)?);
+                allow.push(AllowRule::new(&prefix, auth.clone())?);
             }
         }
         _ => {}
@@ -374,6 +377,122 @@ async fn manifest(src: &SourceConfig) -> Result<Manifest> {
     Ok(Manifest {
         plugin: src.connector.clone(),
         allow,
+    })
+}
+
+/// How the host authenticates a `github` source (`auth` in its table): `token` (default, from
+/// `$GITHUB_TOKEN` or `secret_env`), or `app`: a GitHub App's installation token, minted with
+/// octocrab from `app_id`, `installation_id` and the app's private key (`private_key_file`, else
+/// the PEM in `$GITHUB_APP_PRIVATE_KEY` or `secret_env`).
+fn github_auth(
+    src: &SourceConfig,
+    api: &str,
+    base_dir: &Path,
+    env_secret: &dyn Fn(&str) -> Result<Secret>,
+) -> Result<Auth> {
+    use roster_plugin_host::github_app::GithubAppMinter;
+    let name = src.name();
+    let number = |k: &str| -> Result<u64> {
+        let v = src
+            .settings
+            .get(k)
+            .with_context(|| format!("source {name}: auth = \"app\" needs {k} = <number>"))?;
+        v.as_integer()
+            .and_then(|n| u64::try_from(n).ok())
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            .with_context(|| format!("source {name}: {k} must be a number, not {v:?}"))
+    };
+    match src.settings.get("auth").and_then(|v| v.as_str()).unwrap_or("token") {
+        "token" => Ok(Auth::Authorization {
+            scheme: "Bearer".into(),
+            secret: env_secret("GITHUB_TOKEN")?,
+        }),
+        "app" => {
+            let key = match src.settings.get("private_key_file").and_then(|v| v.as_str()) {
+                Some(f) => {
+                    let p = base_dir.join(f);
+                    std::fs::read(&p)
+                        .with_context(|| format!("source {name}: cannot read private_key_file {}", p.display()))?
+                }
+                None => {
+                    let var = src.secret_env.as_deref().unwrap_or("GITHUB_APP_PRIVATE_KEY");
+                    std::env::var(var)
+                        .with_context(|| {
+                            format!("source {name}: the GitHub App key is read from private_key_file or ${var}, and neither is set")
+                        })?
+                        .into_bytes()
+                }
+            };
+            let minter = GithubAppMinter::new(api, number("app_id")?, number("installation_id")?, &key)
+                .map_err(|e| anyhow::anyhow!("source {name}: {e}"))?;
+            Ok(Auth::Minted {
+                scheme: "Bearer".into(),
+                minter: std::sync::Arc::new(minter),
+            })
+        }
+        other => bail!("source {name}: unknown auth {other:?} for github (token, app)"),
+    }
+}
+
+/// How the host gets Graph tokens for an `entra-id` source (`auth` in its table):
+/// - `token` (default): an access token from `$ENTRA_ACCESS_TOKEN` (or `secret_env`), for
+///   instance from `az account get-access-token --resource-type ms-graph`;
+/// - `client-secret`: azure_identity's client-secret credential for `tenant_id` and `client_id`,
+///   the secret from `$AZURE_CLIENT_SECRET` (or `secret_env`);
+/// - `managed-identity`: the Azure resource's managed identity (`client_id` picks a
+///   user-assigned one);
+/// - `workload-identity`: federation with a Kubernetes service account token (`tenant_id`,
+///   `client_id`, `token_file`, else the `AZURE_*` variables AKS sets).
+///
+/// `authority_host` (https) points at another cloud; `ca_file` adds a trusted CA (PEM) for the
+/// token endpoint.
+fn entra_auth(src: &SourceConfig, base: &Path, env_secret: &dyn Fn(&str) -> Result<Secret>) -> Result<Auth> {
+    use roster_plugin_host::entra::{EntraCredential, EntraMinter, EntraOptions};
+    let name = src.name();
+    let text = |k: &str| src.settings.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    let need =
+        |k: &str, how: &str| text(k).with_context(|| format!("source {name}: auth = \"{how}\" needs {k} = \"...\""));
+    let how = text("auth").unwrap_or_else(|| "token".into());
+    let credential = match how.as_str() {
+        "token" => {
+            return Ok(Auth::Authorization {
+                scheme: "Bearer".into(),
+                secret: env_secret("ENTRA_ACCESS_TOKEN")?,
+            });
+        }
+        "client-secret" => EntraCredential::ClientSecret {
+            tenant_id: need("tenant_id", &how)?,
+            client_id: need("client_id", &how)?,
+            secret: env_secret("AZURE_CLIENT_SECRET")?,
+        },
+        "managed-identity" => EntraCredential::ManagedIdentity {
+            client_id: text("client_id"),
+        },
+        "workload-identity" => EntraCredential::WorkloadIdentity {
+            tenant_id: text("tenant_id"),
+            client_id: text("client_id"),
+            token_file: text("token_file").map(|f| base.join(f)),
+        },
+        other => bail!(
+            "source {name}: unknown auth {other:?} for entra-id (token, client-secret, managed-identity, workload-identity)"
+        ),
+    };
+    let extra_ca_pem = match text("ca_file") {
+        Some(f) => {
+            let p = base.join(&f);
+            Some(std::fs::read(&p).with_context(|| format!("source {name}: cannot read ca_file {}", p.display()))?)
+        }
+        None => None,
+    };
+    let options = EntraOptions {
+        scope: "https://graph.microsoft.com/.default".into(),
+        authority_host: text("authority_host"),
+        extra_ca_pem,
+    };
+    let minter = EntraMinter::new(&credential, &options).map_err(|e| anyhow::anyhow!("source {name}: {e}"))?;
+    Ok(Auth::Minted {
+        scheme: "Bearer".into(),
+        minter: std::sync::Arc::new(minter),
     })
 }
 
@@ -432,7 +551,7 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
                 );
             }
             let plugin = host.load(&src.connector, &wasm, src.sha256.as_deref())?;
-            let manifest = rt.block_on(manifest(src))?;
+            let manifest = rt.block_on(manifest(src, &base))?;
             let mut files = vec![];
             for f in &src.files {
                 let p = base.join(&f.path);
@@ -444,8 +563,12 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
                     data,
                 });
             }
-            let mut config: Vec<(String, String)> =
-                src.settings.iter().map(|(k, v)| (k.clone(), setting_text(v))).collect();
+            let mut config: Vec<(String, String)> = src
+                .settings
+                .iter()
+                .filter(|(k, _)| !HOST_SETTINGS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), setting_text(v)))
+                .collect();
             for (k, v) in [("region", &src.region), ("endpoint_url", &src.endpoint_url)] {
                 if let Some(v) = v {
                     config.push((k.to_string(), v.clone()));

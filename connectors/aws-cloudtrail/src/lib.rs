@@ -112,7 +112,7 @@ async fn lookup(
         }
         let page = req.send().await.map_err(|e| match &e {
             aws_sdk_cloudtrail::error::SdkError::ServiceError(s) => format!("LookupEvents: {:?}", s.err()),
-            other => format!("LookupEvents: {other}"),
+            other => format!("LookupEvents: {}", roster_connector_sdk::error_chain(other)),
         })?;
         for e in page.events() {
             let inner: Value = e

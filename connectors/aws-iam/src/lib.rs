@@ -168,11 +168,11 @@ fn owners_from_tags(pairs: Vec<(String, String)>) -> (Vec<(String, String)>, Vec
     (pairs, owners)
 }
 
-fn upstream<E: std::fmt::Debug>(what: &str) -> impl Fn(aws_sdk_iam::error::SdkError<E>) -> String + '_ {
+fn upstream<E: std::error::Error + 'static>(what: &str) -> impl Fn(aws_sdk_iam::error::SdkError<E>) -> String + '_ {
     move |e| {
         let detail = match &e {
             aws_sdk_iam::error::SdkError::ServiceError(s) => format!("{:?}", s.err()),
-            other => format!("{other}"),
+            other => roster_connector_sdk::error_chain(other),
         };
         format!("{what}: {detail}")
     }

@@ -51,6 +51,22 @@ pub fn progress(done: u64, total: Option<u64>, message: &str) {
     host_progress::report(done, total, message);
 }
 
+/// An error and its causes, `outer: cause: root cause` (SDK errors such as "dispatch failure"
+/// say what went wrong only in their sources).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let next = c.to_string();
+        if !s.contains(&next) {
+            s.push_str(": ");
+            s.push_str(&next);
+        }
+        cur = c.source();
+    }
+    s
+}
+
 /// The value of a setting from the source's table in roster.toml.
 pub fn setting<'a>(config: &'a [(String, String)], key: &str) -> Option<&'a str> {
     config
@@ -194,10 +210,15 @@ pub mod http {
             let req = req
                 .body(wstd::http::Body::empty())
                 .map_err(|e| format!("GET {url}: {e}"))?;
-            let mut resp = wstd::http::Client::new()
-                .send(req)
-                .await
-                .map_err(|e| format!("GET {url}: {e} (the host refuses URLs outside the source's allowed prefixes)"))?;
+            let mut resp = wstd::http::Client::new().send(req).await.map_err(|e| {
+                let e = format!("{e:#}");
+                let hint = if e.contains("HttpRequestDenied") {
+                    " (the host refuses URLs outside the source's allowed prefixes)"
+                } else {
+                    ""
+                };
+                format!("GET {url}: {e}{hint}")
+            })?;
             let status = resp.status().as_u16();
             let headers = resp
                 .headers()

@@ -182,10 +182,11 @@ async fn send(
         let mut req = req.body(()).map_err(|_| HttpError::HttpRequestUriInvalid)?;
         if let Err(why) = authenticate(&mut req, auth, &body).await {
             entry.outcome = "failed".into();
-            entry.detail = Some(why);
-            return Err(HttpError::InternalError(Some(
-                "the host could not authenticate this request".into(),
-            )));
+            entry.detail = Some(why.clone());
+            // The reason names the credential's kind and the provider's error, never a secret.
+            return Err(HttpError::InternalError(Some(format!(
+                "the host could not authenticate this request: {why}"
+            ))));
         }
         let req = req.map(|()| Full::new(body.clone()).map_err(|never| match never {}).boxed_unsync());
         let sent = tokio::time::timeout(
@@ -305,6 +306,14 @@ async fn authenticate(req: &mut Request<()>, auth: &Auth, body: &Bytes) -> Resul
             req.headers_mut().insert(http::header::AUTHORIZATION, v);
             Ok(())
         }
+        Auth::Minted { scheme, minter } => {
+            let token = minter.token().await?;
+            let mut v = HeaderValue::from_str(&format!("{scheme} {}", token.expose()))
+                .map_err(|_| "the minted token is not a valid header value".to_string())?;
+            v.set_sensitive(true);
+            req.headers_mut().insert(http::header::AUTHORIZATION, v);
+            Ok(())
+        }
         Auth::Header { name, secret } => {
             let mut v = HeaderValue::from_str(secret.expose())
                 .map_err(|_| "the configured secret is not a valid header value".to_string())?;
@@ -321,7 +330,13 @@ async fn authenticate(req: &mut Request<()>, auth: &Auth, body: &Bytes) -> Resul
             let creds = provider
                 .provide_credentials()
                 .await
-                .map_err(|e| format!("no AWS credentials: {}", error_chain(&e)))?;
+                .map_err(|e| {
+                    format!(
+                        "no AWS credentials (the SDK's chain tried the environment, profiles, SSO and instance metadata): \
+                         set AWS_PROFILE or `profile` in the source, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; {}",
+                        error_chain(&e)
+                    )
+                })?;
             let identity = creds.into();
             let params = aws_sigv4::sign::v4::SigningParams::builder()
                 .identity(&identity)
@@ -355,7 +370,7 @@ async fn authenticate(req: &mut Request<()>, auth: &Auth, body: &Bytes) -> Resul
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

@@ -10,11 +10,13 @@
 
 mod convert;
 pub mod egress;
+pub mod entra;
+pub mod github_app;
 pub mod manifest;
 mod runtime;
 
 pub use egress::{HttpLimits, RequestLog};
-pub use manifest::{AllowRule, Auth, Manifest, ManifestError, Secret};
+pub use manifest::{AllowRule, Auth, Manifest, ManifestError, Secret, TokenMinter};
 pub use runtime::{ExportFile, Host, Limits, LogLine, Plugin, ProgressFn, RunOutcome, RunRequest, sha256_hex};
 
 #[allow(

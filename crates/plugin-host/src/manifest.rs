@@ -30,6 +30,15 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// A token the host mints itself and refreshes before it expires (an Entra ID access token
+/// from azure_identity). The plugin never sees how, nor the credential behind it.
+pub trait TokenMinter: Send + Sync {
+    /// What it is, for logs and the audit log ("Entra ID client secret of app 1234...").
+    fn describe(&self) -> String;
+    /// A current token.
+    fn token(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Secret, String>> + Send + '_>>;
+}
+
 /// How the host authenticates requests that match one allow rule.
 #[derive(Clone)]
 pub enum Auth {
@@ -49,6 +58,14 @@ pub enum Auth {
         /// The value.
         secret: Secret,
     },
+    /// `Authorization: <scheme> <token>` with a token the host mints (short-lived, cached and
+    /// refreshed by the minter).
+    Minted {
+        /// The scheme word (`Bearer`).
+        scheme: String,
+        /// Where tokens come from.
+        minter: Arc<dyn TokenMinter>,
+    },
     /// AWS Signature Version 4, with credentials from the AWS SDK's provider chain.
     AwsSigV4 {
         /// Signing name of the service (`iam`, `cloudtrail`).
@@ -67,6 +84,7 @@ impl Auth {
             Auth::None => "none".into(),
             Auth::Authorization { scheme, .. } => format!("Authorization: {scheme} <secret>"),
             Auth::Header { name, .. } => format!("{name}: <secret>"),
+            Auth::Minted { scheme, minter } => format!("Authorization: {scheme} <{}>", minter.describe()),
             Auth::AwsSigV4 { service, region, .. } => format!("AWS SigV4 ({service}, {region})"),
         }
     }

@@ -1,0 +1,299 @@
+//! Entra ID (Microsoft Graph) access tokens minted by the host with Microsoft's own
+//! `azure_identity` credentials: client secret, managed identity and workload identity
+//! federation. The plugin sees neither the credential nor how the token was made; it gets
+//! `Authorization: Bearer <token>` on its allowed Graph requests. Tokens live about an hour and
+//! `azure_identity` caches and refreshes them.
+//!
+//! `azure_identity` talks HTTP through a client Roster provides ([`HostHttp`], hyper with rustls
+//! on the system's roots, plus an extra CA when the configuration names one, for TLS-inspecting
+//! proxies and the test suite's token endpoint), so no second HTTP stack is built.
+
+use crate::egress::error_chain;
+use crate::manifest::{Secret, TokenMinter};
+use azure_core::credentials::{Secret as AzureSecret, TokenCredential};
+use azure_core::http::{
+    AsyncRawResponse, Body, ClientOptions, ExponentialRetryOptions, HttpClient, Request, RetryOptions, StatusCode,
+    Transport, headers::Headers,
+};
+use azure_identity::{
+    ClientSecretCredential, ClientSecretCredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
+    UserAssignedId, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
+};
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Which Entra credential the host uses.
+#[derive(Debug, Clone)]
+pub enum EntraCredential {
+    /// An app registration's client secret.
+    ClientSecret {
+        /// Directory (tenant) id.
+        tenant_id: String,
+        /// Application (client) id.
+        client_id: String,
+        /// The secret.
+        secret: Secret,
+    },
+    /// The managed identity of the Azure resource Roster runs on (system-assigned, or the
+    /// user-assigned one with this client id).
+    ManagedIdentity {
+        /// A user-assigned identity's client id.
+        client_id: Option<String>,
+    },
+    /// Workload identity federation: a Kubernetes service account token exchanged for an Entra
+    /// token (AKS and the like). Unset fields come from `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and
+    /// `AZURE_FEDERATED_TOKEN_FILE`.
+    WorkloadIdentity {
+        /// Directory (tenant) id.
+        tenant_id: Option<String>,
+        /// Application (client) id.
+        client_id: Option<String>,
+        /// The federated token file.
+        token_file: Option<PathBuf>,
+    },
+}
+
+/// Where and how tokens are requested.
+#[derive(Debug, Clone)]
+pub struct EntraOptions {
+    /// The scope asked for (`https://graph.microsoft.com/.default`).
+    pub scope: String,
+    /// The authority host (`https://login.microsoftonline.com` by default; sovereign clouds and
+    /// tests set it). Must be https.
+    pub authority_host: Option<String>,
+    /// PEM certificates to trust besides the system's roots.
+    pub extra_ca_pem: Option<Vec<u8>>,
+}
+
+/// Mints Entra tokens for one source.
+pub struct EntraMinter {
+    credential: Arc<dyn TokenCredential>,
+    scope: String,
+    what: String,
+    /// What went wrong on the last token request, which azure_identity's own error (after its
+    /// retries) does not say.
+    last_error: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl EntraMinter {
+    /// Builds the credential. Errors name what is wrong with the configuration.
+    pub fn new(credential: &EntraCredential, options: &EntraOptions) -> Result<EntraMinter, String> {
+        let http = HostHttp::new(options.extra_ca_pem.as_deref())?;
+        let last_error = Arc::clone(&http.last_error);
+        let mut client = ClientOptions {
+            transport: Some(Transport::new(Arc::new(http))),
+            // A few quick retries: a token endpoint that keeps failing should fail the source in
+            // seconds, not minutes.
+            retry: RetryOptions::exponential(ExponentialRetryOptions {
+                initial_delay: azure_core::time::Duration::milliseconds(200),
+                max_retries: 3,
+                max_total_elapsed: azure_core::time::Duration::seconds(20),
+                max_delay: azure_core::time::Duration::seconds(5),
+            }),
+            ..ClientOptions::default()
+        };
+        if let Some(host) = &options.authority_host {
+            let mut custom = azure_core::cloud::CustomConfiguration::default();
+            custom.authority_host = host.clone();
+            client.cloud = Some(Arc::new(custom.into()));
+        }
+        let failed = |e: azure_core::Error| format!("Entra ID credential: {e}");
+        let (credential, what): (Arc<dyn TokenCredential>, String) = match credential {
+            EntraCredential::ClientSecret {
+                tenant_id,
+                client_id,
+                secret,
+            } => (
+                ClientSecretCredential::new(
+                    tenant_id,
+                    client_id.clone(),
+                    AzureSecret::new(secret.expose().to_owned()),
+                    Some(ClientSecretCredentialOptions { client_options: client }),
+                )
+                .map_err(failed)?,
+                format!("Entra ID token, client secret of app {client_id}"),
+            ),
+            EntraCredential::ManagedIdentity { client_id } => (
+                ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+                    user_assigned_id: client_id.clone().map(UserAssignedId::ClientId),
+                    client_options: client,
+                }))
+                .map_err(failed)?,
+                match client_id {
+                    Some(id) => format!("Entra ID token, managed identity {id}"),
+                    None => "Entra ID token, system-assigned managed identity".into(),
+                },
+            ),
+            EntraCredential::WorkloadIdentity {
+                tenant_id,
+                client_id,
+                token_file,
+            } => {
+                let mut o = WorkloadIdentityCredentialOptions {
+                    client_id: client_id.clone(),
+                    tenant_id: tenant_id.clone(),
+                    token_file_path: token_file.clone(),
+                    ..WorkloadIdentityCredentialOptions::default()
+                };
+                o.credential_options.client_options = client;
+                (
+                    WorkloadIdentityCredential::new(Some(o)).map_err(failed)?,
+                    "Entra ID token, workload identity federation".into(),
+                )
+            }
+        };
+        Ok(EntraMinter {
+            credential,
+            scope: options.scope.clone(),
+            what,
+            last_error,
+        })
+    }
+}
+
+impl TokenMinter for EntraMinter {
+    fn describe(&self) -> String {
+        self.what.clone()
+    }
+
+    fn token(&self) -> Pin<Box<dyn Future<Output = Result<Secret, String>> + Send + '_>> {
+        Box::pin(async move {
+            let t = self
+                .credential
+                .get_token(&[self.scope.as_str()], None)
+                .await
+                .map_err(|e| {
+                    let last = self.last_error.lock().ok().and_then(|l| l.clone());
+                    let e = e.to_string().replace('\n', " ");
+                    match last {
+                        Some(l) => format!("{} failed: {e} (last attempt: {l})", self.what),
+                        None => format!("{} failed: {e}", self.what),
+                    }
+                })?;
+            Ok(Secret::new(t.token.secret()))
+        })
+    }
+}
+
+type Connector = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+
+/// The HTTP client `azure_identity` uses: hyper over rustls (ring), https only, trusting the
+/// system's roots (Mozilla's when the system has none) and an optional extra CA.
+#[derive(Clone)]
+pub struct HostHttp {
+    client: hyper_util::client::legacy::Client<Connector, Full<Bytes>>,
+    last_error: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl std::fmt::Debug for HostHttp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HostHttp")
+    }
+}
+
+impl HostHttp {
+    /// A client trusting the system's roots plus the certificates in `extra_ca_pem`.
+    pub fn new(extra_ca_pem: Option<&[u8]>) -> Result<HostHttp, String> {
+        use rustls::pki_types::{CertificateDer, pem::PemObject as _};
+        let mut roots = rustls::RootCertStore::empty();
+        let native = rustls_native_certs::load_native_certs();
+        let (added, _) = roots.add_parsable_certificates(native.certs);
+        if added == 0 {
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        }
+        if let Some(pem) = extra_ca_pem {
+            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem)
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("the CA file is not PEM certificates: {e}"))?;
+            if certs.is_empty() {
+                return Err("the CA file holds no PEM certificate".into());
+            }
+            for c in certs {
+                roots
+                    .add(c)
+                    .map_err(|e| format!("the CA file holds a certificate rustls cannot use: {e}"))?;
+            }
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS setup: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_only()
+            .enable_http1()
+            .build();
+        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+        Ok(HostHttp {
+            client,
+            last_error: Arc::default(),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl HttpClient for HostHttp {
+    async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
+        let res = self.send(request).await;
+        let failure = match &res {
+            Err(e) => Some(e.to_string()),
+            Ok(r) if u16::from(r.status()) >= 400 => Some(format!("{} {}", request.url(), u16::from(r.status()))),
+            Ok(_) => None,
+        };
+        if let (Some(f), Ok(mut last)) = (failure, self.last_error.lock()) {
+            *last = Some(f);
+        }
+        res
+    }
+}
+
+impl HostHttp {
+    async fn send(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
+        use azure_core::error::{Error, ErrorKind};
+        let body = match request.body() {
+            Body::Bytes(b) => b.clone(),
+            #[allow(unreachable_patterns, reason = "streams exist only on some targets")]
+            _ => {
+                return Err(Error::with_message(
+                    ErrorKind::Other,
+                    "streamed request bodies are not supported by Roster's HTTP client",
+                ));
+            }
+        };
+        let mut builder = http::Request::builder()
+            .method(request.method().as_str())
+            .uri(request.url().as_str());
+        for (name, value) in request.headers().iter() {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let req = builder
+            .body(Full::new(body))
+            .map_err(|e| Error::with_error(ErrorKind::Other, e, "cannot build the HTTP request"))?;
+        let res = tokio::time::timeout(Duration::from_secs(30), self.client.request(req))
+            .await
+            .map_err(|e| Error::with_error(ErrorKind::Io, e, "the token endpoint did not answer in 30 s"))?
+            .map_err(|e| {
+                let msg = format!("cannot reach {}: {}", request.url(), error_chain(&e));
+                Error::with_error(ErrorKind::Connection, e, msg)
+            })?;
+        let status = res.status().as_u16();
+        let mut headers = Headers::new();
+        for (k, v) in res.headers() {
+            if let Ok(v) = v.to_str() {
+                headers.insert(k.as_str().to_owned(), v.to_owned());
+            }
+        }
+        let body = tokio::time::timeout(Duration::from_secs(30), res.into_body().collect())
+            .await
+            .map_err(|e| Error::with_error(ErrorKind::Io, e, "the response body did not arrive in 30 s"))?
+            .map_err(|e| Error::with_error(ErrorKind::Io, e, "cannot read the response body"))?
+            .to_bytes();
+        Ok(AsyncRawResponse::from_bytes(StatusCode::from(status), headers, body))
+    }
+}

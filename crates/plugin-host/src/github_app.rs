@@ -1,0 +1,79 @@
+//! GitHub App installation tokens minted by the host with octocrab: the app's private key signs
+//! a short JWT (RS256), which is exchanged for an installation access token that lives one hour.
+//! The host re-mints it before it expires. The plugin sees neither the key nor the JWT; it gets
+//! `Authorization: Bearer <installation token>` on its allowed GitHub requests.
+
+use crate::manifest::{Secret, TokenMinter};
+use octocrab::Octocrab;
+use octocrab::models::{AppId, InstallationId};
+use octocrab::secrecy::ExposeSecret as _;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// Installation tokens last an hour; re-mint after 50 minutes.
+const REFRESH_AFTER: Duration = Duration::from_secs(50 * 60);
+
+/// Mints installation tokens for one GitHub App installation.
+pub struct GithubAppMinter {
+    app: Octocrab,
+    installation: u64,
+    app_id: u64,
+    cached: Mutex<Option<(Secret, Instant)>>,
+}
+
+impl GithubAppMinter {
+    /// `base` is the API root (`https://api.github.com`, or a GitHub Enterprise Server's
+    /// `https://host/api/v3`); `private_key_pem` is the app's key as GitHub issued it.
+    pub fn new(base: &str, app_id: u64, installation: u64, private_key_pem: &[u8]) -> Result<GithubAppMinter, String> {
+        let key = octocrab::EncodingKey::from_rsa_pem(private_key_pem)
+            .map_err(|e| format!("the GitHub App private key is not an RSA key in PEM form: {e}"))?;
+        let app = Octocrab::builder()
+            .base_uri(base)
+            .map_err(|e| format!("GitHub API base {base:?}: {e}"))?
+            .app(AppId::from(app_id), key)
+            .build()
+            .map_err(|e| format!("GitHub client: {e}"))?;
+        Ok(GithubAppMinter {
+            app,
+            installation,
+            app_id,
+            cached: Mutex::new(None),
+        })
+    }
+}
+
+impl TokenMinter for GithubAppMinter {
+    fn describe(&self) -> String {
+        format!(
+            "GitHub App {} installation token, installation {}",
+            self.app_id, self.installation
+        )
+    }
+
+    fn token(&self) -> Pin<Box<dyn Future<Output = Result<Secret, String>> + Send + '_>> {
+        Box::pin(async move {
+            let mut cached = self.cached.lock().await;
+            if let Some((t, at)) = cached.as_ref()
+                && at.elapsed() < REFRESH_AFTER
+            {
+                return Ok(t.clone());
+            }
+            let (_, token) = self
+                .app
+                .installation_and_token(InstallationId::from(self.installation))
+                .await
+                .map_err(|e| {
+                    format!(
+                        "{} failed: {}; check the app id, the installation id and that the key is the app's",
+                        self.describe(),
+                        crate::egress::error_chain(&e)
+                    )
+                })?;
+            let t = Secret::new(token.expose_secret());
+            *cached = Some((t.clone(), Instant::now()));
+            Ok(t)
+        })
+    }
+}
