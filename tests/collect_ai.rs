@@ -219,7 +219,7 @@ async fn a_rejected_admin_key_fails_the_source_with_a_clear_error() {
     assert_eq!(code, 2);
     let err = report["connectors"][0]["error"].as_str().unwrap();
     assert!(
-        err.contains("token is read from $OPENAI_ADMIN_KEY, which is not set"),
+        err.contains("credential is read from $OPENAI_ADMIN_KEY, which is not set"),
         "{err}"
     );
 }

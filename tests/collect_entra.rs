@@ -240,41 +240,8 @@ async fn the_host_mints_graph_tokens_with_azure_identity_over_tls_and_the_plugin
     let ca = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(ca.path(), &ca_pem).unwrap();
 
-    // Graph, which accepts only the minted token; applications come in two pages.
-    let graph = MockServer::start().await;
+    let graph = graph_fixture(MINTED).await;
     let uri = graph.uri();
-    let auth = || header("authorization", format!("Bearer {MINTED}").as_str());
-    Mock::given(method("GET"))
-        .and(path("/v1.0/applications"))
-        .and(query_param("$top", "999"))
-        .and(auth())
-        .respond_with(ok(json!({"@odata.nextLink": format!("{uri}/v1.0/applications?$skiptoken=p2"),
-            "value": [{"id": "app-obj-1", "appId": APP_ID, "displayName": "support-agent",
-                "createdDateTime": "2023-06-01T00:00:00Z", "passwordCredentials": [], "keyCredentials": [], "owners": []}]})))
-        .mount(&graph)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v1.0/applications"))
-        .and(query_param("$skiptoken", "p2"))
-        .and(auth())
-        .respond_with(ok(
-            json!({"value": [{"id": "app-obj-2", "appId": "99999999-0000-0000-0000-000000000000",
-            "displayName": "legacy-sync", "passwordCredentials": [], "keyCredentials": [], "owners": []}]}),
-        ))
-        .mount(&graph)
-        .await;
-    for p in [
-        "/v1.0/servicePrincipals",
-        "/v1.0/oauth2PermissionGrants",
-        "/beta/reports/servicePrincipalSignInActivities",
-    ] {
-        Mock::given(method("GET"))
-            .and(path(p))
-            .and(auth())
-            .respond_with(ok(json!({"value": []})))
-            .mount(&graph)
-            .await;
-    }
     let config = |ca_file: &str| {
         format!(
             "[[source]]\nname = \"entra\"\nconnector = \"entra-id\"\nendpoint_url = \"{uri}\"\nhttp_retries = 1\n\
@@ -342,4 +309,83 @@ async fn the_host_mints_graph_tokens_with_azure_identity_over_tls_and_the_plugin
         "{run:#}"
     );
     assert_eq!(graph.received_requests().await.unwrap().len(), before);
+    assert!(!why.contains(SECRET), "the failure does not echo the secret");
+}
+
+/// Graph, accepting only `token`: two pages of applications, nothing else.
+async fn graph_fixture(token: &str) -> MockServer {
+    let graph = MockServer::start().await;
+    let uri = graph.uri();
+    let auth = || header("authorization", format!("Bearer {token}").as_str());
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .and(query_param("$top", "999"))
+        .and(auth())
+        .respond_with(ok(json!({"@odata.nextLink": format!("{uri}/v1.0/applications?$skiptoken=p2"),
+            "value": [{"id": "app-obj-1", "appId": APP_ID, "displayName": "support-agent",
+                "createdDateTime": "2023-06-01T00:00:00Z", "passwordCredentials": [], "keyCredentials": [], "owners": []}]})))
+        .mount(&graph)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .and(query_param("$skiptoken", "p2"))
+        .and(auth())
+        .respond_with(ok(
+            json!({"value": [{"id": "app-obj-2", "appId": "99999999-0000-0000-0000-000000000000",
+            "displayName": "legacy-sync", "passwordCredentials": [], "keyCredentials": [], "owners": []}]}),
+        ))
+        .mount(&graph)
+        .await;
+    for p in [
+        "/v1.0/servicePrincipals",
+        "/v1.0/oauth2PermissionGrants",
+        "/beta/reports/servicePrincipalSignInActivities",
+    ] {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .and(auth())
+            .respond_with(ok(json!({"value": []})))
+            .mount(&graph)
+            .await;
+    }
+    graph
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_managed_identity_token_comes_from_the_local_identity_endpoint() {
+    const MINTED: &str = "managed.identity.graph.token";
+    // App Service's managed identity endpoint: plain http on the machine itself, a header the
+    // platform sets, and the resource (not a scope) in the query.
+    let msi = MockServer::start().await;
+    let expires = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    Mock::given(method("GET"))
+        .and(path("/msi/token"))
+        .and(query_param("api-version", "2019-08-01"))
+        .and(query_param("resource", "https://graph.microsoft.com"))
+        .and(header("x-identity-header", "fixture-identity-header"))
+        .respond_with(ok(json!({"access_token": MINTED, "expires_on": expires.to_string(),
+            "token_type": "Bearer", "resource": "https://graph.microsoft.com"})))
+        .mount(&msi)
+        .await;
+    let graph = graph_fixture(MINTED).await;
+    let (_env, code, report, stderr) = Env::collect_json(
+        format!(
+            "[[source]]\nname = \"entra\"\nconnector = \"entra-id\"\nendpoint_url = \"{}\"\nauth = \"managed-identity\"\n",
+            graph.uri()
+        ),
+        vec![
+            ("IDENTITY_ENDPOINT", format!("{}/msi/token", msi.uri())),
+            ("IDENTITY_HEADER", "fixture-identity-header".to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["connectors"][0]["status"], "complete", "{report:#}");
+    assert_eq!(identity(&report, "app-obj-1")["name"], "support-agent");
+    assert_eq!(msi.received_requests().await.unwrap().len(), 1, "the token is cached");
+    assert_eq!(graph.received_requests().await.unwrap().len(), 5);
 }

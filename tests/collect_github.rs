@@ -236,13 +236,8 @@ async fn github_links_outside_the_organization_are_refused() {
     );
 }
 
-/// The test-only RSA key of a fictional GitHub App (generated for these tests, registered nowhere).
-const APP_KEY: &str = include_str!("fixtures/github-app-test-key.pem");
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_github_app_installation_token_is_minted_by_the_host_with_octocrab() {
-    use base64::Engine as _;
-    use rustls::pki_types::pem::PemObject as _;
     let server = github_fixture().await;
     let uri = server.uri();
     // GitHub's token exchange: the app's JWT in, an installation token out.
@@ -255,7 +250,7 @@ async fn a_github_app_installation_token_is_minted_by_the_host_with_octocrab() {
         .mount(&server)
         .await;
     let key = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(key.path(), APP_KEY).unwrap();
+    std::fs::write(key.path(), crate::common::TEST_RSA_KEY).unwrap();
     let (env, code, report, stderr) = Env::collect_json(
         format!(
             "[[source]]\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 2\n\
@@ -282,25 +277,10 @@ async fn a_github_app_installation_token_is_minted_by_the_host_with_octocrab() {
         .strip_prefix("Bearer ")
         .unwrap()
         .to_owned();
-    let parts: Vec<&str> = jwt.split('.').collect();
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let head: Value = serde_json::from_slice(&b64.decode(parts[0]).unwrap()).unwrap();
-    let claims: Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
-    assert_eq!(head["alg"], "RS256");
+    let (_, claims) = crate::common::verify_rs256(&jwt);
     assert_eq!(claims["iss"], 424242);
     let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
     assert!(lifetime > 0 && lifetime <= 600, "{claims}");
-    let der = rustls::pki_types::PrivatePkcs1KeyDer::from_pem_slice(APP_KEY.as_bytes()).unwrap();
-    let pair = ring::signature::RsaKeyPair::from_der(der.secret_pkcs1_der()).unwrap();
-    ring::signature::UnparsedPublicKey::new(
-        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-        ring::signature::KeyPair::public_key(&pair).as_ref(),
-    )
-    .verify(
-        format!("{}.{}", parts[0], parts[1]).as_bytes(),
-        &b64.decode(parts[2]).unwrap(),
-    )
-    .expect("the JWT is signed with the app's key");
     // Every API call carried the installation token, never the JWT; the log names the app.
     assert!(
         got.iter()
@@ -319,4 +299,22 @@ async fn a_github_app_installation_token_is_minted_by_the_host_with_octocrab() {
         ));
         assert!(!serde_json::to_string(&report).unwrap().contains(s));
     }
+}
+
+#[test]
+fn app_settings_without_auth_app_are_an_error_not_silently_ignored() {
+    let env = Env::new();
+    env.write(
+        "roster.toml",
+        "[[source]]\nconnector = \"github\"\norg = \"acme\"\napp_id = 424242\ninstallation_id = 777\n",
+    );
+    let out = env.roster_env(&["collect", "--format", "json"], &[("GITHUB_TOKEN", TOKEN)]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    // The source fails, saying what to add; the report keeps the message.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(r#"source github: app_id is set but auth is not: add auth = \"app\""#),
+        "{stdout}"
+    );
 }

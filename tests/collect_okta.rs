@@ -171,3 +171,121 @@ async fn okta_connector_inventories_service_apps_tokens_and_token_events() {
         "eventType sw \"app.oauth2\" or eventType sw \"system.api_token\""
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_okta_service_app_token_is_minted_by_the_host_with_private_key_jwt() {
+    const MINTED: &str = "eyJraWQiOiJmaXh0dXJlIn0.okta.minted-access-token";
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    Mock::given(method("POST"))
+        .and(path("/oauth2/v1/token"))
+        .respond_with(ok(
+            json!({"token_type": "Bearer", "expires_in": 3600, "access_token": MINTED,
+            "scope": "okta.apps.read okta.apiTokens.read okta.users.read okta.logs.read"}),
+        ))
+        .mount(&server)
+        .await;
+    let auth = || header("authorization", format!("Bearer {MINTED}").as_str());
+    Mock::given(method("GET"))
+        .and(path("/api/v1/apps"))
+        .and(auth())
+        .respond_with(ok(
+            json!([{"id": "0oa1svc", "name": "oidc_client", "label": "support-agent-svc",
+            "status": "ACTIVE", "created": "2024-01-01T00:00:00.000Z", "signOnMode": "OPENID_CONNECT",
+            "credentials": {"oauthClient": {"client_id": "0oa1svc", "token_endpoint_auth_method": "private_key_jwt"}},
+            "settings": {"oauthClient": {"application_type": "service", "grant_types": ["client_credentials"]}}}]),
+        ))
+        .mount(&server)
+        .await;
+    for p in ["/api/v1/apps/0oa1svc/grants", "/api/v1/api-tokens", "/api/v1/logs"] {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .and(auth())
+            .respond_with(ok(json!([])))
+            .mount(&server)
+            .await;
+    }
+    let key = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(key.path(), crate::common::TEST_RSA_KEY).unwrap();
+    let config = |org: &str| {
+        format!(
+            "[[source]]\nname = \"okta\"\nconnector = \"okta\"\norg_url = \"{org}\"\nlog_since = \"2026-11-01T00:00:00Z\"\n\
+             http_retries = 1\nauth = \"oauth\"\nclient_id = \"0oa9roster\"\nkey_id = \"roster-key-1\"\nprivate_key_file = \"{}\"\n",
+            key.path().display()
+        )
+    };
+    let (env, code, report, stderr) = Env::collect_json(config(&uri), vec![]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        report["connectors"][0]["status"], "complete",
+        "{:#}",
+        report["connectors"]
+    );
+    assert_eq!(identity(&report, "0oa1svc")["name"], "support-agent-svc");
+
+    let got = server.received_requests().await.unwrap();
+    let minted: Vec<_> = got.iter().filter(|r| r.url.path() == "/oauth2/v1/token").collect();
+    assert_eq!(minted.len(), 1, "one token for the whole run");
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(&minted[0].body).into_owned().collect();
+    assert_eq!(form["grant_type"], "client_credentials");
+    assert_eq!(
+        form["scope"],
+        "okta.apps.read okta.apiTokens.read okta.users.read okta.logs.read"
+    );
+    assert_eq!(
+        form["client_assertion_type"],
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    );
+    assert!(!form.contains_key("client_secret"));
+    // The client assertion: signed with the app's key, for this app and this token endpoint.
+    let (head, claims) = crate::common::verify_rs256(&form["client_assertion"]);
+    assert_eq!(head["kid"], "roster-key-1");
+    assert_eq!(
+        (&claims["iss"], &claims["sub"]),
+        (&json!("0oa9roster"), &json!("0oa9roster"))
+    );
+    assert_eq!(claims["aud"], format!("{uri}/oauth2/v1/token"));
+    let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
+    assert!(lifetime > 0 && lifetime <= 3600, "{claims}");
+    assert!(claims["jti"].as_str().is_some_and(|j| j.len() >= 16));
+    assert!(
+        got.iter()
+            .filter(|r| r.url.path().starts_with("/api/"))
+            .all(|r| r.headers["authorization"] == format!("Bearer {MINTED}")[..])
+    );
+    let audit = std::fs::read_to_string(env.state().join("audit.jsonl")).unwrap();
+    assert!(
+        audit.contains("Bearer <Okta token, service app 0oa9roster (private_key_jwt)>"),
+        "{audit}"
+    );
+    assert!(!crate::common::contains(
+        &crate::common::all_bytes_under(&env.state()),
+        MINTED
+    ));
+
+    // An app that requires DPoP: Okta refuses the grant, and the source says what to change.
+    let dpop = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth2/v1/token"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_dpop_proof",
+            "error_description": "The DPoP proof JWT header is missing."})),
+        )
+        .mount(&dpop)
+        .await;
+    let (_env, _code, report, _stderr) = Env::collect_json(config(&dpop.uri()), vec![]).await;
+    let run = report["connectors"][0].to_string();
+    assert!(
+        run.contains("invalid_dpop_proof") && run.contains("Require Demonstrating Proof of Possession"),
+        "{run}"
+    );
+    assert!(
+        dpop.received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.url.path() == "/oauth2/v1/token"),
+        "nothing reaches the API without a token"
+    );
+}

@@ -224,6 +224,8 @@ const HOST_SETTINGS: &[&str] = &[
     "app_id",
     "installation_id",
     "private_key_file",
+    "key_id",
+    "scopes",
 ];
 
 /// The host-side manifest of a source: the connector's built-in endpoints plus `allow` entries.
@@ -236,7 +238,7 @@ async fn manifest(src: &SourceConfig, base_dir: &Path) -> Result<Manifest> {
         let var = src.secret_env.as_deref().unwrap_or(default_var);
         let v = std::env::var(var).with_context(|| {
             format!(
-                "source {name}: the {} token is read from ${var}, which is not set",
+                "source {name}: the {} credential is read from ${var}, which is not set",
                 src.connector
             )
         })?;
@@ -309,10 +311,7 @@ async fn manifest(src: &SourceConfig, base_dir: &Path) -> Result<Manifest> {
                 .with_context(|| {
                     format!("source {name}: the okta connector needs org_url = \"https://<org>.okta.com\"")
                 })?;
-            let auth = Auth::Authorization {
-                scheme: "SSWS".into(),
-                secret: env_secret("OKTA_API_TOKEN")?,
-            };
+            let auth = okta_auth(src, &base, base_dir, &env_secret)?;
             allow.push(AllowRule::new(
                 &format!("{}/api/v1/", base.trim_end_matches('/')),
                 auth,
@@ -402,27 +401,22 @@ fn github_auth(
             .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
             .with_context(|| format!("source {name}: {k} must be a number, not {v:?}"))
     };
-    match src.settings.get("auth").and_then(|v| v.as_str()).unwrap_or("token") {
+    match auth_setting(
+        src,
+        &[
+            ("app_id", "app"),
+            ("installation_id", "app"),
+            ("private_key_file", "app"),
+        ],
+    )?
+    .as_str()
+    {
         "token" => Ok(Auth::Authorization {
             scheme: "Bearer".into(),
             secret: env_secret("GITHUB_TOKEN")?,
         }),
         "app" => {
-            let key = match src.settings.get("private_key_file").and_then(|v| v.as_str()) {
-                Some(f) => {
-                    let p = base_dir.join(f);
-                    std::fs::read(&p)
-                        .with_context(|| format!("source {name}: cannot read private_key_file {}", p.display()))?
-                }
-                None => {
-                    let var = src.secret_env.as_deref().unwrap_or("GITHUB_APP_PRIVATE_KEY");
-                    std::env::var(var)
-                        .with_context(|| {
-                            format!("source {name}: the GitHub App key is read from private_key_file or ${var}, and neither is set")
-                        })?
-                        .into_bytes()
-                }
-            };
+            let key = private_key(src, base_dir, "GITHUB_APP_PRIVATE_KEY")?;
             let minter = GithubAppMinter::new(api, number("app_id")?, number("installation_id")?, &key)
                 .map_err(|e| anyhow::anyhow!("source {name}: {e}"))?;
             Ok(Auth::Minted {
@@ -431,6 +425,78 @@ fn github_auth(
             })
         }
         other => bail!("source {name}: unknown auth {other:?} for github (token, app)"),
+    }
+}
+
+/// How the host authenticates an `okta` source (`auth` in its table): `token` (default, an API
+/// token from `$OKTA_API_TOKEN` or `secret_env`, sent as `SSWS`), or `oauth`: an API service
+/// app's access token, minted with the client-credentials grant and `private_key_jwt`
+/// (`client_id`, the key from `private_key_file` or the PEM in `$OKTA_PRIVATE_KEY`, optional
+/// `key_id` and `scopes`).
+fn okta_auth(
+    src: &SourceConfig,
+    org_url: &str,
+    base_dir: &Path,
+    env_secret: &dyn Fn(&str) -> Result<Secret>,
+) -> Result<Auth> {
+    use roster_plugin_host::okta_oauth::OktaServiceAppMinter;
+    let name = src.name();
+    let text = |k: &str| src.settings.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    match auth_setting(src, &[("client_id", "oauth"), ("private_key_file", "oauth")])?.as_str() {
+        "token" => Ok(Auth::Authorization {
+            scheme: "SSWS".into(),
+            secret: env_secret("OKTA_API_TOKEN")?,
+        }),
+        "oauth" => {
+            let client_id = text("client_id")
+                .with_context(|| format!("source {name}: auth = \"oauth\" needs client_id = \"0oa...\""))?;
+            let key = private_key(src, base_dir, "OKTA_PRIVATE_KEY")?;
+            let minter = OktaServiceAppMinter::new(org_url, &client_id, &key, text("key_id"), text("scopes"))
+                .map_err(|e| anyhow::anyhow!("source {name}: {e}"))?;
+            Ok(Auth::Minted {
+                scheme: "Bearer".into(),
+                minter: std::sync::Arc::new(minter),
+            })
+        }
+        other => bail!("source {name}: unknown auth {other:?} for okta (token, oauth)"),
+    }
+}
+
+/// The source's `auth` setting, `token` when absent; a setting that only makes sense with
+/// another `auth` (`implied`: key and the auth it belongs to) is an error, not silently unused.
+fn auth_setting(src: &SourceConfig, implied: &[(&str, &str)]) -> Result<String> {
+    let name = src.name();
+    match src.settings.get("auth") {
+        Some(toml::Value::String(s)) => Ok(s.clone()),
+        Some(other) => bail!("source {name}: auth must be a string (for example auth = \"token\"), not {other:?}"),
+        None => {
+            if let Some((key, auth)) = implied.iter().find(|(k, _)| src.settings.contains_key(*k)) {
+                bail!("source {name}: {key} is set but auth is not: add auth = \"{auth}\"");
+            }
+            Ok("token".into())
+        }
+    }
+}
+
+/// A private key (PEM) from `private_key_file` (relative to roster.toml), else from the
+/// environment variable `secret_env` or `default_var`.
+fn private_key(src: &SourceConfig, base_dir: &Path, default_var: &str) -> Result<Vec<u8>> {
+    let name = src.name();
+    match src.settings.get("private_key_file").and_then(|v| v.as_str()) {
+        Some(f) => {
+            let p = base_dir.join(f);
+            std::fs::read(&p).with_context(|| format!("source {name}: cannot read private_key_file {}", p.display()))
+        }
+        None => {
+            let var = src.secret_env.as_deref().unwrap_or(default_var);
+            Ok(std::env::var(var)
+                .with_context(|| {
+                    format!(
+                        "source {name}: the private key is read from private_key_file or ${var}, and neither is set"
+                    )
+                })?
+                .into_bytes())
+        }
     }
 }
 
@@ -452,7 +518,17 @@ fn entra_auth(src: &SourceConfig, base: &Path, env_secret: &dyn Fn(&str) -> Resu
     let text = |k: &str| src.settings.get(k).and_then(|v| v.as_str()).map(str::to_owned);
     let need =
         |k: &str, how: &str| text(k).with_context(|| format!("source {name}: auth = \"{how}\" needs {k} = \"...\""));
-    let how = text("auth").unwrap_or_else(|| "token".into());
+    let how = auth_setting(
+        src,
+        &[
+            ("tenant_id", "client-secret"),
+            (
+                "client_id",
+                "client-secret\" (or \"managed-identity\", \"workload-identity\")",
+            ),
+            ("token_file", "workload-identity"),
+        ],
+    )?;
     let credential = match how.as_str() {
         "token" => {
             return Ok(Auth::Authorization {

@@ -5,11 +5,13 @@
 //! `azure_identity` caches and refreshes them.
 //!
 //! `azure_identity` talks HTTP through a client Roster provides ([`HostHttp`], hyper with rustls
-//! on the system's roots, plus an extra CA when the configuration names one, for TLS-inspecting
-//! proxies and the test suite's token endpoint), so no second HTTP stack is built.
+//! on the system's roots, plus an extra CA for the token endpoint when the configuration names
+//! one), so no second HTTP stack is built. Without `authority_host`, azure_identity reads
+//! `AZURE_AUTHORITY_HOST`, then uses the public cloud's.
 
 use crate::egress::error_chain;
 use crate::manifest::{Secret, TokenMinter};
+use crate::mint::{MINT_LIMIT, MintCache};
 use azure_core::credentials::{Secret as AzureSecret, TokenCredential};
 use azure_core::http::{
     AsyncRawResponse, Body, ClientOptions, ExponentialRetryOptions, HttpClient, Request, RetryOptions, StatusCode,
@@ -78,12 +80,16 @@ pub struct EntraMinter {
     /// What went wrong on the last token request, which azure_identity's own error (after its
     /// retries) does not say.
     last_error: Arc<std::sync::Mutex<Option<String>>>,
+    cache: MintCache,
 }
 
 impl EntraMinter {
     /// Builds the credential. Errors name what is wrong with the configuration.
     pub fn new(credential: &EntraCredential, options: &EntraOptions) -> Result<EntraMinter, String> {
-        let http = HostHttp::new(options.extra_ca_pem.as_deref())?;
+        // Managed identity is reached over plain http at the instance metadata address (or a
+        // local App Service endpoint); nothing else may be.
+        let metadata = matches!(credential, EntraCredential::ManagedIdentity { .. });
+        let http = HostHttp::new(options.extra_ca_pem.as_deref(), metadata)?;
         let last_error = Arc::clone(&http.last_error);
         let mut client = ClientOptions {
             transport: Some(Transport::new(Arc::new(http))),
@@ -152,6 +158,7 @@ impl EntraMinter {
             scope: options.scope.clone(),
             what,
             last_error,
+            cache: MintCache::default(),
         })
     }
 }
@@ -163,31 +170,44 @@ impl TokenMinter for EntraMinter {
 
     fn token(&self) -> Pin<Box<dyn Future<Output = Result<Secret, String>> + Send + '_>> {
         Box::pin(async move {
-            let t = self
-                .credential
-                .get_token(&[self.scope.as_str()], None)
-                .await
-                .map_err(|e| {
-                    let last = self.last_error.lock().ok().and_then(|l| l.clone());
-                    let e = e.to_string().replace('\n', " ");
-                    match last {
-                        Some(l) => format!("{} failed: {e} (last attempt: {l})", self.what),
-                        None => format!("{} failed: {e}", self.what),
+            self.cache
+                .get(&self.what, MINT_LIMIT, || async {
+                    if let Ok(mut last) = self.last_error.lock() {
+                        *last = None;
                     }
-                })?;
-            Ok(Secret::new(t.token.secret()))
+                    let t = self
+                        .credential
+                        .get_token(&[self.scope.as_str()], None)
+                        .await
+                        .map_err(|e| {
+                            let last = self.last_error.lock().ok().and_then(|l| l.clone());
+                            let e = e.to_string().replace('\n', " ");
+                            match last {
+                                Some(l) => format!("{} failed: {e} (last attempt: {l})", self.what),
+                                None => format!("{} failed: {e}", self.what),
+                            }
+                        })?;
+                    // Refresh five minutes before it expires (azure_identity caches it too).
+                    let left = (t.expires_on - azure_core::time::OffsetDateTime::now_utc()).whole_seconds();
+                    let refresh = Duration::from_secs(u64::try_from(left - 300).unwrap_or(0));
+                    Ok((Secret::new(t.token.secret()), refresh))
+                })
+                .await
         })
     }
 }
 
 type Connector = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
-/// The HTTP client `azure_identity` uses: hyper over rustls (ring), https only, trusting the
-/// system's roots (Mozilla's when the system has none) and an optional extra CA.
+/// The host's own HTTP client for token endpoints (azure_identity's, Okta's): hyper over rustls
+/// (ring), trusting the system's roots (Mozilla's when the system has none) plus an optional
+/// extra CA; https only, except plain http to a loopback address (local test stand-ins).
 #[derive(Clone)]
 pub struct HostHttp {
     client: hyper_util::client::legacy::Client<Connector, Full<Bytes>>,
     last_error: Arc<std::sync::Mutex<Option<String>>>,
+    /// Plain http to the instance metadata address is allowed (managed identity).
+    metadata: bool,
 }
 
 impl std::fmt::Debug for HostHttp {
@@ -197,8 +217,9 @@ impl std::fmt::Debug for HostHttp {
 }
 
 impl HostHttp {
-    /// A client trusting the system's roots plus the certificates in `extra_ca_pem`.
-    pub fn new(extra_ca_pem: Option<&[u8]>) -> Result<HostHttp, String> {
+    /// A client trusting the system's roots plus the certificates in `extra_ca_pem`; `metadata`
+    /// allows plain http to the cloud instance metadata address (managed identity only).
+    pub fn new(extra_ca_pem: Option<&[u8]>, metadata: bool) -> Result<HostHttp, String> {
         use rustls::pki_types::{CertificateDer, pem::PemObject as _};
         let mut roots = rustls::RootCertStore::empty();
         let native = rustls_native_certs::load_native_certs();
@@ -226,13 +247,14 @@ impl HostHttp {
             .with_no_client_auth();
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
-            .https_only()
+            .https_or_http()
             .enable_http1()
             .build();
         let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
         Ok(HostHttp {
             client,
             last_error: Arc::default(),
+            metadata,
         })
     }
 }
@@ -253,7 +275,52 @@ impl HttpClient for HostHttp {
     }
 }
 
+/// A loopback address (`localhost`, 127.0.0.0/8, ::1).
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Plain http is for a loopback address only, and for the instance metadata address when
+/// `metadata` is set.
+fn check_scheme(url: &url::Url, metadata: bool) -> Result<(), String> {
+    let imds = url.host() == Some(url::Host::Ipv4(std::net::Ipv4Addr::new(169, 254, 169, 254)));
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(url) || (metadata && imds) => Ok(()),
+        s => Err(format!(
+            "{url}: the host sends credentials over https only (not {s}), except to a loopback address"
+        )),
+    }
+}
+
 impl HostHttp {
+    /// POSTs a form (`application/x-www-form-urlencoded`); returns the status and body.
+    pub async fn post_form(&self, url: &str, form: String) -> Result<(u16, Bytes), String> {
+        let parsed = url::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
+        check_scheme(&parsed, self.metadata)?;
+        let req = http::Request::post(url)
+            .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(http::header::ACCEPT, "application/json")
+            .body(Full::new(Bytes::from(form)))
+            .map_err(|e| format!("{url}: {e}"))?;
+        let res = tokio::time::timeout(Duration::from_secs(30), self.client.request(req))
+            .await
+            .map_err(|_| format!("{url} did not answer in 30 s"))?
+            .map_err(|e| format!("cannot reach {url}: {}", error_chain(&e)))?;
+        let status = res.status().as_u16();
+        let body = tokio::time::timeout(Duration::from_secs(30), res.into_body().collect())
+            .await
+            .map_err(|_| format!("{url}: the answer did not arrive in 30 s"))?
+            .map_err(|e| format!("{url}: cannot read the answer: {e}"))?
+            .to_bytes();
+        Ok((status, body))
+    }
+
     async fn send(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
         use azure_core::error::{Error, ErrorKind};
         let body = match request.body() {
@@ -266,6 +333,7 @@ impl HostHttp {
                 ));
             }
         };
+        check_scheme(request.url(), self.metadata).map_err(|e| Error::with_message(ErrorKind::Other, e))?;
         let mut builder = http::Request::builder()
             .method(request.method().as_str())
             .uri(request.url().as_str());

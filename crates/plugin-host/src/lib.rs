@@ -13,6 +13,8 @@ pub mod egress;
 pub mod entra;
 pub mod github_app;
 pub mod manifest;
+mod mint;
+pub mod okta_oauth;
 mod runtime;
 
 pub use egress::{HttpLimits, RequestLog};

@@ -30,8 +30,9 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// A token the host mints itself and refreshes before it expires (an Entra ID access token
-/// from azure_identity). The plugin never sees how, nor the credential behind it.
+/// A token the host mints itself and refreshes before it expires (an Entra ID access token from
+/// azure_identity, a GitHub App installation token, an Okta service app's token). The plugin
+/// never sees how, nor the credential behind it.
 pub trait TokenMinter: Send + Sync {
     /// What it is, for logs and the audit log ("Entra ID client secret of app 1234...").
     fn describe(&self) -> String;

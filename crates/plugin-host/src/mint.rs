@@ -1,0 +1,118 @@
+//! What every token minter shares: one mint at a time (concurrent plugin requests wait for it
+//! rather than each asking the provider), the token kept until it is due for refresh, and a
+//! failure remembered for a short while so that queued requests fail at once instead of each
+//! running its own round of retries against a token endpoint that is down.
+
+use crate::manifest::Secret;
+use std::future::Future;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// How long a failed mint is remembered.
+const FAILURE_TTL: Duration = Duration::from_secs(30);
+
+/// The longest a mint may take (the token endpoints' own retries included).
+pub(crate) const MINT_LIMIT: Duration = Duration::from_secs(60);
+
+enum State {
+    Empty,
+    Token(Secret, Instant),
+    Failed(String, Instant),
+}
+
+/// A cached token, or the last failure.
+pub(crate) struct MintCache(Mutex<State>);
+
+impl Default for MintCache {
+    fn default() -> Self {
+        MintCache(Mutex::new(State::Empty))
+    }
+}
+
+impl MintCache {
+    /// The cached token if still fresh, else `mint()`'s: `(token, refresh after)`. Minting is
+    /// bounded by `limit`.
+    pub(crate) async fn get<F, Fut>(&self, what: &str, limit: Duration, mint: F) -> Result<Secret, String>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(Secret, Duration), String>>,
+    {
+        let mut state = self.0.lock().await;
+        let now = Instant::now();
+        match &*state {
+            State::Token(t, until) if now < *until => return Ok(t.clone()),
+            State::Failed(e, until) if now < *until => return Err(e.clone()),
+            _ => {}
+        }
+        let result = match tokio::time::timeout(limit, mint()).await {
+            Ok(r) => r,
+            Err(_) => Err(format!("{what}: no token after {limit:?}")),
+        };
+        match result {
+            Ok((t, refresh)) => {
+                *state = State::Token(t.clone(), Instant::now() + refresh);
+                Ok(t)
+            }
+            Err(e) => {
+                *state = State::Failed(e.clone(), Instant::now() + FAILURE_TTL);
+                Err(e)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test]
+    async fn tokens_are_reused_until_due_and_failures_briefly_remembered() {
+        let cache = MintCache::default();
+        let calls = AtomicU32::new(0);
+        let mint = |ok: bool, refresh: Duration| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if ok {
+                    Ok((Secret::new("t"), refresh))
+                } else {
+                    Err("down".to_string())
+                }
+            }
+        };
+        let limit = Duration::from_secs(5);
+        assert!(
+            cache
+                .get("x", limit, || mint(true, Duration::from_secs(60)))
+                .await
+                .is_ok()
+        );
+        assert!(
+            cache
+                .get("x", limit, || mint(true, Duration::from_secs(60)))
+                .await
+                .is_ok()
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "reused");
+        let fresh = MintCache::default();
+        assert!(fresh.get("x", limit, || mint(false, Duration::ZERO)).await.is_err());
+        assert_eq!(
+            fresh.get("x", limit, || mint(true, Duration::ZERO)).await.unwrap_err(),
+            "down"
+        );
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "the failure is remembered, not retried"
+        );
+        let slow = MintCache::default();
+        let e = slow
+            .get("slow minter", Duration::from_millis(50), || async {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                Ok((Secret::new("late"), Duration::ZERO))
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e, "slow minter: no token after 50ms");
+    }
+}
