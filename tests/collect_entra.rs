@@ -227,18 +227,7 @@ async fn the_host_mints_graph_tokens_with_azure_identity_over_tls_and_the_plugin
     const MINTED: &str = "minted.graph.access.token";
     // The token endpoint: azure_identity's real ClientSecretCredential posts the client
     // credentials grant to {authority}/{tenant}/oauth2/v2.0/token.
-    let sts = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/contoso.onmicrosoft.com/oauth2/v2.0/token"))
-        .respond_with(ok(
-            json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
-            "access_token": MINTED}),
-        ))
-        .mount(&sts)
-        .await;
-    let (port, ca_pem) = tls_front(*sts.address()).await;
-    let ca = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(ca.path(), &ca_pem).unwrap();
+    let (sts, port, ca) = token_endpoint(MINTED).await;
 
     let graph = graph_fixture(MINTED).await;
     let uri = graph.uri();
@@ -310,6 +299,24 @@ async fn the_host_mints_graph_tokens_with_azure_identity_over_tls_and_the_plugin
     );
     assert_eq!(graph.received_requests().await.unwrap().len(), before);
     assert!(!why.contains(SECRET), "the failure does not echo the secret");
+}
+
+/// Entra's token endpoint for tenant `contoso.onmicrosoft.com`, answering `minted`, behind TLS
+/// with a test CA: the fixture server, the https port, and the CA's PEM file.
+async fn token_endpoint(minted: &str) -> (MockServer, u16, tempfile::NamedTempFile) {
+    let sts = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/contoso.onmicrosoft.com/oauth2/v2.0/token"))
+        .respond_with(ok(
+            json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
+            "access_token": minted}),
+        ))
+        .mount(&sts)
+        .await;
+    let (port, ca_pem) = tls_front(*sts.address()).await;
+    let ca = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(ca.path(), &ca_pem).unwrap();
+    (sts, port, ca)
 }
 
 /// Graph, accepting only `token`: two pages of applications, nothing else.
@@ -388,4 +395,62 @@ async fn a_managed_identity_token_comes_from_the_local_identity_endpoint() {
     assert_eq!(identity(&report, "app-obj-1")["name"], "support-agent");
     assert_eq!(msi.received_requests().await.unwrap().len(), 1, "the token is cached");
     assert_eq!(graph.received_requests().await.unwrap().len(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_credential_signs_a_client_assertion_with_the_apps_key() {
+    use rustls::pki_types::pem::PemObject as _;
+    const MINTED: &str = "certificate.graph.access.token";
+    let (sts, port, ca) = token_endpoint(MINTED).await;
+    let graph = graph_fixture(MINTED).await;
+    // The app's certificate and key, as one PEM (a self-signed certificate for the test key).
+    let cert = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/test-entra-cert.pem");
+    let (_env, code, report, stderr) = Env::collect_json(
+        format!(
+            "[[source]]\nname = \"entra\"\nconnector = \"entra-id\"\nendpoint_url = \"{}\"\nauth = \"certificate\"\n\
+             tenant_id = \"contoso.onmicrosoft.com\"\nclient_id = \"{APP_ID}\"\nprivate_key_file = \"{}\"\n\
+             authority_host = \"https://127.0.0.1:{port}\"\nca_file = \"{}\"\n",
+            graph.uri(),
+            cert.display(),
+            ca.path().display()
+        ),
+        vec![],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["connectors"][0]["status"], "complete", "{report:#}");
+
+    let minted = sts.received_requests().await.unwrap();
+    assert_eq!(minted.len(), 1);
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(&minted[0].body).into_owned().collect();
+    assert_eq!(form["client_id"], APP_ID);
+    assert_eq!(
+        form["client_assertion_type"],
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    );
+    assert!(!form.contains_key("client_secret"));
+    // Microsoft's format: PS256, the certificate's SHA-256 thumbprint, the token URL as audience.
+    let (head, claims) = crate::common::verify_jwt(&form["client_assertion"]);
+    assert_eq!(head["alg"], "PS256");
+    let der = rustls::pki_types::CertificateDer::from_pem_file(&cert).unwrap();
+    let thumb = ring::digest::digest(&ring::digest::SHA256, der.as_ref());
+    use base64::Engine as _;
+    assert_eq!(
+        head["x5t#S256"],
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(thumb.as_ref())
+    );
+    assert_eq!(
+        claims["aud"],
+        format!("https://127.0.0.1:{port}/contoso.onmicrosoft.com/oauth2/v2.0/token")
+    );
+    assert_eq!((&claims["iss"], &claims["sub"]), (&json!(APP_ID), &json!(APP_ID)));
+    assert!(
+        graph
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.headers["authorization"] == format!("Bearer {MINTED}")[..])
+    );
 }

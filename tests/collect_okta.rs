@@ -239,8 +239,8 @@ async fn an_okta_service_app_token_is_minted_by_the_host_with_private_key_jwt() 
     );
     assert!(!form.contains_key("client_secret"));
     // The client assertion: signed with the app's key, for this app and this token endpoint.
-    let (head, claims) = crate::common::verify_rs256(&form["client_assertion"]);
-    assert_eq!(head["kid"], "roster-key-1");
+    let (head, claims) = crate::common::verify_jwt(&form["client_assertion"]);
+    assert_eq!((&head["alg"], &head["kid"]), (&json!("RS256"), &json!("roster-key-1")));
     assert_eq!(
         (&claims["iss"], &claims["sub"]),
         (&json!("0oa9roster"), &json!("0oa9roster"))

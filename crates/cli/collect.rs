@@ -505,6 +505,9 @@ fn private_key(src: &SourceConfig, base_dir: &Path, default_var: &str) -> Result
 ///   instance from `az account get-access-token --resource-type ms-graph`;
 /// - `client-secret`: azure_identity's client-secret credential for `tenant_id` and `client_id`,
 ///   the secret from `$AZURE_CLIENT_SECRET` (or `secret_env`);
+/// - `certificate`: a client assertion signed with the app's certificate key (`tenant_id`,
+///   `client_id`, the PEM with certificate and key from `private_key_file` or
+///   `$AZURE_CLIENT_CERTIFICATE`);
 /// - `managed-identity`: the Azure resource's managed identity (`client_id` picks a
 ///   user-assigned one);
 /// - `workload-identity`: federation with a Kubernetes service account token (`tenant_id`,
@@ -541,6 +544,17 @@ fn entra_auth(src: &SourceConfig, base: &Path, env_secret: &dyn Fn(&str) -> Resu
             client_id: need("client_id", &how)?,
             secret: env_secret("AZURE_CLIENT_SECRET")?,
         },
+        "certificate" => EntraCredential::Certificate {
+            tenant_id: need("tenant_id", &how)?,
+            client_id: need("client_id", &how)?,
+            pem: {
+                let pem = private_key(src, base, "AZURE_CLIENT_CERTIFICATE")?;
+                Secret::new(
+                    String::from_utf8(pem)
+                        .map_err(|_| anyhow::anyhow!("source {name}: the certificate is not PEM text"))?,
+                )
+            },
+        },
         "managed-identity" => EntraCredential::ManagedIdentity {
             client_id: text("client_id"),
         },
@@ -550,7 +564,7 @@ fn entra_auth(src: &SourceConfig, base: &Path, env_secret: &dyn Fn(&str) -> Resu
             token_file: text("token_file").map(|f| base.join(f)),
         },
         other => bail!(
-            "source {name}: unknown auth {other:?} for entra-id (token, client-secret, managed-identity, workload-identity)"
+            "source {name}: unknown auth {other:?} for entra-id (token, client-secret, certificate, managed-identity, workload-identity)"
         ),
     };
     let extra_ca_pem = match text("ca_file") {

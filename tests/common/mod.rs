@@ -255,8 +255,9 @@ pub fn identity<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::
 /// fictional GitHub App and Okta service app in the token-minting tests.
 pub const TEST_RSA_KEY: &str = include_str!("../fixtures/test-rsa-key.pem");
 
-/// Checks that `jwt` is an RS256 JWT signed with [`TEST_RSA_KEY`]; returns its header and claims.
-pub fn verify_rs256(jwt: &str) -> (serde_json::Value, serde_json::Value) {
+/// Checks that `jwt` is an RS256 or PS256 JWT signed with [`TEST_RSA_KEY`]; returns its header
+/// and claims.
+pub fn verify_jwt(jwt: &str) -> (serde_json::Value, serde_json::Value) {
     use base64::Engine as _;
     use rustls::pki_types::pem::PemObject as _;
     let parts: Vec<&str> = jwt.split('.').collect();
@@ -264,17 +265,18 @@ pub fn verify_rs256(jwt: &str) -> (serde_json::Value, serde_json::Value) {
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let head: serde_json::Value = serde_json::from_slice(&b64.decode(parts[0]).unwrap()).unwrap();
     let claims: serde_json::Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
-    assert_eq!(head["alg"], "RS256");
+    let alg: &dyn ring::signature::VerificationAlgorithm = match head["alg"].as_str() {
+        Some("RS256") => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        Some("PS256") => &ring::signature::RSA_PSS_2048_8192_SHA256,
+        other => panic!("unexpected JWT algorithm {other:?}"),
+    };
     let der = rustls::pki_types::PrivatePkcs1KeyDer::from_pem_slice(TEST_RSA_KEY.as_bytes()).unwrap();
     let pair = ring::signature::RsaKeyPair::from_der(der.secret_pkcs1_der()).unwrap();
-    ring::signature::UnparsedPublicKey::new(
-        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-        ring::signature::KeyPair::public_key(&pair).as_ref(),
-    )
-    .verify(
-        format!("{}.{}", parts[0], parts[1]).as_bytes(),
-        &b64.decode(parts[2]).unwrap(),
-    )
-    .expect("the JWT is signed with the test key");
+    ring::signature::UnparsedPublicKey::new(alg, ring::signature::KeyPair::public_key(&pair).as_ref())
+        .verify(
+            format!("{}.{}", parts[0], parts[1]).as_bytes(),
+            &b64.decode(parts[2]).unwrap(),
+        )
+        .expect("the JWT is signed with the test key");
     (head, claims)
 }

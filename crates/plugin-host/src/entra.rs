@@ -18,8 +18,9 @@ use azure_core::http::{
     Transport, headers::Headers,
 };
 use azure_identity::{
-    ClientSecretCredential, ClientSecretCredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
-    UserAssignedId, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
+    ClientAssertion, ClientAssertionCredential, ClientAssertionCredentialOptions, ClientSecretCredential,
+    ClientSecretCredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
+    WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
@@ -40,6 +41,17 @@ pub enum EntraCredential {
         client_id: String,
         /// The secret.
         secret: Secret,
+    },
+    /// An app registration's certificate: the host signs a client assertion (PS256, with the
+    /// certificate's SHA-256 thumbprint) with its private key, as Microsoft documents for
+    /// certificate credentials.
+    Certificate {
+        /// Directory (tenant) id.
+        tenant_id: String,
+        /// Application (client) id.
+        client_id: String,
+        /// PEM holding the certificate and its private key (PKCS#8 or PKCS#1 RSA).
+        pem: Secret,
     },
     /// The managed identity of the Azure resource Roster runs on (system-assigned, or the
     /// user-assigned one with this client id).
@@ -124,6 +136,33 @@ impl EntraMinter {
                 .map_err(failed)?,
                 format!("Entra ID token, client secret of app {client_id}"),
             ),
+            EntraCredential::Certificate {
+                tenant_id,
+                client_id,
+                pem,
+            } => {
+                let authority = options
+                    .authority_host
+                    .clone()
+                    .or_else(|| std::env::var("AZURE_AUTHORITY_HOST").ok())
+                    .unwrap_or_else(|| "https://login.microsoftonline.com".into());
+                let assertion = CertificateAssertion::new(
+                    client_id,
+                    format!("{}/{tenant_id}/oauth2/v2.0/token", authority.trim_end_matches('/')),
+                    pem.expose().as_bytes(),
+                )?;
+                let thumbprint = assertion.thumbprint.clone();
+                (
+                    ClientAssertionCredential::new(
+                        tenant_id.clone(),
+                        client_id.clone(),
+                        assertion,
+                        Some(ClientAssertionCredentialOptions { client_options: client }),
+                    )
+                    .map_err(failed)?,
+                    format!("Entra ID token, certificate {thumbprint} of app {client_id}"),
+                )
+            }
             EntraCredential::ManagedIdentity { client_id } => (
                 ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
                     user_assigned_id: client_id.clone().map(UserAssignedId::ClientId),
@@ -194,6 +233,77 @@ impl TokenMinter for EntraMinter {
                 })
                 .await
         })
+    }
+}
+
+/// Signs client assertions with an app's certificate key.
+struct CertificateAssertion {
+    client_id: String,
+    audience: String,
+    key: jsonwebtoken::EncodingKey,
+    /// Base64url SHA-256 of the certificate's DER (`x5t#S256`).
+    thumbprint: String,
+}
+
+impl std::fmt::Debug for CertificateAssertion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CertificateAssertion({}, <key redacted>)", self.thumbprint)
+    }
+}
+
+impl CertificateAssertion {
+    fn new(client_id: &str, audience: String, pem: &[u8]) -> Result<CertificateAssertion, String> {
+        use rustls::pki_types::{CertificateDer, pem::PemObject as _};
+        use sha2::Digest as _;
+        let cert = CertificateDer::pem_slice_iter(pem)
+            .next()
+            .ok_or("the certificate file holds no CERTIFICATE block")?
+            .map_err(|e| format!("the certificate file: {e}"))?;
+        let text = std::str::from_utf8(pem).map_err(|_| "the certificate file is not PEM text")?;
+        // The private key block on its own (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`).
+        let key_pem = ["PRIVATE KEY", "RSA PRIVATE KEY"]
+            .iter()
+            .find_map(|label| {
+                let begin = text.find(&format!("-----BEGIN {label}-----"))?;
+                let end_marker = format!("-----END {label}-----");
+                let end = text[begin..].find(&end_marker)? + begin + end_marker.len();
+                Some(&text[begin..end])
+            })
+            .ok_or("the certificate file holds no private key block (PRIVATE KEY or RSA PRIVATE KEY)")?;
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(key_pem.as_bytes())
+            .map_err(|e| format!("the certificate's private key is not an RSA key: {e}"))?;
+        let thumbprint = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            sha2::Sha256::digest(cert.as_ref()),
+        );
+        Ok(CertificateAssertion {
+            client_id: client_id.to_owned(),
+            audience,
+            key,
+            thumbprint,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl ClientAssertion for CertificateAssertion {
+    async fn secret(&self, _options: Option<azure_core::http::ClientMethodOptions<'_>>) -> azure_core::Result<String> {
+        use azure_core::error::{Error, ErrorKind};
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| Error::with_error(ErrorKind::Other, e, "the system clock is before 1970"))?
+            .as_secs();
+        let mut jti = [0u8; 16];
+        getrandom::fill(&mut jti).map_err(|e| Error::with_message(ErrorKind::Other, format!("no randomness: {e}")))?;
+        let claims = serde_json::json!({
+            "aud": self.audience, "iss": self.client_id, "sub": self.client_id,
+            "jti": jti.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            "nbf": now, "iat": now, "exp": now + 600,
+        });
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::PS256);
+        header.x5t_s256 = Some(self.thumbprint.clone());
+        jsonwebtoken::encode(&header, &claims, &self.key)
+            .map_err(|e| Error::with_message(ErrorKind::Credential, format!("cannot sign the client assertion: {e}")))
     }
 }
 
