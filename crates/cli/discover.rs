@@ -177,7 +177,8 @@ pub fn run(o: &Options) -> Result<Discovery> {
     let mut roots = paths.clone();
     roots.extend(repos.iter().cloned());
     let owners = codeowners(&roots, &labels, &mut report.issues);
-    let fp = Fingerprinter::new(crate::state::fingerprint_key(o.state_dir)?);
+    let mut store = crate::state::open_store(o.state_dir)?;
+    let fp = Fingerprinter::new(crate::state::fingerprint_key(o.state_dir, &mut store)?);
     let fingerprint = |b: &[u8]| fp.fingerprint(b);
     roster_correlate::correlate(
         &mut report,
@@ -191,7 +192,6 @@ pub fn run(o: &Options) -> Result<Discovery> {
     );
 
     // Record the run (all or nothing), and learn when each gap was first seen.
-    let mut store = crate::state::open_store(o.state_dir)?;
     apply_baseline(&mut report, &store.acceptances()?, o.now_ms);
     let (run, first) = store.record(&report, o.now_ms, now_ms, &o.config.display().to_string())?;
     for g in &mut report.gaps {

@@ -252,7 +252,8 @@ fn run_scan(args: &ScanArgs) -> Result<(Report, Arc<RuleSet>)> {
     };
     let rules = Arc::new(load_rules(&args.rules, &args.gitleaks_config)?);
     let dir = state::state_dir(args.state_dir.as_deref())?;
-    let key = state::fingerprint_key(&dir)?;
+    let mut store = state::open_store(&dir)?;
+    let key = state::fingerprint_key(&dir, &mut store)?;
     let counters = Arc::new(Progress::default());
     let opts = ScanOptions {
         respect_gitignore: args.respect_gitignore,
@@ -269,7 +270,7 @@ fn run_scan(args: &ScanArgs) -> Result<(Report, Arc<RuleSet>)> {
         let mut outputs = scanner.scan_paths(&args.paths);
         for repo in &args.git {
             let hidden = if args.incremental {
-                state::scanned_tips(&dir, repo)?
+                state::scanned_tips(&dir, &mut store, repo)?
             } else {
                 Vec::new()
             };
@@ -280,7 +281,7 @@ fn run_scan(args: &ScanArgs) -> Result<(Report, Arc<RuleSet>)> {
             };
             let (out, tips) = scanner.scan_git(repo, &git);
             if args.incremental && !out.issues.iter().any(|i| i.level == "error") {
-                state::record_tips(&dir, repo, &tips.0)?;
+                state::record_tips(&mut store, repo, &tips.0)?;
             }
             outputs.push(out);
         }

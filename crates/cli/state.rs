@@ -49,7 +49,7 @@ fn remove_imported(path: &Path) -> Result<()> {
 /// The fingerprint key: `$ROSTER_FINGERPRINT_KEY` (64 hex chars, to share fingerprints across
 /// machines), else the key in the state database, created on first use. A `fingerprint.key`
 /// file left by an earlier Roster is imported once (so fingerprints stay the same) and removed.
-pub fn fingerprint_key(dir: &Path) -> Result<[u8; 32]> {
+pub fn fingerprint_key(dir: &Path, store: &mut roster_store::Store) -> Result<[u8; 32]> {
     if let Ok(hex) = std::env::var("ROSTER_FINGERPRINT_KEY") {
         return parse_key(&hex).context("ROSTER_FINGERPRINT_KEY must be 64 hex characters");
     }
@@ -72,7 +72,6 @@ pub fn fingerprint_key(dir: &Path) -> Result<[u8; 32]> {
             key
         }
     };
-    let mut store = open_store(dir)?;
     let stored = store.meta_get_or_insert("fingerprint_key", &roster_scan::hex(&candidate))?;
     let key = parse_key(&stored).with_context(|| {
         format!(
@@ -105,9 +104,8 @@ fn repo_key(repo: &Path) -> String {
 
 /// Commits already scanned in `repo`. Tips recorded by an earlier Roster in `history/*.json`
 /// are imported into the database once.
-pub fn scanned_tips(dir: &Path, repo: &Path) -> Result<Vec<String>> {
+pub fn scanned_tips(dir: &Path, store: &mut roster_store::Store, repo: &Path) -> Result<Vec<String>> {
     let id = repo_key(repo);
-    let mut store = open_store(dir)?;
     let legacy = dir.join("history").join(format!("{id}.json"));
     match std::fs::read_to_string(&legacy) {
         Ok(text) => {
@@ -131,6 +129,6 @@ pub fn scanned_tips(dir: &Path, repo: &Path) -> Result<Vec<String>> {
 }
 
 /// Records the commits a scan of `repo` covered (with the earlier ones).
-pub fn record_tips(dir: &Path, repo: &Path, tips: &[String]) -> Result<()> {
-    Ok(open_store(dir)?.record_tips(&repo_key(repo), tips)?)
+pub fn record_tips(store: &mut roster_store::Store, repo: &Path, tips: &[String]) -> Result<()> {
+    Ok(store.record_tips(&repo_key(repo), tips)?)
 }

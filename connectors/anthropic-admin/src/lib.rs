@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use roster_connector_sdk::rest::{Progress, Stop, export_items, field, list_cursor};
 use roster_connector_sdk::types::*;
-use roster_connector_sdk::{Emitter, Guest, export, parse_time, setting};
+use roster_connector_sdk::{Emitter, Guest, KeyFacts, export, parse_time, setting};
 use serde_json::Value;
 
 struct AnthropicAdmin;
@@ -74,31 +74,27 @@ fn key_records(out: &mut Emitter, k: &Value, users: Option<&HashMap<String, Stri
         attrs.push(("workspace_id".to_string(), w.to_string()));
     }
     let st = field(k, "status");
-    out.identity(Identity {
-        id: id.clone(),
-        kind: IdentityKind::AiKey,
-        name: field(k, "name"),
-        created: time(k, "created_at"),
-        last_used: None,
-        enabled: Some(st == "active"),
-        owners,
-        tags: vec![],
-        trusted_by: vec![],
-        attrs,
-    })?;
-    out.credential(Credential {
-        id: id.clone(),
-        identity_id: id,
-        kind: CredentialKind::ApiKey,
-        status: status(&st),
-        name: Some(field(k, "name")).filter(|n| !n.is_empty()),
-        created: time(k, "created_at"),
-        expires: time(k, "expires_at"),
-        last_used: None,
-        last_used_service: None,
-        redacted: Some(field(k, "partial_key_hint")).filter(|r| !r.is_empty()),
-        attrs: vec![("provider".into(), "anthropic".into())],
-    })
+    out.key_identity(
+        Identity {
+            id,
+            kind: IdentityKind::AiKey,
+            name: field(k, "name"),
+            created: time(k, "created_at"),
+            last_used: None,
+            enabled: Some(st == "active"),
+            owners,
+            tags: vec![],
+            trusted_by: vec![],
+            attrs,
+        },
+        KeyFacts {
+            kind: CredentialKind::ApiKey,
+            status: status(&st),
+            expires: time(k, "expires_at"),
+            redacted: Some(field(k, "partial_key_hint")),
+            attrs: vec![("provider".into(), "anthropic".into())],
+        },
+    )
     .map_err(Stop::from)
 }
 

@@ -9,7 +9,7 @@
 
 use roster_connector_sdk::rest::{Next, Progress, Stop, export_items, field, pages};
 use roster_connector_sdk::types::*;
-use roster_connector_sdk::{Emitter, Guest, export, parse_time, progress, setting};
+use roster_connector_sdk::{Emitter, Guest, KeyFacts, export, parse_time, progress, setting};
 use serde_json::Value;
 
 struct GitHub;
@@ -130,35 +130,31 @@ fn pat_records(out: &mut Emitter, t: &Value) -> Result<(), Stop> {
         attrs.push(("admin".into(), "true".into()));
     }
     let expired = t.get("token_expired").and_then(Value::as_bool) == Some(true);
-    out.identity(Identity {
-        id: id.clone(),
-        kind: IdentityKind::PersonalAccessToken,
-        name: field(t, "token_name"),
-        created: time(t, "access_granted_at"),
-        last_used: time(t, "token_last_used_at"),
-        enabled: Some(!expired),
-        owners,
-        tags: vec![],
-        trusted_by: vec![],
-        attrs,
-    })?;
-    out.credential(Credential {
-        id: id.clone(),
-        identity_id: id,
-        kind: CredentialKind::Token,
-        status: if expired {
-            CredentialStatus::Expired
-        } else {
-            CredentialStatus::Active
+    out.key_identity(
+        Identity {
+            id,
+            kind: IdentityKind::PersonalAccessToken,
+            name: field(t, "token_name"),
+            created: time(t, "access_granted_at"),
+            last_used: time(t, "token_last_used_at"),
+            enabled: Some(!expired),
+            owners,
+            tags: vec![],
+            trusted_by: vec![],
+            attrs,
         },
-        name: Some(field(t, "token_name")).filter(|n| !n.is_empty()),
-        created: time(t, "access_granted_at"),
-        expires: time(t, "token_expires_at"),
-        last_used: time(t, "token_last_used_at"),
-        last_used_service: None,
-        redacted: None,
-        attrs: vec![("grant_id".into(), id_of(t, "id"))],
-    })?;
+        KeyFacts {
+            kind: CredentialKind::Token,
+            status: if expired {
+                CredentialStatus::Expired
+            } else {
+                CredentialStatus::Active
+            },
+            expires: time(t, "token_expires_at"),
+            redacted: None,
+            attrs: vec![("grant_id".into(), id_of(t, "id"))],
+        },
+    )?;
     Ok(())
 }
 
@@ -305,31 +301,27 @@ impl Run {
                         enabled: None,
                     }]
                 };
-                out.identity(Identity {
-                    id: id.clone(),
-                    kind: IdentityKind::DeployKey,
-                    name: field(k, "title"),
-                    created: time(k, "created_at"),
-                    last_used: time(k, "last_used"),
-                    enabled: Some(k.get("enabled").and_then(Value::as_bool).unwrap_or(true)),
-                    owners,
-                    tags: vec![],
-                    trusted_by: vec![],
-                    attrs,
-                })?;
-                out.credential(Credential {
-                    id: id.clone(),
-                    identity_id: id,
-                    kind: CredentialKind::SshKey,
-                    status: CredentialStatus::Active,
-                    name: Some(field(k, "title")).filter(|t| !t.is_empty()),
-                    created: time(k, "created_at"),
-                    expires: None,
-                    last_used: time(k, "last_used"),
-                    last_used_service: None,
-                    redacted: None,
-                    attrs: vec![],
-                })?;
+                out.key_identity(
+                    Identity {
+                        id,
+                        kind: IdentityKind::DeployKey,
+                        name: field(k, "title"),
+                        created: time(k, "created_at"),
+                        last_used: time(k, "last_used"),
+                        enabled: Some(k.get("enabled").and_then(Value::as_bool).unwrap_or(true)),
+                        owners,
+                        tags: vec![],
+                        trusted_by: vec![],
+                        attrs,
+                    },
+                    KeyFacts {
+                        kind: CredentialKind::SshKey,
+                        status: CredentialStatus::Active,
+                        expires: None,
+                        redacted: None,
+                        attrs: vec![],
+                    },
+                )?;
                 Ok(())
             });
             self.p.part(&format!("deploy keys of {repo}"), r)?;

@@ -10,7 +10,7 @@
 
 use roster_connector_sdk::rest::{Progress, Stop, export_items, field, list_cursor};
 use roster_connector_sdk::types::*;
-use roster_connector_sdk::{Emitter, Guest, export, progress, setting};
+use roster_connector_sdk::{Emitter, Guest, KeyFacts, export, progress, setting};
 use serde_json::Value;
 
 struct OpenAiAdmin;
@@ -59,31 +59,27 @@ fn key_records(out: &mut Emitter, key: &Value, project: Option<&str>, admin: boo
     if let Some(a) = key.get("owner_project_access").and_then(Value::as_str) {
         attrs.push(("owner_project_access".into(), a.to_string()));
     }
-    out.identity(Identity {
-        id: id.clone(),
-        kind: IdentityKind::AiKey,
-        name: field(key, "name"),
-        created: ms(&key["created_at"]),
-        last_used: ms(&key["last_used_at"]),
-        enabled: Some(true),
-        owners,
-        tags: vec![],
-        trusted_by: vec![],
-        attrs,
-    })?;
-    out.credential(Credential {
-        id: id.clone(),
-        identity_id: id,
-        kind: CredentialKind::ApiKey,
-        status: CredentialStatus::Active,
-        name: Some(field(key, "name")).filter(|n| !n.is_empty()),
-        created: ms(&key["created_at"]),
-        expires: ms(&key["expires_at"]),
-        last_used: ms(&key["last_used_at"]),
-        last_used_service: None,
-        redacted: Some(field(key, "redacted_value")).filter(|r| !r.is_empty()),
-        attrs: vec![("provider".into(), "openai".into())],
-    })
+    out.key_identity(
+        Identity {
+            id,
+            kind: IdentityKind::AiKey,
+            name: field(key, "name"),
+            created: ms(&key["created_at"]),
+            last_used: ms(&key["last_used_at"]),
+            enabled: Some(true),
+            owners,
+            tags: vec![],
+            trusted_by: vec![],
+            attrs,
+        },
+        KeyFacts {
+            kind: CredentialKind::ApiKey,
+            status: CredentialStatus::Active,
+            expires: ms(&key["expires_at"]),
+            redacted: Some(field(key, "redacted_value")),
+            attrs: vec![("provider".into(), "openai".into())],
+        },
+    )
     .map_err(Stop::from)
 }
 

@@ -39,7 +39,7 @@ pub use bindings::roster::connector::{log as host_log, progress as host_progress
 pub use bindings::*;
 pub use bindings::{Guest, export};
 
-use types::{Activity, Batch, Credential, Identity, Level, Permission};
+use types::{Activity, Batch, Credential, CredentialKind, CredentialStatus, Identity, Level, Permission};
 
 /// Sends a log line to the host.
 pub fn log(level: Level, message: &str) {
@@ -49,22 +49,6 @@ pub fn log(level: Level, message: &str) {
 /// Reports progress to the host (shown per source on a terminal).
 pub fn progress(done: u64, total: Option<u64>, message: &str) {
     host_progress::report(done, total, message);
-}
-
-/// An error and its causes, `outer: cause: root cause` (SDK errors such as "dispatch failure"
-/// say what went wrong only in their sources).
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let next = c.to_string();
-        if !s.contains(&next) {
-            s.push_str(": ");
-            s.push_str(&next);
-        }
-        cur = c.source();
-    }
-    s
 }
 
 /// The value of a setting from the source's table in roster.toml.
@@ -79,6 +63,20 @@ pub fn setting<'a>(config: &'a [(String, String)], key: &str) -> Option<&'a str>
 /// The host refused more output: stop collecting and return what you have.
 #[derive(Debug, Clone)]
 pub struct OutputLimit(pub String);
+
+/// What a key that is its own identity adds to it (see [`Emitter::key_identity`]).
+pub struct KeyFacts {
+    /// What kind of credential.
+    pub kind: CredentialKind,
+    /// Its status.
+    pub status: CredentialStatus,
+    /// When it expires (Unix ms).
+    pub expires: Option<i64>,
+    /// The provider's redacted value; empty counts as none.
+    pub redacted: Option<String>,
+    /// Facts about the credential.
+    pub attrs: Vec<(String, String)>,
+}
 
 /// Batches records and sends them to the host every `batch_size` records.
 pub struct Emitter {
@@ -130,6 +128,26 @@ impl Emitter {
         self.batch.credentials.push(r);
         self.bump()
     }
+    /// Queues a key or token that is its own identity (an AI-provider key, a PAT grant, a deploy
+    /// key): the identity, then its one credential, which shares the identity's id, name,
+    /// creation and last use.
+    pub fn key_identity(&mut self, identity: Identity, key: KeyFacts) -> Result<(), OutputLimit> {
+        let credential = Credential {
+            id: identity.id.clone(),
+            identity_id: identity.id.clone(),
+            kind: key.kind,
+            status: key.status,
+            name: Some(identity.name.clone()).filter(|n| !n.is_empty()),
+            created: identity.created,
+            expires: key.expires,
+            last_used: identity.last_used,
+            last_used_service: None,
+            redacted: key.redacted.filter(|r| !r.is_empty()),
+            attrs: key.attrs,
+        };
+        self.identity(identity)?;
+        self.credential(credential)
+    }
     /// Queues a permission.
     pub fn permission(&mut self, r: Permission) -> Result<(), OutputLimit> {
         self.batch.permissions.push(r);
@@ -164,7 +182,7 @@ impl Emitter {
 }
 
 /// Parses an RFC 3339 / ISO 8601 time into Unix milliseconds (UTC).
-pub use roster_model::parse_time;
+pub use roster_model::{error_chain, parse_time};
 
 /// Plain HTTP for REST connectors, over `wasi:http`. The host adds credentials, retries on 429
 /// and 5xx, and refuses URLs outside the source's manifest.

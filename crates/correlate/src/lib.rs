@@ -148,6 +148,8 @@ struct Correlation<'r, 'c> {
     /// (agent, identity) pairs joined only through a public client id: evidence, not a claim
     /// (they carry no registry coverage and no owner).
     client_id_only: BTreeSet<(usize, usize)>,
+    /// Identity → (agent, its credential) that name the identity's client id.
+    client_id_refs: HashMap<usize, Vec<(usize, usize)>>,
     /// Identity index → activity indexes.
     ident_acts: Vec<Vec<usize>>,
     /// Names and ids (lowercase) of people the IdP says are disabled.
@@ -216,6 +218,7 @@ impl<'r, 'c> Correlation<'r, 'c> {
             agent_idents: vec![BTreeSet::new(); r.agents.len()],
             agent_links: BTreeMap::new(),
             client_id_only: BTreeSet::new(),
+            client_id_refs: HashMap::new(),
             ident_acts: vec![vec![]; n],
             disabled: BTreeSet::new(),
             identity_owner: vec![None; n],
@@ -422,12 +425,13 @@ impl<'r, 'c> Correlation<'r, 'c> {
         }
         let mut secret_linked: BTreeSet<(usize, usize)> = BTreeSet::new();
         for (ai, a) in self.r.agents.iter().enumerate() {
-            for c in &a.credentials {
+            for (ci, c) in a.credentials.iter().enumerate() {
                 if c.kind == "client-id" {
                     for &i in by_client_id.get(&normalize_client_id(&c.name)).into_iter().flatten() {
                         let x = &self.r.identities[i];
                         self.agent_idents[ai].insert(i);
                         self.client_id_only.insert((ai, i));
+                        self.client_id_refs.entry(i).or_default().push((ai, ci));
                         self.agent_links.entry((ai, i)).or_default().push(format!(
                             "{}:{} names the client id {} of {} `{}` in {}",
                             c.path, c.line, c.name, x.kind, x.name, x.source
@@ -464,19 +468,16 @@ impl<'r, 'c> Correlation<'r, 'c> {
     /// confirm, not owners (naming an app's public id is weaker evidence than holding its secret).
     fn client_id_candidates(&self, i: usize) -> Vec<String> {
         let mut out = vec![];
-        for &(ai, _) in self.agent_links.keys().filter(|(_, j)| *j == i) {
+        for &(ai, ci) in self.client_id_refs.get(&i).into_iter().flatten() {
             let a = &self.r.agents[ai];
-            for c in a.credentials.iter().filter(|c| c.kind == "client-id") {
-                if client_ids(&self.r.identities[i]).contains(&normalize_client_id(&c.name))
-                    && let Some(o) = self.codeowners_of(&a.source, &c.path)
-                {
-                    let line = format!(
-                        "candidate owner {}: {} names its client id, and {}; confirm and record the owner",
-                        o.name, c.path, o.evidence
-                    );
-                    if !out.contains(&line) {
-                        out.push(line);
-                    }
+            let c = &a.credentials[ci];
+            if let Some(o) = self.codeowners_of(&a.source, &c.path) {
+                let line = format!(
+                    "candidate owner {}: {} names its client id, and {}; confirm and record the owner",
+                    o.name, c.path, o.evidence
+                );
+                if !out.contains(&line) {
+                    out.push(line);
                 }
             }
         }

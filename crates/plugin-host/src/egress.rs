@@ -13,6 +13,7 @@ use url::Url;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::manifest::{Auth, Manifest};
+use roster_model::error_chain;
 
 /// Bounds on one plugin's HTTP traffic.
 #[derive(Clone, Debug)]
@@ -296,31 +297,33 @@ fn parse_http_date(s: &str) -> Option<u64> {
     roster_model::parse_time(&iso).map(|ms| (ms / 1000) as u64)
 }
 
+/// Sets a header holding a secret, marked sensitive so that it is never logged.
+fn set_secret(req: &mut Request<()>, name: http::HeaderName, value: &str, what: &str) -> Result<(), String> {
+    let mut v = HeaderValue::from_str(value).map_err(|_| format!("the {what} is not a valid header value"))?;
+    v.set_sensitive(true);
+    req.headers_mut().insert(name, v);
+    Ok(())
+}
+
 async fn authenticate(req: &mut Request<()>, auth: &Auth, body: &Bytes) -> Result<(), String> {
     match auth {
         Auth::None => Ok(()),
-        Auth::Authorization { scheme, secret } => {
-            let mut v = HeaderValue::from_str(&format!("{scheme} {}", secret.expose()))
-                .map_err(|_| "the configured token is not a valid header value".to_string())?;
-            v.set_sensitive(true);
-            req.headers_mut().insert(http::header::AUTHORIZATION, v);
-            Ok(())
-        }
+        Auth::Authorization { scheme, secret } => set_secret(
+            req,
+            http::header::AUTHORIZATION,
+            &format!("{scheme} {}", secret.expose()),
+            "configured token",
+        ),
         Auth::Minted { scheme, minter } => {
             let token = minter.token().await?;
-            let mut v = HeaderValue::from_str(&format!("{scheme} {}", token.expose()))
-                .map_err(|_| "the minted token is not a valid header value".to_string())?;
-            v.set_sensitive(true);
-            req.headers_mut().insert(http::header::AUTHORIZATION, v);
-            Ok(())
+            set_secret(
+                req,
+                http::header::AUTHORIZATION,
+                &format!("{scheme} {}", token.expose()),
+                "minted token",
+            )
         }
-        Auth::Header { name, secret } => {
-            let mut v = HeaderValue::from_str(secret.expose())
-                .map_err(|_| "the configured secret is not a valid header value".to_string())?;
-            v.set_sensitive(true);
-            req.headers_mut().insert(name.clone(), v);
-            Ok(())
-        }
+        Auth::Header { name, secret } => set_secret(req, name.clone(), secret.expose(), "configured secret"),
         Auth::AwsSigV4 {
             service,
             region,
@@ -368,17 +371,6 @@ async fn authenticate(req: &mut Request<()>, auth: &Auth, body: &Bytes) -> Resul
             Ok(())
         }
     }
-}
-
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 #[cfg(test)]

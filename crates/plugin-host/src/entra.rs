@@ -9,7 +9,6 @@
 //! one), so no second HTTP stack is built. Without `authority_host`, azure_identity reads
 //! `AZURE_AUTHORITY_HOST`, then uses the public cloud's.
 
-use crate::egress::error_chain;
 use crate::manifest::{Secret, TokenMinter};
 use crate::mint::{MINT_LIMIT, MintCache};
 use azure_core::credentials::{Secret as AzureSecret, TokenCredential};
@@ -24,6 +23,7 @@ use azure_identity::{
 };
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
+use roster_model::error_chain;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -307,6 +307,20 @@ impl ClientAssertion for CertificateAssertion {
     }
 }
 
+/// Why a round trip failed: the connection (azure_identity retries it as such) or the exchange.
+enum Failure {
+    Connect(String),
+    Io(String),
+}
+
+impl Failure {
+    fn into_message(self) -> String {
+        match self {
+            Failure::Connect(m) | Failure::Io(m) => m,
+        }
+    }
+}
+
 type Connector = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
 /// The host's own HTTP client for token endpoints (azure_identity's, Okta's): hyper over rustls
@@ -385,23 +399,13 @@ impl HttpClient for HostHttp {
     }
 }
 
-/// A loopback address (`localhost`, 127.0.0.0/8, ::1).
-pub(crate) fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 /// Plain http is for a loopback address only, and for the instance metadata address when
 /// `metadata` is set.
 fn check_scheme(url: &url::Url, metadata: bool) -> Result<(), String> {
     let imds = url.host() == Some(url::Host::Ipv4(std::net::Ipv4Addr::new(169, 254, 169, 254)));
     match url.scheme() {
         "https" => Ok(()),
-        "http" if is_loopback(url) || (metadata && imds) => Ok(()),
+        "http" if crate::manifest::is_loopback(url) || (metadata && imds) => Ok(()),
         s => Err(format!(
             "{url}: the host sends credentials over https only (not {s}), except to a loopback address"
         )),
@@ -418,17 +422,27 @@ impl HostHttp {
             .header(http::header::ACCEPT, "application/json")
             .body(Full::new(Bytes::from(form)))
             .map_err(|e| format!("{url}: {e}"))?;
+        let (parts, body) = self.roundtrip(req, url).await.map_err(Failure::into_message)?;
+        Ok((parts.status.as_u16(), body))
+    }
+
+    /// Sends `req` and reads the whole answer, each step bounded at 30 s.
+    async fn roundtrip(
+        &self,
+        req: http::Request<Full<Bytes>>,
+        url: &str,
+    ) -> Result<(http::response::Parts, Bytes), Failure> {
         let res = tokio::time::timeout(Duration::from_secs(30), self.client.request(req))
             .await
-            .map_err(|_| format!("{url} did not answer in 30 s"))?
-            .map_err(|e| format!("cannot reach {url}: {}", error_chain(&e)))?;
-        let status = res.status().as_u16();
-        let body = tokio::time::timeout(Duration::from_secs(30), res.into_body().collect())
+            .map_err(|_| Failure::Io(format!("{url} did not answer in 30 s")))?
+            .map_err(|e| Failure::Connect(format!("cannot reach {url}: {}", error_chain(&e))))?;
+        let (parts, body) = res.into_parts();
+        let body = tokio::time::timeout(Duration::from_secs(30), body.collect())
             .await
-            .map_err(|_| format!("{url}: the answer did not arrive in 30 s"))?
-            .map_err(|e| format!("{url}: cannot read the answer: {e}"))?
+            .map_err(|_| Failure::Io(format!("{url}: the answer did not arrive in 30 s")))?
+            .map_err(|e| Failure::Io(format!("{url}: cannot read the answer: {e}")))?
             .to_bytes();
-        Ok((status, body))
+        Ok((parts, body))
     }
 
     async fn send(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
@@ -453,25 +467,17 @@ impl HostHttp {
         let req = builder
             .body(Full::new(body))
             .map_err(|e| Error::with_error(ErrorKind::Other, e, "cannot build the HTTP request"))?;
-        let res = tokio::time::timeout(Duration::from_secs(30), self.client.request(req))
-            .await
-            .map_err(|e| Error::with_error(ErrorKind::Io, e, "the token endpoint did not answer in 30 s"))?
-            .map_err(|e| {
-                let msg = format!("cannot reach {}: {}", request.url(), error_chain(&e));
-                Error::with_error(ErrorKind::Connection, e, msg)
-            })?;
-        let status = res.status().as_u16();
+        let (parts, body) = self.roundtrip(req, request.url().as_str()).await.map_err(|f| match f {
+            Failure::Connect(m) => Error::with_message(ErrorKind::Connection, m),
+            Failure::Io(m) => Error::with_message(ErrorKind::Io, m),
+        })?;
+        let status = parts.status.as_u16();
         let mut headers = Headers::new();
-        for (k, v) in res.headers() {
+        for (k, v) in &parts.headers {
             if let Ok(v) = v.to_str() {
                 headers.insert(k.as_str().to_owned(), v.to_owned());
             }
         }
-        let body = tokio::time::timeout(Duration::from_secs(30), res.into_body().collect())
-            .await
-            .map_err(|e| Error::with_error(ErrorKind::Io, e, "the response body did not arrive in 30 s"))?
-            .map_err(|e| Error::with_error(ErrorKind::Io, e, "cannot read the response body"))?
-            .to_bytes();
         Ok(AsyncRawResponse::from_bytes(StatusCode::from(status), headers, body))
     }
 }

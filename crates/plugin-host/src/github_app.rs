@@ -28,7 +28,7 @@ impl GithubAppMinter {
     /// `https://host/api/v3`); `private_key_pem` is the app's key as GitHub issued it.
     pub fn new(base: &str, app_id: u64, installation: u64, private_key_pem: &[u8]) -> Result<GithubAppMinter, String> {
         let url = url::Url::parse(base).map_err(|e| format!("GitHub API base {base:?}: {e}"))?;
-        if url.scheme() != "https" && !crate::entra::is_loopback(&url) {
+        if url.scheme() != "https" && !crate::manifest::is_loopback(&url) {
             return Err(format!(
                 "GitHub API base {base:?}: the app's JWT is sent over https only (plain http only to a loopback address)"
             ));
@@ -72,7 +72,7 @@ impl TokenMinter for GithubAppMinter {
                         .map_err(|e| {
                             format!(
                                 "{what} failed: {}; check the app id, the installation id and that the key is the app's",
-                                crate::egress::error_chain(&e)
+                                roster_model::error_chain(&e)
                             )
                         })?;
                     Ok((Secret::new(token.expose_secret()), REFRESH_AFTER))
