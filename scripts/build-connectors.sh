@@ -7,7 +7,7 @@ if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx w
   rustup target add wasm32-wasip2
 fi
 # With arguments, only those connector packages (connector-aws-iam ...); else all of them.
-connectors=(connector-aws-iam connector-aws-cloudtrail connector-openai-admin connector-anthropic-admin connector-github connector-okta connector-entra-id connector-hostile connector-hostile-sockets)
+connectors=(connector-aws-iam connector-aws-cloudtrail connector-openai-admin connector-anthropic-admin connector-github connector-okta connector-entra-id connector-google-workspace connector-hostile connector-hostile-sockets)
 if [ "$#" -gt 0 ]; then connectors=("$@"); fi
 args=()
 for c in "${connectors[@]}"; do args+=(-p "$c"); done

@@ -41,7 +41,7 @@ fi
 cargo fmt --all --check
 # The connector plugins are wasm32-wasip2 guests; the host tests load them from target/.
 bash scripts/build-connectors.sh
-cargo clippy --target wasm32-wasip2 --locked -p roster-connector-sdk -p connector-aws-iam -p connector-aws-cloudtrail -p connector-openai-admin -p connector-anthropic-admin -p connector-github -p connector-okta -p connector-entra-id -p connector-hostile -p connector-hostile-sockets -- -D warnings
+cargo clippy --target wasm32-wasip2 --locked -p roster-connector-sdk -p connector-aws-iam -p connector-aws-cloudtrail -p connector-openai-admin -p connector-anthropic-admin -p connector-github -p connector-okta -p connector-entra-id -p connector-google-workspace -p connector-hostile -p connector-hostile-sockets -- -D warnings
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet

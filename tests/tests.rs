@@ -6,6 +6,7 @@ mod collect_aws;
 mod collect_cloudtrail;
 mod collect_entra;
 mod collect_github;
+mod collect_google;
 mod collect_okta;
 pub(crate) mod common;
 mod discover;

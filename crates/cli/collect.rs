@@ -101,7 +101,8 @@ pub struct SourceConfig {
     /// Memory limit in MiB (default 256).
     pub memory_mib: Option<usize>,
     /// Environment variable holding the token of a connector
-    /// (default `OPENAI_ADMIN_KEY`, `ANTHROPIC_ADMIN_KEY`, `GITHUB_TOKEN`, `OKTA_API_TOKEN`, `ENTRA_ACCESS_TOKEN`).
+    /// (default `OPENAI_ADMIN_KEY`, `ANTHROPIC_ADMIN_KEY`, `GITHUB_TOKEN`, `OKTA_API_TOKEN`, `ENTRA_ACCESS_TOKEN`,
+    /// `GOOGLE_ACCESS_TOKEN`).
     pub secret_env: Option<String>,
     /// Retries after a 429, a 5xx or a connection failure (default 4).
     pub http_retries: Option<u32>,
@@ -226,6 +227,8 @@ const HOST_SETTINGS: &[&str] = &[
     "private_key_file",
     "key_id",
     "scopes",
+    "credentials_file",
+    "subject",
 ];
 
 /// The host-side manifest of a source: the connector's built-in endpoints plus `allow` entries.
@@ -325,6 +328,13 @@ async fn manifest(src: &SourceConfig, base_dir: &Path) -> Result<Manifest> {
             for prefix in [format!("{graph}/v1.0/"), format!("{graph}/beta/reports/")] {
                 allow.push(AllowRule::new(&prefix, auth.clone())?);
             }
+        }
+        "google-workspace" => {
+            let api = endpoint("https://admin.googleapis.com")
+                .trim_end_matches('/')
+                .to_string();
+            let auth = google_auth(src, base_dir, &env_secret)?;
+            allow.push(AllowRule::new(&format!("{api}/admin/reports/v1/"), auth)?);
         }
         _ => {}
     }
@@ -459,6 +469,47 @@ fn okta_auth(
             })
         }
         other => bail!("source {name}: unknown auth {other:?} for okta (token, oauth)"),
+    }
+}
+
+/// How the host authenticates a `google-workspace` source (`auth` in its table): `token`
+/// (default, an access token from `$GOOGLE_ACCESS_TOKEN` or `secret_env`, for instance from
+/// `gcloud auth print-access-token`), or `service-account`: tokens minted from a service account's
+/// JSON key (`credentials_file`, else `$GOOGLE_APPLICATION_CREDENTIALS`) acting, by domain-wide
+/// delegation, as the administrator `subject`; `scopes` overrides the Reports read scope.
+fn google_auth(src: &SourceConfig, base_dir: &Path, env_secret: &dyn Fn(&str) -> Result<Secret>) -> Result<Auth> {
+    use roster_plugin_host::google_sa::GoogleServiceAccountMinter;
+    let name = src.name();
+    let text = |k: &str| src.settings.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    match auth_setting(
+        src,
+        &[("credentials_file", "service-account"), ("subject", "service-account")],
+    )?
+    .as_str()
+    {
+        "token" => Ok(Auth::Authorization {
+            scheme: "Bearer".into(),
+            secret: env_secret("GOOGLE_ACCESS_TOKEN")?,
+        }),
+        "service-account" => {
+            let file = match text("credentials_file") {
+                Some(f) => base_dir.join(f),
+                None => PathBuf::from(std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS").with_context(|| {
+                    format!(
+                        "source {name}: auth = \"service-account\" needs credentials_file = \"key.json\" (or $GOOGLE_APPLICATION_CREDENTIALS)"
+                    )
+                })?),
+            };
+            let key = std::fs::read(&file)
+                .with_context(|| format!("source {name}: cannot read the service account key {}", file.display()))?;
+            let minter = GoogleServiceAccountMinter::new(&key, text("subject"), text("scopes"))
+                .map_err(|e| anyhow::anyhow!("source {name}: {}: {e}", file.display()))?;
+            Ok(Auth::Minted {
+                scheme: "Bearer".into(),
+                minter: std::sync::Arc::new(minter),
+            })
+        }
+        other => bail!("source {name}: unknown auth {other:?} for google-workspace (token, service-account)"),
     }
 }
 

@@ -454,6 +454,9 @@ pub mod rest {
         LinkHeader,
         /// An `@odata.nextLink` field of the body (Microsoft Graph).
         ODataNextLink,
+        /// A `nextPageToken` field of the body, sent back as the `pageToken` query parameter
+        /// (Google APIs, which also leave the list out of a page with no items).
+        PageToken,
     }
 
     /// Calls `each` on every item of a list whose pages link to each other. `items` names the
@@ -482,7 +485,9 @@ pub mod rest {
                 code => return Err(Stop::Failed(format!("{code} from {path}: {}", resp.excerpt()))),
             }
             let body = resp.json().map_err(|e| Stop::Failed(format!("{path}: {e}")))?;
+            let empty = Value::Array(vec![]);
             let list = match items {
+                Some(k) if matches!(next, Next::PageToken) && body.is_object() && body.get(k).is_none() => Some(&empty),
                 Some(k) => body.get(k),
                 None => Some(&body),
             };
@@ -495,6 +500,14 @@ pub mod rest {
             url = match next {
                 Next::LinkHeader => resp.header("link").and_then(http::next_link),
                 Next::ODataNextLink => body.get("@odata.nextLink").and_then(Value::as_str).map(str::to_string),
+                Next::PageToken => body
+                    .get("nextPageToken")
+                    .and_then(Value::as_str)
+                    .filter(|t| !t.is_empty())
+                    .map(|t| {
+                        let sep = if first.contains('?') { '&' } else { '?' };
+                        format!("{first}{sep}pageToken={}", encode(t))
+                    }),
             };
         }
         Ok(())

@@ -775,6 +775,8 @@ impl<'r, 'c> Correlation<'r, 'c> {
                 why.push(format!("{} `{}` is directory-wide", p.kind, p.name));
             } else if let Some(w) = p.attrs.get("wildcard_actions") {
                 why.push(format!("{} `{}` allows wildcard actions {w}", p.kind, p.name));
+            } else if let Some(b) = p.attrs.get("broad") {
+                why.push(format!("{} `{}` gives {b}", p.kind, p.name));
             }
         }
         why
@@ -1527,9 +1529,11 @@ fn client_ids(ident: &Identity) -> Vec<String> {
         .collect()
 }
 
-fn provider_managed(ident: &Identity) -> Option<&'static str> {
+fn provider_managed(ident: &Identity) -> Option<&str> {
     if ident.attrs.get("service_linked").is_some_and(|v| v == "true") {
         Some("AWS (service-linked role)")
+    } else if let Some(p) = ident.attrs.get("provider_owned") {
+        Some(p.as_str())
     } else if ident.kind == "managed-identity" {
         Some("the Azure resource it is assigned to")
     } else if ident

@@ -791,6 +791,37 @@ pub fn classify_user_agent(user_agent: &str) -> Option<&'static str> {
         .map(|(_, name)| *name)
 }
 
+/// Names of AI products as they appear for the OAuth apps users grant access to (Google
+/// Workspace token audit, consent logs), matched as whole words, and the client they stand for.
+const AI_APP_NAMES: &[(&str, &str)] = &[
+    ("chatgpt", "chatgpt"),
+    ("openai", "openai"),
+    ("claude", "claude"),
+    ("anthropic", "claude"),
+    ("perplexity", "perplexity"),
+    ("otter.ai", "otter-ai"),
+    ("fireflies.ai", "fireflies-ai"),
+    ("read.ai", "read-ai"),
+    ("copilot", "copilot"),
+    ("cursor", "cursor"),
+    ("glean", "glean"),
+    ("langchain", "langchain"),
+    ("mcp", "mcp"),
+];
+
+/// The AI client an OAuth app's name shows, if any (`ChatGPT` → `chatgpt`).
+pub fn classify_app_name(name: &str) -> Option<&'static str> {
+    let name = name.to_ascii_lowercase();
+    let words: Vec<&str> = name
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
+        .map(|w| w.trim_end_matches('.'))
+        .collect();
+    AI_APP_NAMES
+        .iter()
+        .find(|(n, _)| words.contains(n))
+        .map(|(_, client)| *client)
+}
+
 /// Formats Unix milliseconds as RFC 3339 UTC (`2024-09-01T00:00:00Z`).
 pub fn format_millis(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
@@ -903,6 +934,17 @@ mod tests {
         );
         assert_eq!(classify_user_agent("Mozilla/5.0 (X11; Linux x86_64)"), None);
         assert_eq!(classify_user_agent("aws-cli/2.15 Python/3.11"), None);
+    }
+
+    #[test]
+    fn ai_app_names_are_classified_as_whole_words() {
+        assert_eq!(classify_app_name("ChatGPT"), Some("chatgpt"));
+        assert_eq!(classify_app_name("Claude for Google Drive"), Some("claude"));
+        assert_eq!(classify_app_name("Otter.ai"), Some("otter-ai"));
+        assert_eq!(classify_app_name("Cursor"), Some("cursor"));
+        assert_eq!(classify_app_name("Zoom"), None);
+        assert_eq!(classify_app_name("Cursorless Editor"), None);
+        assert_eq!(classify_app_name("Gleaner CRM"), None);
     }
 
     #[test]

@@ -326,7 +326,12 @@ impl Collected {
         }
         for a in b.activities {
             let mut attrs = map(a.attrs);
-            if let Some(client) = a.user_agent.as_deref().and_then(roster_model::classify_user_agent) {
+            let client = a
+                .user_agent
+                .as_deref()
+                .and_then(roster_model::classify_user_agent)
+                .or_else(|| attrs.get("app_name").and_then(|n| roster_model::classify_app_name(n)));
+            if let Some(client) = client {
                 attrs.insert("ai_client".into(), client.into());
             }
             self.activities.push(Activity {

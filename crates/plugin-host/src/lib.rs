@@ -12,6 +12,7 @@ mod convert;
 pub mod egress;
 pub mod entra;
 pub mod github_app;
+pub mod google_sa;
 pub mod manifest;
 mod mint;
 pub mod okta_oauth;

@@ -61,6 +61,52 @@ impl MintCache {
     }
 }
 
+/// A JWT assertion signed RS256 with `key` (header `kid` when given); `claims(now)` builds the
+/// claims from the current Unix time in seconds.
+pub(crate) fn rs256_assertion(
+    key: &jsonwebtoken::EncodingKey,
+    kid: Option<String>,
+    claims: impl FnOnce(u64) -> serde_json::Value,
+) -> Result<String, String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| "the system clock is before 1970")?
+        .as_secs();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = kid;
+    jsonwebtoken::encode(&header, &claims(now), key).map_err(|e| format!("cannot sign the JWT assertion: {e}"))
+}
+
+/// An OAuth token endpoint's JSON answer (RFC 6749 §5.1, §5.2): the access token and when to
+/// refresh it (five minutes before it expires, at least a minute on), or the error with
+/// `hint(error code)` appended.
+pub(crate) fn token_answer(
+    provider: &str,
+    url: &str,
+    status: u16,
+    body: &[u8],
+    hint: impl Fn(&str) -> String,
+) -> Result<(Secret, Duration), String> {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    if status != 200 {
+        let code = v["error"].as_str().unwrap_or("");
+        let why = v["error_description"].as_str().unwrap_or("");
+        return Err(format!(
+            "{provider} token endpoint {url} answered {status} {code}: {why}{}",
+            hint(code)
+        ));
+    }
+    let token = v["access_token"]
+        .as_str()
+        .ok_or_else(|| format!("{provider} token endpoint {url}: no access_token in the answer"))?;
+    let life = Duration::from_secs(v["expires_in"].as_u64().unwrap_or(3600));
+    Ok((
+        Secret::new(token),
+        life.saturating_sub(Duration::from_secs(300))
+            .max(Duration::from_secs(60)),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

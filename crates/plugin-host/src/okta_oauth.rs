@@ -9,11 +9,11 @@
 
 use crate::entra::HostHttp;
 use crate::manifest::{Secret, TokenMinter};
-use crate::mint::{MINT_LIMIT, MintCache};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use crate::mint::{MINT_LIMIT, MintCache, rs256_assertion, token_answer};
+use jsonwebtoken::EncodingKey;
 use std::future::Future;
 use std::pin::Pin;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// The scopes the okta connector's reads need.
 pub const DEFAULT_SCOPES: &str = "okta.apps.read okta.apiTokens.read okta.users.read okta.logs.read";
@@ -53,20 +53,15 @@ impl OktaServiceAppMinter {
     }
 
     fn assertion(&self) -> Result<String, String> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_err(|_| "the system clock is before 1970")?
-            .as_secs();
         let mut jti = [0u8; 16];
         getrandom::fill(&mut jti).map_err(|e| format!("no system randomness: {e}"))?;
-        let claims = serde_json::json!({
-            "iss": self.client_id, "sub": self.client_id, "aud": self.token_url,
-            "iat": now, "exp": now + 300,
-            "jti": jti.iter().map(|b| format!("{b:02x}")).collect::<String>(),
-        });
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = self.key_id.clone();
-        jsonwebtoken::encode(&header, &claims, &self.key).map_err(|e| format!("cannot sign the client assertion: {e}"))
+        rs256_assertion(&self.key, self.key_id.clone(), |now| {
+            serde_json::json!({
+                "iss": self.client_id, "sub": self.client_id, "aud": self.token_url,
+                "iat": now, "exp": now + 300,
+                "jti": jti.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            })
+        })
     }
 
     async fn mint(&self) -> Result<(Secret, Duration), String> {
@@ -80,11 +75,8 @@ impl OktaServiceAppMinter {
             .append_pair("client_assertion", &self.assertion()?)
             .finish();
         let (status, body) = self.http.post_form(&self.token_url, form).await?;
-        let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-        if status != 200 {
-            let code = v["error"].as_str().unwrap_or("");
-            let why = v["error_description"].as_str().unwrap_or("");
-            let hint = match code {
+        token_answer("Okta", &self.token_url, status, &body, |code| {
+            match code {
                 "invalid_dpop_proof" | "use_dpop_nonce" => {
                     "; this app requires DPoP-bound tokens, which Roster does not send yet: turn off \"Require Demonstrating Proof of Possession\" in the app's settings"
                 }
@@ -93,17 +85,9 @@ impl OktaServiceAppMinter {
                 }
                 "invalid_scope" => "; grant the app these okta.* scopes on its Okta API Scopes tab, or set `scopes`",
                 _ => "",
-            };
-            return Err(format!(
-                "Okta token endpoint {} answered {status} {code}: {why}{hint}",
-                self.token_url
-            ));
-        }
-        let token = v["access_token"]
-            .as_str()
-            .ok_or_else(|| format!("Okta token endpoint {}: no access_token in the answer", self.token_url))?;
-        let life = Duration::from_secs(v["expires_in"].as_u64().unwrap_or(3600));
-        Ok((Secret::new(token), life))
+            }
+            .to_owned()
+        })
     }
 }
 
@@ -115,16 +99,7 @@ impl TokenMinter for OktaServiceAppMinter {
     fn token(&self) -> Pin<Box<dyn Future<Output = Result<Secret, String>> + Send + '_>> {
         Box::pin(async move {
             let what = self.describe();
-            self.cache
-                .get(&what, MINT_LIMIT, || async {
-                    let (t, life) = self.mint().await?;
-                    Ok((
-                        t,
-                        life.saturating_sub(Duration::from_secs(300))
-                            .max(Duration::from_secs(60)),
-                    ))
-                })
-                .await
+            self.cache.get(&what, MINT_LIMIT, || self.mint()).await
         })
     }
 }
