@@ -2,7 +2,7 @@
 //! documented shapes: @odata.nextLink paging, a 429 with Retry-After, a 5xx.
 
 use serde_json::{Value, json};
-use wiremock::matchers::{header, method, path, query_param};
+use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::{Env, identity};
@@ -453,4 +453,156 @@ async fn a_certificate_credential_signs_a_client_assertion_with_the_apps_key() {
             .iter()
             .all(|r| r.headers["authorization"] == format!("Bearer {MINTED}")[..])
     );
+}
+
+/// Graph answering the inventory endpoints with one application holding secret `pw-1`, and
+/// `sign_ins` for the sign-in log.
+async fn sign_in_fixture(sign_ins: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/applications"))
+        .respond_with(ok(
+            json!({"value": [{"id": "app-obj-1", "appId": APP_ID, "displayName": "support-agent",
+            "createdDateTime": "2023-06-01T00:00:00Z", "owners": [], "keyCredentials": [],
+            "passwordCredentials": [{"keyId": "pw-1", "hint": "Q~a", "startDateTime": "2023-06-01T00:00:00Z",
+                "endDateTime": "2027-06-01T00:00:00Z"}]}]}),
+        ))
+        .mount(&server)
+        .await;
+    for p in [
+        "/v1.0/servicePrincipals",
+        "/v1.0/oauth2PermissionGrants",
+        "/beta/reports/servicePrincipalSignInActivities",
+    ] {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .respond_with(ok(json!({"value": []})))
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/beta/auditLogs/signIns"))
+        .respond_with(sign_ins)
+        .mount(&server)
+        .await;
+    server
+}
+
+fn sign_in_config(uri: &str) -> String {
+    format!(
+        "[[source]]\nname = \"entra\"\nconnector = \"entra-id\"\nendpoint_url = \"{uri}\"\nhttp_retries = 2\nlog_since = \"2026-11-01T00:00:00Z\"\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_principal_sign_ins_are_read_event_by_event_with_the_key_used() {
+    let sign_in = |id: &str, time: &str, ua: &str, code: i64| {
+        json!({"id": id, "createdDateTime": time, "appId": APP_ID, "appDisplayName": "support-agent",
+            "servicePrincipalId": "sp-1", "servicePrincipalName": "support-agent",
+            "servicePrincipalCredentialKeyId": "pw-1", "servicePrincipalCredentialThumbprint": "",
+            "clientCredentialType": "clientSecret", "signInEventTypes": ["servicePrincipal"],
+            "resourceId": "rs-aoai", "resourceDisplayName": "Microsoft Cognitive Services", "ipAddress": "20.61.1.9",
+            "userAgent": ua, "status": {"errorCode": code, "failureReason": if code == 0 { "" } else { "Invalid client secret provided." }}})
+    };
+    let page2 = "page-2-token";
+    let server = sign_in_fixture(ok(json!({
+        "@odata.context": "https://graph.microsoft.com/beta/$metadata#auditLogs/signIns",
+        "value": [sign_in("si-1", "2026-11-20T08:00:00Z", "python-requests/2.32 langchain/0.3", 0)]})))
+    .await;
+    let uri = server.uri();
+    // The first page links to the second, which fails once with a 503 before it answers.
+    Mock::given(method("GET"))
+        .and(path("/beta/auditLogs/signIns"))
+        .and(query_param("$skiptoken", page2))
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "0"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/beta/auditLogs/signIns"))
+        .and(query_param("$skiptoken", page2))
+        .respond_with(ok(
+            json!({"value": [sign_in("si-2", "2026-11-19T08:00:00Z", "", 7000215)]}),
+        ))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/beta/auditLogs/signIns"))
+        .and(query_param_is_missing("$skiptoken"))
+        .respond_with(ok(json!({
+            "@odata.nextLink": format!("{uri}/beta/auditLogs/signIns?$skiptoken={page2}"),
+            "value": [sign_in("si-1", "2026-11-20T08:00:00Z", "python-requests/2.32 langchain/0.3", 0)]})))
+        .with_priority(3)
+        .mount(&server)
+        .await;
+
+    let (_env, code, report, stderr) =
+        Env::collect_json(sign_in_config(&uri), vec![("ENTRA_ACCESS_TOKEN", TOKEN.to_string())]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        report["connectors"][0]["status"], "complete",
+        "{:#}",
+        report["connectors"]
+    );
+    let acts = report["activities"].as_array().unwrap();
+    let event = |id: &str| {
+        acts.iter()
+            .find(|a| a["id"] == id)
+            .unwrap_or_else(|| panic!("{acts:#?}"))
+    };
+    let ok_event = event("si-1");
+    assert_eq!(ok_event["identity_id"], APP_ID);
+    assert_eq!(ok_event["credential_id"], "pw-1", "the secret used");
+    assert_eq!(ok_event["action"], "sign-in:servicePrincipal");
+    assert_eq!(ok_event["service"], "Microsoft Cognitive Services");
+    assert_eq!(ok_event["source_ip"], "20.61.1.9");
+    assert_eq!(ok_event["outcome"], "success");
+    assert_eq!(ok_event["attrs"]["client_credential_type"], "clientSecret");
+    assert_eq!(ok_event["attrs"]["ai_client"], "langchain");
+    let failed = event("si-2");
+    assert_eq!(failed["outcome"], "failure");
+    assert_eq!(failed["attrs"]["failure_reason"], "Invalid client secret provided.");
+
+    let got = server.received_requests().await.unwrap();
+    let first = got.iter().find(|r| r.url.path() == "/beta/auditLogs/signIns").unwrap();
+    let filter: String = first
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "$filter")
+        .unwrap()
+        .1
+        .into_owned();
+    assert_eq!(
+        filter,
+        "(signInEventTypes/any(t: t eq 'servicePrincipal') or signInEventTypes/any(t: t eq 'managedIdentity')) and createdDateTime ge 2026-11-01T00:00:00Z"
+    );
+    assert_eq!(
+        got.iter().filter(|r| r.url.path() == "/beta/auditLogs/signIns").count(),
+        3,
+        "page 1, then page 2 after a 503"
+    );
+
+    // A tenant without Entra ID P1: Graph refuses the sign-in log; the inventory still stands
+    // and the source says what was missing.
+    let server = sign_in_fixture(ResponseTemplate::new(403).set_body_json(json!({"error": {
+        "code": "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+        "message": "Neither tenant is B2C or tenant doesn't have premium license"}})))
+    .await;
+    let (_env, code, report, stderr) = Env::collect_json(
+        sign_in_config(&server.uri()),
+        vec![("ENTRA_ACCESS_TOKEN", TOKEN.to_string())],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    let run = &report["connectors"][0];
+    assert_eq!(run["status"], "incomplete", "{run:#}");
+    let note = run["notes"][0].as_str().unwrap();
+    assert!(
+        note.starts_with("service principal sign-ins (needs AuditLog.Read.All, Entra ID P1): 403")
+            && note.contains("premium license"),
+        "{note}"
+    );
+    assert_eq!(identity(&report, "app-obj-1")["credentials"][0]["id"], "pw-1");
 }

@@ -325,7 +325,11 @@ async fn manifest(src: &SourceConfig, base_dir: &Path) -> Result<Manifest> {
                 .trim_end_matches('/')
                 .to_string();
             let auth = entra_auth(src, base_dir, &env_secret)?;
-            for prefix in [format!("{graph}/v1.0/"), format!("{graph}/beta/reports/")] {
+            for prefix in [
+                format!("{graph}/v1.0/"),
+                format!("{graph}/beta/reports/"),
+                format!("{graph}/beta/auditLogs/signIns"),
+            ] {
                 allow.push(AllowRule::new(&prefix, auth.clone())?);
             }
         }

@@ -1,7 +1,9 @@
 //! Roster connector for Microsoft Entra ID (through Microsoft Graph): applications and service
 //! principals (managed identities included) with their password and key credentials (start and
 //! end), owners (with whether each is enabled), application permissions (app role assignments,
-//! directory-wide ones flagged), delegated grants, and last sign-in per service principal.
+//! directory-wide ones flagged), delegated grants, last sign-in per service principal, and, from
+//! `log_since` on, every service-principal and managed-identity sign-in (which credential, from
+//! where, to which resource, with what outcome).
 //!
 //! Graph reference: <https://learn.microsoft.com/graph/api/overview>. The host obtains and
 //! attaches the access token; this plugin never has it. The same objects are read from Graph
@@ -222,12 +224,64 @@ fn sign_in_record(out: &mut Emitter, a: &Value) -> Result<(), Stop> {
     Ok(())
 }
 
+/// A service-principal or managed-identity sign-in (`auditLogs/signIns` item, beta) as activity:
+/// by application id, with the key id of the secret or certificate used.
+fn sign_in_event(out: &mut Emitter, e: &Value) -> Result<(), Stop> {
+    let Some(t) = time(e, "createdDateTime") else {
+        return Ok(());
+    };
+    let status = e.get("status").cloned().unwrap_or(Value::Null);
+    let ok = status.get("errorCode").and_then(Value::as_i64) == Some(0);
+    let mut attrs = vec![("app_id".to_string(), field(e, "appId"))];
+    for (k, f) in [
+        ("service_principal_id", "servicePrincipalId"),
+        ("client_credential_type", "clientCredentialType"),
+        ("resource_id", "resourceId"),
+        ("certificate_thumbprint", "servicePrincipalCredentialThumbprint"),
+    ] {
+        let v = field(e, f);
+        if !v.is_empty() {
+            attrs.push((k.to_string(), v));
+        }
+    }
+    if !ok {
+        attrs.push(("failure_reason".into(), field(&status, "failureReason")));
+    }
+    let events = e
+        .get("signInEventTypes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect::<Vec<_>>()
+        .join(",");
+    out.activity(Activity {
+        id: field(e, "id"),
+        time: t,
+        credential_id: Some(field(e, "servicePrincipalCredentialKeyId")).filter(|k| !k.is_empty()),
+        identity_id: Some(field(e, "appId")).filter(|a| !a.is_empty()),
+        action: if events.is_empty() {
+            "sign-in".into()
+        } else {
+            format!("sign-in:{events}")
+        },
+        service: Some(field(e, "resourceDisplayName")).filter(|r| !r.is_empty()),
+        source_ip: Some(field(e, "ipAddress")).filter(|i| !i.is_empty()),
+        user_agent: Some(field(e, "userAgent")).filter(|u| !u.is_empty()),
+        outcome: Some(if ok { "success" } else { "failure" }.into()),
+        attrs,
+    })?;
+    Ok(())
+}
+
 /// Exports saved from Graph: `applications`, `service-principals` (with `$expand=owners`; the
 /// `appRoles` of resource service principals name the roles in assignments),
 /// `app-role-assignments` (each item's `principalId` is the holder), `oauth2-permission-grants`
-/// and `sign-in-activity` (`reports/servicePrincipalSignInActivities`).
+/// `sign-in-activity` (`reports/servicePrincipalSignInActivities`) and `sign-ins`
+/// (`auditLogs/signIns`).
 fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
-    const FORMATS: [&str; 5] = [
+    const FORMATS: [&str; 6] = [
+        "sign-ins",
         "applications",
         "service-principals",
         "app-role-assignments",
@@ -275,6 +329,7 @@ fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), Connector
                 }
                 "oauth2-permission-grants" => grant_record(out, item),
                 "sign-in-activity" => sign_in_record(out, item),
+                "sign-ins" => sign_in_event(out, item),
                 _ => Ok(()),
             }
             .map_err(stop)?;
@@ -369,6 +424,22 @@ impl Run {
             sign_in_record(out, a)
         })
     }
+
+    /// Every service-principal and managed-identity sign-in since `since` (beta audit log).
+    fn sign_ins(&mut self, since: &str) -> Result<(), Stop> {
+        let filter = format!(
+            "(signInEventTypes/any(t: t eq 'servicePrincipal') or signInEventTypes/any(t: t eq 'managedIdentity')) and createdDateTime ge {since}"
+        );
+        let url = format!(
+            "{}/beta/auditLogs/signIns?$filter={}",
+            self.graph,
+            http::encode(&filter)
+        );
+        let out = &mut self.p.out;
+        pages(&url, &HEADERS, Some("value"), Next::ODataNextLink, |e| {
+            sign_in_event(out, e)
+        })
+    }
 }
 
 impl Guest for Entra {
@@ -389,6 +460,7 @@ impl Guest for Entra {
             Ok(p) => p,
             Err(done) => return done,
         };
+        let since = setting(&request.config, "log_since").map(str::to_string);
         let mut run = Run {
             graph: graph.to_string(),
             p,
@@ -417,6 +489,11 @@ impl Guest for Entra {
                 "service principal sign-in activity (needs AuditLog.Read.All, Entra ID P1)",
                 r,
             )?;
+            if let Some(since) = &since {
+                let r = run.sign_ins(since);
+                run.p
+                    .part("service principal sign-ins (needs AuditLog.Read.All, Entra ID P1)", r)?;
+            }
             Ok(())
         })();
         run.p.finish(result)

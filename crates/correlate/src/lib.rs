@@ -200,6 +200,9 @@ fn is_ai_service(s: &str) -> bool {
         "openai",
         "anthropic",
         "cognitiveservices",
+        "cognitive services",
+        "azure openai",
+        "azure machine learning",
         "aiplatform",
         "q.amazonaws",
     ]
