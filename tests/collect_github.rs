@@ -319,3 +319,178 @@ fn app_settings_without_auth_app_are_an_error_not_silently_ignored() {
         "{stdout}"
     );
 }
+
+/// Serves a bare repository over git's "dumb" HTTP protocol (plain files, as any static web
+/// server would), only to requests carrying `authorization`.
+struct DumbGit {
+    root: std::path::PathBuf,
+    prefix: &'static str,
+    authorization: String,
+}
+
+impl wiremock::Respond for DumbGit {
+    fn respond(&self, req: &wiremock::Request) -> ResponseTemplate {
+        if req.headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(self.authorization.as_str()) {
+            return ResponseTemplate::new(401).insert_header("www-authenticate", "Basic realm=\"GitHub\"");
+        }
+        let rel = req.url.path().strip_prefix(self.prefix).unwrap_or_default();
+        if rel.split('/').any(|p| p == "..") {
+            return ResponseTemplate::new(404);
+        }
+        match std::fs::read(self.root.join(rel)) {
+            Ok(bytes) => ResponseTemplate::new(200)
+                .insert_header("content-type", "text/plain")
+                .set_body_bytes(bytes),
+            Err(_) => ResponseTemplate::new(404),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discover_clones_the_organizations_repositories_with_the_host_credential_and_scans_their_history() {
+    use crate::common::{fake, git_in};
+    use base64::Engine as _;
+    // acme/app: a key committed, then removed.
+    let work = Env::new();
+    let key = fake::openai_project();
+    work.write("app/README.md", "app\n");
+    work.write("app/.github/CODEOWNERS", "* @acme/ml-platform\n");
+    work.git("app", &["init", "-q", "-b", "main"]);
+    work.git("app", &["add", "."]);
+    work.git("app", &["commit", "-qm", "init"]);
+    work.write("app/agent.py", format!("OPENAI_API_KEY = \"{key}\"\n"));
+    work.git("app", &["add", "."]);
+    work.git("app", &["commit", "-qm", "add agent"]);
+    work.write(
+        "app/agent.py",
+        "import os\nOPENAI_API_KEY = os.environ[\"OPENAI_API_KEY\"]\n",
+    );
+    work.git("app", &["commit", "-qam", "read the key from the environment"]);
+    let served = work.path("served/app.git");
+    git_in(
+        &work.path("served"),
+        &["clone", "-q", "--bare", work.path("app").to_str().unwrap(), "app.git"],
+    );
+    git_in(&served, &["update-server-info"]);
+
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{TOKEN}"));
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex("^/acme/app\\.git/"))
+        .respond_with(DumbGit {
+            root: served.clone(),
+            prefix: "/acme/app.git/",
+            authorization: format!("Basic {basic}"),
+        })
+        .mount(&server)
+        .await;
+    let repo = |name: &str, clone_url: String, fork: bool, archived: bool| {
+        json!({"id": 1, "name": name, "full_name": format!("acme/{name}"), "private": true, "fork": fork,
+            "archived": archived, "default_branch": "main", "visibility": "private", "clone_url": clone_url,
+            "pushed_at": "2026-11-30T10:00:00Z"})
+    };
+    Mock::given(method("GET"))
+        .and(path("/orgs/acme/repos"))
+        .respond_with(ok(json!([
+            repo("app", format!("{uri}/acme/app.git"), false, false),
+            repo("forked-lib", format!("{uri}/acme/forked-lib.git"), true, false),
+            repo("attic", format!("{uri}/acme/attic.git"), false, true),
+            // A listing that points the clone at another host does not get the credential.
+            repo(
+                "elsewhere",
+                "https://git.example.net/acme/elsewhere.git".into(),
+                false,
+                false
+            ),
+        ])))
+        .mount(&server)
+        .await;
+
+    let env = Env::new();
+    env.write(
+        "roster.toml",
+        format!("[[source]]\nname = \"gh\"\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 0\nscan_repos = true\n"),
+    );
+    let run = move |env: Env| async move {
+        tokio::task::spawn_blocking(move || {
+            let out = env.roster_env(
+                &["discover", "--config", "roster.toml", "--output-dir", "out"],
+                &[("GITHUB_TOKEN", TOKEN)],
+            );
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert_eq!(out.status.code(), Some(0), "{stderr}");
+            let report: Value = serde_json::from_slice(&std::fs::read(env.path("out/report.json")).unwrap()).unwrap();
+            (env, report)
+        })
+        .await
+        .unwrap()
+    };
+    let (env, report) = run(env).await;
+    let scan_of = |r: &Value, name: &str| {
+        r["repositories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["full_name"] == format!("acme/{name}"))
+            .unwrap_or_else(|| panic!("{:#}", r["repositories"]))["scan"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(scan_of(&report, "app"), "scanned");
+    assert!(scan_of(&report, "forked-lib").starts_with("skipped: fork"));
+    assert!(scan_of(&report, "attic").starts_with("skipped: archived"));
+    assert!(
+        scan_of(&report, "elsewhere").contains("not on the code host"),
+        "{}",
+        scan_of(&report, "elsewhere")
+    );
+    assert_eq!(report["incomplete"], true, "a repository was not scanned");
+    let findings = report["findings"].as_array().unwrap();
+    let found = findings
+        .iter()
+        .find(|f| f["rule_id"] == "openai.project-key")
+        .unwrap_or_else(|| panic!("{findings:#?}"));
+    assert_eq!(found["source"], "gh:acme/app");
+    assert_eq!(found["path"], "agent.py");
+    // CODEOWNERS comes from the clone's default branch: the committed key has an owner.
+    let gap = report["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["kind"] == "committed-secret")
+        .unwrap_or_else(|| panic!("{:#}", report["gaps"]));
+    assert_eq!(gap["owner"]["name"], "@acme/ml-platform", "{gap:#}");
+    // The credential went only to the code host's git endpoint, from the host; it is nowhere in
+    // the clone's config or the state directory.
+    let got = server.received_requests().await.unwrap();
+    assert!(got.iter().any(|r| r.url.path() == "/acme/app.git/info/refs"));
+    assert!(
+        got.iter()
+            .filter(|r| r.url.path().starts_with("/acme/app.git/"))
+            .all(|r| r.headers["authorization"] == format!("Basic {basic}")[..])
+    );
+    let state = crate::common::all_bytes_under(&env.state());
+    assert!(!crate::common::contains(&state, TOKEN));
+    assert!(!crate::common::contains(&state, &basic));
+    assert!(env.state().join("repos/gh/acme/app.git/HEAD").is_file());
+
+    // A new commit upstream: the next run fetches into the same clone and finds it.
+    let later = fake::anthropic();
+    work.write("app/summarize.py", format!("ANTHROPIC_API_KEY = \"{later}\"\n"));
+    work.git("app", &["add", "."]);
+    work.git("app", &["commit", "-qm", "summarizer"]);
+    work.git("app", &["push", "-q", served.to_str().unwrap(), "main"]);
+    git_in(&served, &["update-server-info"]);
+    let (_env, report) = run(env).await;
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["source"] == "gh:acme/app" && f["path"] == "summarize.py"),
+        "{:#}",
+        report["findings"]
+    );
+}

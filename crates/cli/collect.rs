@@ -229,6 +229,9 @@ const HOST_SETTINGS: &[&str] = &[
     "scopes",
     "credentials_file",
     "subject",
+    "scan_repos",
+    "scan_forks",
+    "scan_archived",
 ];
 
 /// The host-side manifest of a source: the connector's built-in endpoints plus `allow` entries.
@@ -645,6 +648,7 @@ fn entra_auth(src: &SourceConfig, base: &Path, env_secret: &dyn Fn(&str) -> Resu
 pub struct Collected {
     identities: Vec<roster_model::Identity>,
     activities: Vec<roster_model::Activity>,
+    repositories: Vec<roster_model::Repository>,
     runs: Vec<ConnectorRun>,
 }
 
@@ -751,6 +755,7 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
     }
     let mut identities = vec![];
     let mut activities = vec![];
+    let mut repositories = vec![];
     let audit_path = state_dir.join("audit.jsonl");
     let mut audit = std::fs::OpenOptions::new()
         .create(true)
@@ -774,13 +779,136 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
         }
         identities.extend(o.identities);
         activities.extend(o.activities);
+        repositories.extend(o.repositories);
         runs.push(o.run);
     }
     Ok(Collected {
         identities,
         activities,
+        repositories,
         runs,
     })
+}
+
+/// Whether the host may send `source`'s credential to `clone_url`: https (plain http only to a
+/// loopback address), on the code host whose API the source reads (`github.com` for
+/// `api.github.com`), under the organization's path.
+fn clone_url_allowed(api: &url::Url, org: &str, clone_url: &str) -> Result<url::Url, String> {
+    let u = url::Url::parse(clone_url).map_err(|e| format!("clone URL {clone_url:?} is not a URL: {e}"))?;
+    let loopback = roster_plugin_host::manifest::is_loopback(&u);
+    if !(u.scheme() == "https" || (u.scheme() == "http" && loopback)) {
+        return Err(format!("clone URL {u} is not https"));
+    }
+    let same_host = u.host_str() == api.host_str() && u.port_or_known_default() == api.port_or_known_default();
+    let github = api.host_str() == Some("api.github.com") && u.host_str() == Some("github.com");
+    if !(same_host || github) {
+        return Err(format!(
+            "clone URL {u} is not on the code host of {api}: the credential is not sent there"
+        ));
+    }
+    let org_path = format!("/{}/", org.to_ascii_lowercase());
+    if !u.path().to_ascii_lowercase().starts_with(&org_path) || !u.username().is_empty() || u.password().is_some() {
+        return Err(format!("clone URL {u} is not a repository of {org}"));
+    }
+    Ok(u)
+}
+
+/// `owner/name` made of safe path segments, for the clone's folder.
+fn safe_full_name(full_name: &str) -> Option<&str> {
+    let parts: Vec<&str> = full_name.split('/').collect();
+    (parts.len() == 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && !p.starts_with('.')
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        }))
+    .then_some(full_name)
+}
+
+/// For every source with `scan_repos = true`, fetches the repositories its connector listed
+/// (forks and archived ones only with `scan_forks` / `scan_archived`) into bare clones under the
+/// state directory, and returns them with their labels (`<source>:<owner/name>`) for the
+/// history scan. Each repository's `scan` says what happened to it; one that cannot be fetched
+/// is reported and the others go on.
+pub fn fetch_repositories(
+    config_path: &Path,
+    cfg: &Config,
+    state_dir: &Path,
+    collected: &mut Collected,
+    progress: bool,
+) -> Result<Vec<(PathBuf, String)>> {
+    let base = config_path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let flag = |src: &SourceConfig, k: &str| src.settings.get(k).and_then(toml::Value::as_bool) == Some(true);
+    let sources: Vec<&SourceConfig> = cfg.sources.iter().filter(|s| flag(s, "scan_repos")).collect();
+    if sources.is_empty() {
+        return Ok(vec![]);
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the repository fetcher")?;
+    let mut out = vec![];
+    for src in sources {
+        let name = src.name();
+        if src.connector != "github" {
+            bail!("source {name}: scan_repos is for github sources");
+        }
+        let org = src.settings.get("org").and_then(|v| v.as_str()).unwrap_or_default();
+        let api = url::Url::parse(src.endpoint_url.as_deref().unwrap_or("https://api.github.com"))
+            .with_context(|| format!("source {name}: endpoint_url is not a URL"))?;
+        let manifest = rt.block_on(manifest(src, &base))?;
+        let auth = manifest.allow.first().map(|r| r.auth.clone()).unwrap_or(Auth::None);
+        let listed: Vec<usize> = (0..collected.repositories.len())
+            .filter(|&i| collected.repositories[i].source == name)
+            .collect();
+        for (n, &i) in listed.iter().enumerate() {
+            let repo = &mut collected.repositories[i];
+            if repo.archived && !flag(src, "scan_archived") {
+                repo.scan = Some("skipped: archived (set scan_archived = true to scan it)".into());
+                continue;
+            }
+            if repo.fork && !flag(src, "scan_forks") {
+                repo.scan = Some("skipped: fork (set scan_forks = true to scan it)".into());
+                continue;
+            }
+            if progress {
+                #[allow(clippy::print_stderr, reason = "progress on a terminal")]
+                {
+                    eprint!(
+                        "\r\x1b[2Kfetching repositories of {name}: {}/{} {}",
+                        n + 1,
+                        listed.len(),
+                        repo.full_name
+                    );
+                }
+            }
+            let fetched = (|| {
+                let full = safe_full_name(&repo.full_name)
+                    .ok_or_else(|| format!("{:?} is not an owner/name", repo.full_name))?;
+                let url = clone_url_allowed(&api, org, &repo.clone_url)?;
+                let dest = state_dir.join("repos").join(name).join(format!("{full}.git"));
+                rt.block_on(roster_plugin_host::git_fetch::fetch_repository(
+                    &url,
+                    &dest,
+                    &auth,
+                    Duration::from_secs(1800),
+                ))?;
+                Ok::<_, String>(dest)
+            })();
+            match fetched {
+                Ok(dest) => {
+                    repo.scan = Some("scanned".into());
+                    out.push((dest, format!("{name}:{}", repo.full_name)));
+                }
+                Err(e) => repo.scan = Some(format!("failed: {e}")),
+            }
+        }
+    }
+    if progress {
+        eprint!("\r\x1b[2K");
+    }
+    Ok(out)
 }
 
 /// Puts collected records into a report; a source that did not complete marks it incomplete.
@@ -788,8 +916,20 @@ pub fn merge_into(report: &mut Report, c: Collected) {
     let Collected {
         identities,
         activities,
+        repositories,
         runs,
     } = c;
+    for r in &repositories {
+        if let Some(why) = r.scan.as_deref().and_then(|s| s.strip_prefix("failed: ")) {
+            report.incomplete = true;
+            report.issues.push(roster_model::ScanIssue {
+                level: "error".into(),
+                source: format!("connector:{}", r.source),
+                message: format!("repository {} was not scanned: {why}", r.full_name),
+            });
+        }
+    }
+    report.repositories.extend(repositories);
     report.incomplete |= runs.iter().any(|r| r.status != "complete");
     for r in &runs {
         if let Some(e) = &r.error {

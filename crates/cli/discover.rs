@@ -76,9 +76,14 @@ fn codeowners(
 ) -> BTreeMap<String, CodeOwners> {
     let mut out = BTreeMap::new();
     for root in roots {
+        // A bare clone (a fetched repository) has no working tree: read its default branch.
+        let bare = gix::open(root).ok().filter(|r| r.workdir().is_none());
         for rel in [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"] {
-            let p = root.join(rel);
-            let Ok(text) = std::fs::read_to_string(&p) else {
+            let text = match &bare {
+                Some(repo) => head_file(repo, rel),
+                None => std::fs::read_to_string(root.join(rel)).ok(),
+            };
+            let Some(text) = text else {
                 continue;
             };
             // Named by the source as configured, so reports do not carry this machine's paths.
@@ -98,6 +103,14 @@ fn codeowners(
     out
 }
 
+/// A file's text at HEAD of a repository, if it is there and UTF-8.
+fn head_file(repo: &gix::Repository, rel: &str) -> Option<String> {
+    let tree = repo.head_commit().ok()?.tree().ok()?;
+    let entry = tree.lookup_entry_by_path(rel).ok()??;
+    let blob = entry.object().ok()?;
+    String::from_utf8(blob.data.clone()).ok()
+}
+
 /// Runs the pipeline and writes the reports into `output_dir`.
 pub fn run(o: &Options) -> Result<Discovery> {
     let cfg: Config = collect::load_config(o.config)?;
@@ -108,7 +121,7 @@ pub fn run(o: &Options) -> Result<Discovery> {
     };
     let base = o.config.parent().unwrap_or(Path::new(".")).to_path_buf();
     let paths: Vec<PathBuf> = cfg.scan.paths.iter().map(|p| resolve(&base, p)).collect();
-    let repos: Vec<PathBuf> = cfg.scan.repos.iter().map(|p| resolve(&base, p)).collect();
+    let mut repos: Vec<PathBuf> = cfg.scan.repos.iter().map(|p| resolve(&base, p)).collect();
 
     // Registry first: a broken registry is the user's own config, so it stops the run before
     // any work is done, with the file and entry named.
@@ -124,6 +137,18 @@ pub fn run(o: &Options) -> Result<Discovery> {
         }
         None => None,
     };
+
+    // Connectors first: a code host's repository list (`scan_repos`) feeds the history scan.
+    let mut collected = if cfg.sources.is_empty() {
+        None
+    } else {
+        Some(collect::collect(o.config, &cfg, o.state_dir, o.progress)?)
+    };
+    let fetched = match collected.as_mut() {
+        Some(c) => collect::fetch_repositories(o.config, &cfg, o.state_dir, c, o.progress)?,
+        None => vec![],
+    };
+    repos.extend(fetched.iter().map(|(p, _)| p.clone()));
 
     let (mut report, infos) = if paths.is_empty() && repos.is_empty() {
         (crate::assemble_empty(), vec![])
@@ -167,11 +192,15 @@ pub fn run(o: &Options) -> Result<Discovery> {
         .zip(&paths)
         .chain(cfg.scan.repos.iter().zip(&repos))
         .map(|(written, resolved)| (resolved.display().to_string(), written.display().to_string()))
+        .chain(
+            fetched
+                .iter()
+                .map(|(p, label)| (p.display().to_string(), label.clone())),
+        )
         .collect();
     relabel(&mut report, &labels);
-    if !cfg.sources.is_empty() {
-        let collected = collect::collect(o.config, &cfg, o.state_dir, o.progress)?;
-        collect::merge_into(&mut report, collected);
+    if let Some(c) = collected {
+        collect::merge_into(&mut report, c);
     }
 
     let mut roots = paths.clone();

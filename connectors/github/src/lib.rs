@@ -273,9 +273,28 @@ impl Run {
     fn repos_and_deploy_keys(&mut self) -> Result<(), Stop> {
         let url = format!("{}/orgs/{}/repos?per_page=100&type=all", self.base, self.org);
         let mut repos = vec![];
+        let out = &mut self.p.out;
         pages(&url, &HEADERS, None, Next::LinkHeader, |r| {
-            if r.get("archived").and_then(Value::as_bool) != Some(true) {
+            let flag = |k: &str| r.get(k).and_then(Value::as_bool).unwrap_or(false);
+            if !flag("archived") {
                 repos.push(field(r, "name"));
+            }
+            let clone_url = field(r, "clone_url");
+            if !clone_url.is_empty() {
+                let mut attrs = vec![];
+                if let Some(v) = r.get("visibility").and_then(Value::as_str) {
+                    attrs.push(("visibility".to_string(), v.to_string()));
+                }
+                out.repository(Repository {
+                    full_name: field(r, "full_name"),
+                    clone_url,
+                    default_branch: Some(field(r, "default_branch")).filter(|b| !b.is_empty()),
+                    archived: flag("archived"),
+                    fork: flag("fork"),
+                    private: flag("private"),
+                    pushed_at: time(r, "pushed_at"),
+                    attrs,
+                })?;
             }
             Ok(())
         })?;

@@ -102,6 +102,7 @@ impl Emitter {
                 credentials: vec![],
                 permissions: vec![],
                 activities: vec![],
+                repositories: vec![],
             },
             pending: 0,
             batch_size: batch_size.max(1),
@@ -159,6 +160,12 @@ impl Emitter {
         self.bump()
     }
 
+    /// Queues a repository for the code scan.
+    pub fn repository(&mut self, r: types::Repository) -> Result<(), OutputLimit> {
+        self.batch.repositories.push(r);
+        self.bump()
+    }
+
     /// Sends what is queued.
     pub fn flush(&mut self) -> Result<(), OutputLimit> {
         if self.pending == 0 {
@@ -171,6 +178,7 @@ impl Emitter {
                 credentials: vec![],
                 permissions: vec![],
                 activities: vec![],
+                repositories: vec![],
             },
         );
         let n = self.pending as u64;

@@ -379,6 +379,10 @@ pub struct Report {
     /// One entry per configured connector source: how its run ended.
     #[serde(default)]
     pub connectors: Vec<ConnectorRun>,
+    /// Code repositories the code-host connectors listed (the GitHub organization's), and
+    /// whether `roster discover` scanned them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repositories: Vec<Repository>,
     /// The ownership gaps found by correlation (`roster discover`), most severe first.
     #[serde(default)]
     pub gaps: Vec<Gap>,
@@ -583,6 +587,7 @@ impl Report {
             identities: vec![],
             activities: vec![],
             connectors: vec![],
+            repositories: vec![],
             gaps: vec![],
             compliance: vec![],
         }
@@ -720,6 +725,34 @@ pub struct Activity {
     pub user_agent: Option<String>,
     /// `success` or `failure`.
     pub outcome: Option<String>,
+    /// Further attributes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attrs: BTreeMap<String, String>,
+}
+
+/// A code repository a code host listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Repository {
+    /// The configured source it came from.
+    pub source: String,
+    /// `owner/name`.
+    pub full_name: String,
+    /// HTTPS clone URL.
+    pub clone_url: String,
+    /// Default branch.
+    pub default_branch: Option<String>,
+    /// Archived (read-only).
+    pub archived: bool,
+    /// A fork of another repository.
+    pub fork: bool,
+    /// Private or internal.
+    pub private: bool,
+    /// Last push (RFC 3339, UTC).
+    pub pushed_at: Option<String>,
+    /// How the code scan treated it: `scanned`, `skipped: <why>`, `failed: <why>`; absent when
+    /// the source is not set to scan its repositories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan: Option<String>,
     /// Further attributes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attrs: BTreeMap<String, String>,

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use roster_model::{Activity, Credential, Identity, Owner, Permission, format_millis};
+use roster_model::{Activity, Credential, Identity, Owner, Permission, Repository, format_millis};
 
 use crate::bindings::roster::connector::types;
 use crate::runtime::Counts;
@@ -24,6 +24,7 @@ pub(crate) struct Collected {
     credentials: Vec<(String, Credential)>,
     permissions: Vec<(String, Permission)>,
     activities: Vec<Activity>,
+    repositories: Vec<Repository>,
     records: usize,
     bytes: usize,
     max_records: usize,
@@ -154,6 +155,17 @@ fn validate(b: &types::Batch) -> Result<usize, String> {
         bytes += r.id.len() + r.action.len() + 16;
         bytes += check_pairs(&at("attrs"), &r.attrs)?;
     }
+    for (i, r) in b.repositories.iter().enumerate() {
+        let at = |f: &str| format!("repository #{i} {f}");
+        check_id(&at("full-name"), &r.full_name)?;
+        check_id(&at("clone-url"), &r.clone_url)?;
+        check_time(&at("pushed-at"), r.pushed_at)?;
+        if let Some(b) = &r.default_branch {
+            check_id(&at("default-branch"), b)?;
+        }
+        bytes += r.full_name.len() + r.clone_url.len() + opt_len(&r.default_branch) + 16;
+        bytes += check_pairs(&at("attrs"), &r.attrs)?;
+    }
     Ok(bytes)
 }
 
@@ -221,6 +233,7 @@ impl Collected {
             credentials: Vec::new(),
             permissions: Vec::new(),
             activities: Vec::new(),
+            repositories: Vec::new(),
             records: 0,
             bytes: 0,
             max_records,
@@ -245,7 +258,8 @@ impl Collected {
                 return Err(wasmtime::Error::msg(m));
             }
         };
-        let n = b.identities.len() + b.credentials.len() + b.permissions.len() + b.activities.len();
+        let n =
+            b.identities.len() + b.credentials.len() + b.permissions.len() + b.activities.len() + b.repositories.len();
         if self.records + n > self.max_records || self.bytes + bytes > self.max_bytes {
             let note = format!(
                 "output limit reached after {} records and about {} KiB (limits: {} records, {} KiB); the rest was not collected",
@@ -324,6 +338,20 @@ impl Collected {
             };
             self.permissions.push((p.identity_id, perm));
         }
+        for r in b.repositories {
+            self.repositories.push(Repository {
+                source: self.source.clone(),
+                full_name: r.full_name,
+                clone_url: r.clone_url,
+                default_branch: r.default_branch,
+                archived: r.archived,
+                fork: r.fork,
+                private: r.private,
+                pushed_at: time(r.pushed_at),
+                scan: None,
+                attrs: map(r.attrs),
+            });
+        }
         for a in b.activities {
             let mut attrs = map(a.attrs);
             let client = a
@@ -353,7 +381,7 @@ impl Collected {
 
     /// Attaches credentials and permissions to their identities. Ones naming an identity that
     /// was never emitted get a placeholder identity and a note.
-    pub fn finish(mut self) -> (Vec<Identity>, Vec<Activity>, Counts, Vec<String>) {
+    pub fn finish(mut self) -> Finished {
         let mut orphans = 0;
         let counts = Counts {
             identities: self.identities.len() as u64,
@@ -402,8 +430,23 @@ impl Collected {
         } else {
             vec![]
         };
-        (self.identities, self.activities, counts, notes)
+        Finished {
+            identities: self.identities,
+            activities: self.activities,
+            repositories: self.repositories,
+            counts,
+            notes,
+        }
     }
+}
+
+/// What a run collected, credentials and permissions attached to their identities.
+pub(crate) struct Finished {
+    pub identities: Vec<Identity>,
+    pub activities: Vec<Activity>,
+    pub repositories: Vec<Repository>,
+    pub counts: Counts,
+    pub notes: Vec<String>,
 }
 
 fn merge_identity(into: &mut Identity, new: Identity) {

@@ -11,6 +11,7 @@
 mod convert;
 pub mod egress;
 pub mod entra;
+pub mod git_fetch;
 pub mod github_app;
 pub mod google_sa;
 pub mod manifest;

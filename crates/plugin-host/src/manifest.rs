@@ -126,7 +126,7 @@ pub struct ManifestError {
 }
 
 /// A loopback address (`localhost`, 127.0.0.0/8, ::1).
-pub(crate) fn is_loopback(url: &Url) -> bool {
+pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

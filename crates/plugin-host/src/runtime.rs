@@ -98,6 +98,8 @@ pub struct RunOutcome {
     pub identities: Vec<roster_model::Identity>,
     /// Audit-log events.
     pub activities: Vec<roster_model::Activity>,
+    /// Code repositories listed by a code host.
+    pub repositories: Vec<roster_model::Repository>,
     /// How the run ended.
     pub run: roster_model::ConnectorRun,
     /// Every request the plugin made, as the host saw it.
@@ -333,7 +335,13 @@ impl Host {
         } else {
             status
         };
-        let (identities, activities, counts, mut orphan_notes) = state.out.finish();
+        let crate::convert::Finished {
+            identities,
+            activities,
+            repositories,
+            counts,
+            notes: mut orphan_notes,
+        } = state.out.finish();
         notes.append(&mut orphan_notes);
         let run = roster_model::ConnectorRun {
             source: req.source.clone(),
@@ -351,6 +359,7 @@ impl Host {
         RunOutcome {
             identities,
             activities,
+            repositories,
             run,
             requests,
             logs: state.logs,
@@ -375,6 +384,7 @@ impl Host {
             out.push(h.await.unwrap_or_else(|e| RunOutcome {
                 identities: vec![],
                 activities: vec![],
+                repositories: vec![],
                 run: roster_model::ConnectorRun {
                     source,
                     connector,
