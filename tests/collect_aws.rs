@@ -12,6 +12,7 @@ const BEDROCK_ALL: &str =
 
 struct Seeded {
     old_key: String,
+    bedrock_key: String,
     scanner_key: String,
     scanner_secret: String,
 }
@@ -38,6 +39,20 @@ async fn seed(moto: &Moto) -> Seeded {
     // A user nobody owns, with a key never used.
     iam.create_user().user_name("orphan-ci").send().await.unwrap();
     iam.create_access_key().user_name("orphan-ci").send().await.unwrap();
+    // A Bedrock API key (an IAM service-specific credential) on it, for 30 days.
+    let bedrock = iam
+        .create_service_specific_credential()
+        .user_name("orphan-ci")
+        .service_name("bedrock.amazonaws.com")
+        .credential_age_days(30)
+        .send()
+        .await
+        .unwrap();
+    let bedrock_key = bedrock
+        .service_specific_credential()
+        .unwrap()
+        .service_specific_credential_id()
+        .to_string();
     // The identity Roster's host signs with.
     iam.create_user().user_name("roster-scanner").send().await.unwrap();
     let scanner = iam
@@ -81,6 +96,7 @@ async fn seed(moto: &Moto) -> Seeded {
     moto.backdate(serde_json::json!({"user_name": "support-bot", "created": "2024-08-30T12:00:00"}));
     Seeded {
         old_key,
+        bedrock_key,
         scanner_key: scanner.access_key_id().to_string(),
         scanner_secret: scanner.secret_access_key().to_string(),
     }
@@ -109,7 +125,7 @@ fn aws_iam_connector_lists_users_keys_and_bedrock_roles_from_moto() {
         "roster.toml",
         format!(
             "[[source]]\nname = \"aws-test\"\nconnector = \"aws-iam\"\nendpoint_url = \"{}\"\nregion = \"us-east-1\"\n\
-             service_specific_credentials = false\n",
+             ",
             moto.url
         ),
     );
@@ -169,7 +185,19 @@ fn aws_iam_connector_lists_users_keys_and_bedrock_roles_from_moto() {
     // A key never used, on a user with no owner.
     let orphan = identity(&report, "orphan-ci");
     assert!(orphan["owner"].is_null());
-    assert!(orphan["credentials"][0]["last_used"].is_null());
+    let creds = orphan["credentials"].as_array().unwrap();
+    let access_key = creds.iter().find(|c| c["kind"] == "access-key").unwrap();
+    assert!(access_key["last_used"].is_null());
+    // Its Bedrock API key, with the expiry IAM set from the requested age.
+    let bedrock = creds
+        .iter()
+        .find(|c| c["kind"] == "service-specific")
+        .unwrap_or_else(|| panic!("{orphan:#}"));
+    assert_eq!(bedrock["id"], seeded.bedrock_key.as_str());
+    assert_eq!(bedrock["status"], "active");
+    assert_eq!(bedrock["attrs"]["service"], "bedrock.amazonaws.com");
+    let days = |t: &serde_json::Value| roster_model::parse_time(t.as_str().unwrap()).unwrap() / 86_400_000;
+    assert_eq!(days(&bedrock["expires"]) - days(&bedrock["created"]), 30);
 
     // The Bedrock-trusting role, with admin rights, and the Lambda role that is not an AI role.
     let agent = identity(&report, "support-agent");
