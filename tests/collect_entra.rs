@@ -455,6 +455,61 @@ async fn a_certificate_credential_signs_a_client_assertion_with_the_apps_key() {
     );
 }
 
+/// Workload identity federation (AKS): the Kubernetes service account token in the federated
+/// token file is the client assertion; it is read afresh for each token, since the kubelet
+/// rotates it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workload_identity_presents_the_federated_token_file_as_the_client_assertion() {
+    const MINTED: &str = "workload.graph.access.token";
+    const PROJECTED: &str = "eyJhbGciOiJSUzI1NiIsImtpZCI6Ims4cyJ9.eyJpc3MiOiJodHRwczovL29pZGMuZXhhbXBsZSIsInN1YiI6InN5c3RlbTpzZXJ2aWNlYWNjb3VudDpyb3N0ZXI6c2Nhbm5lciJ9.sig";
+    let (sts, port, ca) = token_endpoint(MINTED).await;
+    let graph = graph_fixture(MINTED).await;
+    let token_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(token_file.path(), PROJECTED).unwrap();
+    let (env, code, report, stderr) = Env::collect_json(
+        format!(
+            "[[source]]\nname = \"entra\"\nconnector = \"entra-id\"\nendpoint_url = \"{}\"\nauth = \"workload-identity\"\n\
+             tenant_id = \"contoso.onmicrosoft.com\"\nclient_id = \"{APP_ID}\"\ntoken_file = \"{}\"\n\
+             authority_host = \"https://127.0.0.1:{port}\"\nca_file = \"{}\"\n",
+            graph.uri(),
+            token_file.path().display(),
+            ca.path().display()
+        ),
+        vec![],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["connectors"][0]["status"], "complete", "{report:#}");
+    assert!(
+        identity(&report, "app-obj-2")["name"] == "legacy-sync",
+        "both pages read"
+    );
+
+    let minted = sts.received_requests().await.unwrap();
+    assert_eq!(minted.len(), 1, "one token for the run");
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(&minted[0].body).into_owned().collect();
+    assert_eq!(form["client_id"], APP_ID);
+    assert_eq!(form["grant_type"], "client_credentials");
+    assert_eq!(form["scope"], "https://graph.microsoft.com/.default");
+    assert_eq!(
+        form["client_assertion_type"],
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    );
+    assert_eq!(form["client_assertion"], PROJECTED);
+    assert!(
+        graph
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.headers["authorization"] == format!("Bearer {MINTED}")[..])
+    );
+    let state = crate::common::all_bytes_under(&env.state());
+    assert!(!crate::common::contains(&state, PROJECTED));
+    assert!(!crate::common::contains(&state, MINTED));
+}
+
 /// Graph answering the inventory endpoints with one application holding secret `pw-1`, and
 /// `sign_ins` for the sign-in log.
 async fn sign_in_fixture(sign_ins: ResponseTemplate) -> MockServer {

@@ -494,3 +494,52 @@ async fn discover_clones_the_organizations_repositories_with_the_host_credential
         report["findings"]
     );
 }
+
+/// On a terminal, `collect` shows one progress line with every source's progress; piped, it
+/// writes none. The terminal is a real pseudo-terminal (util-linux `script`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_shows_per_source_on_a_terminal_and_stays_quiet_when_piped() {
+    let server = github_fixture().await;
+    let uri = server.uri();
+    let env = Env::new();
+    env.write(
+        "roster.toml",
+        format!(
+            "[[source]]\nname = \"gh-one\"\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 2\n\
+             [[source]]\nname = \"gh-two\"\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 2\n"
+        ),
+    );
+    let bin = assert_cmd::cargo::cargo_bin("roster");
+    let (env, tty, piped) = tokio::task::spawn_blocking(move || {
+        let tty = std::process::Command::new("script")
+            .args([
+                "-qefc",
+                &format!("'{}' collect --config roster.toml --output out.json", bin.display()),
+                "/dev/null",
+            ])
+            .current_dir(env.dir.path())
+            .env("ROSTER_STATE_DIR", env.state())
+            .env("GITHUB_TOKEN", TOKEN)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("util-linux script runs");
+        let piped = env.roster_env(
+            &["collect", "--config", "roster.toml", "--output", "out.json"],
+            &[("GITHUB_TOKEN", TOKEN)],
+        );
+        (env, tty, piped)
+    })
+    .await
+    .unwrap();
+    let shown = String::from_utf8_lossy(&tty.stdout);
+    assert!(
+        shown.contains("\r\x1b[2Kcollecting: ") && shown.contains("GitHub repositories"),
+        "{shown:?}"
+    );
+    for source in ["gh-one: ", "gh-two: "] {
+        assert!(shown.contains(source), "{source} not shown: {shown:?}");
+    }
+    let quiet = String::from_utf8_lossy(&piped.stderr);
+    assert!(!quiet.contains("collecting:") && !quiet.contains('\x1b'), "{quiet:?}");
+    assert!(env.path("out.json").is_file());
+}

@@ -313,3 +313,45 @@ fn a_plugin_that_imports_sockets_is_refused_at_load() {
     assert!(err.starts_with("plugin sockets imports wasi:sockets/"), "{err}");
     assert!(err.contains("connectors may not open sockets"), "{err}");
 }
+
+/// A response larger than the size cap never reaches the plugin: the request fails, the audit
+/// log says why, and the plugin's other requests still work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_response_is_refused_at_the_size_cap() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/huge"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'x'; 3 << 20]))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/small"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("[]"))
+        .mount(&server)
+        .await;
+    let allowed = format!("{}/api/", server.uri());
+    let manifest = Manifest {
+        plugin: "hostile".into(),
+        allow: vec![AllowRule::new(&allowed, Auth::None).unwrap()],
+    };
+    let mut limits = quick_limits();
+    limits.http.max_response_body = 1 << 20;
+    let host = host();
+    let plugin = hostile(&host);
+    let mut req = request("fetch", manifest, limits);
+    req.config
+        .push(("urls".into(), format!("{allowed}huge,{allowed}small")));
+    let o = host.run(&plugin, req).await;
+
+    let attrs = &o.identities[0].attrs;
+    let huge = attrs.iter().find(|(k, _)| k.ends_with("/api/huge")).unwrap().1;
+    let small = attrs.iter().find(|(k, _)| k.ends_with("/api/small")).unwrap().1;
+    assert!(huge.starts_with("error"), "{}", &huge[..huge.len().min(200)]);
+    assert!(small.starts_with("status=200"), "{small}");
+    let log = o.requests.iter().find(|r| r.url.ends_with("/api/huge")).unwrap();
+    assert_eq!(log.outcome, "failed");
+    assert!(
+        log.detail.as_deref().unwrap_or_default().contains("response body"),
+        "{log:?}"
+    );
+}
