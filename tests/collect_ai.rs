@@ -232,6 +232,30 @@ async fn anthropic_admin_connector_inventories_workspaces_and_keys() {
     let auth = || header("x-api-key", ANTHROPIC_KEY);
     let version = || header("anthropic-version", "2023-06-01");
     let base = "/v1/organizations";
+    // Anthropic throttles with a 429 and retry-after, and sheds load with 529 "overloaded".
+    Mock::given(method("GET"))
+        .and(path(format!("{base}/users")))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "1")
+                .insert_header("anthropic-ratelimit-requests-remaining", "0")
+                .set_body_json(json!({"type": "error", "error": {"type": "rate_limit_error", "message": "Number of requests has exceeded your rate limit"}})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{base}/api_keys")))
+        .respond_with(
+            ResponseTemplate::new(529).set_body_json(
+                json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+            ),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
     Mock::given(method("GET"))
         .and(path(format!("{base}/users")))
         .and(auth())
@@ -303,4 +327,31 @@ async fn anthropic_admin_connector_inventories_workspaces_and_keys() {
     let got = server.received_requests().await.unwrap();
     assert!(got.iter().all(|r| r.headers.get("x-api-key").unwrap() == ANTHROPIC_KEY));
     assert!(got.iter().all(|r| r.headers.get("authorization").is_none()));
+    let calls = |p: &str| got.iter().filter(|r| r.url.path() == format!("{base}/{p}")).count();
+    assert_eq!(
+        (calls("users"), calls("api_keys")),
+        (2, 2),
+        "a 429 and a 529, each retried"
+    );
+
+    // A key that is not an admin key: Anthropic answers 401; the source fails saying so.
+    let refused = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(
+            json!({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}),
+        ))
+        .mount(&refused)
+        .await;
+    let (_env, code, report, _stderr) = Env::collect_json(
+        format!(
+            "[[source]]\nname = \"anthropic\"\nconnector = \"anthropic-admin\"\nendpoint_url = \"{}\"\n",
+            refused.uri()
+        ),
+        vec![("ANTHROPIC_ADMIN_KEY", "sk-ant-api03-not-an-admin-key".into())],
+    )
+    .await;
+    assert_ne!(code, 0);
+    let run = &report["connectors"][0];
+    assert_eq!(run["status"], "failed", "{run:#}");
+    assert!(run["error"].as_str().unwrap().contains("invalid x-api-key"), "{run:#}");
 }

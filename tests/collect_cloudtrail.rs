@@ -51,6 +51,20 @@ async fn cloudtrail_connector_reads_lookup_events_signed_by_the_host() {
         .with_priority(1)
         .mount(&server)
         .await;
+    // Page 2 meets a server error once; the host retries it.
+    Mock::given(method("POST"))
+        .and(path("/"))
+        .and(target())
+        .and(body_partial_json(json!({"NextToken": "T1"})))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .insert_header("content-type", "application/x-amz-json-1.1")
+                .set_body_string(json!({"__type": "InternalFailure", "message": "internal error"}).to_string()),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
     Mock::given(method("POST"))
         .and(path("/"))
         .and(target())
@@ -104,7 +118,11 @@ async fn cloudtrail_connector_reads_lookup_events_signed_by_the_host() {
     assert_eq!(events[1]["outcome"], "failure");
 
     let got = server.received_requests().await.unwrap();
-    assert_eq!(got.len(), 3, "a throttled call, its retry, and page 2");
+    assert_eq!(
+        got.len(),
+        4,
+        "a throttled call, its retry, page 2 failing once, and page 2"
+    );
     for r in &got {
         let auth = r.headers.get("authorization").unwrap().to_str().unwrap();
         assert!(
@@ -113,6 +131,48 @@ async fn cloudtrail_connector_reads_lookup_events_signed_by_the_host() {
         );
         assert!(auth.contains("/us-east-1/cloudtrail/aws4_request"), "{auth}");
     }
+}
+
+/// A principal without `cloudtrail:LookupEvents`: the source fails and says what AWS said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lookup_events_denial_fails_the_source_with_the_reason() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .insert_header("content-type", "application/x-amz-json-1.1")
+                .set_body_string(json!({"__type": "AccessDeniedException",
+                    "Message": "User: arn:aws:iam::123456789012:user/roster-scanner is not authorized to perform: cloudtrail:LookupEvents"}).to_string()),
+        )
+        .mount(&server)
+        .await;
+    let (_env, code, report, _stderr) = Env::collect_json(
+        format!(
+            "[[source]]\nname = \"trail\"\nconnector = \"aws-cloudtrail\"\nendpoint_url = \"{}\"\nsince = \"2026-11-01T00:00:00Z\"\n",
+            server.uri()
+        ),
+        vec![
+            ("AWS_ACCESS_KEY_ID", KEY_ID.to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "host-held-secret-for-signing".to_string()),
+            ("AWS_CONFIG_FILE", "/nonexistent".to_string()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".to_string()),
+        ],
+    )
+    .await;
+    let run = &report["connectors"][0];
+    assert_ne!(run["status"], "complete", "{run:#}");
+    assert_ne!(code, 0);
+    let text = run.to_string();
+    assert!(
+        text.contains("AccessDeniedException") && text.contains("cloudtrail:LookupEvents"),
+        "{run:#}"
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "a denial is not retried"
+    );
 }
 
 #[test]

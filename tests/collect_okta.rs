@@ -289,3 +289,31 @@ async fn an_okta_service_app_token_is_minted_by_the_host_with_private_key_jwt() 
         "nothing reaches the API without a token"
     );
 }
+
+/// A revoked or wrong API token: Okta answers 401 E0000011; the source fails with Okta's words
+/// and no other endpoint is tried in vain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_okta_token_fails_the_source_with_oktas_error() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"errorCode": "E0000011",
+            "errorSummary": "Invalid token provided", "errorLink": "E0000011", "errorId": "oae-fixture", "errorCauses": []})))
+        .mount(&server)
+        .await;
+    let (_env, code, report, _stderr) = Env::collect_json(
+        format!(
+            "[[source]]\nname = \"okta\"\nconnector = \"okta\"\norg_url = \"{}\"\n",
+            server.uri()
+        ),
+        vec![("OKTA_API_TOKEN", "00revokedTokenForRosterTests".to_string())],
+    )
+    .await;
+    assert_ne!(code, 0);
+    let run = &report["connectors"][0];
+    assert_eq!(run["status"], "failed", "{run:#}");
+    assert!(
+        run["error"].as_str().unwrap().contains("Invalid token provided"),
+        "{run:#}"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "a 401 ends the run");
+}
