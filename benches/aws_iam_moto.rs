@@ -1,6 +1,7 @@
 //! Collecting N IAM users (each with an access key) from moto with `roster collect`
 //! (`cargo bench --bench aws_iam_moto -- 10000`; default 10,000). Prints the seeding time and
-//! the wall time of each of three collect runs; figures go into benches/README.md.
+//! the wall time of collect runs with the connector reading 1, 8 (the default) and 16 users'
+//! keys at a time; figures go into benches/README.md.
 //! Needs the test dependencies (scripts/test.sh installs moto) and the connectors built.
 
 #[path = "../tests/common/moto.rs"]
@@ -36,15 +37,15 @@ fn main() {
     });
     println!("seeded {n} users with keys in {:.1}s", t.elapsed().as_secs_f64());
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("roster.toml"),
-        format!(
-            "[[source]]\nconnector = \"aws-iam\"\nendpoint_url = \"{}\"\nservice_specific_credentials = false\n",
-            moto.url
-        ),
-    )
-    .unwrap();
-    for run in 1..=3 {
+    for concurrency in [1, 8, 16] {
+        std::fs::write(
+            dir.path().join("roster.toml"),
+            format!(
+                "[[source]]\nconnector = \"aws-iam\"\nendpoint_url = \"{}\"\nservice_specific_credentials = false\nconcurrency = {concurrency}\n",
+                moto.url
+            ),
+        )
+        .unwrap();
         let t = Instant::now();
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_roster"))
             .args(["collect", "--format", "json", "--output", "inv.json", "--no-progress"])
@@ -71,7 +72,7 @@ fn main() {
             .map(|i| i["credentials"].as_array().unwrap().len())
             .sum();
         println!(
-            "run {run}: {users} users, {keys} keys collected in {:.2}s ({} requests)",
+            "concurrency {concurrency}: {users} users, {keys} keys collected in {:.2}s ({} requests)",
             t.elapsed().as_secs_f64(),
             report["connectors"][0]["requests"]
         );

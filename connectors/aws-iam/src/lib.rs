@@ -184,6 +184,15 @@ struct Run {
     notes: Vec<String>,
     key_last_used: bool,
     service_specific: bool,
+    /// Users whose credentials are read at the same time.
+    concurrency: usize,
+}
+
+/// One user's credentials, read by [`user_credentials`].
+#[derive(Default)]
+struct UserCredentials {
+    credentials: Vec<Credential>,
+    notes: Vec<String>,
 }
 
 fn stop(e: OutputLimit) -> String {
@@ -194,6 +203,7 @@ impl Run {
     async fn collect(&mut self) -> Result<(), String> {
         let mut marker: Option<String> = None;
         let mut users_seen = 0u64;
+        let mut users: Vec<(String, String)> = vec![];
         loop {
             let page = self
                 .client
@@ -241,13 +251,34 @@ impl Run {
                     })
                     .map_err(stop)?;
                 self.policies(arn, u.attached_managed_policies(), u.user_policy_list(), &policies)?;
-                self.access_keys(arn, name).await?;
-                if self.service_specific {
-                    self.service_specific_credentials(arn, name).await?;
+                users.push((arn.to_string(), name.to_string()));
+            }
+            // Each user's keys take one or more requests: `concurrency` users at a time, their
+            // records emitted in order.
+            for chunk in users.chunks(self.concurrency) {
+                let tasks: Vec<_> = chunk
+                    .iter()
+                    .map(|(arn, name)| {
+                        wstd::runtime::spawn(user_credentials(
+                            self.client.clone(),
+                            arn.clone(),
+                            name.clone(),
+                            self.key_last_used,
+                            self.service_specific,
+                        ))
+                    })
+                    .collect();
+                for t in tasks {
+                    let got = t.await;
+                    self.notes.extend(got.notes);
+                    for c in got.credentials {
+                        self.out.credential(c).map_err(stop)?;
+                    }
+                    users_seen += 1;
                 }
-                users_seen += 1;
                 progress(users_seen, None, "IAM users");
             }
+            users.clear();
             for r in page.role_detail_list() {
                 let (Some(arn), Some(name)) = (r.arn(), r.role_name()) else {
                     continue;
@@ -326,46 +357,49 @@ impl Run {
         }
         Ok(())
     }
+}
 
-    async fn access_keys(&mut self, user_arn: &str, user: &str) -> Result<(), String> {
-        let keys = match self.client.list_access_keys().user_name(user).send().await {
-            Ok(k) => k,
-            Err(e) => {
-                self.notes
-                    .push(upstream("ListAccessKeys")(e) + &format!(" (user {user})"));
-                return Ok(());
-            }
-        };
-        for k in keys.access_key_metadata() {
-            let Some(id) = k.access_key_id() else { continue };
-            let (mut last_used, mut service, mut attrs) = (None, None, vec![]);
-            if self.key_last_used {
-                match self.client.get_access_key_last_used().access_key_id(id).send().await {
-                    Ok(o) => {
-                        if let Some(l) = o.access_key_last_used() {
-                            last_used = millis(l.last_used_date());
-                            if last_used.is_some() && l.service_name() != "N/A" {
-                                service = Some(l.service_name().to_string());
-                            }
-                            if l.region() != "N/A" {
-                                attrs.push(("last_used_region".into(), l.region().to_string()));
+/// A user's access keys (with their last use) and service-specific credentials (Bedrock API
+/// keys, CodeCommit and Keyspaces passwords). A call that fails becomes a note; the others go on.
+async fn user_credentials(
+    client: aws_sdk_iam::Client,
+    user_arn: String,
+    user: String,
+    key_last_used: bool,
+    service_specific: bool,
+) -> UserCredentials {
+    let mut got = UserCredentials::default();
+    match client.list_access_keys().user_name(&user).send().await {
+        Ok(keys) => {
+            for k in keys.access_key_metadata() {
+                let Some(id) = k.access_key_id() else { continue };
+                let (mut last_used, mut service, mut attrs) = (None, None, vec![]);
+                if key_last_used {
+                    match client.get_access_key_last_used().access_key_id(id).send().await {
+                        Ok(o) => {
+                            if let Some(l) = o.access_key_last_used() {
+                                last_used = millis(l.last_used_date());
+                                if last_used.is_some() && l.service_name() != "N/A" {
+                                    service = Some(l.service_name().to_string());
+                                }
+                                if l.region() != "N/A" {
+                                    attrs.push(("last_used_region".into(), l.region().to_string()));
+                                }
                             }
                         }
+                        Err(e) => got
+                            .notes
+                            .push(upstream("GetAccessKeyLastUsed")(e) + &format!(" (key of {user})")),
                     }
-                    Err(e) => self
-                        .notes
-                        .push(upstream("GetAccessKeyLastUsed")(e) + &format!(" (key of {user})")),
                 }
-            }
-            let status = match k.status() {
-                Some(StatusType::Active) => CredentialStatus::Active,
-                Some(StatusType::Inactive) => CredentialStatus::Inactive,
-                _ => CredentialStatus::Unknown,
-            };
-            self.out
-                .credential(Credential {
+                let status = match k.status() {
+                    Some(StatusType::Active) => CredentialStatus::Active,
+                    Some(StatusType::Inactive) => CredentialStatus::Inactive,
+                    _ => CredentialStatus::Unknown,
+                };
+                got.credentials.push(Credential {
                     id: id.into(),
-                    identity_id: user_arn.into(),
+                    identity_id: user_arn.clone(),
                     kind: CredentialKind::AccessKey,
                     status,
                     name: None,
@@ -375,38 +409,27 @@ impl Run {
                     last_used_service: service,
                     redacted: None,
                     attrs,
-                })
-                .map_err(stop)?;
-        }
-        Ok(())
-    }
-
-    /// Bedrock API keys and other service-specific credentials (CodeCommit, Keyspaces).
-    async fn service_specific_credentials(&mut self, user_arn: &str, user: &str) -> Result<(), String> {
-        let creds = match self
-            .client
-            .list_service_specific_credentials()
-            .user_name(user)
-            .send()
-            .await
-        {
-            Ok(c) => c,
-            Err(e) => {
-                self.notes
-                    .push(upstream("ListServiceSpecificCredentials")(e) + &format!(" (user {user})"));
-                return Ok(());
+                });
             }
-        };
-        for c in creds.service_specific_credentials() {
-            let status = match c.status() {
-                StatusType::Active => CredentialStatus::Active,
-                StatusType::Inactive => CredentialStatus::Inactive,
-                _ => CredentialStatus::Unknown,
-            };
-            self.out
-                .credential(Credential {
+        }
+        Err(e) => got
+            .notes
+            .push(upstream("ListAccessKeys")(e) + &format!(" (user {user})")),
+    }
+    if !service_specific {
+        return got;
+    }
+    match client.list_service_specific_credentials().user_name(&user).send().await {
+        Ok(creds) => {
+            for c in creds.service_specific_credentials() {
+                let status = match c.status() {
+                    StatusType::Active => CredentialStatus::Active,
+                    StatusType::Inactive => CredentialStatus::Inactive,
+                    _ => CredentialStatus::Unknown,
+                };
+                got.credentials.push(Credential {
                     id: c.service_specific_credential_id().into(),
-                    identity_id: user_arn.into(),
+                    identity_id: user_arn.clone(),
                     kind: CredentialKind::ServiceSpecific,
                     status,
                     name: Some(c.service_user_name().into()).filter(|s: &String| !s.is_empty()),
@@ -416,11 +439,14 @@ impl Run {
                     last_used_service: None,
                     redacted: None,
                     attrs: vec![("service".into(), c.service_name().into())],
-                })
-                .map_err(stop)?;
+                });
+            }
         }
-        Ok(())
+        Err(e) => got
+            .notes
+            .push(upstream("ListServiceSpecificCredentials")(e) + &format!(" (user {user})")),
     }
+    got
 }
 
 /// The IAM credential report (CSV, as `aws iam get-credential-report` decodes it): one identity
@@ -543,6 +569,10 @@ impl Guest for AwsIam {
                 notes: vec![],
                 key_last_used: setting(cfg, "key_last_used") != Some("false"),
                 service_specific: setting(cfg, "service_specific_credentials") != Some("false"),
+                concurrency: setting(cfg, "concurrency")
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(8usize)
+                    .clamp(1, 32),
             };
             let res = wstd::runtime::block_on(run.collect());
             out = run.out;
