@@ -249,8 +249,7 @@ async fn a_github_app_installation_token_is_minted_by_the_host_with_octocrab() {
             "repository_selection": "all"})))
         .mount(&server)
         .await;
-    let key = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(key.path(), crate::common::TEST_RSA_KEY).unwrap();
+    let key = crate::common::test_key_file();
     let (env, code, report, stderr) = Env::collect_json(
         format!(
             "[[source]]\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 2\n\
@@ -475,6 +474,14 @@ async fn discover_clones_the_organizations_repositories_with_the_host_credential
     assert!(!crate::common::contains(&state, TOKEN));
     assert!(!crate::common::contains(&state, &basic));
     assert!(env.state().join("repos/gh/acme/app.git/HEAD").is_file());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        for dir in [env.state(), env.state().join("repos")] {
+            let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "{} holds private source: {mode:o}", dir.display());
+        }
+    }
 
     // A new commit upstream: the next run fetches into the same clone and finds it.
     let later = fake::anthropic();
@@ -483,16 +490,27 @@ async fn discover_clones_the_organizations_repositories_with_the_host_credential
     work.git("app", &["commit", "-qm", "summarizer"]);
     work.git("app", &["push", "-q", served.to_str().unwrap(), "main"]);
     git_in(&served, &["update-server-info"]);
-    let (_env, report) = run(env).await;
-    assert!(
-        report["findings"]
+    let (env, report) = run(env).await;
+    let found_in = |r: &Value, file: &str| {
+        r["findings"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|f| f["source"] == "gh:acme/app" && f["path"] == "summarize.py"),
-        "{:#}",
-        report["findings"]
+            .any(|f| f["source"] == "gh:acme/app" && f["path"] == file)
+    };
+    assert!(found_in(&report, "summarize.py"), "{:#}", report["findings"]);
+
+    // The code host is unreachable for a run: the clone from before is scanned, so nothing
+    // found earlier vanishes, and the report says the copy is stale.
+    server.reset().await;
+    let (_env, report) = run(env).await;
+    assert!(
+        scan_of(&report, "app").starts_with("stale: "),
+        "{}",
+        scan_of(&report, "app")
     );
+    assert!(found_in(&report, "agent.py") && found_in(&report, "summarize.py"));
+    assert_eq!(report["incomplete"], true);
 }
 
 /// On a terminal, `collect` shows one progress line with every source's progress; piped, it

@@ -120,6 +120,9 @@ async fn google_workspace_token_audit_lists_oauth_apps_their_grants_and_use() {
                 item("2026-08-01T10:00:00.000Z", "carol@acme.example", "authorize", CHATGPT, "ChatGPT", scopes(&[DRIVE])),
                 item("2026-07-01T10:00:00.000Z", "alice@acme.example", "authorize", CHROME, "Google Chrome",
                     scopes(&["https://www.google.com/accounts/OAuthLogin"])),
+                // An app that calls itself "macOS" but reads mail is not taken for Google's own.
+                item("2026-06-20T10:00:00.000Z", "dan@acme.example", "authorize", "4242-fake.apps.googleusercontent.com", "macOS",
+                    scopes(&["https://mail.google.com/"])),
                 // An older grant by alice with fewer scopes: her newer one stands.
                 item("2026-06-10T10:00:00.000Z", "alice@acme.example", "authorize", CHATGPT, "ChatGPT", scopes(&[EMAIL_SCOPE])),
             ]})))
@@ -158,7 +161,13 @@ async fn google_workspace_token_audit_lists_oauth_apps_their_grants_and_use() {
     assert_eq!(alice["created"], "2026-10-01T12:00:00Z", "the newest authorization");
     assert_eq!(alice["last_used"], "2026-11-20T09:00:00Z");
     assert_eq!(alice["attrs"]["scopes"], format!("{DRIVE} {EMAIL_SCOPE}"));
-    assert_eq!(grant("carol@acme.example")["status"], "revoked");
+    let carol = grant("carol@acme.example");
+    assert_eq!(carol["status"], "revoked");
+    assert_eq!(
+        (carol["created"].as_str(), carol["attrs"]["scopes"].as_str()),
+        (Some("2026-08-01T10:00:00Z"), Some(DRIVE)),
+        "the revoke came first (newest first), the grant it revoked is still known"
+    );
     let drive = chatgpt["permissions"]
         .as_array()
         .unwrap()
@@ -167,6 +176,7 @@ async fn google_workspace_token_audit_lists_oauth_apps_their_grants_and_use() {
         .expect("drive scope");
     assert_eq!(drive["kind"], "oauth-scope");
     assert_eq!(drive["resources"], json!(["alice@acme.example"]));
+    assert_eq!(drive["attrs"]["granted_users"], "1");
     assert!(drive["attrs"]["broad"].as_str().unwrap().contains("Drive"));
     assert_eq!(identity(&report, ZOOM)["attrs"]["granted_users"], "1");
     assert!(
@@ -174,9 +184,11 @@ async fn google_workspace_token_audit_lists_oauth_apps_their_grants_and_use() {
             .as_str()
             .is_some_and(|p| p.starts_with("Google"))
     );
+    let fake = identity(&report, "4242-fake.apps.googleusercontent.com");
+    assert!(fake["attrs"].get("provider_owned").is_none(), "{fake:#}");
 
     let acts = report["activities"].as_array().unwrap();
-    assert_eq!(acts.len(), 7, "every event of both pages, once");
+    assert_eq!(acts.len(), 8, "every event of both pages, once");
     let used = acts.iter().find(|a| a["action"] == "token.activity").unwrap();
     assert_eq!(used["identity_id"], CHATGPT);
     assert_eq!(used["credential_id"], format!("{CHATGPT}/alice@acme.example"));

@@ -129,6 +129,13 @@ pub fn load_config(path: &Path) -> Result<Config> {
     let cfg: Config = toml::from_str(&text).with_context(|| format!("config {} is not valid", path.display()))?;
     let mut seen = std::collections::HashSet::new();
     for s in &cfg.sources {
+        if s.settings.contains_key("scan_repos") && s.connector != "github" {
+            bail!(
+                "config {}: source {:?} sets scan_repos, which only github sources have",
+                path.display(),
+                s.name()
+            );
+        }
         if !seen.insert(s.name().to_string()) {
             bail!(
                 "config {}: two sources are named {:?}; give each a distinct `name`",
@@ -656,6 +663,8 @@ pub struct Collected {
 /// `ConnectorRun`; the others go on.
 pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: bool) -> Result<Collected> {
     let base = config_path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    // The audit log and the plugin cache live here: private from the start.
+    crate::state::private_dir(state_dir)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .event_interval(4)
@@ -792,7 +801,7 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
 
 /// Whether the host may send `source`'s credential to `clone_url`: https (plain http only to a
 /// loopback address), on the code host whose API the source reads (`github.com` for
-/// `api.github.com`), under the organization's path.
+/// `api.github.com`, `acme.ghe.com` for `api.acme.ghe.com`), under the organization's path.
 fn clone_url_allowed(api: &url::Url, org: &str, clone_url: &str) -> Result<url::Url, String> {
     let u = url::Url::parse(clone_url).map_err(|e| format!("clone URL {clone_url:?} is not a URL: {e}"))?;
     let loopback = roster_plugin_host::manifest::is_loopback(&u);
@@ -800,8 +809,11 @@ fn clone_url_allowed(api: &url::Url, org: &str, clone_url: &str) -> Result<url::
         return Err(format!("clone URL {u} is not https"));
     }
     let same_host = u.host_str() == api.host_str() && u.port_or_known_default() == api.port_or_known_default();
-    let github = api.host_str() == Some("api.github.com") && u.host_str() == Some("github.com");
-    if !(same_host || github) {
+    let api_subdomain = api
+        .host_str()
+        .and_then(|h| h.strip_prefix("api."))
+        .is_some_and(|h| u.host_str() == Some(h) && u.scheme() == "https");
+    if !(same_host || api_subdomain) {
         return Err(format!(
             "clone URL {u} is not on the code host of {api}: the credential is not sent there"
         ));
@@ -824,6 +836,31 @@ fn safe_full_name(full_name: &str) -> Option<&str> {
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         }))
     .then_some(full_name)
+}
+
+/// The bare clones an earlier run left under `dir` (`<owner>/<name>.git`), by `owner/name`.
+fn earlier_clones(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut found = vec![];
+    for owner in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        for repo in std::fs::read_dir(owner.path()).into_iter().flatten().flatten() {
+            let path = repo.path();
+            let (Some(o), Some(r)) = (
+                owner.file_name().to_str().map(str::to_owned),
+                path.file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.strip_suffix(".git"))
+                    .map(str::to_owned),
+            ) else {
+                continue;
+            };
+            let full_name = format!("{o}/{r}");
+            if path.join("HEAD").is_file() && safe_full_name(&full_name).is_some() {
+                found.push((full_name, path));
+            }
+        }
+    }
+    found.sort();
+    found
 }
 
 /// For every source with `scan_repos = true`, fetches the repositories its connector listed
@@ -849,19 +886,62 @@ pub fn fetch_repositories(
         .build()
         .context("cannot start the repository fetcher")?;
     let mut out = vec![];
+    let clones = state_dir.join("repos");
     for src in sources {
         let name = src.name();
-        if src.connector != "github" {
-            bail!("source {name}: scan_repos is for github sources");
-        }
-        let org = src.settings.get("org").and_then(|v| v.as_str()).unwrap_or_default();
-        let api = url::Url::parse(src.endpoint_url.as_deref().unwrap_or("https://api.github.com"))
-            .with_context(|| format!("source {name}: endpoint_url is not a URL"))?;
-        let manifest = rt.block_on(manifest(src, &base))?;
-        let auth = manifest.allow.first().map(|r| r.auth.clone()).unwrap_or(Auth::None);
         let listed: Vec<usize> = (0..collected.repositories.len())
             .filter(|&i| collected.repositories[i].source == name)
             .collect();
+        // A source that failed, or whose listing failed, listed nothing (the failure is already
+        // in the report): the clones from earlier runs are still scanned, so what they held
+        // does not vanish.
+        let failed = collected
+            .runs
+            .iter()
+            .any(|r| r.source == name && r.status != "complete");
+        if listed.is_empty() {
+            if failed {
+                for (full_name, dest) in earlier_clones(&clones.join(name)) {
+                    out.push((dest, format!("{name}:{full_name}")));
+                    collected.repositories.push(roster_model::Repository {
+                        source: name.to_string(),
+                        full_name,
+                        clone_url: String::new(),
+                        default_branch: None,
+                        archived: false,
+                        fork: false,
+                        private: false,
+                        pushed_at: None,
+                        scan: Some(
+                            "stale: the source did not list its repositories; scanned the clone from an earlier run"
+                                .into(),
+                        ),
+                        attrs: Default::default(),
+                    });
+                }
+            }
+            continue;
+        }
+        let org = src.settings.get("org").and_then(|v| v.as_str()).unwrap_or_default();
+        let setup = (|| -> Result<(url::Url, Auth)> {
+            let api = url::Url::parse(src.endpoint_url.as_deref().unwrap_or("https://api.github.com"))
+                .with_context(|| format!("source {name}: endpoint_url is not a URL"))?;
+            let manifest = rt.block_on(manifest(src, &base))?;
+            crate::state::private_dir(&clones)?;
+            Ok((
+                api,
+                manifest.allow.first().map(|r| r.auth.clone()).unwrap_or(Auth::None),
+            ))
+        })();
+        let (api, auth) = match setup {
+            Ok(s) => s,
+            Err(e) => {
+                for &i in &listed {
+                    collected.repositories[i].scan = Some(format!("failed: {e:#}"));
+                }
+                continue;
+            }
+        };
         for (n, &i) in listed.iter().enumerate() {
             let repo = &mut collected.repositories[i];
             if repo.archived && !flag(src, "scan_archived") {
@@ -883,23 +963,33 @@ pub fn fetch_repositories(
                     );
                 }
             }
-            let fetched = (|| {
-                let full = safe_full_name(&repo.full_name)
-                    .ok_or_else(|| format!("{:?} is not an owner/name", repo.full_name))?;
-                let url = clone_url_allowed(&api, org, &repo.clone_url)?;
-                let dest = state_dir.join("repos").join(name).join(format!("{full}.git"));
+            let Some(full) = safe_full_name(&repo.full_name) else {
+                repo.scan = Some(format!("failed: {:?} is not an owner/name", repo.full_name));
+                continue;
+            };
+            let dest = clones.join(name).join(format!("{full}.git"));
+            let fetched = clone_url_allowed(&api, org, &repo.clone_url).and_then(|url| {
                 rt.block_on(roster_plugin_host::git_fetch::fetch_repository(
                     &url,
                     &dest,
                     &auth,
+                    repo.default_branch.as_deref(),
                     Duration::from_secs(1800),
-                ))?;
-                Ok::<_, String>(dest)
-            })();
+                ))
+            });
+            let label = format!("{name}:{}", repo.full_name);
             match fetched {
-                Ok(dest) => {
+                Ok(()) => {
                     repo.scan = Some("scanned".into());
-                    out.push((dest, format!("{name}:{}", repo.full_name)));
+                    out.push((dest, label));
+                }
+                // The copy from an earlier run is still scanned, so its findings do not
+                // vanish from the report (and from `roster diff`) over a network error.
+                Err(e) if dest.join("HEAD").is_file() => {
+                    repo.scan = Some(format!(
+                        "stale: could not update ({e}); scanned the copy from an earlier run"
+                    ));
+                    out.push((dest, label));
                 }
                 Err(e) => repo.scan = Some(format!("failed: {e}")),
             }
@@ -920,12 +1010,20 @@ pub fn merge_into(report: &mut Report, c: Collected) {
         runs,
     } = c;
     for r in &repositories {
-        if let Some(why) = r.scan.as_deref().and_then(|s| s.strip_prefix("failed: ")) {
+        let problem = r.scan.as_deref().and_then(|s| {
+            s.strip_prefix("failed: ")
+                .map(|why| format!("repository {} was not scanned: {why}", r.full_name))
+                .or_else(|| {
+                    s.strip_prefix("stale: ")
+                        .map(|why| format!("repository {}: {why}", r.full_name))
+                })
+        });
+        if let Some(message) = problem {
             report.incomplete = true;
             report.issues.push(roster_model::ScanIssue {
                 level: "error".into(),
                 source: format!("connector:{}", r.source),
-                message: format!("repository {} was not scanned: {why}", r.full_name),
+                message,
             });
         }
     }
@@ -950,4 +1048,56 @@ pub fn merge_into(report: &mut Report, c: Collected) {
     report.identities.extend(identities);
     report.activities.extend(activities);
     report.connectors.extend(runs);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_goes_only_to_the_sources_code_host_under_its_org() {
+        let api = url::Url::parse("https://api.github.com").unwrap();
+        let ok = |api: &url::Url, u: &str| clone_url_allowed(api, "acme", u).is_ok();
+        assert!(ok(&api, "https://github.com/acme/app.git"));
+        assert!(
+            ok(&api, "https://github.com/ACME/app.git"),
+            "logins are case-insensitive"
+        );
+        assert!(!ok(&api, "https://github.com/other/app.git"), "another organization");
+        assert!(!ok(&api, "https://gist.github.com/acme/app.git"));
+        assert!(!ok(&api, "https://git.example.net/acme/app.git"));
+        assert!(!ok(&api, "http://github.com/acme/app.git"), "plain http");
+        assert!(
+            !ok(&api, "https://x:y@github.com/acme/app.git"),
+            "credentials in the URL"
+        );
+        assert!(!ok(&api, "https://github.com/acme/../other/app.git"));
+        // GitHub Enterprise Cloud with data residency, and GitHub Enterprise Server.
+        let ghe = url::Url::parse("https://api.acme.ghe.com").unwrap();
+        assert!(ok(&ghe, "https://acme.ghe.com/acme/app.git"));
+        assert!(!ok(&ghe, "https://evil.ghe.com/acme/app.git"));
+        let ghes = url::Url::parse("https://git.acme.internal/api/v3").unwrap();
+        assert!(ok(&ghes, "https://git.acme.internal/acme/app.git"));
+        assert!(
+            !ok(&ghes, "https://git.acme.internal:8443/acme/app.git"),
+            "another port"
+        );
+    }
+
+    #[test]
+    fn only_plain_owner_and_name_become_folders() {
+        assert_eq!(safe_full_name("acme/app"), Some("acme/app"));
+        assert_eq!(safe_full_name("acme/app.js"), Some("acme/app.js"));
+        for bad in [
+            "acme/..",
+            "../app",
+            "acme/.git",
+            "acme/app/extra",
+            "acme",
+            "acme/a b",
+            "/app",
+        ] {
+            assert_eq!(safe_full_name(bad), None, "{bad}");
+        }
+    }
 }

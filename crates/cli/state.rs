@@ -23,16 +23,24 @@ pub fn state_dir(flag: Option<&Path>) -> Result<PathBuf> {
 
 /// Opens the state database `roster.db` in `dir`, creating the directory (mode 0700) first.
 pub fn open_store(dir: &Path) -> Result<roster_store::Store> {
+    private_dir(dir)?;
+    Ok(roster_store::Store::open(&dir.join("roster.db"))?)
+}
+
+/// Creates `dir` (and its parents) if missing, readable by this user only: the state directory
+/// and the clones of fetched repositories. A directory that already exists (one the user gave)
+/// keeps its permissions.
+pub fn private_dir(dir: &Path) -> Result<()> {
     if !dir.exists() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create state dir {}", dir.display()))?;
-        // Only a directory Roster made itself: one the user gave keeps its permissions.
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("cannot make {} private", dir.display()))?;
         }
     }
-    Ok(roster_store::Store::open(&dir.join("roster.db"))?)
+    Ok(())
 }
 
 /// Removes a file whose contents were imported into the database; another Roster running at the

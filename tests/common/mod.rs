@@ -255,6 +255,13 @@ pub fn identity<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::
 /// fictional GitHub App and Okta service app in the token-minting tests.
 pub const TEST_RSA_KEY: &str = include_str!("../fixtures/test-rsa-key.pem");
 
+/// [`TEST_RSA_KEY`] in a file, for `private_key_file`.
+pub fn test_key_file() -> tempfile::NamedTempFile {
+    let key = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(key.path(), TEST_RSA_KEY).unwrap();
+    key
+}
+
 /// Checks that `jwt` is an RS256 or PS256 JWT signed with [`TEST_RSA_KEY`]; returns its header
 /// and claims.
 pub fn verify_jwt(jwt: &str) -> (serde_json::Value, serde_json::Value) {

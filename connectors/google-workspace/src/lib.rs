@@ -48,6 +48,19 @@ const BROAD_SCOPES: &[(&str, &str)] = &[
     ),
 ];
 
+/// How many granting users a permission lists (`granted_users` has the count).
+const MAX_LISTED_USERS: usize = 100;
+
+/// What a broad scope gives, if it is one.
+fn broad(scope: &str) -> Option<&'static str> {
+    BROAD_SCOPES.iter().find(|(s, _)| *s == scope).map(|(_, what)| *what)
+}
+
+/// An Admin SDK scope that changes the directory.
+fn admin(scope: &str) -> bool {
+    scope.starts_with("https://www.googleapis.com/auth/admin.") && !scope.ends_with(".readonly")
+}
+
 /// Apps Google itself publishes, which the token log also lists (device and browser sign-ins).
 fn google_first_party(app: &str) -> bool {
     app.starts_with("Google ")
@@ -57,12 +70,14 @@ fn google_first_party(app: &str) -> bool {
         )
 }
 
-/// One user's grant to one app.
+/// One user's grant to one app. Events may arrive in any order (the API answers newest first,
+/// exports may be oldest first): each fact keeps the newest event that bears on it.
 #[derive(Default)]
 struct Grant {
-    /// The time of the authorize or revoke event that set `revoked`, the latest one seen.
+    /// The time of the newest authorize or revoke event, and whether it was a revoke.
     state_time: Option<i64>,
     revoked: bool,
+    /// The newest authorization (the grant in force, or the one revoked) and its scopes.
     authorized: Option<i64>,
     scopes: BTreeSet<String>,
     last_used: Option<i64>,
@@ -153,10 +168,10 @@ impl Apps {
                     if grant.state_time.is_none_or(|s| time >= s) {
                         grant.state_time = Some(time);
                         grant.revoked = name == "revoke";
-                        if name == "authorize" {
-                            grant.authorized = Some(time);
-                            grant.scopes = scopes.into_iter().collect();
-                        }
+                    }
+                    if name == "authorize" && grant.authorized.is_none_or(|a| time >= a) {
+                        grant.authorized = Some(time);
+                        grant.scopes = scopes.into_iter().collect();
                     }
                 }
                 _ => {
@@ -201,7 +216,14 @@ impl Apps {
             if !app.apis.is_empty() {
                 attrs.push(("apis".into(), app.apis.iter().cloned().collect::<Vec<_>>().join(",")));
             }
-            if google_first_party(&app.name) {
+            // The name is the developer's to choose: an app holding a broad or admin scope is
+            // never taken for Google's own, whatever it is called.
+            let strong = app
+                .grants
+                .values()
+                .flat_map(|g| g.scopes.iter())
+                .any(|s| broad(s).is_some() || admin(s));
+            if google_first_party(&app.name) && !strong {
                 attrs.push(("provider_owned".into(), "Google (first-party app)".into()));
             }
             out.identity(Identity {
@@ -246,26 +268,25 @@ impl Apps {
             }
             let scopes: BTreeSet<&String> = active.iter().flat_map(|(_, g)| g.scopes.iter()).collect();
             for scope in scopes {
-                let mut attrs = vec![];
-                if let Some((_, what)) = BROAD_SCOPES.iter().find(|(s, _)| s == scope) {
-                    attrs.push(("broad".to_string(), what.to_string()));
-                }
-                let admin =
-                    scope.starts_with("https://www.googleapis.com/auth/admin.") && !scope.ends_with(".readonly");
-                if admin {
-                    attrs.push(("admin".to_string(), "true".to_string()));
-                }
-                let by: Vec<String> = active
+                let by: Vec<&String> = active
                     .iter()
                     .filter(|(_, g)| g.scopes.contains(scope))
-                    .map(|(u, _)| (*u).clone())
+                    .map(|(u, _)| *u)
                     .collect();
+                let mut attrs = vec![("granted_users".to_string(), by.len().to_string())];
+                if let Some(what) = broad(scope) {
+                    attrs.push(("broad".to_string(), what.to_string()));
+                }
+                if admin(scope) {
+                    attrs.push(("admin".to_string(), "true".to_string()));
+                }
                 out.permission(Permission {
                     identity_id: client.clone(),
                     name: scope.clone(),
                     kind: "oauth-scope".into(),
                     actions: vec![scope.clone()],
-                    resources: by,
+                    // The users who granted it: the first ones, a big domain has thousands.
+                    resources: by.into_iter().take(MAX_LISTED_USERS).cloned().collect(),
                     attrs,
                 })?;
             }
@@ -342,8 +363,11 @@ impl Guest for GoogleWorkspace {
         };
         let result = match read {
             Err(e) => {
-                let _ = apps.emit(&mut p.out);
-                let _ = p.out.flush();
+                // After the output limit (Internal) the host takes nothing more.
+                if !matches!(e, ConnectorError::Internal(_)) {
+                    let _ = apps.emit(&mut p.out);
+                    let _ = p.out.flush();
+                }
                 return Err(e);
             }
             Ok(None) => Ok(()),
@@ -366,9 +390,14 @@ impl Guest for GoogleWorkspace {
                 p.part("token audit log", r.map_err(explain))
             }
         };
-        let result = match (result, apps.emit(&mut p.out)) {
-            (Err(e), _) => Err(e),
-            (Ok(()), r) => r,
+        let result = match result {
+            // The host takes nothing more once its output limit is reached.
+            Err(Stop::Limit(m)) => Err(Stop::Limit(m)),
+            Err(e) => {
+                let _ = apps.emit(&mut p.out);
+                Err(e)
+            }
+            Ok(()) => apps.emit(&mut p.out),
         };
         p.finish(result)
     }

@@ -825,33 +825,40 @@ pub fn classify_user_agent(user_agent: &str) -> Option<&'static str> {
 }
 
 /// Names of AI products as they appear for the OAuth apps users grant access to (Google
-/// Workspace token audit, consent logs), matched as whole words, and the client they stand for.
-const AI_APP_NAMES: &[(&str, &str)] = &[
-    ("chatgpt", "chatgpt"),
-    ("openai", "openai"),
-    ("claude", "claude"),
-    ("anthropic", "claude"),
-    ("perplexity", "perplexity"),
-    ("otter.ai", "otter-ai"),
-    ("fireflies.ai", "fireflies-ai"),
-    ("read.ai", "read-ai"),
-    ("copilot", "copilot"),
-    ("cursor", "cursor"),
-    ("glean", "glean"),
-    ("langchain", "langchain"),
-    ("mcp", "mcp"),
+/// Workspace token audit, consent logs), as runs of whole words, and the client they stand for.
+/// Names that are also ordinary words ("otter", "read", "copilot", "cursor") count only with
+/// the words that make them the AI product.
+const AI_APP_NAMES: &[(&[&str], &str)] = &[
+    (&["chatgpt"], "chatgpt"),
+    (&["openai"], "openai"),
+    (&["claude"], "claude"),
+    (&["anthropic"], "claude"),
+    (&["perplexity"], "perplexity"),
+    (&["otter", "ai"], "otter-ai"),
+    (&["fireflies", "ai"], "fireflies-ai"),
+    (&["fireflies"], "fireflies-ai"),
+    (&["read", "ai"], "read-ai"),
+    (&["github", "copilot"], "github-copilot"),
+    (&["microsoft", "copilot"], "microsoft-copilot"),
+    (&["copilot", "studio"], "microsoft-copilot"),
+    (&["cursor", "ai"], "cursor"),
+    (&["anysphere"], "cursor"),
+    (&["glean"], "glean"),
+    (&["langchain"], "langchain"),
+    (&["mcp"], "mcp"),
 ];
 
-/// The AI client an OAuth app's name shows, if any (`ChatGPT` → `chatgpt`).
+/// The AI client an OAuth app's name shows, if any (`ChatGPT` → `chatgpt`, `Claude.ai` →
+/// `claude`, `Otter.ai` → `otter-ai`). Dots split words, so a product's domain counts as its name.
 pub fn classify_app_name(name: &str) -> Option<&'static str> {
     let name = name.to_ascii_lowercase();
     let words: Vec<&str> = name
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
-        .map(|w| w.trim_end_matches('.'))
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
         .collect();
     AI_APP_NAMES
         .iter()
-        .find(|(n, _)| words.contains(n))
+        .find(|(run, _)| words.windows(run.len()).any(|w| w == *run))
         .map(|(_, client)| *client)
 }
 
@@ -972,10 +979,17 @@ mod tests {
     #[test]
     fn ai_app_names_are_classified_as_whole_words() {
         assert_eq!(classify_app_name("ChatGPT"), Some("chatgpt"));
+        assert_eq!(classify_app_name("ChatGPT.com"), Some("chatgpt"));
         assert_eq!(classify_app_name("Claude for Google Drive"), Some("claude"));
+        assert_eq!(classify_app_name("Claude.ai"), Some("claude"));
+        assert_eq!(classify_app_name("Perplexity.ai"), Some("perplexity"));
         assert_eq!(classify_app_name("Otter.ai"), Some("otter-ai"));
-        assert_eq!(classify_app_name("Cursor"), Some("cursor"));
+        assert_eq!(classify_app_name("Read AI"), Some("read-ai"));
+        assert_eq!(classify_app_name("GitHub Copilot"), Some("github-copilot"));
         assert_eq!(classify_app_name("Zoom"), None);
+        assert_eq!(classify_app_name("Otter Tail Power"), None);
+        assert_eq!(classify_app_name("Copilot Money"), None);
+        assert_eq!(classify_app_name("Custom Cursor"), None);
         assert_eq!(classify_app_name("Cursorless Editor"), None);
         assert_eq!(classify_app_name("Gleaner CRM"), None);
     }

@@ -24,9 +24,16 @@ async fn header(auth: &Auth) -> Result<Option<String>, String> {
 }
 
 /// Clones `url` into the bare repository `dest`, or, if it is there, fetches its branches and
-/// tags into it (pruning deleted ones). `url` must already be checked against the source's
-/// code host.
-pub async fn fetch_repository(url: &url::Url, dest: &Path, auth: &Auth, limit: Duration) -> Result<(), String> {
+/// tags into it (pruning deleted ones), and points its HEAD at `default_branch` (the code host's
+/// current default, which a fetch does not follow). `url` must already be checked against the
+/// source's code host.
+pub async fn fetch_repository(
+    url: &url::Url,
+    dest: &Path,
+    auth: &Auth,
+    default_branch: Option<&str>,
+    limit: Duration,
+) -> Result<(), String> {
     let mut config = vec![
         ("credential.helper".to_string(), String::new()),
         ("http.followRedirects".to_string(), "false".to_string()),
@@ -80,6 +87,28 @@ pub async fn fetch_repository(url: &url::Url, dest: &Path, auth: &Auth, limit: D
     }
     if fresh {
         std::fs::rename(&tmp, dest).map_err(|e| format!("cannot move the clone to {}: {e}", dest.display()))?;
+    }
+    let branch = default_branch.filter(|b| {
+        !b.is_empty()
+            && !b.starts_with(['-', '/', '.'])
+            && !b.contains("..")
+            && b.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/'))
+    });
+    if let Some(b) = branch {
+        let set = tokio::process::Command::new("git")
+            .arg("-C")
+            .arg(dest)
+            .args(["symbolic-ref", "HEAD", &format!("refs/heads/{b}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .await
+            .map_err(|e| format!("cannot run git: {e}"))?;
+        if !set.success() {
+            return Err(format!("cannot point HEAD at the default branch {b}"));
+        }
     }
     Ok(())
 }
