@@ -205,8 +205,7 @@ async fn an_okta_service_app_token_is_minted_by_the_host_with_private_key_jwt() 
             .mount(&server)
             .await;
     }
-    let key = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(key.path(), crate::common::TEST_RSA_KEY).unwrap();
+    let key = crate::common::test_key_file();
     let config = |org: &str| {
         format!(
             "[[source]]\nname = \"okta\"\nconnector = \"okta\"\norg_url = \"{org}\"\nlog_since = \"2026-11-01T00:00:00Z\"\n\
@@ -263,31 +262,150 @@ async fn an_okta_service_app_token_is_minted_by_the_host_with_private_key_jwt() 
         &crate::common::all_bytes_under(&env.state()),
         MINTED
     ));
+}
 
-    // An app that requires DPoP: Okta refuses the grant, and the source says what to change.
-    let dpop = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth2/v1/token"))
+/// The claims of a DPoP proof, its signature checked against the P-256 key in its own header.
+fn dpop_claims(proof: &str) -> (Value, Value) {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let parts: Vec<&str> = proof.split('.').collect();
+    assert_eq!(parts.len(), 3, "not a JWT: {proof}");
+    let head: Value = serde_json::from_slice(&b64.decode(parts[0]).unwrap()).unwrap();
+    let claims: Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+    assert_eq!((&head["typ"], &head["alg"]), (&json!("dpop+jwt"), &json!("ES256")));
+    assert_eq!(
+        (&head["jwk"]["kty"], &head["jwk"]["crv"]),
+        (&json!("EC"), &json!("P-256"))
+    );
+    assert!(head["jwk"].get("d").is_none(), "the private key stays home");
+    let mut point = vec![4u8];
+    point.extend(b64.decode(head["jwk"]["x"].as_str().unwrap()).unwrap());
+    point.extend(b64.decode(head["jwk"]["y"].as_str().unwrap()).unwrap());
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, point)
+        .verify(
+            format!("{}.{}", parts[0], parts[1]).as_bytes(),
+            &b64.decode(parts[2]).unwrap(),
+        )
+        .expect("the proof is signed with the key it names");
+    (head, claims)
+}
+
+/// Matches a token request whose DPoP proof carries `nonce`.
+struct ProofWithNonce(&'static str);
+
+impl wiremock::Match for ProofWithNonce {
+    fn matches(&self, req: &wiremock::Request) -> bool {
+        req.headers
+            .get("dpop")
+            .and_then(|p| p.to_str().ok())
+            .is_some_and(|p| dpop_claims(p).1["nonce"] == self.0)
+    }
+}
+
+/// A service app that requires DPoP (Okta's "Require Demonstrating Proof of Possession"): the
+/// host notices Okta's refusal, binds the token to a key of its own with a DPoP proof (adding
+/// the nonce Okta asks for), and sends every API request as `DPoP <token>` with a fresh proof
+/// for that request, bound to the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_okta_app_that_requires_dpop_gets_dpop_bound_tokens_and_proofs() {
+    const MINTED: &str = "eyJraWQiOiJkcG9wIn0.okta.dpop-bound-access-token";
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    let token = || Mock::given(method("POST")).and(path("/oauth2/v1/token"));
+    token()
+        .and(ProofWithNonce("okta-nonce-1"))
+        .respond_with(ok(
+            json!({"token_type": "DPoP", "expires_in": 3600, "access_token": MINTED,
+            "scope": "okta.apps.read okta.apiTokens.read okta.users.read okta.logs.read"}),
+        ))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    token()
+        .and(wiremock::matchers::header_exists("dpop"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .insert_header("dpop-nonce", "okta-nonce-1")
+                .set_body_json(json!({"error": "use_dpop_nonce",
+                    "error_description": "Authorization server requires nonce in DPoP proof."})),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    token()
         .respond_with(
             ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_dpop_proof",
-            "error_description": "The DPoP proof JWT header is missing."})),
+                "error_description": "The DPoP proof JWT header is missing."})),
         )
-        .mount(&dpop)
+        .with_priority(3)
+        .mount(&server)
         .await;
-    let (_env, _code, report, _stderr) = Env::collect_json(config(&dpop.uri()), vec![]).await;
-    let run = report["connectors"][0].to_string();
-    assert!(
-        run.contains("invalid_dpop_proof") && run.contains("Require Demonstrating Proof of Possession"),
-        "{run}"
+    for p in ["/api/v1/apps", "/api/v1/api-tokens"] {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .and(header("authorization", format!("DPoP {MINTED}").as_str()))
+            .and(wiremock::matchers::header_exists("dpop"))
+            .respond_with(ok(json!([])))
+            .mount(&server)
+            .await;
+    }
+    let key = crate::common::test_key_file();
+    let (env, code, report, stderr) = Env::collect_json(
+        format!(
+            "[[source]]\nname = \"okta\"\nconnector = \"okta\"\norg_url = \"{uri}\"\nhttp_retries = 0\n\
+             auth = \"oauth\"\nclient_id = \"0oa9roster\"\nprivate_key_file = \"{}\"\n",
+            key.path().display()
+        ),
+        vec![],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        report["connectors"][0]["status"], "complete",
+        "{:#}",
+        report["connectors"]
     );
-    assert!(
-        dpop.received_requests()
-            .await
-            .unwrap()
-            .iter()
-            .all(|r| r.url.path() == "/oauth2/v1/token"),
-        "nothing reaches the API without a token"
-    );
+
+    let got = server.received_requests().await.unwrap();
+    let minted: Vec<_> = got.iter().filter(|r| r.url.path() == "/oauth2/v1/token").collect();
+    assert_eq!(minted.len(), 3, "plain, then DPoP, then DPoP with the nonce");
+    assert!(minted[0].headers.get("dpop").is_none());
+    let proof = |r: &wiremock::Request| dpop_claims(r.headers["dpop"].to_str().unwrap());
+    let (token_head, token_proof) = proof(minted[2]);
+    assert_eq!(token_proof["htm"], "POST");
+    assert_eq!(token_proof["htu"], format!("{uri}/oauth2/v1/token"));
+    assert_eq!(token_proof["nonce"], "okta-nonce-1");
+    // The client assertion still authenticates the app.
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(&minted[2].body).into_owned().collect();
+    crate::common::verify_jwt(&form["client_assertion"]);
+
+    let api: Vec<_> = got.iter().filter(|r| r.url.path().starts_with("/api/")).collect();
+    assert_eq!(api.len(), 2);
+    let mut jtis = std::collections::HashSet::new();
+    for r in &api {
+        assert_eq!(r.headers["authorization"], format!("DPoP {MINTED}")[..]);
+        let (head, claims) = proof(r);
+        assert_eq!(head["jwk"], token_head["jwk"], "the key the token is bound to");
+        assert_eq!(claims["htm"], "GET");
+        assert_eq!(claims["htu"], format!("{uri}{}", r.url.path()), "no query in htu");
+        assert_eq!(claims["ath"], sha256_b64(MINTED));
+        assert!(
+            jtis.insert(claims["jti"].as_str().unwrap().to_owned()),
+            "a fresh proof per request"
+        );
+    }
+    assert!(!crate::common::contains(
+        &crate::common::all_bytes_under(&env.state()),
+        MINTED
+    ));
+}
+
+/// base64url (no padding) of SHA-256, as DPoP's `ath`.
+fn sha256_b64(s: &str) -> String {
+    use base64::Engine as _;
+    let d = ring::digest::digest(&ring::digest::SHA256, s.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(d.as_ref())
 }
 
 /// A revoked or wrong API token: Okta answers 401 E0000011; the source fails with Okta's words

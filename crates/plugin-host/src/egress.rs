@@ -316,6 +316,21 @@ async fn authenticate(req: &mut Request<()>, auth: &Auth, body: &Bytes) -> Resul
         ),
         Auth::Minted { scheme, minter } => {
             let token = minter.token().await?;
+            let uri = req.uri();
+            let htu = format!(
+                "{}://{}{}",
+                uri.scheme_str().unwrap_or("https"),
+                uri.authority().map(|a| a.as_str()).unwrap_or_default(),
+                uri.path()
+            );
+            // A DPoP-bound token goes with its proof and the DPoP scheme (RFC 9449 §7.1).
+            let scheme = match minter.proof(req.method().as_str(), &htu, &token)? {
+                Some(proof) => {
+                    set_secret(req, http::HeaderName::from_static("dpop"), &proof, "DPoP proof")?;
+                    "DPoP"
+                }
+                None => scheme.as_str(),
+            };
             set_secret(
                 req,
                 http::header::AUTHORIZATION,

@@ -415,15 +415,30 @@ fn check_scheme(url: &url::Url, metadata: bool) -> Result<(), String> {
 impl HostHttp {
     /// POSTs a form (`application/x-www-form-urlencoded`); returns the status and body.
     pub async fn post_form(&self, url: &str, form: String) -> Result<(u16, Bytes), String> {
+        let (status, _, body) = self.post_form_with(url, form, &[]).await?;
+        Ok((status, body))
+    }
+
+    /// POSTs a form with extra headers; returns the status, the answer's headers and its body.
+    pub async fn post_form_with(
+        &self,
+        url: &str,
+        form: String,
+        headers: &[(&str, &str)],
+    ) -> Result<(u16, http::HeaderMap, Bytes), String> {
         let parsed = url::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
         check_scheme(&parsed, self.metadata)?;
-        let req = http::Request::post(url)
+        let mut req = http::Request::post(url)
             .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(http::header::ACCEPT, "application/json")
+            .header(http::header::ACCEPT, "application/json");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req
             .body(Full::new(Bytes::from(form)))
             .map_err(|e| format!("{url}: {e}"))?;
         let (parts, body) = self.roundtrip(req, url).await.map_err(Failure::into_message)?;
-        Ok((parts.status.as_u16(), body))
+        Ok((parts.status.as_u16(), parts.headers, body))
     }
 
     /// Sends `req` and reads the whole answer, each step bounded at 30 s.

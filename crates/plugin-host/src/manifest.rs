@@ -38,6 +38,11 @@ pub trait TokenMinter: Send + Sync {
     fn describe(&self) -> String;
     /// A current token.
     fn token(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Secret, String>> + Send + '_>>;
+    /// For a sender-constrained token (DPoP, RFC 9449): the proof to send in the `DPoP` header
+    /// of a request with this method to this URL (without query or fragment).
+    fn proof(&self, _method: &str, _url: &str, _token: &Secret) -> Result<Option<String>, String> {
+        Ok(None)
+    }
 }
 
 /// How the host authenticates requests that match one allow rule.
