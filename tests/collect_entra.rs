@@ -103,6 +103,12 @@ async fn entra_connector_inventories_apps_service_principals_and_permissions() {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
+        .and(path("/v1.0/servicePrincipals/microsoft.graph.agentIdentity"))
+        .and(auth())
+        .respond_with(ok(json!({"value": []})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
         .and(path("/beta/reports/servicePrincipalSignInActivities"))
         .and(auth())
         .respond_with(ok(json!({"value": [{"id": "x", "appId": APP_ID,
@@ -260,7 +266,11 @@ async fn the_host_mints_graph_tokens_with_azure_identity_over_tls_and_the_plugin
         assert!(form.contains(&part), "{part} not in {form}");
     }
     let calls = graph.received_requests().await.unwrap();
-    assert_eq!(calls.len(), 5);
+    assert_eq!(
+        calls.len(),
+        6,
+        "two pages of applications and four other lists, one token"
+    );
     assert!(
         calls
             .iter()
@@ -347,6 +357,7 @@ async fn graph_fixture(token: &str) -> MockServer {
         "/v1.0/servicePrincipals",
         "/v1.0/oauth2PermissionGrants",
         "/beta/reports/servicePrincipalSignInActivities",
+        "/v1.0/servicePrincipals/microsoft.graph.agentIdentity",
     ] {
         Mock::given(method("GET"))
             .and(path(p))
@@ -394,7 +405,7 @@ async fn a_managed_identity_token_comes_from_the_local_identity_endpoint() {
     assert_eq!(report["connectors"][0]["status"], "complete", "{report:#}");
     assert_eq!(identity(&report, "app-obj-1")["name"], "support-agent");
     assert_eq!(msi.received_requests().await.unwrap().len(), 1, "the token is cached");
-    assert_eq!(graph.received_requests().await.unwrap().len(), 5);
+    assert_eq!(graph.received_requests().await.unwrap().len(), 6);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -528,6 +539,7 @@ async fn sign_in_fixture(sign_ins: ResponseTemplate) -> MockServer {
         "/v1.0/servicePrincipals",
         "/v1.0/oauth2PermissionGrants",
         "/beta/reports/servicePrincipalSignInActivities",
+        "/v1.0/servicePrincipals/microsoft.graph.agentIdentity",
     ] {
         Mock::given(method("GET"))
             .and(path(p))
@@ -660,4 +672,55 @@ async fn service_principal_sign_ins_are_read_event_by_event_with_the_key_used() 
         "{note}"
     );
     assert_eq!(identity(&report, "app-obj-1")["credentials"][0]["id"], "pw-1");
+}
+
+/// Entra Agent ID: agent identities (a service principal subtype) are collected as agents, their
+/// sponsors (the people accountable for them) as owners, over two pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_identities_are_agents_with_their_sponsors_as_owners() {
+    let server = sign_in_fixture(ok(json!({"value": []}))).await;
+    let uri = server.uri();
+    let agent = |id: &str, name: &str, sponsor: Value| {
+        json!({"@odata.type": "#microsoft.graph.agentIdentity", "id": id, "appId": format!("{id}-app"),
+            "displayName": name, "accountEnabled": true, "createdDateTime": "2026-10-01T09:00:00Z",
+            "servicePrincipalType": "ServiceIdentity", "agentIdentityBlueprintId": "bp-1",
+            "createdByAppId": "copilot-studio-app", "tags": [], "sponsors": [sponsor]})
+    };
+    let route = "/v1.0/servicePrincipals/microsoft.graph.agentIdentity";
+    Mock::given(method("GET"))
+        .and(path(route))
+        .and(query_param("$expand", "sponsors"))
+        .and(query_param_is_missing("$skiptoken"))
+        .respond_with(ok(json!({"@odata.nextLink": format!("{uri}{route}?$expand=sponsors&$skiptoken=a2"),
+            "value": [agent("ag-1", "invoice-triage-agent", json!({"@odata.type": "#microsoft.graph.user", "id": "u-dana",
+                "displayName": "Dana", "userPrincipalName": "dana@acme.com", "accountEnabled": true}))]})))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(route))
+        .and(query_param("$skiptoken", "a2"))
+        .respond_with(ok(json!({"value": [agent("ag-2", "hr-helper-agent",
+            json!({"@odata.type": "#microsoft.graph.user", "id": "u-eve", "displayName": "Eve",
+                "userPrincipalName": "eve@acme.com", "accountEnabled": false}))]})))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let (_env, code, report, stderr) =
+        Env::collect_json(sign_in_config(&uri), vec![("ENTRA_ACCESS_TOKEN", TOKEN.to_string())]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        report["connectors"][0]["status"], "complete",
+        "{:#}",
+        report["connectors"]
+    );
+    let triage = identity(&report, "ag-1");
+    assert_eq!(triage["kind"], "agent");
+    assert_eq!(triage["name"], "invoice-triage-agent");
+    assert_eq!(triage["owner"]["name"], "dana@acme.com");
+    assert_eq!(triage["owner"]["via"], "sponsor");
+    assert_eq!(triage["attrs"]["agent_blueprint_id"], "bp-1");
+    assert_eq!(triage["attrs"]["app_id"], "ag-1-app");
+    let hr = identity(&report, "ag-2");
+    assert_eq!(hr["owner"]["enabled"], false, "a disabled sponsor, on the second page");
 }

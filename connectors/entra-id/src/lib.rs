@@ -1,6 +1,7 @@
 //! Roster connector for Microsoft Entra ID (through Microsoft Graph): applications and service
 //! principals (managed identities included) with their password and key credentials (start and
-//! end), owners (with whether each is enabled), application permissions (app role assignments,
+//! end), owners (with whether each is enabled), agent identities (Entra Agent ID) with their
+//! sponsors and blueprint, application permissions (app role assignments,
 //! directory-wide ones flagged), delegated grants, last sign-in per service principal, and, from
 //! `log_since` on, every service-principal and managed-identity sign-in (which credential, from
 //! where, to which resource, with what outcome).
@@ -162,6 +163,56 @@ fn service_principal_records(out: &mut Emitter, sp: &Value) -> Result<(String, S
     Ok((id, field(sp, "appId")))
 }
 
+/// An agent identity (Entra Agent ID, `servicePrincipals/microsoft.graph.agentIdentity`): an
+/// `agent` identity whose sponsors, the people accountable for it, are its owners.
+fn agent_identity_records(out: &mut Emitter, a: &Value) -> Result<(), Stop> {
+    let id = field(a, "id");
+    let mut owners = owners(a);
+    for s in a.get("sponsors").and_then(Value::as_array).into_iter().flatten() {
+        let upn = field(s, "userPrincipalName");
+        let kind = field(s, "@odata.type");
+        owners.push(Owner {
+            id: field(s, "id"),
+            name: if upn.is_empty() { field(s, "displayName") } else { upn },
+            kind: if kind.ends_with(".group") {
+                "group".into()
+            } else {
+                "user".into()
+            },
+            via: "sponsor".into(),
+            enabled: s.get("accountEnabled").and_then(Value::as_bool),
+        });
+    }
+    let mut attrs = vec![
+        ("object".to_string(), "servicePrincipal".to_string()),
+        ("agent_identity".into(), "true".into()),
+        ("app_id".into(), field(a, "appId")),
+    ];
+    for (k, f) in [
+        ("agent_blueprint_id", "agentIdentityBlueprintId"),
+        ("created_by_app_id", "createdByAppId"),
+        ("app_owner_tenant", "appOwnerOrganizationId"),
+    ] {
+        let v = field(a, f);
+        if !v.is_empty() {
+            attrs.push((k.to_string(), v));
+        }
+    }
+    out.identity(Identity {
+        id: id.clone(),
+        kind: IdentityKind::Agent,
+        name: field(a, "displayName"),
+        created: time(a, "createdDateTime"),
+        last_used: None,
+        enabled: a.get("accountEnabled").and_then(Value::as_bool),
+        owners,
+        tags: vec![],
+        trusted_by: vec![],
+        attrs,
+    })?;
+    credentials(&id, a, out)
+}
+
 /// An app role assignment, its role named (`name`) when the resource's app roles are known.
 fn assignment_record(out: &mut Emitter, sp: &str, a: &Value, app_id: &str, name: Option<String>) -> Result<(), Stop> {
     let name = name.unwrap_or_else(|| field(a, "appRoleId"));
@@ -280,7 +331,8 @@ fn sign_in_event(out: &mut Emitter, e: &Value) -> Result<(), Stop> {
 /// `sign-in-activity` (`reports/servicePrincipalSignInActivities`) and `sign-ins`
 /// (`auditLogs/signIns`).
 fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
-    const FORMATS: [&str; 6] = [
+    const FORMATS: [&str; 7] = [
+        "agent-identities",
         "sign-ins",
         "applications",
         "service-principals",
@@ -330,6 +382,7 @@ fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), Connector
                 "oauth2-permission-grants" => grant_record(out, item),
                 "sign-in-activity" => sign_in_record(out, item),
                 "sign-ins" => sign_in_event(out, item),
+                "agent-identities" => agent_identity_records(out, item),
                 _ => Ok(()),
             }
             .map_err(stop)?;
@@ -354,6 +407,19 @@ impl Run {
         let out = &mut self.p.out;
         pages(&url, &HEADERS, Some("value"), Next::ODataNextLink, |a| {
             application_records(out, a)
+        })
+    }
+
+    /// Agent identities with their sponsors (read before the service principals they also are,
+    /// so that they are known as agents).
+    fn agent_identities(&mut self) -> Result<(), Stop> {
+        let url = format!(
+            "{}/v1.0/servicePrincipals/microsoft.graph.agentIdentity?$expand=sponsors&$top=100",
+            self.graph
+        );
+        let out = &mut self.p.out;
+        pages(&url, &HEADERS, Some("value"), Next::ODataNextLink, |a| {
+            agent_identity_records(out, a)
         })
     }
 
@@ -469,6 +535,8 @@ impl Guest for Entra {
         let result = (|| -> Result<(), Stop> {
             let r = run.applications();
             run.p.part("applications", r)?;
+            let r = run.agent_identities();
+            run.p.part("agent identities (needs AgentIdentity.Read.All)", r)?;
             let sps = match run.service_principals() {
                 Ok(s) => s,
                 Err(Stop::Failed(m)) => {
