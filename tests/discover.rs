@@ -107,6 +107,11 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
         s("long-lived-credential", "identity", "support-bot local"),
         s("stale-identity", "identity", "invoice-bot"),
         s("registry-zombie", "registry-entry", "Invoice summarizer"),
+        // Google Workspace: employees granted ChatGPT read access to their Drive.
+        s("over-privileged-agent", "identity", "ChatGPT"),
+        s("unregistered-agent", "identity", "ChatGPT"),
+        s("no-owner", "identity", "ChatGPT"),
+        s("long-lived-credential", "identity", "ChatGPT"),
     ]
     .into_iter()
     .collect();
@@ -261,11 +266,11 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     let again = env.roster(&["demo", "--output", "demo"]);
     assert_eq!(again.status.code(), Some(0));
     let again = String::from_utf8_lossy(&again.stdout);
-    assert!(again.contains("0 new gap(s), 0 resolved, 27 still open"), "{again}");
+    assert!(again.contains("0 new gap(s), 0 resolved, 31 still open"), "{again}");
     let diff = env.roster(&["diff", "--state-dir", "demo/state", "--format", "json"]);
     assert_eq!(diff.status.code(), Some(0), "{}", String::from_utf8_lossy(&diff.stderr));
     let diff: Value = serde_json::from_slice(&diff.stdout).unwrap();
-    assert_eq!(diff["still_open"].as_array().unwrap().len(), 27);
+    assert_eq!(diff["still_open"].as_array().unwrap().len(), 31);
     assert_eq!(diff["from"]["id"], 1);
     assert_eq!(diff["to"]["id"], 2);
 
@@ -282,7 +287,11 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     let out = env.roster(&init);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let drafts = std::fs::read_to_string(env.path("drafts.toml")).unwrap();
-    assert_eq!(drafts.matches("[[agent]]").count(), 3, "{drafts}");
+    assert_eq!(drafts.matches("[[agent]]").count(), 4, "{drafts}");
+    assert!(
+        drafts.contains("identities = [\"744390188213-chatgpt-connectors.apps.googleusercontent.com\"]"),
+        "the Google Workspace OAuth app is drafted too: {drafts}"
+    );
     assert!(drafts.contains("code = [\"agents/triage\"]"), "{drafts}");
     assert!(
         drafts.contains("identities = [\"arn:aws:iam::111122223333:role/agents/triage-agent-role\"]"),

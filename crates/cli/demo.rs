@@ -31,6 +31,7 @@ const FILES: &[(&str, &str)] = sample!(
     "exports/github/personal-access-tokens.json",
     "exports/anthropic/users.json",
     "exports/anthropic/api-keys.json",
+    "exports/google/token-activities.json",
 );
 
 /// The files of the acme-app repository, at their final version.
