@@ -36,6 +36,14 @@ async fn seed(moto: &Moto) -> Seeded {
         .send()
         .await
         .unwrap();
+    // A person's user: a console password (the credential report shows it).
+    iam.create_user().user_name("alice-console").send().await.unwrap();
+    iam.create_login_profile()
+        .user_name("alice-console")
+        .password("Fixture-Only-Passw0rd!")
+        .send()
+        .await
+        .unwrap();
     // A user nobody owns, with a key never used.
     iam.create_user().user_name("orphan-ci").send().await.unwrap();
     iam.create_access_key().user_name("orphan-ci").send().await.unwrap();
@@ -198,6 +206,18 @@ fn aws_iam_connector_lists_users_keys_and_bedrock_roles_from_moto() {
     assert_eq!(bedrock["attrs"]["service"], "bedrock.amazonaws.com");
     let days = |t: &serde_json::Value| roster_model::parse_time(t.as_str().unwrap()).unwrap() / 86_400_000;
     assert_eq!(days(&bedrock["expires"]) - days(&bedrock["created"]), 30);
+
+    // The credential report: who has a console password, and MFA.
+    let alice = identity(&report, "alice-console");
+    assert_eq!(alice["attrs"]["console_password"], "true");
+    assert_eq!(alice["attrs"]["mfa_active"], "false");
+    assert!(bot["attrs"].get("console_password").is_none(), "{bot:#}");
+    assert_eq!(bot["attrs"]["mfa_active"], "false");
+    assert_eq!(
+        bot["credentials"].as_array().unwrap().len(),
+        1,
+        "no placeholder keys from the report"
+    );
 
     // The Bedrock-trusting role, with admin rights, and the Lambda role that is not an AI role.
     let agent = identity(&report, "support-agent");

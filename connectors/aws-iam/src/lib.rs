@@ -186,6 +186,8 @@ struct Run {
     service_specific: bool,
     /// Users whose credentials are read at the same time.
     concurrency: usize,
+    /// Read the credential report (console passwords, MFA).
+    credential_report: bool,
 }
 
 /// One user's credentials, read by [`user_credentials`].
@@ -314,7 +316,58 @@ impl Run {
             }
             marker = page.marker().map(str::to_string);
         }
+        if self.credential_report {
+            self.credential_report_facts().await?;
+        }
         Ok(())
+    }
+
+    /// The credential report (GenerateCredentialReport, then GetCredentialReport once it is
+    /// ready): which users have a console password, when they last used it, and MFA. A report
+    /// that cannot be had is a note.
+    async fn credential_report_facts(&mut self) -> Result<(), String> {
+        let mut wait = std::time::Duration::from_millis(500);
+        let mut ready = false;
+        for _ in 0..8 {
+            match self.client.generate_credential_report().send().await {
+                Ok(o) if o.state() == Some(&aws_sdk_iam::types::ReportStateType::Complete) => {
+                    ready = true;
+                    break;
+                }
+                Ok(_) => {
+                    wstd::task::sleep(wait.into()).await;
+                    wait = (wait * 2).min(std::time::Duration::from_secs(15));
+                }
+                Err(e) => {
+                    self.notes.push(upstream("GenerateCredentialReport")(e));
+                    return Ok(());
+                }
+            }
+        }
+        if !ready {
+            self.notes
+                .push("credential report: still being generated after about a minute; run again".into());
+            return Ok(());
+        }
+        let report = match self.client.get_credential_report().send().await {
+            Ok(r) => r,
+            Err(e) => {
+                self.notes.push(upstream("GetCredentialReport")(e));
+                return Ok(());
+            }
+        };
+        let text = report
+            .content()
+            .map(|b| String::from_utf8_lossy(b.as_ref()).into_owned())
+            .unwrap_or_default();
+        match credential_report("GetCredentialReport", &text, false, &mut self.out) {
+            Ok(_) => Ok(()),
+            Err(e) if e.starts_with("GetCredentialReport:") => {
+                self.notes.push(e);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     fn policies(
@@ -455,20 +508,19 @@ async fn user_credentials(
 ///
 /// Use either the credential report or an `access-keys` export for keys, not both: the report
 /// has no key ids, so the two cannot be matched key for key.
-fn credential_report(file: &ExportFile, out: &mut Emitter) -> Result<usize, String> {
-    let text = String::from_utf8_lossy(&file.data);
+///
+/// `keys` is false when the keys come from the API (ListAccessKeys) instead: then the report
+/// adds only what the API has nowhere else, the console password and MFA.
+fn credential_report(name: &str, text: &str, keys: bool, out: &mut Emitter) -> Result<usize, String> {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let header: Vec<&str> = lines
         .next()
-        .ok_or_else(|| format!("{}: empty credential report", file.name))?
+        .ok_or_else(|| format!("{name}: empty credential report"))?
         .split(',')
         .collect();
     let col = |name: &str| header.iter().position(|h| h.trim() == name);
     let (Some(user_col), Some(arn_col)) = (col("user"), col("arn")) else {
-        return Err(format!(
-            "{}: not a credential report (no user and arn columns)",
-            file.name
-        ));
+        return Err(format!("{name}: not a credential report (no user and arn columns)"));
     };
     let time = |v: Option<&&str>| v.and_then(|v| parse_time(v));
     let mut n = 0;
@@ -481,6 +533,15 @@ fn credential_report(file: &ExportFile, out: &mut Emitter) -> Result<usize, Stri
             continue;
         }
         let created = col("user_creation_time").and_then(|c| time(f.get(c)));
+        let flag = |c: &str| col(c).and_then(|c| f.get(c)).map(|v| v.trim() == "true");
+        let mut attrs = vec![("from".to_string(), format!("credential report {name}"))];
+        if flag("password_enabled") == Some(true) {
+            // A console password: a person's way in.
+            attrs.push(("console_password".into(), "true".into()));
+        }
+        if let Some(mfa) = flag("mfa_active") {
+            attrs.push(("mfa_active".into(), mfa.to_string()));
+        }
         out.identity(Identity {
             id: arn.to_string(),
             kind: IdentityKind::CloudUser,
@@ -491,10 +552,10 @@ fn credential_report(file: &ExportFile, out: &mut Emitter) -> Result<usize, Stri
             owners: vec![],
             tags: vec![],
             trusted_by: vec![],
-            attrs: vec![("from".into(), format!("credential report {}", file.name))],
+            attrs,
         })
         .map_err(stop)?;
-        for k in 1..=2 {
+        for k in (1..=2).filter(|_| keys) {
             let get = |s: &str| col(&format!("access_key_{k}_{s}")).and_then(|c| f.get(c)).copied();
             if get("active") != Some("true") {
                 continue;
@@ -539,7 +600,8 @@ impl Guest for AwsIam {
         for f in &request.files {
             match f.format.as_str() {
                 "credential-report" => {
-                    credential_report(f, &mut out).map_err(ConnectorError::Config)?;
+                    credential_report(&f.name, &String::from_utf8_lossy(&f.data), true, &mut out)
+                        .map_err(ConnectorError::Config)?;
                 }
                 "gaad" | "users" | "access-keys" => {
                     cli_export(f, &mut out, &mut arns).map_err(ConnectorError::Config)?;
@@ -569,6 +631,7 @@ impl Guest for AwsIam {
                 notes: vec![],
                 key_last_used: setting(cfg, "key_last_used") != Some("false"),
                 service_specific: setting(cfg, "service_specific_credentials") != Some("false"),
+                credential_report: setting(cfg, "credential_report") != Some("false"),
                 concurrency: setting(cfg, "concurrency")
                     .and_then(|c| c.parse().ok())
                     .unwrap_or(8usize)
