@@ -310,11 +310,7 @@ async fn anthropic_admin_connector_inventories_workspaces_and_keys() {
     let (_env, code, report, stderr) =
         Env::collect_json(config, vec![("ANTHROPIC_ADMIN_KEY", ANTHROPIC_KEY.into())]).await;
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(
-        report["connectors"][0]["status"], "complete",
-        "{:#}",
-        report["connectors"]
-    );
+    crate::common::assert_complete(&report);
     assert_eq!(identity(&report, "wrkspc_02")["name"], "Agents");
     let key = identity(&report, "apikey_01");
     assert_eq!(key["owner"]["name"], "carol@example.com");

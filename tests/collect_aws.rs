@@ -161,11 +161,7 @@ fn aws_iam_connector_lists_users_keys_and_bedrock_roles_from_moto() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(env.path("report.json")).unwrap()).unwrap();
-    assert_eq!(
-        report["connectors"][0]["status"], "complete",
-        "{:#}",
-        report["connectors"]
-    );
+    crate::common::assert_complete(&report);
     assert_eq!(report["incomplete"], false);
 
     // The old key, with its real age and last use.

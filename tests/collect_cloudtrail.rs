@@ -28,6 +28,16 @@ fn inner(name: &str, error: Option<&str>) -> Value {
            "errorCode": error, "eventID": "inner-id", "readOnly": false, "eventType": "AwsApiCall"})
 }
 
+/// The host's AWS credentials, from the environment only.
+fn aws_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ACCESS_KEY_ID", KEY_ID.to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "host-held-secret-for-signing".to_string()),
+        ("AWS_CONFIG_FILE", "/nonexistent".to_string()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".to_string()),
+    ]
+}
+
 fn json11(body: Value) -> ResponseTemplate {
     ResponseTemplate::new(200)
         .insert_header("content-type", "application/x-amz-json-1.1")
@@ -90,20 +100,11 @@ async fn cloudtrail_connector_reads_lookup_events_signed_by_the_host() {
             "[[source]]\nname = \"trail\"\nconnector = \"aws-cloudtrail\"\nendpoint_url = \"{uri}\"\n\
             since = \"2026-11-01T00:00:00Z\"\nevent_source = \"bedrock.amazonaws.com\"\n"
         ),
-        vec![
-            ("AWS_ACCESS_KEY_ID", KEY_ID.to_string()),
-            ("AWS_SECRET_ACCESS_KEY", "host-held-secret-for-signing".to_string()),
-            ("AWS_CONFIG_FILE", "/nonexistent".to_string()),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".to_string()),
-        ],
+        aws_env(),
     )
     .await;
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(
-        report["connectors"][0]["status"], "complete",
-        "{:#}",
-        report["connectors"]
-    );
+    crate::common::assert_complete(&report);
     let events = report["activities"].as_array().unwrap();
     assert_eq!(events.len(), 2, "{events:#?}");
     let first = &events[0];
@@ -152,12 +153,7 @@ async fn a_lookup_events_denial_fails_the_source_with_the_reason() {
             "[[source]]\nname = \"trail\"\nconnector = \"aws-cloudtrail\"\nendpoint_url = \"{}\"\nsince = \"2026-11-01T00:00:00Z\"\n",
             server.uri()
         ),
-        vec![
-            ("AWS_ACCESS_KEY_ID", KEY_ID.to_string()),
-            ("AWS_SECRET_ACCESS_KEY", "host-held-secret-for-signing".to_string()),
-            ("AWS_CONFIG_FILE", "/nonexistent".to_string()),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent".to_string()),
-        ],
+        aws_env(),
     )
     .await;
     let run = &report["connectors"][0];

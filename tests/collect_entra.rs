@@ -250,7 +250,7 @@ async fn the_host_mints_graph_tokens_with_azure_identity_over_tls_and_the_plugin
     )
     .await;
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(report["connectors"][0]["status"], "complete", "{report:#}");
+    crate::common::assert_complete(&report);
     assert_eq!(identity(&report, "app-obj-2")["name"], "legacy-sync", "second page");
 
     // One token request for five Graph calls: the credential caches its token.
@@ -402,7 +402,7 @@ async fn a_managed_identity_token_comes_from_the_local_identity_endpoint() {
     )
     .await;
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(report["connectors"][0]["status"], "complete", "{report:#}");
+    crate::common::assert_complete(&report);
     assert_eq!(identity(&report, "app-obj-1")["name"], "support-agent");
     assert_eq!(msi.received_requests().await.unwrap().len(), 1, "the token is cached");
     assert_eq!(graph.received_requests().await.unwrap().len(), 6);
@@ -429,7 +429,7 @@ async fn a_certificate_credential_signs_a_client_assertion_with_the_apps_key() {
     )
     .await;
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(report["connectors"][0]["status"], "complete", "{report:#}");
+    crate::common::assert_complete(&report);
 
     let minted = sts.received_requests().await.unwrap();
     assert_eq!(minted.len(), 1);
@@ -490,7 +490,7 @@ async fn workload_identity_presents_the_federated_token_file_as_the_client_asser
     )
     .await;
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(report["connectors"][0]["status"], "complete", "{report:#}");
+    crate::common::assert_complete(&report);
     assert!(
         identity(&report, "app-obj-2")["name"] == "legacy-sync",
         "both pages read"
@@ -608,11 +608,7 @@ async fn service_principal_sign_ins_are_read_event_by_event_with_the_key_used() 
     let (_env, code, report, stderr) =
         Env::collect_json(sign_in_config(&uri), vec![("ENTRA_ACCESS_TOKEN", TOKEN.to_string())]).await;
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(
-        report["connectors"][0]["status"], "complete",
-        "{:#}",
-        report["connectors"]
-    );
+    crate::common::assert_complete(&report);
     let acts = report["activities"].as_array().unwrap();
     let event = |id: &str| {
         acts.iter()
@@ -709,11 +705,7 @@ async fn agent_identities_are_agents_with_their_sponsors_as_owners() {
     let (_env, code, report, stderr) =
         Env::collect_json(sign_in_config(&uri), vec![("ENTRA_ACCESS_TOKEN", TOKEN.to_string())]).await;
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(
-        report["connectors"][0]["status"], "complete",
-        "{:#}",
-        report["connectors"]
-    );
+    crate::common::assert_complete(&report);
     let triage = identity(&report, "ag-1");
     assert_eq!(triage["kind"], "agent");
     assert_eq!(triage["name"], "invoice-triage-agent");

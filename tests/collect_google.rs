@@ -134,11 +134,7 @@ async fn google_workspace_token_audit_lists_oauth_apps_their_grants_and_use() {
     let key = keys.write("sa.json", key_file(&format!("{uri}/token")));
     let (env, code, report, stderr) = Env::collect_json(config(&uri, &key), vec![]).await;
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(
-        report["connectors"][0]["status"], "complete",
-        "{:#}",
-        report["connectors"]
-    );
+    crate::common::assert_complete(&report);
 
     let chatgpt = identity(&report, CHATGPT);
     assert_eq!(chatgpt["kind"], "idp-app");
@@ -384,7 +380,7 @@ async fn google_workspace_reads_saved_token_reports_without_the_api() {
     );
     let out = env.roster(&["collect", "--config", "roster.toml", "--format", "json"]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["connectors"][0]["status"], "complete", "{report:#}");
+    crate::common::assert_complete(&report);
     let claude = identity(&report, "55-claude.apps.googleusercontent.com");
     assert_eq!(claude["name"], "Claude");
     assert_eq!(claude["permissions"][0]["name"], "https://mail.google.com/");

@@ -106,11 +106,7 @@ async fn okta_connector_inventories_service_apps_tokens_and_token_events() {
     let (_env, code, report, stderr) = Env::collect_json(format!(
             "[[source]]\nname = \"okta\"\nconnector = \"okta\"\norg_url = \"{uri}\"\nlog_since = \"2026-11-01T00:00:00Z\"\nhttp_retries = 2\n"), vec![("OKTA_API_TOKEN", TOKEN.to_string())]).await;
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(
-        report["connectors"][0]["status"], "complete",
-        "{:#}",
-        report["connectors"]
-    );
+    crate::common::assert_complete(&report);
 
     let svc = identity(&report, "0oa1svc");
     assert_eq!(svc["kind"], "idp-app");
@@ -215,11 +211,7 @@ async fn an_okta_service_app_token_is_minted_by_the_host_with_private_key_jwt() 
     };
     let (env, code, report, stderr) = Env::collect_json(config(&uri), vec![]).await;
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(
-        report["connectors"][0]["status"], "complete",
-        "{:#}",
-        report["connectors"]
-    );
+    crate::common::assert_complete(&report);
     assert_eq!(identity(&report, "0oa1svc")["name"], "support-agent-svc");
 
     let got = server.received_requests().await.unwrap();
@@ -360,11 +352,7 @@ async fn an_okta_app_that_requires_dpop_gets_dpop_bound_tokens_and_proofs() {
     )
     .await;
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(
-        report["connectors"][0]["status"], "complete",
-        "{:#}",
-        report["connectors"]
-    );
+    crate::common::assert_complete(&report);
 
     let got = server.received_requests().await.unwrap();
     let minted: Vec<_> = got.iter().filter(|r| r.url.path() == "/oauth2/v1/token").collect();

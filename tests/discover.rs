@@ -679,11 +679,7 @@ fn discover_against_moto_finds_old_and_shared_keys() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report = read_json(&env.path("out/report.json"));
-    assert_eq!(
-        report["connectors"][0]["status"], "complete",
-        "{:#}",
-        report["connectors"]
-    );
+    crate::common::assert_complete(&report);
     let redacted = format!("AWS access key ID {}…{}", &key_id[..4], &key_id[key_id.len() - 4..]);
 
     let committed = gap(&report, "committed-secret", &redacted);

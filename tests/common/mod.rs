@@ -241,6 +241,15 @@ pub fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
+/// The report's (first) connector source read everything.
+pub fn assert_complete(report: &serde_json::Value) {
+    assert_eq!(
+        report["connectors"][0]["status"], "complete",
+        "{:#}",
+        report["connectors"]
+    );
+}
+
 /// The identity with this id in a report's `identities`.
 pub fn identity<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
     report["identities"]
