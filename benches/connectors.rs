@@ -25,10 +25,8 @@ fn wasm(name: &str) -> Vec<u8> {
 }
 
 fn host() -> Host {
-    Host::new(Some(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-plugin-cache"),
-    ))
-    .unwrap()
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-plugin-cache");
+    Host::new(Some(roster_plugin_host::CodeCache::new(dir, [3; 32]))).unwrap()
 }
 
 #[divan::bench(args = ["connector_hostile", "connector_aws_iam"])]

@@ -333,3 +333,143 @@ fn an_aws_source_without_credentials_fails_saying_what_to_set() {
     let audit = std::fs::read_to_string(env.state().join("audit.jsonl")).unwrap();
     assert!(audit.contains("no AWS credentials"), "{audit}");
 }
+
+/// Runs the real AWS CLI (PyPI `awscli`, installed by scripts/test.sh) against moto.
+fn aws_cli(moto: &Moto, args: &[&str]) -> Vec<u8> {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let aws = root.join("target/test-deps/venv/bin/aws");
+    let out = std::process::Command::new(&aws)
+        .args(["--endpoint-url", &moto.url, "--output", "json", "iam"])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}; run scripts/test.sh to install it", aws.display()));
+    assert!(
+        out.status.success(),
+        "aws iam {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The four exports docs/connectors.md lists for aws-iam, written by the real AWS CLI against
+/// moto, read with no API access: every user comes back with exactly its access keys, each under
+/// its id and counted once (the credential report's key slots join the listed keys, adding
+/// their last use).
+#[test]
+fn aws_cli_exports_give_each_user_exactly_its_keys() {
+    let moto = Moto::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let seeded = rt.block_on(seed(&moto));
+    // A user with two keys, one of them deactivated later.
+    let iam = moto.iam("testing", "testing");
+    let (two_a, two_b) = rt.block_on(async {
+        iam.create_user().user_name("etl-two-keys").send().await.unwrap();
+        let a = iam.create_access_key().user_name("etl-two-keys").send().await.unwrap();
+        let b = iam.create_access_key().user_name("etl-two-keys").send().await.unwrap();
+        (
+            a.access_key().unwrap().access_key_id().to_string(),
+            b.access_key().unwrap().access_key_id().to_string(),
+        )
+    });
+
+    let env = Env::new();
+    env.write("gaad.json", aws_cli(&moto, &["get-account-authorization-details"]));
+    let users = aws_cli(&moto, &["list-users"]);
+    env.write("users.json", &users);
+    let users: serde_json::Value = serde_json::from_slice(&users).unwrap();
+    let mut expected = std::collections::BTreeMap::new();
+    let mut listings = vec![];
+    for u in users["Users"].as_array().unwrap() {
+        let name = u["UserName"].as_str().unwrap();
+        let listing: serde_json::Value =
+            serde_json::from_slice(&aws_cli(&moto, &["list-access-keys", "--user-name", name])).unwrap();
+        let mut ids: Vec<String> = listing["AccessKeyMetadata"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["AccessKeyId"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        expected.insert(name.to_string(), ids);
+        listings.push(listing);
+    }
+    // `for u in ...; do aws iam list-access-keys --user-name $u; done | jq -s`
+    env.write("access-keys.json", serde_json::to_vec(&listings).unwrap());
+    aws_cli(&moto, &["generate-credential-report"]);
+    let report: serde_json::Value = serde_json::from_slice(&aws_cli(&moto, &["get-credential-report"])).unwrap();
+    use base64::Engine as _;
+    let csv = base64::engine::general_purpose::STANDARD
+        .decode(report["Content"].as_str().unwrap())
+        .unwrap();
+    assert!(csv.starts_with(b"user,arn,"), "{}", String::from_utf8_lossy(&csv));
+    env.write("credential-report.csv", csv);
+    assert_eq!(expected["etl-two-keys"].len(), 2);
+
+    env.write(
+        "roster.toml",
+        "[[source]]\nname = \"aws-export\"\nconnector = \"aws-iam\"\napi = false\nfiles = [\n\
+         { path = \"credential-report.csv\", format = \"credential-report\" },\n\
+         { path = \"gaad.json\", format = \"gaad\" },\n\
+         { path = \"users.json\", format = \"users\" },\n\
+         { path = \"access-keys.json\", format = \"access-keys\" },\n]\n",
+    );
+    let out = env.roster(&[
+        "collect",
+        "--config",
+        "roster.toml",
+        "--format",
+        "json",
+        "--output",
+        "inv.json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let inv: serde_json::Value = serde_json::from_slice(&std::fs::read(env.path("inv.json")).unwrap()).unwrap();
+    crate::common::assert_complete(&inv);
+    for (user, keys) in &expected {
+        let ident = identity(&inv, user);
+        let mut got: Vec<String> = ident["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["kind"] == "access-key")
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect();
+        got.sort();
+        assert_eq!(&got, keys, "{user}: {ident:#}");
+    }
+    // The report's last use reaches the listed key; both keys of the two-key user are there.
+    let bot = identity(&inv, "support-bot");
+    let key = &bot["credentials"][0];
+    assert_eq!(key["id"], seeded.old_key.as_str());
+    assert_eq!(key["last_used"], "2025-01-15T10:00:00Z");
+    // (moto's report leaves the service out: access_key_1_last_used_service is not written.)
+    assert_eq!(identity(&inv, "alice-console")["attrs"]["console_password"], "true");
+    let two = identity(&inv, "etl-two-keys");
+    assert!(
+        two["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == two_a.as_str())
+    );
+    assert!(
+        two["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == two_b.as_str())
+    );
+    let all = inv.to_string();
+    assert!(
+        !all.contains("#access_key_"),
+        "a report slot was counted as another key"
+    );
+}

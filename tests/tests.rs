@@ -8,6 +8,7 @@ mod collect_entra;
 mod collect_github;
 mod collect_google;
 mod collect_okta;
+mod collect_plugin;
 pub(crate) mod common;
 mod discover;
 mod git_history;

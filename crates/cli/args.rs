@@ -197,6 +197,9 @@ pub struct DemoArgs {
     pub output: PathBuf,
 }
 
+/// Files larger than this many MiB are skipped unless `--max-file-size` says otherwise.
+pub const DEFAULT_MAX_FILE_MIB: u64 = 256;
+
 #[derive(Debug, Args, Clone)]
 pub struct ScanArgs {
     /// Files or directories to scan (working tree, not history).
@@ -253,7 +256,7 @@ pub struct ScanArgs {
     pub exclude: Vec<String>,
 
     /// Skip files larger than this many MiB.
-    #[arg(long, default_value_t = 256, value_name = "MIB")]
+    #[arg(long, default_value_t = DEFAULT_MAX_FILE_MIB, value_name = "MIB")]
     pub max_file_size: u64,
 
     /// Follow symbolic links (loops are reported and skipped).

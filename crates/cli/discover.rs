@@ -1,15 +1,14 @@
 //! `roster discover`: the whole pipeline. Scan the configured code, run the configured
 //! connectors, correlate with the agent registry, and write the reports.
 
-use crate::collect::{self, Config};
+use crate::collect;
+use crate::config::{self, Config};
 use anyhow::{Context, Result};
-use clap::Parser as _;
 use roster_correlate::{CodeOwners, Registry};
 use roster_model::{Report, ScanIssue, Severity};
 use roster_report::Format;
 use roster_scan::Fingerprinter;
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
@@ -113,7 +112,7 @@ fn head_file(repo: &gix::Repository, rel: &str) -> Option<String> {
 
 /// Runs the pipeline and writes the reports into `output_dir`.
 pub fn run(o: &Options) -> Result<Discovery> {
-    let cfg: Config = collect::load_config(o.config)?;
+    let cfg: Config = config::load_config(o.config)?;
     let now_ms = match o.as_of.or(cfg.as_of.as_deref()) {
         Some(d) => roster_model::parse_time(d)
             .with_context(|| format!("as_of {d:?} is not a date: write YYYY-MM-DD or an RFC 3339 time"))?,
@@ -145,7 +144,7 @@ pub fn run(o: &Options) -> Result<Discovery> {
         Some(collect::collect(o.config, &cfg, o.state_dir, o.progress)?)
     };
     let fetched = match collected.as_mut() {
-        Some(c) => collect::fetch_repositories(o.config, &cfg, o.state_dir, c, o.progress)?,
+        Some(c) => crate::repos::fetch_repositories(&cfg, o.state_dir, c, o.progress)?,
         None => vec![],
     };
     repos.extend(fetched.iter().map(|(p, _)| p.clone()));
@@ -153,31 +152,12 @@ pub fn run(o: &Options) -> Result<Discovery> {
     let (mut report, infos) = if paths.is_empty() && repos.is_empty() {
         (crate::assemble_empty(), vec![])
     } else {
-        let mut argv: Vec<OsString> = vec!["roster".into(), "scan".into()];
-        argv.extend(paths.iter().map(|p| p.clone().into_os_string()));
-        for r in &repos {
-            argv.extend(["--git".into(), r.clone().into_os_string()]);
-        }
-        for g in &cfg.scan.exclude {
-            argv.extend(["--exclude".into(), g.into()]);
-        }
-        for r in &cfg.scan.rules {
-            argv.extend(["--rules".into(), resolve(&base, r).into_os_string()]);
-        }
-        argv.extend([
-            "--fail-on".into(),
-            "none".into(),
-            "--state-dir".into(),
-            o.state_dir.as_os_str().to_owned(),
-        ]);
-        if !o.progress {
-            argv.push("--no-progress".into());
-        }
-        let cli = crate::args::Cli::try_parse_from(argv).context("the [scan] table")?;
-        let crate::args::Command::Scan(args) = cli.command else {
-            anyhow::bail!("the [scan] table did not parse as a scan");
-        };
-        let (report, rules) = crate::run_scan(&args)?;
+        let mut request = crate::ScanRequest::new(paths.clone(), repos.clone());
+        request.exclude = cfg.scan.exclude.clone();
+        request.rules = cfg.scan.rules.iter().map(|r| resolve(&base, r)).collect();
+        request.state_dir = Some(o.state_dir.to_path_buf());
+        request.progress = o.progress;
+        let (report, rules) = crate::run_scan(&request)?;
         (report, crate::rule_infos(&rules))
     };
     for f in &mut report.findings {

@@ -8,9 +8,14 @@
 
 mod args;
 mod collect;
+mod config;
 mod demo;
 mod discover;
+mod git_fetch;
+mod profiles;
 mod registry;
+mod repos;
+mod sources;
 mod state;
 
 use anyhow::{Context, Result, bail};
@@ -160,7 +165,7 @@ fn scan(args: &ScanArgs, baseline_mode: bool) -> Result<ExitCode> {
     if baseline_mode && args.output.is_none() {
         bail!("`roster baseline create` needs --output FILE for the baseline");
     }
-    let (mut report, rules) = run_scan(args)?;
+    let (mut report, rules) = run_scan(&ScanRequest::from(args))?;
     if baseline_mode {
         let out = args.output.as_deref().expect("checked above");
         let mut salt = [0u8; 32];
@@ -200,7 +205,7 @@ fn collect_cmd(args: &CollectArgs) -> Result<ExitCode> {
         .with_context(|| format!("--format {:?}: expected text, json or jsonl", args.format))?;
     let state = state::state_dir(args.state_dir.as_deref())?;
     let progress = std::io::stderr().is_terminal() && !args.no_progress;
-    let cfg = collect::load_config(&args.config)?;
+    let cfg = config::load_config(&args.config)?;
     let collected = collect::collect(&args.config, &cfg, &state, progress)?;
     let mut report = assemble_empty();
     collect::merge_into(&mut report, collected);
@@ -242,7 +247,73 @@ fn assemble_empty() -> Report {
 
 /// Runs the scan `args` describe. Findings still hold their raw secrets (in memory only): the
 /// caller clears them before rendering.
-fn run_scan(args: &ScanArgs) -> Result<(Report, Arc<RuleSet>)> {
+/// What to scan and how: from `roster scan`'s flags, or built by `discover` from its `[scan]`
+/// table.
+pub(crate) struct ScanRequest {
+    pub paths: Vec<std::path::PathBuf>,
+    pub git: Vec<std::path::PathBuf>,
+    pub since: Option<String>,
+    pub staged: bool,
+    pub incremental: bool,
+    pub baseline: Option<std::path::PathBuf>,
+    pub rules: Vec<std::path::PathBuf>,
+    pub gitleaks_config: Vec<std::path::PathBuf>,
+    pub respect_gitignore: bool,
+    pub exclude: Vec<String>,
+    /// MiB.
+    pub max_file_size: u64,
+    pub follow_symlinks: bool,
+    pub threads: usize,
+    pub state_dir: Option<std::path::PathBuf>,
+    pub progress: bool,
+}
+
+impl ScanRequest {
+    /// Working trees and histories with the defaults `roster scan` has.
+    pub fn new(paths: Vec<std::path::PathBuf>, git: Vec<std::path::PathBuf>) -> Self {
+        Self {
+            paths,
+            git,
+            since: None,
+            staged: false,
+            incremental: false,
+            baseline: None,
+            rules: vec![],
+            gitleaks_config: vec![],
+            respect_gitignore: false,
+            exclude: vec![],
+            max_file_size: args::DEFAULT_MAX_FILE_MIB,
+            follow_symlinks: false,
+            threads: 0,
+            state_dir: None,
+            progress: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+impl From<&ScanArgs> for ScanRequest {
+    fn from(a: &ScanArgs) -> Self {
+        Self {
+            paths: a.paths.clone(),
+            git: a.git.clone(),
+            since: a.since.clone(),
+            staged: a.staged,
+            incremental: a.incremental,
+            baseline: a.baseline.clone(),
+            rules: a.rules.clone(),
+            gitleaks_config: a.gitleaks_config.clone(),
+            respect_gitignore: a.respect_gitignore,
+            exclude: a.exclude.clone(),
+            max_file_size: a.max_file_size,
+            follow_symlinks: a.follow_symlinks,
+            threads: a.threads,
+            state_dir: a.state_dir.clone(),
+            progress: std::io::stderr().is_terminal() && !a.no_progress,
+        }
+    }
+}
+
+fn run_scan(args: &ScanRequest) -> Result<(Report, Arc<RuleSet>)> {
     if args.paths.is_empty() && args.git.is_empty() {
         bail!("nothing to scan: give a PATH (files) or --git REPO (history); see `roster scan --help`");
     }
@@ -266,7 +337,7 @@ fn run_scan(args: &ScanArgs) -> Result<(Report, Arc<RuleSet>)> {
     let scanner = Scanner::new(Arc::clone(&rules), Fingerprinter::new(key), opts);
     let started = std::time::Instant::now();
     let outputs = {
-        let _progress = ProgressLine::start(counters, std::io::stderr().is_terminal() && !args.no_progress);
+        let _progress = ProgressLine::start(counters, args.progress);
         let mut outputs = scanner.scan_paths(&args.paths);
         for repo in &args.git {
             let hidden = if args.incremental {

@@ -98,6 +98,16 @@ pub fn fingerprint_key(dir: &Path, store: &mut roster_store::Store) -> Result<[u
     Ok(key)
 }
 
+/// The key that authenticates compiled connectors in the plugin cache, kept in the state
+/// database (never shared through the environment, unlike the fingerprint key): a `.cwasm`
+/// file that another process planted in the cache does not carry its HMAC and is not loaded.
+pub fn plugin_cache_key(store: &mut roster_store::Store) -> Result<[u8; 32]> {
+    let mut candidate = [0u8; 32];
+    getrandom::fill(&mut candidate).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
+    let stored = store.meta_get_or_insert("plugin_cache_key", &roster_scan::hex(&candidate))?;
+    parse_key(&stored).context("the plugin cache key in roster.db is damaged; move the database aside to start again")
+}
+
 fn parse_key(text: &str) -> Result<[u8; 32]> {
     let bytes = roster_scan::unhex(text.trim()).context("not hex")?;
     bytes.try_into().map_err(|_| anyhow::anyhow!("not 32 bytes"))

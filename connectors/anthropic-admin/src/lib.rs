@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use roster_connector_sdk::rest::{Progress, Stop, export_items, field, list_cursor};
 use roster_connector_sdk::types::*;
-use roster_connector_sdk::{Emitter, Guest, KeyFacts, export, parse_time, setting};
+use roster_connector_sdk::{Emitter, Guest, KeyFacts, export, parse_time};
 use serde_json::Value;
 
 struct AnthropicAdmin;
@@ -151,9 +151,7 @@ impl Guest for AnthropicAdmin {
             Ok(p) => p,
             Err(done) => return done,
         };
-        let base = setting(&request.config, "endpoint_url")
-            .unwrap_or("https://api.anthropic.com")
-            .trim_end_matches('/');
+        let base = roster_connector_sdk::endpoint(&request.config)?;
         let base = format!("{base}/v1/organizations");
         let result = (|| -> Result<(), Stop> {
             // Users, to name each key's creator and to tell when a creator has left.

@@ -174,9 +174,7 @@ impl Guest for CloudTrail {
                 }
             };
             let region = setting(cfg, "region").unwrap_or("us-east-1").to_string();
-            let endpoint = setting(cfg, "endpoint_url")
-                .map(str::to_string)
-                .unwrap_or(format!("https://cloudtrail.{region}.amazonaws.com"));
+            let endpoint = roster_connector_sdk::endpoint(cfg)?;
             let conf = aws_sdk_cloudtrail::Config::builder()
                 .behavior_version(BehaviorVersion::latest())
                 .region(Region::new(region))

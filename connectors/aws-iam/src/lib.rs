@@ -10,8 +10,10 @@ use aws_sdk_iam::config::{BehaviorVersion, Region};
 use aws_sdk_iam::types::StatusType;
 use aws_smithy_wasm::wasi::{WasiHttpClientBuilder, WasiSleep};
 use roster_connector_sdk::types::*;
-use roster_connector_sdk::{Emitter, Guest, OutputLimit, export, parse_time, progress, setting};
+use roster_connector_sdk::{Emitter, Guest, OutputLimit, export, progress, setting};
 use serde_json::Value;
+
+mod exports;
 
 struct AwsIam;
 
@@ -360,7 +362,7 @@ impl Run {
             .content()
             .map(|b| String::from_utf8_lossy(b.as_ref()).into_owned())
             .unwrap_or_default();
-        match credential_report("GetCredentialReport", &text, false, &mut self.out) {
+        match exports::credential_report("GetCredentialReport", &text, None, &mut self.out) {
             Ok(_) => Ok(()),
             Err(e) if e.starts_with("GetCredentialReport:") => {
                 self.notes.push(e);
@@ -502,86 +504,6 @@ async fn user_credentials(
     got
 }
 
-/// The IAM credential report (CSV, as `aws iam get-credential-report` decodes it): one identity
-/// per user, with up to two access keys (their ids are not in the report; they are named
-/// `<user>#access_key_1`).
-///
-/// Use either the credential report or an `access-keys` export for keys, not both: the report
-/// has no key ids, so the two cannot be matched key for key.
-///
-/// `keys` is false when the keys come from the API (ListAccessKeys) instead: then the report
-/// adds only what the API has nowhere else, the console password and MFA.
-fn credential_report(name: &str, text: &str, keys: bool, out: &mut Emitter) -> Result<usize, String> {
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<&str> = lines
-        .next()
-        .ok_or_else(|| format!("{name}: empty credential report"))?
-        .split(',')
-        .collect();
-    let col = |name: &str| header.iter().position(|h| h.trim() == name);
-    let (Some(user_col), Some(arn_col)) = (col("user"), col("arn")) else {
-        return Err(format!("{name}: not a credential report (no user and arn columns)"));
-    };
-    let time = |v: Option<&&str>| v.and_then(|v| parse_time(v));
-    let mut n = 0;
-    for line in lines {
-        let f: Vec<&str> = line.split(',').collect();
-        let (Some(user), Some(arn)) = (f.get(user_col), f.get(arn_col)) else {
-            continue;
-        };
-        if *user == "<root_account>" {
-            continue;
-        }
-        let created = col("user_creation_time").and_then(|c| time(f.get(c)));
-        let flag = |c: &str| col(c).and_then(|c| f.get(c)).map(|v| v.trim() == "true");
-        let mut attrs = vec![("from".to_string(), format!("credential report {name}"))];
-        if flag("password_enabled") == Some(true) {
-            // A console password: a person's way in.
-            attrs.push(("console_password".into(), "true".into()));
-        }
-        if let Some(mfa) = flag("mfa_active") {
-            attrs.push(("mfa_active".into(), mfa.to_string()));
-        }
-        out.identity(Identity {
-            id: arn.to_string(),
-            kind: IdentityKind::CloudUser,
-            name: user.to_string(),
-            created,
-            last_used: col("password_last_used").and_then(|c| time(f.get(c))),
-            enabled: Some(true),
-            owners: vec![],
-            tags: vec![],
-            trusted_by: vec![],
-            attrs,
-        })
-        .map_err(stop)?;
-        for k in (1..=2).filter(|_| keys) {
-            let get = |s: &str| col(&format!("access_key_{k}_{s}")).and_then(|c| f.get(c)).copied();
-            if get("active") != Some("true") {
-                continue;
-            }
-            out.credential(Credential {
-                id: format!("{user}#access_key_{k}"),
-                identity_id: arn.to_string(),
-                kind: CredentialKind::AccessKey,
-                status: CredentialStatus::Active,
-                name: None,
-                created: get("last_rotated").and_then(parse_time),
-                expires: None,
-                last_used: get("last_used_date").and_then(parse_time),
-                last_used_service: get("last_used_service")
-                    .filter(|s| *s != "N/A" && *s != "not_supported")
-                    .map(str::to_string),
-                redacted: None,
-                attrs: vec![],
-            })
-            .map_err(stop)?;
-        }
-        n += 1;
-    }
-    Ok(n)
-}
-
 impl Guest for AwsIam {
     fn describe() -> ConnectorInfo {
         ConnectorInfo {
@@ -597,14 +519,16 @@ impl Guest for AwsIam {
         let mut out = Emitter::default();
         let mut notes = vec![];
         let mut arns = std::collections::HashMap::new();
+        let mut keys = exports::KeyExports::default();
         for f in &request.files {
             match f.format.as_str() {
                 "credential-report" => {
-                    credential_report(&f.name, &String::from_utf8_lossy(&f.data), true, &mut out)
+                    let text = String::from_utf8_lossy(&f.data);
+                    exports::credential_report(&f.name, &text, Some(&mut keys), &mut out)
                         .map_err(ConnectorError::Config)?;
                 }
                 "gaad" | "users" | "access-keys" => {
-                    cli_export(f, &mut out, &mut arns).map_err(ConnectorError::Config)?;
+                    exports::cli_export(f, &mut out, &mut arns, &mut keys).map_err(ConnectorError::Config)?;
                 }
                 other => {
                     return Err(ConnectorError::Config(format!(
@@ -614,8 +538,9 @@ impl Guest for AwsIam {
                 }
             }
         }
+        notes.extend(keys.finish(&arns, &mut out).map_err(ConnectorError::Internal)?);
         if setting(cfg, "api") != Some("false") {
-            let endpoint = setting(cfg, "endpoint_url").unwrap_or("https://iam.amazonaws.com");
+            let endpoint = roster_connector_sdk::endpoint(cfg)?;
             let region = setting(cfg, "region").unwrap_or("us-east-1").to_string();
             let conf = aws_sdk_iam::Config::builder()
                 .behavior_version(BehaviorVersion::latest())
@@ -639,7 +564,7 @@ impl Guest for AwsIam {
             };
             let res = wstd::runtime::block_on(run.collect());
             out = run.out;
-            notes = run.notes;
+            notes.extend(run.notes);
             if let Err(e) = res {
                 // Keep what was collected; say what failed.
                 let _ = out.flush();
@@ -672,243 +597,4 @@ fn role_facts(trusted: &[String], path: Option<&str>) -> Vec<(String, String)> {
         attrs.push(("service_linked".into(), "true".into()));
     }
     attrs
-}
-
-/// The array under `key` in one page of AWS CLI output, or an error naming the file and command.
-fn list_in<'a>(page: &'a Value, key: &str, command: &str, file: &str) -> Result<&'a Vec<Value>, String> {
-    page.get(key)
-        .and_then(Value::as_array)
-        .ok_or_else(|| format!("{file}: not {command} output (no {key})"))
-}
-
-fn jstr<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
-    v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty())
-}
-
-fn jtime(v: &Value, k: &str) -> Option<i64> {
-    jstr(v, k).and_then(parse_time)
-}
-
-fn jtags(v: &Value) -> (Vec<(String, String)>, Vec<Owner>) {
-    let pairs = v
-        .get("Tags")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|t| {
-            Some((
-                jstr(t, "Key")?.to_string(),
-                jstr(t, "Value").unwrap_or_default().to_string(),
-            ))
-        })
-        .collect();
-    owners_from_tags(pairs)
-}
-
-/// A policy document as the AWS CLI prints it: an object, or (URL-encoded) text.
-fn jdoc(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) => Some(s.clone()),
-        Value::Null => None,
-        other => Some(other.to_string()),
-    }
-}
-
-/// Exports in the AWS CLI's JSON output (`aws iam get-account-authorization-details`,
-/// `aws iam list-users`, `aws iam list-access-keys`), so a consultant can work from files the
-/// client hands over. For `access-keys`, an array of such outputs is accepted too, and each key
-/// may carry the `AccessKeyLastUsed` object of `aws iam get-access-key-last-used`.
-fn cli_export(
-    file: &ExportFile,
-    out: &mut Emitter,
-    arns: &mut std::collections::HashMap<String, String>,
-) -> Result<usize, String> {
-    let doc: Value = serde_json::from_slice(&file.data).map_err(|e| format!("{}: not JSON ({e})", file.name))?;
-    let pages: Vec<&Value> = match &doc {
-        Value::Array(a) => a.iter().collect(),
-        v => vec![v],
-    };
-    let list = |page, key, command| list_in(page, key, command, &file.name);
-    let mut n = 0;
-    let from = vec![("from".to_string(), format!("{} {}", file.format, file.name))];
-    match file.format.as_str() {
-        "gaad" => {
-            for page in pages {
-                let docs: std::collections::HashMap<&str, String> = page
-                    .get("Policies")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|p| {
-                        let v = p
-                            .get("PolicyVersionList")?
-                            .as_array()?
-                            .iter()
-                            .find(|v| v.get("IsDefaultVersion").and_then(Value::as_bool) == Some(true))?;
-                        Some((jstr(p, "Arn")?, jdoc(v.get("Document"))?))
-                    })
-                    .collect();
-                let users = page.get("UserDetailList").and_then(Value::as_array);
-                let roles = page.get("RoleDetailList").and_then(Value::as_array);
-                if users.is_none() && roles.is_none() {
-                    return Err(format!(
-                        "{}: not get-account-authorization-details output (no UserDetailList or RoleDetailList)",
-                        file.name
-                    ));
-                }
-                for (u, is_role) in users
-                    .into_iter()
-                    .flatten()
-                    .map(|u| (u, false))
-                    .chain(roles.into_iter().flatten().map(|r| (r, true)))
-                {
-                    let name_key = if is_role { "RoleName" } else { "UserName" };
-                    let (Some(arn), Some(name)) = (jstr(u, "Arn"), jstr(u, name_key)) else {
-                        continue;
-                    };
-                    if !is_role {
-                        arns.insert(name.to_string(), arn.to_string());
-                    }
-                    let (tags, owners) = jtags(u);
-                    let mut attrs = from.clone();
-                    let mut trusted = vec![];
-                    let mut last_used = None;
-                    if is_role {
-                        trusted = jdoc(u.get("AssumeRolePolicyDocument"))
-                            .map(|d| trusted_principals(&d))
-                            .unwrap_or_default();
-                        attrs.extend(role_facts(&trusted, jstr(u, "Path")));
-                        last_used = u.get("RoleLastUsed").and_then(|l| jtime(l, "LastUsedDate"));
-                    } else {
-                        attrs.push(("account_type".into(), "iam-user".into()));
-                        if let Some(id) = jstr(u, "UserId") {
-                            attrs.push(("user_id".into(), id.into()));
-                        }
-                    }
-                    out.identity(Identity {
-                        id: arn.into(),
-                        kind: if is_role {
-                            IdentityKind::Role
-                        } else {
-                            IdentityKind::CloudUser
-                        },
-                        name: name.into(),
-                        created: jtime(u, "CreateDate"),
-                        last_used,
-                        enabled: Some(true),
-                        owners,
-                        tags,
-                        trusted_by: trusted,
-                        attrs,
-                    })
-                    .map_err(stop)?;
-                    for p in u
-                        .get("AttachedManagedPolicies")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                    {
-                        let parn = jstr(p, "PolicyArn").unwrap_or_default();
-                        let (actions, resources, mut attrs) = match docs.get(parn) {
-                            Some(doc) => analyse_policy(doc),
-                            None => (vec![], vec![], vec![("document".into(), "not in the export".into())]),
-                        };
-                        attrs.push(("arn".into(), parn.into()));
-                        out.permission(Permission {
-                            identity_id: arn.into(),
-                            name: jstr(p, "PolicyName").unwrap_or(parn).into(),
-                            kind: "managed-policy".into(),
-                            actions,
-                            resources,
-                            attrs,
-                        })
-                        .map_err(stop)?;
-                    }
-                    let inline_key = if is_role { "RolePolicyList" } else { "UserPolicyList" };
-                    for p in u.get(inline_key).and_then(Value::as_array).into_iter().flatten() {
-                        let (actions, resources, attrs) =
-                            analyse_policy(&jdoc(p.get("PolicyDocument")).unwrap_or_default());
-                        out.permission(Permission {
-                            identity_id: arn.into(),
-                            name: jstr(p, "PolicyName").unwrap_or("inline").into(),
-                            kind: "inline-policy".into(),
-                            actions,
-                            resources,
-                            attrs,
-                        })
-                        .map_err(stop)?;
-                    }
-                    n += 1;
-                }
-            }
-        }
-        "users" => {
-            for page in pages {
-                for u in list(page, "Users", "list-users")? {
-                    let (Some(arn), Some(name)) = (jstr(u, "Arn"), jstr(u, "UserName")) else {
-                        continue;
-                    };
-                    arns.insert(name.to_string(), arn.to_string());
-                    let mut attrs = from.clone();
-                    attrs.push(("account_type".into(), "iam-user".into()));
-                    let console = jtime(u, "PasswordLastUsed");
-                    if console.is_some() {
-                        // Only a user with a console password has signed in to the console.
-                        attrs.push(("console_password".into(), "true".into()));
-                    }
-                    let (tags, owners) = jtags(u);
-                    out.identity(Identity {
-                        id: arn.into(),
-                        kind: IdentityKind::CloudUser,
-                        name: name.into(),
-                        created: jtime(u, "CreateDate"),
-                        last_used: console,
-                        enabled: Some(true),
-                        owners,
-                        tags,
-                        trusted_by: vec![],
-                        attrs,
-                    })
-                    .map_err(stop)?;
-                    n += 1;
-                }
-            }
-        }
-        _ => {
-            for page in pages {
-                for k in list(page, "AccessKeyMetadata", "list-access-keys")? {
-                    let (Some(id), Some(user)) = (jstr(k, "AccessKeyId"), jstr(k, "UserName")) else {
-                        continue;
-                    };
-                    // list-access-keys names the user, not its ARN: use the ARN from a gaad or
-                    // users export given before it.
-                    let arn = arns.get(user).cloned().unwrap_or_else(|| user.to_string());
-                    let last = k.get("AccessKeyLastUsed");
-                    out.credential(Credential {
-                        id: id.into(),
-                        identity_id: arn,
-                        kind: CredentialKind::AccessKey,
-                        status: if jstr(k, "Status") == Some("Active") {
-                            CredentialStatus::Active
-                        } else {
-                            CredentialStatus::Inactive
-                        },
-                        name: None,
-                        created: jtime(k, "CreateDate"),
-                        expires: None,
-                        last_used: last.and_then(|l| jtime(l, "LastUsedDate")),
-                        last_used_service: last
-                            .and_then(|l| jstr(l, "ServiceName"))
-                            .filter(|s| *s != "N/A")
-                            .map(str::to_string),
-                        redacted: None,
-                        attrs: from.clone(),
-                    })
-                    .map_err(stop)?;
-                    n += 1;
-                }
-            }
-        }
-    }
-    Ok(n)
 }

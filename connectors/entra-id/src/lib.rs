@@ -519,13 +519,11 @@ impl Guest for Entra {
     }
 
     fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
-        let graph = setting(&request.config, "endpoint_url")
-            .unwrap_or("https://graph.microsoft.com")
-            .trim_end_matches('/');
         let p = match Progress::default().exports(&request, read_exports) {
             Ok(p) => p,
             Err(done) => return done,
         };
+        let graph = roster_connector_sdk::endpoint(&request.config)?;
         let since = setting(&request.config, "log_since").map(str::to_string);
         let mut run = Run {
             graph: graph.to_string(),

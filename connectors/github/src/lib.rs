@@ -373,9 +373,7 @@ impl Guest for GitHub {
         };
         let org =
             setting(cfg, "org").ok_or_else(|| ConnectorError::Config("set org = \"<organization login>\"".into()))?;
-        let base = setting(cfg, "endpoint_url")
-            .unwrap_or("https://api.github.com")
-            .trim_end_matches('/');
+        let base = roster_connector_sdk::endpoint(cfg)?;
         let mut run = Run {
             base: base.to_string(),
             org: org.to_string(),

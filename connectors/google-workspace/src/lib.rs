@@ -372,10 +372,7 @@ impl Guest for GoogleWorkspace {
             }
             Ok(None) => Ok(()),
             Ok(Some(())) => {
-                let base = setting(cfg, "endpoint_url")
-                    .unwrap_or("https://admin.googleapis.com")
-                    .trim_end_matches('/')
-                    .to_string();
+                let base = roster_connector_sdk::endpoint(cfg)?.to_string();
                 let mut url = format!("{base}/admin/reports/v1/activity/users/all/applications/token?maxResults=1000");
                 if let Some(c) = setting(cfg, "customer_id") {
                     url.push_str(&format!("&customerId={}", encode(c)));

@@ -38,14 +38,25 @@ fn credential(id: &str, owner: &str) -> Credential {
     }
 }
 
-/// GETs a URL through wasi:http, with a header a guest is not allowed to set, and says what
-/// came back (status and body, or the error).
-fn fetch(url: &str) -> String {
-    wstd::runtime::block_on(async {
-        let req = match wstd::http::Request::get(url)
+/// Sends a request through wasi:http, with headers a guest is not allowed to set (and for a
+/// body, an AWS Query API write), and says what came back (status and body, or the error).
+fn fetch(method: &str, url: &str) -> String {
+    wstd::runtime::block_on(send(method.to_string(), url.to_string()))
+}
+
+async fn send(method: String, url: String) -> String {
+    {
+        let body = if matches!(method.as_str(), "GET" | "HEAD") {
+            wstd::http::Body::empty()
+        } else {
+            wstd::http::Body::from("Action=CreateAccessKey&UserName=admin&Version=2010-05-08")
+        };
+        let req = match wstd::http::Request::builder()
+            .method(method.as_str())
+            .uri(url.as_str())
             .header("authorization", "Bearer guest-chosen-token")
             .header("x-api-key", "guest-chosen-key")
-            .body(wstd::http::Body::empty())
+            .body(body)
         {
             Ok(r) => r,
             Err(e) => return format!("request error: {e}"),
@@ -66,7 +77,7 @@ fn fetch(url: &str) -> String {
             }
             Err(e) => format!("error: {e}"),
         }
-    })
+    }
 }
 
 fn snoop() -> Vec<(String, String)> {
@@ -149,13 +160,74 @@ impl Guest for Hostile {
             "fetch" => {
                 // Everything the plugin can learn goes into its output, for the test to search.
                 let mut attrs = snoop();
-                for (i, url) in setting(cfg, "urls").unwrap_or_default().split(',').enumerate() {
-                    if !url.is_empty() {
-                        attrs.push((format!("fetch{i}:{url}"), fetch(url)));
+                let methods = setting(cfg, "methods").unwrap_or("GET");
+                let mut n = 0;
+                for url in setting(cfg, "urls").unwrap_or_default().split(',') {
+                    for method in methods.split(',') {
+                        if !url.is_empty() {
+                            attrs.push((format!("fetch{n}:{method} {url}"), fetch(method, url)));
+                            n += 1;
+                        }
                     }
                 }
                 attrs.push(("config".into(), format!("{cfg:?}")));
                 out.identity(identity("snooper", attrs))
+                    .map_err(|e| ConnectorError::Internal(e.0))?;
+            }
+            "parallel" | "deny-flood" => {
+                // Many requests at once (large responses, or all refused): the host bounds what
+                // it holds and logs; the plugin reports what it got.
+                let count: usize = setting(cfg, "count").and_then(|c| c.parse().ok()).unwrap_or(16);
+                let urls: Vec<String> = setting(cfg, "urls")
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter(|u| !u.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                if urls.is_empty() {
+                    return Err(ConnectorError::Config("set urls".into()));
+                }
+                // `hold`: keep every response unread until all have come.
+                let hold = setting(cfg, "hold") == Some("true");
+                let results = wstd::runtime::block_on(async {
+                    let tasks: Vec<_> = (0..count)
+                        .map(|i| {
+                            let url = urls[i % urls.len()].clone();
+                            wstd::runtime::spawn(async move {
+                                if !hold {
+                                    return (send("GET".into(), url).await, None);
+                                }
+                                let req = wstd::http::Request::get(url.as_str()).body(wstd::http::Body::empty());
+                                let client = wstd::http::Client::new();
+                                match req {
+                                    Ok(r) => match client.send(r).await {
+                                        Ok(resp) => (format!("status={}", resp.status().as_u16()), Some(resp)),
+                                        Err(e) => (format!("error: {e}"), None),
+                                    },
+                                    Err(e) => (format!("request error: {e}"), None),
+                                }
+                            })
+                        })
+                        .collect();
+                    let mut out = vec![];
+                    let mut held = vec![];
+                    for t in tasks {
+                        let (r, resp) = t.await;
+                        out.push(r);
+                        held.push(resp);
+                    }
+                    drop(held);
+                    out
+                });
+                let ok = results.iter().filter(|r| r.starts_with("status=200")).count();
+                let mut attrs = vec![
+                    ("ok".to_string(), ok.to_string()),
+                    ("failed".to_string(), (results.len() - ok).to_string()),
+                ];
+                if let Some(e) = results.iter().find(|r| !r.starts_with("status=200")) {
+                    attrs.push(("first-failure".into(), e.chars().take(300).collect()));
+                }
+                out.identity(identity(mode, attrs))
                     .map_err(|e| ConnectorError::Internal(e.0))?;
             }
             "malformed" => {

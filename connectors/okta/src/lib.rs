@@ -331,11 +331,7 @@ impl Guest for Okta {
             Ok(p) => p,
             Err(done) => return done,
         };
-        let base = setting(cfg, "endpoint_url")
-            .or_else(|| setting(cfg, "org_url"))
-            .ok_or_else(|| ConnectorError::Config("set org_url = \"https://<your-org>.okta.com\"".into()))?
-            .trim_end_matches('/')
-            .to_string();
+        let base = roster_connector_sdk::endpoint(cfg)?.to_string();
         let mut run = Run {
             base,
             p,

@@ -10,7 +10,7 @@
 
 use roster_connector_sdk::rest::{Progress, Stop, export_items, field, list_cursor};
 use roster_connector_sdk::types::*;
-use roster_connector_sdk::{Emitter, Guest, KeyFacts, export, progress, setting};
+use roster_connector_sdk::{Emitter, Guest, KeyFacts, export, progress};
 use serde_json::Value;
 
 struct OpenAiAdmin;
@@ -118,9 +118,7 @@ impl Guest for OpenAiAdmin {
             Ok(p) => p,
             Err(done) => return done,
         };
-        let base = setting(&request.config, "endpoint_url")
-            .unwrap_or("https://api.openai.com/v1")
-            .trim_end_matches('/');
+        let base = roster_connector_sdk::endpoint(&request.config)?;
         let base = format!("{base}/organization");
         let result = (|| -> Result<(), Stop> {
             let mut projects = vec![];

@@ -51,6 +51,18 @@ pub fn progress(done: u64, total: Option<u64>, message: &str) {
     host_progress::report(done, total, message);
 }
 
+/// The provider's base URL for this source (no trailing slash). The host resolves it from the
+/// connector's profile and the source's settings and always passes it as `endpoint_url`; a
+/// connector keeps no URL of its own.
+pub fn endpoint(config: &[(String, String)]) -> Result<&str, types::ConnectorError> {
+    setting(config, "endpoint_url")
+        .map(|u| u.trim_end_matches('/'))
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| {
+            types::ConnectorError::Config("the host passed no endpoint_url (run this connector through Roster)".into())
+        })
+}
+
 /// The value of a setting from the source's table in roster.toml.
 pub fn setting<'a>(config: &'a [(String, String)], key: &str) -> Option<&'a str> {
     config

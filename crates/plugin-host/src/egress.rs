@@ -2,17 +2,22 @@
 //! injection, timeouts, size caps, retries on throttling, and the audit log.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_credential_types::provider::ProvideCredentials;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
+use tokio::sync::Semaphore;
 use url::Url;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
-use crate::manifest::{Auth, Manifest};
+use crate::canonical;
+use crate::manifest::{AllowRule, Auth, Manifest};
 use roster_model::error_chain;
 
 /// Bounds on one plugin's HTTP traffic.
@@ -24,6 +29,13 @@ pub struct HttpLimits {
     pub max_request_body: usize,
     /// Largest response body handed to a plugin.
     pub max_response_body: usize,
+    /// Response bytes the host holds for one plugin at once (in flight and not yet read by
+    /// it), over all its requests.
+    pub max_buffered: usize,
+    /// Requests of one plugin in flight at once; more wait their turn.
+    pub max_in_flight: usize,
+    /// Requests kept in the audit log; more are counted and dropped.
+    pub max_logged: usize,
     /// Retries after a 429, a 5xx or a connection failure.
     pub max_retries: u32,
     /// Longest single wait between retries (a longer Retry-After is cut to this).
@@ -36,6 +48,9 @@ impl Default for HttpLimits {
             timeout: Duration::from_secs(30),
             max_request_body: 1 << 20,
             max_response_body: 32 << 20,
+            max_buffered: 96 << 20,
+            max_in_flight: 16,
+            max_logged: 10_000,
             max_retries: 4,
             max_retry_wait: Duration::from_secs(60),
         }
@@ -63,15 +78,45 @@ pub struct RequestLog {
     pub elapsed_ms: u64,
 }
 
+/// The audit log of one run: the first `max_logged` requests, and counts of all of them.
+#[derive(Debug, Default)]
+pub struct RequestLogs {
+    /// The requests kept, in the order they ended.
+    pub entries: Vec<RequestLog>,
+    /// Requests made in all.
+    pub total: u64,
+    /// Requests refused by the manifest.
+    pub denied: u64,
+    /// Requests not kept because the log was full.
+    pub dropped: u64,
+}
+
 /// The per-run hook state.
 pub(crate) struct Egress {
     pub manifest: Arc<Manifest>,
     pub limits: HttpLimits,
-    pub log: Arc<Mutex<Vec<RequestLog>>>,
+    pub log: Arc<Mutex<RequestLogs>>,
+    /// Requests in flight.
+    pub in_flight: Arc<Semaphore>,
+    /// Response bytes held for this plugin.
+    pub buffered: Arc<AtomicUsize>,
 }
 
-/// Headers a guest may not set: the host owns authentication and signing.
-const STRIPPED: [&str; 9] = [
+impl Egress {
+    pub fn new(manifest: Arc<Manifest>, limits: HttpLimits, log: Arc<Mutex<RequestLogs>>) -> Self {
+        let in_flight = Arc::new(Semaphore::new(limits.max_in_flight.max(1)));
+        Self {
+            manifest,
+            limits,
+            log,
+            in_flight,
+            buffered: Arc::default(),
+        }
+    }
+}
+
+/// Headers a guest may not set: the host owns authentication, signing and the target host.
+const STRIPPED: [&str; 11] = [
     "authorization",
     "proxy-authorization",
     "cookie",
@@ -81,6 +126,8 @@ const STRIPPED: [&str; 9] = [
     "x-amz-date",
     "x-amz-content-sha256",
     "x-amz-user-agent-signature",
+    "dpop",
+    "host",
 ];
 
 type BoxFut<T> = Box<dyn Future<Output = T> + Send>;
@@ -95,21 +142,17 @@ impl WasiHttpHooks for Egress {
         let manifest = self.manifest.clone();
         let limits = self.limits.clone();
         let log = self.log.clone();
+        let in_flight = self.in_flight.clone();
+        let buffered = self.buffered.clone();
         Box::new(async move {
             let started = Instant::now();
-            let method = request.method().to_string();
-            let url = Url::parse(&request.uri().to_string()).ok();
-            let shown = url.as_ref().map_or_else(
-                || request.uri().to_string(),
-                |u| {
-                    let mut u = u.clone();
-                    u.set_query(None);
-                    u.to_string()
-                },
-            );
+            let mut shown = request.uri().clone().into_parts();
+            if let Some(pq) = &shown.path_and_query {
+                shown.path_and_query = pq.path().parse().ok();
+            }
             let mut entry = RequestLog {
-                method,
-                url: shown,
+                method: request.method().to_string(),
+                url: http::Uri::from_parts(shown).map_or_else(|_| "<invalid>".into(), |u| u.to_string()),
                 status: None,
                 outcome: "denied".into(),
                 detail: None,
@@ -117,37 +160,117 @@ impl WasiHttpHooks for Egress {
                 attempts: 0,
                 elapsed_ms: 0,
             };
-            let result = match url {
-                None => {
-                    entry.detail = Some("not a valid URL".into());
-                    Err(HttpError::HttpRequestUriInvalid)
+            let result = match canonical::checked_url(request.uri()) {
+                Err(why) => {
+                    entry.detail = Some(why);
+                    Err(HttpError::HttpRequestDenied)
                 }
-                Some(url) => match manifest.check(&url) {
+                Ok(url) => match manifest.check(request.method(), &url) {
                     Err(why) => {
                         entry.detail = Some(why);
                         Err(HttpError::HttpRequestDenied)
                     }
                     Ok(rule) => {
                         entry.auth = rule.auth.describe();
-                        send(request, &rule.auth, &limits, &mut entry).await
+                        // Held until the response body is buffered: a bound on concurrent requests.
+                        match in_flight.acquire().await {
+                            Ok(_permit) => send(request, url, rule, &limits, &buffered, &mut entry).await,
+                            Err(_) => Err(HttpError::InternalError(Some("the plugin run is over".into()))),
+                        }
                     }
                 },
             };
             entry.elapsed_ms = started.elapsed().as_millis() as u64;
             if let Ok(mut l) = log.lock() {
-                l.push(entry);
+                l.total += 1;
+                if entry.outcome == "denied" {
+                    l.denied += 1;
+                }
+                if l.entries.len() < limits.max_logged {
+                    l.entries.push(entry);
+                } else {
+                    l.dropped += 1;
+                }
             }
             result.map(|res| (res, Box::new(async { Ok(()) }) as BoxFut<Result<(), HttpError>>))
         })
     }
 }
 
+/// A response body the plugin has not read yet, counted against its buffer budget until dropped.
+struct Held {
+    body: Full<Bytes>,
+    len: usize,
+    buffered: Arc<AtomicUsize>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.buffered.fetch_sub(self.len, Ordering::Relaxed);
+    }
+}
+
+impl http_body::Body for Held {
+    type Data = Bytes;
+    type Error = HttpError;
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, HttpError>>> {
+        Pin::new(&mut self.body).poll_frame(cx).map_err(|never| match never {})
+    }
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// Reads a response body within the per-response cap and the plugin's buffer budget.
+async fn buffer<B>(mut body: B, limits: &HttpLimits, buffered: &Arc<AtomicUsize>) -> Result<Held, String>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
+    let mut held = Held {
+        body: Full::new(Bytes::new()),
+        len: 0,
+        buffered: buffered.clone(),
+    };
+    let mut data = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| format!("response body: {e}"))?;
+        let Ok(chunk) = frame.into_data() else { continue };
+        if held.len + chunk.len() > limits.max_response_body {
+            return Err(format!(
+                "response body over the {} byte limit of one response",
+                limits.max_response_body
+            ));
+        }
+        let before = buffered.fetch_add(chunk.len(), Ordering::Relaxed);
+        held.len += chunk.len();
+        if before + chunk.len() > limits.max_buffered {
+            return Err(format!(
+                "response bodies held for this plugin over the {} byte limit (too many large responses at once)",
+                limits.max_buffered
+            ));
+        }
+        data.extend_from_slice(&chunk);
+    }
+    held.body = Full::new(data.freeze());
+    Ok(held)
+}
+
 async fn send(
     request: Request<WasiBody>,
-    auth: &Auth,
+    url: Url,
+    rule: &AllowRule,
     limits: &HttpLimits,
+    buffered: &Arc<AtomicUsize>,
     entry: &mut RequestLog,
 ) -> Result<Response<WasiBody>, HttpError> {
+    let auth = &rule.auth;
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, limits.max_request_body).collect().await {
         Ok(b) => b.to_bytes(),
@@ -157,10 +280,24 @@ async fn send(
             return Err(HttpError::HttpRequestBodySize(None));
         }
     };
+    if let Err(why) = rule.check_actions(&url, &parts.headers, &body) {
+        entry.detail = Some(why);
+        return Err(HttpError::HttpRequestDenied);
+    }
+    // The request goes to exactly the URL that was checked, with the Host header it names.
+    let uri: http::Uri = url.as_str().parse().map_err(|_| HttpError::HttpRequestUriInvalid)?;
     let mut headers = parts.headers.clone();
     for h in STRIPPED {
         headers.remove(h);
     }
+    let host = match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_string(),
+    };
+    headers.insert(
+        http::header::HOST,
+        HeaderValue::from_str(&host).map_err(|_| HttpError::HttpRequestUriInvalid)?,
+    );
     if let Auth::Header { name, .. } = auth {
         headers.remove(name);
     }
@@ -175,7 +312,7 @@ async fn send(
         entry.attempts = attempt;
         let mut req = Request::builder()
             .method(parts.method.clone())
-            .uri(parts.uri.clone())
+            .uri(uri.clone())
             .version(parts.version);
         if let Some(h) = req.headers_mut() {
             *h = headers.clone();
@@ -209,15 +346,14 @@ async fn send(
                     continue;
                 }
                 let (rparts, rbody) = res.into_parts();
-                return match Limited::new(rbody, limits.max_response_body).collect().await {
-                    Ok(b) => {
+                return match buffer(Box::pin(rbody), limits, buffered).await {
+                    Ok(held) => {
                         entry.outcome = "allowed".into();
-                        let body = Full::new(b.to_bytes()).map_err(|never| match never {}).boxed_unsync();
-                        Ok(Response::from_parts(rparts, body))
+                        Ok(Response::from_parts(rparts, held.boxed_unsync()))
                     }
-                    Err(e) => {
+                    Err(why) => {
                         entry.outcome = "failed".into();
-                        entry.detail = Some(format!("response body: {e}"));
+                        entry.detail = Some(why);
                         Err(HttpError::HttpResponseBodySize(None))
                     }
                 };
@@ -265,22 +401,34 @@ fn backoff(attempt: u32) -> Duration {
 /// (`X-Rate-Limit-Reset` for Okta, measured against the response's `Date`; `x-ratelimit-reset`
 /// for GitHub), else exponential backoff.
 fn retry_wait(headers: &HeaderMap, attempt: u32) -> Duration {
-    if let Some(secs) = header_str(headers, "retry-after").and_then(|v| v.parse::<f64>().ok()) {
+    let retry_after = header_str(headers, "retry-after");
+    // Seconds (only a finite number: "nan" and "inf" parse as floats too), or an HTTP date.
+    if let Some(secs) = retry_after
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| s.is_finite())
+    {
         return Duration::from_secs_f64(secs.clamp(0.0, 3600.0));
+    }
+    if let Some(at) = retry_after.and_then(parse_http_date) {
+        return Duration::from_secs(at.saturating_sub(now_secs(headers)).min(3600));
     }
     let reset = header_str(headers, "x-rate-limit-reset").or_else(|| header_str(headers, "x-ratelimit-reset"));
     if let Some(reset) = reset.and_then(|r| r.parse::<u64>().ok()) {
-        let now = header_str(headers, "date")
-            .and_then(parse_http_date)
-            .unwrap_or_else(|| {
-                SystemTime::now()
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0)
-            });
-        return Duration::from_secs(reset.saturating_sub(now));
+        return Duration::from_secs(reset.saturating_sub(now_secs(headers)));
     }
     backoff(attempt)
+}
+
+/// The response's `Date`, else this machine's clock, in Unix seconds.
+fn now_secs(headers: &HeaderMap) -> u64 {
+    header_str(headers, "date")
+        .and_then(parse_http_date)
+        .unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        })
 }
 
 /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) into Unix seconds.
@@ -402,6 +550,15 @@ mod tests {
         h.insert("date", HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
         assert_eq!(retry_wait(&h, 1), Duration::from_secs(3));
         assert_eq!(retry_wait(&HeaderMap::new(), 2), Duration::from_millis(1000));
+        for odd in ["nan", "NaN", "inf", "-inf", "1e400", "-5"] {
+            let mut h = HeaderMap::new();
+            h.insert("retry-after", HeaderValue::from_str(odd).unwrap());
+            assert!(retry_wait(&h, 1) <= Duration::from_secs(3600), "{odd}");
+        }
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("Sun, 06 Nov 1994 08:49:40 GMT"));
+        h.insert("date", HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
+        assert_eq!(retry_wait(&h, 1), Duration::from_secs(3));
         let mut h = HeaderMap::new();
         h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
         assert!(is_throttled(StatusCode::FORBIDDEN, &h));

@@ -8,19 +8,17 @@
 //! budget (epoch interruption), a memory limit and an output limit enforced as records arrive
 //! through `sink.emit`; records already received are kept when a plugin fails.
 
+pub mod cache;
+pub mod canonical;
 mod convert;
 pub mod egress;
-pub mod entra;
-pub mod git_fetch;
-pub mod github_app;
-pub mod google_sa;
 pub mod manifest;
-mod mint;
-pub mod okta_oauth;
+pub mod profile;
 mod runtime;
 
-pub use egress::{HttpLimits, RequestLog};
-pub use manifest::{AllowRule, Auth, Manifest, ManifestError, Secret, TokenMinter};
+pub use cache::CodeCache;
+pub use egress::{HttpLimits, RequestLog, RequestLogs};
+pub use manifest::{AWS_READ_ACTIONS, AllowRule, Auth, Manifest, ManifestError, READ_METHODS, Secret, TokenMinter};
 pub use runtime::{ExportFile, Host, Limits, LogLine, Plugin, ProgressFn, RunOutcome, RunRequest, sha256_hex};
 
 #[allow(

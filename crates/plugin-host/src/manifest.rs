@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use aws_credential_types::provider::SharedCredentialsProvider;
-use http::HeaderName;
+use http::{HeaderName, Method};
 use url::Url;
 
 /// A secret held by the host. Its `Debug` never shows the value.
@@ -18,8 +18,8 @@ impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
         Self(Arc::from(value.into()))
     }
-    /// The value, for the one place that attaches it to a request.
-    pub(crate) fn expose(&self) -> &str {
+    /// The value, for the places that attach it to a request (the egress, a token minter, git).
+    pub fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -102,13 +102,58 @@ impl fmt::Debug for Auth {
     }
 }
 
-/// One allowed URL prefix and the credential attached to requests under it.
+/// One allowed kind of request: a URL prefix, the methods allowed under it, for the AWS Query
+/// and JSON APIs the actions allowed, and the credential the host attaches.
 #[derive(Clone, Debug)]
 pub struct AllowRule {
     /// Scheme, host, port and path prefix.
     pub prefix: Url,
+    /// Methods allowed under the prefix; [`AllowRule::new`] allows only GET and HEAD.
+    pub methods: Vec<Method>,
+    /// For AWS APIs that name the operation in the request (the Query API's `Action`
+    /// parameter, the JSON API's `X-Amz-Target` header): the operations allowed, exact names or
+    /// `Prefix*`. `None`: the rule does not look at actions.
+    pub actions: Option<Vec<String>>,
     /// What the host attaches.
     pub auth: Auth,
+}
+
+/// The methods a rule allows unless it says otherwise: reads.
+pub const READ_METHODS: [Method; 2] = [Method::GET, Method::HEAD];
+
+/// AWS operations that read without changing anything, for an `aws-sigv4` rule that names no
+/// actions: `List*`, `Get*` and `Describe*` (minus [`AWS_CREDENTIAL_READS`]), the IAM reports
+/// and CloudTrail's event lookup.
+pub const AWS_READ_ACTIONS: [&str; 6] = [
+    "List*",
+    "Get*",
+    "Describe*",
+    "GenerateCredentialReport",
+    "GenerateServiceLastAccessedDetails",
+    "LookupEvents",
+];
+
+/// AWS "reads" that hand out a credential or a secret: never allowed through a wildcard, only
+/// when named exactly.
+pub const AWS_CREDENTIAL_READS: [&str; 9] = [
+    "GetSessionToken",
+    "GetFederationToken",
+    "GetSecretValue",
+    "GetParameter",
+    "GetParameters",
+    "GetParametersByPath",
+    "GetAuthorizationToken",
+    "GetCredentialsForIdentity",
+    "GetOpenIdToken",
+];
+
+/// Whether `action` is allowed by `patterns` (exact names, or `Prefix*`). A wildcard never
+/// allows one of [`AWS_CREDENTIAL_READS`].
+pub fn action_allowed(patterns: &[String], action: &str) -> bool {
+    patterns.iter().any(|p| match p.strip_suffix('*') {
+        Some(prefix) => action.starts_with(prefix) && !AWS_CREDENTIAL_READS.contains(&action),
+        None => p == action,
+    })
 }
 
 /// What one plugin run may reach.
@@ -116,7 +161,7 @@ pub struct AllowRule {
 pub struct Manifest {
     /// The plugin's name, for messages.
     pub plugin: String,
-    /// Allowed prefixes; a request matching none is refused.
+    /// Allowed requests; one matching none is refused.
     pub allow: Vec<AllowRule>,
 }
 
@@ -189,10 +234,35 @@ impl AllowRule {
             let p = format!("{}/", url.path());
             url.set_path(&p);
         }
-        Ok(Self { prefix: url, auth })
+        // The path as written: the URL parser would resolve `%2e%2e` and `..` away.
+        let raw_path = prefix
+            .parse::<http::Uri>()
+            .map(|u| u.path().to_string())
+            .unwrap_or_default();
+        crate::canonical::check_path(&raw_path).map_err(|why| err(&why))?;
+        Ok(Self {
+            prefix: url,
+            methods: READ_METHODS.to_vec(),
+            actions: None,
+            auth,
+        })
     }
 
-    fn matches(&self, url: &Url) -> bool {
+    /// Allows these methods instead of GET and HEAD (a write only where a read API needs it).
+    #[must_use]
+    pub fn methods(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
+        self.methods = methods.into_iter().collect();
+        self
+    }
+
+    /// Allows only these AWS operations (exact names or `Prefix*`).
+    #[must_use]
+    pub fn actions(mut self, actions: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.actions = Some(actions.into_iter().map(Into::into).collect());
+        self
+    }
+
+    fn matches_url(&self, url: &Url) -> bool {
         let p = &self.prefix;
         url.scheme() == p.scheme()
             && url.host() == p.host()
@@ -204,13 +274,27 @@ impl AllowRule {
 }
 
 impl Manifest {
-    /// The rule that allows `url`, or why none does.
-    pub fn check(&self, url: &Url) -> Result<&AllowRule, String> {
-        if let Some(rule) = self.allow.iter().find(|r| r.matches(url)) {
+    /// The rule that allows `method` on `url`, or why none does. The URL is the canonical form
+    /// [`crate::canonical::checked_url`] returned; an AWS rule's actions are checked later, on
+    /// the whole request ([`AllowRule::check_actions`]).
+    pub fn check(&self, method: &Method, url: &Url) -> Result<&AllowRule, String> {
+        let under: Vec<&AllowRule> = self.allow.iter().filter(|r| r.matches_url(url)).collect();
+        if let Some(rule) = under.iter().find(|r| r.methods.contains(method)) {
             return Ok(rule);
         }
         let mut shown = url.clone();
         shown.set_query(None);
+        if !under.is_empty() {
+            let allowed: Vec<&str> = under
+                .iter()
+                .flat_map(|r| r.methods.iter().map(Method::as_str))
+                .collect();
+            return Err(format!(
+                "method {method} is not allowed for {shown} (plugin {} may send only {} there)",
+                self.plugin,
+                allowed.join(", ")
+            ));
+        }
         Err(format!(
             "{shown} is outside the allowed URL prefixes of plugin {} ({})",
             self.plugin,
@@ -224,6 +308,40 @@ impl Manifest {
                     .join(", ")
             }
         ))
+    }
+}
+
+impl AllowRule {
+    /// For a rule with actions: the AWS operation the request names (in the query string, a
+    /// form-encoded body or `X-Amz-Target`), which must be exactly one and allowed.
+    pub fn check_actions(&self, url: &Url, headers: &http::HeaderMap, body: &[u8]) -> Result<(), String> {
+        let Some(patterns) = &self.actions else {
+            return Ok(());
+        };
+        let mut named: Vec<String> = url
+            .query_pairs()
+            .chain(url::form_urlencoded::parse(body))
+            .filter(|(k, _)| k == "Action")
+            .map(|(_, v)| v.into_owned())
+            .collect();
+        for target in headers.get_all("x-amz-target") {
+            let t = target.to_str().map_err(|_| "X-Amz-Target is not text".to_string())?;
+            named.push(t.rsplit('.').next().unwrap_or(t).to_string());
+        }
+        named.sort();
+        named.dedup();
+        match named.as_slice() {
+            [] => Err("the request names no AWS action (Action or X-Amz-Target)".into()),
+            [one] if action_allowed(patterns, one) => Ok(()),
+            [one] => Err(format!(
+                "AWS action {one} is not allowed (allowed: {})",
+                patterns.join(", ")
+            )),
+            many => Err(format!(
+                "the request names several AWS actions ({}); one is allowed per request",
+                many.join(", ")
+            )),
+        }
     }
 }
 
@@ -244,7 +362,7 @@ mod tests {
     #[test]
     fn prefixes_match_scheme_host_port_and_path() {
         let m = manifest(&["https://api.github.com/orgs/acme", "http://127.0.0.1:5000/"]);
-        let ok = |u: &str| m.check(&Url::parse(u).unwrap()).is_ok();
+        let ok = |u: &str| m.check(&Method::GET, &Url::parse(u).unwrap()).is_ok();
         assert!(ok("https://api.github.com/orgs/acme/installations?per_page=100"));
         assert!(ok("https://api.github.com/orgs/acme"));
         assert!(ok("https://API.GITHUB.COM:443/orgs/acme/x"));
@@ -274,6 +392,69 @@ mod tests {
             assert!(AllowRule::new(p, Auth::None).is_err(), "{p} accepted");
         }
         assert!(AllowRule::new("http://localhost:8080/api", Auth::None).is_ok());
+        assert!(AllowRule::new("https://example.com/a/%2e%2e/", Auth::None).is_err());
         assert!(AllowRule::new("http://[::1]:8080/", Auth::None).is_ok());
+    }
+
+    #[test]
+    fn only_the_rules_methods_pass() {
+        let m = manifest(&["https://api.example.com/v1/"]);
+        let url = Url::parse("https://api.example.com/v1/users").unwrap();
+        assert!(m.check(&Method::GET, &url).is_ok());
+        assert!(m.check(&Method::HEAD, &url).is_ok());
+        for w in [
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ] {
+            let e = m.check(&w, &url).unwrap_err();
+            assert!(
+                e.contains(&format!("method {w} is not allowed")) && e.contains("GET, HEAD"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn aws_rules_allow_only_named_read_actions() {
+        let rule = AllowRule::new("https://iam.amazonaws.com/", Auth::None)
+            .unwrap()
+            .methods([Method::POST])
+            .actions(AWS_READ_ACTIONS);
+        let url = Url::parse("https://iam.amazonaws.com/").unwrap();
+        let h = http::HeaderMap::new();
+        let ok = |body: &str| rule.check_actions(&url, &h, body.as_bytes());
+        assert!(ok("Action=ListUsers&Version=2010-05-08").is_ok());
+        assert!(ok("Action=GenerateCredentialReport&Version=2010-05-08").is_ok());
+        assert!(
+            ok("Action=CreateAccessKey&UserName=x")
+                .unwrap_err()
+                .contains("CreateAccessKey is not allowed")
+        );
+        assert!(
+            ok("Action=ListUsers&Action=DeleteUser")
+                .unwrap_err()
+                .contains("several AWS actions")
+        );
+        assert!(ok("Version=2010-05-08").unwrap_err().contains("names no AWS action"));
+        assert!(
+            ok("Action=GetSessionToken").is_err(),
+            "a credential read needs its exact name"
+        );
+        let q = Url::parse("https://iam.amazonaws.com/?Action=AttachUserPolicy").unwrap();
+        assert!(rule.check_actions(&q, &h, b"Action=ListUsers").is_err());
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            "x-amz-target",
+            http::HeaderValue::from_static("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"),
+        );
+        assert!(rule.check_actions(&url, &h, b"{}").is_ok());
+        h.insert(
+            "x-amz-target",
+            http::HeaderValue::from_static("com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.StopLogging"),
+        );
+        assert!(rule.check_actions(&url, &h, b"{}").is_err());
     }
 }

@@ -1,7 +1,6 @@
 //! The wasmtime host: one engine per process, one fresh store per plugin run.
 
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,8 +14,9 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::roster::connector::{log, progress, sink, types};
 use crate::bindings::{Connector, ConnectorPre};
+use crate::cache::CodeCache;
 use crate::convert::Collected;
-use crate::egress::{Egress, HttpLimits, RequestLog};
+use crate::egress::{Egress, HttpLimits, RequestLog, RequestLogs};
 use crate::manifest::Manifest;
 
 /// Bounds on one plugin run.
@@ -129,7 +129,8 @@ impl Plugin {
 struct Inner {
     engine: Engine,
     linker: Linker<RunState>,
-    cache_dir: Option<PathBuf>,
+    cache: Option<CodeCache>,
+    cache_problem: Option<String>,
     stop: Arc<AtomicBool>,
 }
 
@@ -150,8 +151,9 @@ pub struct Host {
 const TICK: Duration = Duration::from_millis(1);
 
 impl Host {
-    /// Creates the engine and linker. `cache_dir` holds precompiled plugins (created 0700).
-    pub fn new(cache_dir: Option<PathBuf>) -> Result<Self> {
+    /// Creates the engine and linker. `cache` keeps compiled plugins between runs (see
+    /// [`CodeCache`]); an untrusted cache directory is not used ([`Host::cache_problem`]).
+    pub fn new(cache: Option<CodeCache>) -> Result<Self> {
         let mut cfg = Config::new();
         cfg.epoch_interruption(true);
         cfg.max_wasm_stack(1 << 20);
@@ -172,11 +174,16 @@ impl Host {
                 })
                 .context("cannot start the plugin timer thread")?;
         }
+        let cache_problem = cache
+            .as_ref()
+            .and_then(|c| c.trusted_dir().err())
+            .map(|e| e.to_string());
         Ok(Self {
             inner: Arc::new(Inner {
                 engine,
                 linker,
-                cache_dir,
+                cache,
+                cache_problem,
                 stop,
             }),
         })
@@ -215,21 +222,27 @@ impl Host {
 
     fn compile(&self, name: &str, wasm: &[u8], sha: &str) -> Result<Component> {
         let engine = &self.inner.engine;
-        let Some(dir) = &self.inner.cache_dir else {
+        let Some(cache) = self.inner.cache.as_ref().filter(|_| self.inner.cache_problem.is_none()) else {
             return Component::new(engine, wasm)
                 .map_err(|e| anyhow::anyhow!("plugin {name} is not a valid component: {e:#}"));
         };
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
-        let path = dir.join(format!("{sha}-{:016x}.cwasm", h.finish()));
-        if let Some(c) = load_cached(engine, &path) {
+        let file = format!("{sha}-{:016x}.cwasm", h.finish());
+        if let Some(c) = cache.load(&file).and_then(|bytes| deserialize_own(engine, &bytes).ok()) {
             return Ok(c);
         }
         let compiled = engine
             .precompile_component(wasm)
             .map_err(|e| anyhow::anyhow!("plugin {name} is not a valid component: {e:#}"))?;
-        store_cached(dir, &path, &compiled);
+        cache.store(&file, &compiled);
         deserialize_own(engine, &compiled).map_err(|e| anyhow::anyhow!("plugin {name}: {e:#}"))
+    }
+
+    /// Why the compiled-plugin cache is not used, if it is not (plugins are then compiled in
+    /// memory on every run).
+    pub fn cache_problem(&self) -> Option<&str> {
+        self.inner.cache_problem.as_deref()
     }
 
     /// Runs one plugin's `collect` in a fresh store. Never fails: a plugin that breaks a bound or
@@ -237,18 +250,15 @@ impl Host {
     pub async fn run(&self, plugin: &Plugin, mut req: RunRequest) -> RunOutcome {
         let started = Instant::now();
         let limits = req.limits.clone();
-        let requests = Arc::new(Mutex::new(Vec::new()));
+        let requests = Arc::new(Mutex::new(RequestLogs::default()));
         let state = RunState {
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
             http: WasiHttpCtx::new(),
-            egress: Egress {
-                manifest: req.manifest.clone(),
-                limits: limits.http.clone(),
-                log: requests.clone(),
-            },
+            egress: Egress::new(req.manifest.clone(), limits.http.clone(), requests.clone()),
             limiter: MemoryLimiter {
                 limit: limits.memory,
+                total: 0,
                 exceeded: None,
             },
             deadline: started + limits.time,
@@ -313,9 +323,15 @@ impl Host {
             }
             Ok(Ok(Ok(summary))) => ("incomplete", None, summary.notes),
         };
-        let requests = requests.lock().map(|r| r.clone()).unwrap_or_default();
-        let denied = requests.iter().filter(|r| r.outcome == "denied").count() as u64;
+        let log = std::mem::take(&mut *requests.lock().unwrap_or_else(|e| e.into_inner()));
+        let denied = log.denied;
         let mut notes = notes;
+        if log.dropped > 0 {
+            notes.push(format!(
+                "{} request(s) over the audit log's limit of {} were not logged ({} denied in all)",
+                log.dropped, limits.http.max_logged, log.denied
+            ));
+        }
         if let Some(n) = &state.out.limit_note {
             notes.push(n.clone());
         }
@@ -352,7 +368,7 @@ impl Host {
             identities: counts.identities,
             credentials: counts.credentials,
             activities: counts.activities,
-            requests: requests.len() as u64,
+            requests: log.total,
             denied_requests: denied,
             elapsed_ms: started.elapsed().as_millis() as u64,
         };
@@ -361,7 +377,7 @@ impl Host {
             activities,
             repositories,
             run,
-            requests,
+            requests: log.entries,
             logs: state.logs,
         }
     }
@@ -442,17 +458,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Loads a precompiled plugin the host itself wrote (the compatibility hash is in the file name),
-/// after checking the checksum it wrote next to it in a directory only the user can write.
-fn load_cached(engine: &Engine, path: &Path) -> Option<Component> {
-    let bytes = std::fs::read(path).ok()?;
-    let sum = std::fs::read_to_string(path.with_extension("sha256")).ok()?;
-    if sum.trim() != sha256_hex(&bytes) {
-        return None;
-    }
-    deserialize_own(engine, &bytes).ok()
-}
-
 /// Turns bytes this host precompiled back into a component.
 #[allow(
     unsafe_code,
@@ -460,23 +465,9 @@ fn load_cached(engine: &Engine, path: &Path) -> Option<Component> {
 )]
 fn deserialize_own(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Component> {
     // SAFETY: callers pass only the output of `Engine::precompile_component` of an engine with
-    // the same settings: produced in this process, or read back from the cache and verified.
+    // the same settings: produced in this process, or read back from the cache after its HMAC
+    // (under a key this installation keeps in its state database) proved this host wrote it.
     unsafe { Component::deserialize(engine, bytes) }
-}
-
-fn store_cached(dir: &Path, path: &Path, compiled: &[u8]) {
-    let _ = std::fs::create_dir_all(dir);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
-    }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    if std::fs::write(&tmp, compiled).is_ok() && std::fs::rename(&tmp, path).is_ok() {
-        let _ = std::fs::write(path.with_extension("sha256"), sha256_hex(compiled));
-    } else {
-        let _ = std::fs::remove_file(&tmp);
-    }
 }
 
 /// Links WASI (clocks, random, stdio, and environment and filesystem with nothing in them; the
@@ -525,23 +516,28 @@ impl WasiHttpView for RunState {
     }
 }
 
-/// Memory bound that remembers why it refused, so the error can say "memory limit exceeded".
+/// Memory bound over all of a plugin's memories together (a component may hold several), that
+/// remembers why it refused, so the error can say "memory limit exceeded".
 struct MemoryLimiter {
     limit: usize,
+    /// Bytes of all memories now (WebAssembly memories only grow).
+    total: usize,
     exceeded: Option<String>,
 }
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        if desired > self.limit {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let total = (self.total - current.min(self.total)).saturating_add(desired);
+        if total > self.limit {
             let msg = format!(
-                "memory limit exceeded (asked for {} MiB, the limit is {} MiB)",
-                desired >> 20,
+                "memory limit exceeded (its memories would hold {} MiB, the limit is {} MiB)",
+                total >> 20,
                 self.limit >> 20
             );
             self.exceeded = Some(msg.clone());
             return Err(wasmtime::Error::msg(msg));
         }
+        self.total = total;
         Ok(true)
     }
 
@@ -611,4 +607,39 @@ pub(crate) struct Counts {
     pub identities: u64,
     pub credentials: u64,
     pub activities: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A component may hold several memories; the limit covers them together.
+    #[test]
+    fn the_memory_limit_covers_all_memories_together() {
+        let mut l = MemoryLimiter {
+            limit: 64 << 20,
+            total: 0,
+            exceeded: None,
+        };
+        // Three memories created at 20 MiB each fit; a fourth does not.
+        for _ in 0..3 {
+            assert!(l.memory_growing(0, 20 << 20, None).unwrap());
+        }
+        assert!(l.memory_growing(0, 20 << 20, None).is_err());
+        assert!(
+            l.exceeded
+                .as_deref()
+                .unwrap()
+                .contains("would hold 80 MiB, the limit is 64 MiB")
+        );
+        // Growing one of them counts only the growth.
+        let mut l = MemoryLimiter {
+            limit: 64 << 20,
+            total: 0,
+            exceeded: None,
+        };
+        assert!(l.memory_growing(0, 30 << 20, None).unwrap());
+        assert!(l.memory_growing(30 << 20, 60 << 20, None).unwrap());
+        assert!(l.memory_growing(0, 5 << 20, None).is_err());
+    }
 }

@@ -2,8 +2,9 @@
 //! HMAC of the secret (the salt is in the file, so a baseline committed to a repository works on
 //! every machine), plus the rule and path for people reading it. No raw secret is stored.
 
-use crate::fingerprint::{hex, keyed_hex, unhex};
+use crate::fingerprint::keyed_hex;
 use roster_model::Finding;
+use roster_model::{hex, unhex};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::path::Path;

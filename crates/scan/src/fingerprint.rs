@@ -2,6 +2,7 @@
 //! runs without ever being stored.
 
 use hmac::{Hmac, Mac};
+use roster_model::hex;
 use sha2::Sha256;
 use std::fmt;
 
@@ -36,28 +37,6 @@ pub fn keyed_hex(key: &[u8], data: &[u8]) -> String {
     hex(&mac.finalize().into_bytes())
 }
 
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    use fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
-/// Parses lowercase or uppercase hex.
-pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim();
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 /// The redacted form of a secret: a short prefix, an ellipsis and the last four characters.
 /// `known_prefix` is the length of a public, format-defining prefix (`sk-proj-`), shown whole up
 /// to 12 characters. Never shows more than a third of the secret.
@@ -82,6 +61,7 @@ pub fn redact(secret: &[u8], known_prefix: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use roster_model::unhex;
 
     #[test]
     fn fingerprint_is_keyed_and_stable() {

@@ -21,8 +21,9 @@ mod mcp;
 pub use agents::build_agents;
 pub use baseline::{Baseline, BaselineError};
 pub use engine::{AgentHit, Engine, FileResult};
-pub use fingerprint::{Fingerprinter, hex, keyed_hex, redact, unhex};
+pub use fingerprint::{Fingerprinter, keyed_hex, redact};
 pub use git::{GitOptions, HistoryTips};
+pub use roster_model::{hex, unhex};
 
 use roster_model::{Finding, McpServer, ScanIssue, ScanStats};
 use roster_rules::RuleSet;

@@ -12,10 +12,10 @@
 //! (`ath`).
 
 use crate::entra::HostHttp;
-use crate::manifest::{Secret, TokenMinter};
 use crate::mint::{MINT_LIMIT, MintCache, rs256_assertion, token_answer};
 use base64::Engine as _;
 use jsonwebtoken::EncodingKey;
+use roster_plugin_host::manifest::{Secret, TokenMinter};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -6,9 +6,9 @@
 //! assertion; it gets `Authorization: Bearer <token>`.
 
 use crate::entra::HostHttp;
-use crate::manifest::{Secret, TokenMinter};
 use crate::mint::{MINT_LIMIT, MintCache, rs256_assertion, token_answer};
 use jsonwebtoken::EncodingKey;
+use roster_plugin_host::manifest::{Secret, TokenMinter};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;

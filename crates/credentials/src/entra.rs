@@ -9,7 +9,6 @@
 //! one), so no second HTTP stack is built. Without `authority_host`, azure_identity reads
 //! `AZURE_AUTHORITY_HOST`, then uses the public cloud's.
 
-use crate::manifest::{Secret, TokenMinter};
 use crate::mint::{MINT_LIMIT, MintCache};
 use azure_core::credentials::{Secret as AzureSecret, TokenCredential};
 use azure_core::http::{
@@ -24,6 +23,7 @@ use azure_identity::{
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use roster_model::error_chain;
+use roster_plugin_host::manifest::{Secret, TokenMinter};
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -405,7 +405,7 @@ fn check_scheme(url: &url::Url, metadata: bool) -> Result<(), String> {
     let imds = url.host() == Some(url::Host::Ipv4(std::net::Ipv4Addr::new(169, 254, 169, 254)));
     match url.scheme() {
         "https" => Ok(()),
-        "http" if crate::manifest::is_loopback(url) || (metadata && imds) => Ok(()),
+        "http" if roster_plugin_host::manifest::is_loopback(url) || (metadata && imds) => Ok(()),
         s => Err(format!(
             "{url}: the host sends credentials over https only (not {s}), except to a loopback address"
         )),

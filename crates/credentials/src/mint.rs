@@ -3,7 +3,7 @@
 //! failure remembered for a short while so that queued requests fail at once instead of each
 //! running its own round of retries against a token endpoint that is down.
 
-use crate::manifest::Secret;
+use roster_plugin_host::manifest::Secret;
 use std::future::Future;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;

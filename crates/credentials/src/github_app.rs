@@ -3,11 +3,11 @@
 //! The host re-mints it before it expires. The plugin sees neither the key nor the JWT; it gets
 //! `Authorization: Bearer <installation token>` on its allowed GitHub requests.
 
-use crate::manifest::{Secret, TokenMinter};
 use crate::mint::{MINT_LIMIT, MintCache};
 use octocrab::Octocrab;
 use octocrab::models::{AppId, InstallationId};
 use octocrab::secrecy::ExposeSecret as _;
+use roster_plugin_host::manifest::{Secret, TokenMinter};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -28,7 +28,7 @@ impl GithubAppMinter {
     /// `https://host/api/v3`); `private_key_pem` is the app's key as GitHub issued it.
     pub fn new(base: &str, app_id: u64, installation: u64, private_key_pem: &[u8]) -> Result<GithubAppMinter, String> {
         let url = url::Url::parse(base).map_err(|e| format!("GitHub API base {base:?}: {e}"))?;
-        if url.scheme() != "https" && !crate::manifest::is_loopback(&url) {
+        if url.scheme() != "https" && !roster_plugin_host::manifest::is_loopback(&url) {
             return Err(format!(
                 "GitHub API base {base:?}: the app's JWT is sent over https only (plain http only to a loopback address)"
             ));

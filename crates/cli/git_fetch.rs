@@ -4,8 +4,8 @@
 //! prompt, no redirects to another host, and a time limit. The first run makes a bare clone;
 //! later runs fetch what changed into it.
 
-use crate::manifest::Auth;
 use base64::Engine as _;
+use roster_plugin_host::Auth;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;

@@ -1,0 +1,159 @@
+//! roster.toml: the sources `collect` runs, what `discover` scans, thresholds.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+/// roster.toml.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Connector sources.
+    #[serde(default, rename = "source")]
+    pub sources: Vec<SourceConfig>,
+    /// What `roster discover` scans.
+    #[serde(default)]
+    pub scan: ScanConfig,
+    /// The agent registry (agents.toml), relative to roster.toml.
+    pub registry: Option<PathBuf>,
+    /// Measure time thresholds from this date (YYYY-MM-DD or RFC 3339) instead of now: for
+    /// exports taken earlier.
+    pub as_of: Option<String>,
+    /// Thresholds for the time-based gaps.
+    #[serde(default)]
+    pub thresholds: roster_correlate::Thresholds,
+}
+
+/// `[scan]`: the code `roster discover` scans. Paths are relative to roster.toml.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanConfig {
+    /// Directories and files (working trees).
+    #[serde(default)]
+    pub paths: Vec<PathBuf>,
+    /// Git repositories whose whole history is scanned.
+    #[serde(default)]
+    pub repos: Vec<PathBuf>,
+    /// Globs of paths to skip.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// More rule files (Roster TOML).
+    #[serde(default)]
+    pub rules: Vec<PathBuf>,
+}
+
+/// An extra URL prefix a source's plugin may reach, what it may send there, and how the host
+/// authenticates it.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct AllowConfig {
+    /// `https://host[:port]/path/` (plain http only for a loopback address).
+    pub prefix: String,
+    /// Methods allowed there (default GET and HEAD; with AWS actions, also POST).
+    pub methods: Option<Vec<String>>,
+    /// AWS operations allowed (exact names or `Prefix*`); an `aws-sigv4` prefix without them
+    /// allows the read-only `List*`, `Get*`, `Describe*` and the like.
+    pub actions: Option<Vec<String>>,
+    /// `none`, `bearer`, `ssws`, `token`, `header:<name>` or `aws-sigv4`.
+    #[serde(default = "none")]
+    pub auth: String,
+    /// Environment variable holding the secret for bearer/ssws/token/header.
+    pub secret_env: Option<String>,
+    /// Signing name for aws-sigv4 (`iam`, `cloudtrail`).
+    pub service: Option<String>,
+}
+
+fn none() -> String {
+    "none".into()
+}
+
+/// An export file handed to a source's plugin.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Path (relative to roster.toml).
+    pub path: PathBuf,
+    /// What it is: `credential-report`, ...
+    pub format: String,
+}
+
+/// One `[[source]]` table.
+#[derive(Debug, Deserialize, Clone)]
+pub struct SourceConfig {
+    /// Name in reports (default: the connector's).
+    pub name: Option<String>,
+    /// Connector: `aws-iam`, or any name with an explicit `plugin`.
+    pub connector: String,
+    /// Path of the plugin's .wasm (default: the bundled connector of that name).
+    pub plugin: Option<PathBuf>,
+    /// The plugin's sha256; required for a `plugin` path, checked whenever given.
+    pub sha256: Option<String>,
+    /// AWS region (signing region for AWS connectors).
+    pub region: Option<String>,
+    /// AWS profile from ~/.aws/config.
+    pub profile: Option<String>,
+    /// Endpoint override (a local emulator); an explicit loopback URL allows plain http.
+    pub endpoint_url: Option<String>,
+    /// Wall-time budget in seconds (default 600).
+    pub timeout_secs: Option<u64>,
+    /// Memory limit in MiB (default 256).
+    pub memory_mib: Option<usize>,
+    /// Environment variable holding the token of a connector
+    /// (default `OPENAI_ADMIN_KEY`, `ANTHROPIC_ADMIN_KEY`, `GITHUB_TOKEN`, `OKTA_API_TOKEN`, `ENTRA_ACCESS_TOKEN`,
+    /// `GOOGLE_ACCESS_TOKEN`).
+    pub secret_env: Option<String>,
+    /// Retries after a 429, a 5xx or a connection failure (default 4).
+    pub http_retries: Option<u32>,
+    /// Export files.
+    #[serde(default)]
+    pub files: Vec<FileConfig>,
+    /// Extra allowed URL prefixes.
+    #[serde(default)]
+    pub allow: Vec<AllowConfig>,
+    /// Every other setting, passed to the plugin as text.
+    #[serde(flatten)]
+    pub settings: BTreeMap<String, toml::Value>,
+}
+
+impl SourceConfig {
+    /// The name in reports.
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.connector)
+    }
+}
+
+/// Reads and checks roster.toml.
+pub fn load_config(path: &Path) -> Result<Config> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
+    let cfg: Config = toml::from_str(&text).with_context(|| format!("config {} is not valid", path.display()))?;
+    let mut seen = std::collections::HashSet::new();
+    for s in &cfg.sources {
+        let profile = crate::profiles::builtin(&s.connector);
+        if profile.is_none() && s.plugin.is_none() {
+            bail!(
+                "config {}: source {:?}: unknown connector {:?} (built in: {}; a third-party one needs plugin = \"path.wasm\")",
+                path.display(),
+                s.name(),
+                s.connector,
+                crate::profiles::names().join(", ")
+            );
+        }
+        if s.settings.contains_key("scan_repos") && !profile.is_some_and(|p| p.repositories) {
+            bail!(
+                "config {}: source {:?} sets scan_repos, which only code-host sources (github) have",
+                path.display(),
+                s.name()
+            );
+        }
+        if !seen.insert(s.name().to_string()) {
+            bail!(
+                "config {}: two sources are named {:?}; give each a distinct `name`",
+                path.display(),
+                s.name()
+            );
+        }
+    }
+    Ok(cfg)
+}

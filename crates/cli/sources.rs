@@ -1,0 +1,199 @@
+//! One `[[source]]` made ready to run: its plugin found, its endpoint resolved from the
+//! connector's profile, its credential set up, and its manifest (what the plugin may request,
+//! and with which credential) built from the profile and the source's own `allow` entries.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use roster_credentials::AuthRequest;
+use roster_plugin_host::{AWS_READ_ACTIONS, AllowRule, Auth, Manifest, READ_METHODS, Secret};
+
+use crate::config::{AllowConfig, SourceConfig};
+
+/// A source ready to run.
+pub struct Prepared {
+    /// What its plugin may reach.
+    pub manifest: Manifest,
+    /// The endpoint handed to the plugin (`endpoint_url`), for a connector with a profile.
+    pub endpoint: Option<String>,
+    /// Settings the host reads itself; they are not handed to the plugin.
+    pub host_settings: BTreeSet<String>,
+}
+
+/// Where bundled connectors live: `ROSTER_CONNECTOR_DIR`, else `connectors/` next to the
+/// executable, else the workspace's wasm build folder (for a binary under target/).
+fn connector_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![];
+    if let Some(d) = std::env::var_os("ROSTER_CONNECTOR_DIR") {
+        dirs.push(PathBuf::from(d));
+    }
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        dirs.push(exe_dir.join("connectors"));
+        if let Some(target) = exe_dir.parent() {
+            dirs.push(target.join("wasm32-wasip2/release"));
+        }
+    }
+    dirs
+}
+
+/// The plugin's file, and whether the user named it (`plugin = "..."`).
+pub fn plugin_path(src: &SourceConfig, base: &Path) -> Result<(PathBuf, bool)> {
+    if let Some(p) = &src.plugin {
+        return Ok((base.join(p), true));
+    }
+    let file = format!("connector_{}.wasm", src.connector.replace('-', "_"));
+    let dirs = connector_dirs();
+    dirs.iter()
+        .map(|d| d.join(&file))
+        .find(|p| p.is_file())
+        .map(|p| (p, false))
+        .with_context(|| {
+            format!(
+                "source {}: connector {} not found (looked for {file} in {}); build the connectors with \
+             scripts/build-connectors.sh, set ROSTER_CONNECTOR_DIR, or give `plugin = \"path.wasm\"`",
+                src.name(),
+                src.connector,
+                dirs.iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+}
+
+/// A setting as the text a plugin receives.
+pub fn setting_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Float(f) => f.to_string(),
+        toml::Value::Boolean(b) => b.to_string(),
+        toml::Value::Datetime(d) => d.to_string(),
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
+/// Resolves a source: the connector's profile (endpoint, allowed requests, credential), then
+/// its own `allow` entries. With `api = false` the plugin reads only its export files: it may
+/// reach nothing and no credential is read.
+pub async fn prepare(src: &SourceConfig, base_dir: &Path) -> Result<Prepared> {
+    let name = src.name();
+    let region = src.region.clone().unwrap_or_else(|| "us-east-1".into());
+    let setting = |k: &str| src.settings.get(k).map(setting_text);
+    let exports_only = src.settings.get("api").and_then(toml::Value::as_bool) == Some(false);
+    let mut prepared = Prepared {
+        manifest: Manifest {
+            plugin: src.connector.clone(),
+            allow: vec![],
+        },
+        endpoint: None,
+        host_settings: BTreeSet::new(),
+    };
+    if let Some(profile) = crate::profiles::builtin(&src.connector) {
+        prepared.host_settings = profile.host_settings().into_iter().map(str::to_string).collect();
+        let endpoint = profile.endpoint(src.endpoint_url.as_deref(), &setting, &region);
+        if exports_only {
+            prepared.endpoint = endpoint.ok();
+        } else {
+            if let Some(k) = profile.required.iter().find(|k| setting(k).is_none()) {
+                bail!("source {name}: the {} connector needs {k} = \"...\"", src.connector);
+            }
+            let endpoint = endpoint.map_err(|e| anyhow::anyhow!("source {name}: {e}"))?;
+            let request = AuthRequest {
+                source: name,
+                setting: &setting,
+                secret_env: src.secret_env.as_deref(),
+                base_dir,
+                endpoint: &endpoint,
+                region: &region,
+                aws_profile: src.profile.as_deref(),
+            };
+            let spec = roster_credentials::auth_spec(profile, &request)?;
+            let auth = roster_credentials::resolve(spec, &src.connector, &request).await?;
+            prepared.manifest.allow = profile
+                .allow_rules(&endpoint, &setting, &auth)
+                .with_context(|| format!("source {name}"))?;
+            prepared.endpoint = Some(endpoint);
+        }
+    }
+    if !exports_only {
+        for a in &src.allow {
+            let rule = allow_rule(src, a, &region).await?;
+            prepared.manifest.allow.push(rule);
+        }
+    }
+    Ok(prepared)
+}
+
+/// A source's own `[[source.allow]]` entry: read-only unless it names methods (and for AWS,
+/// only the read operations unless it names actions).
+async fn allow_rule(src: &SourceConfig, a: &AllowConfig, region: &str) -> Result<AllowRule> {
+    let name = src.name();
+    let secret = || -> Result<Secret> {
+        let var = a.secret_env.as_deref().with_context(|| {
+            format!(
+                "source {name}: allow {:?} with auth {:?} needs secret_env",
+                a.prefix, a.auth
+            )
+        })?;
+        let v = std::env::var(var)
+            .with_context(|| format!("source {name}: environment variable {var} (secret_env) is not set"))?;
+        Ok(Secret::new(v))
+    };
+    let bearer = |scheme: &str| -> Result<Auth> {
+        Ok(Auth::Authorization {
+            scheme: scheme.into(),
+            secret: secret()?,
+        })
+    };
+    let aws = a.auth == "aws-sigv4";
+    let auth = match a.auth.as_str() {
+        "none" => Auth::None,
+        "bearer" => bearer("Bearer")?,
+        "ssws" => bearer("SSWS")?,
+        "token" => bearer("token")?,
+        "aws-sigv4" => Auth::AwsSigV4 {
+            service: a
+                .service
+                .clone()
+                .with_context(|| format!("source {name}: aws-sigv4 needs `service`"))?,
+            region: region.to_string(),
+            provider: roster_credentials::aws_credentials(Some(region), src.profile.as_deref()).await,
+        },
+        h if h.starts_with("header:") => Auth::Header {
+            name: http::HeaderName::from_bytes(&h.as_bytes()["header:".len()..])
+                .with_context(|| format!("source {name}: {h:?} is not a valid header name"))?,
+            secret: secret()?,
+        },
+        other => {
+            bail!("source {name}: unknown auth {other:?} (none, bearer, ssws, token, header:<name>, aws-sigv4)")
+        }
+    };
+    let mut rule = AllowRule::new(&a.prefix, auth).with_context(|| format!("source {name}"))?;
+    let actions = match (&a.actions, aws) {
+        (Some(list), _) => Some(list.clone()),
+        (None, true) => Some(AWS_READ_ACTIONS.iter().map(|s| s.to_string()).collect()),
+        (None, false) => None,
+    };
+    let methods: Vec<http::Method> = match &a.methods {
+        Some(list) => list
+            .iter()
+            .map(|m| {
+                http::Method::from_bytes(m.to_ascii_uppercase().as_bytes())
+                    .with_context(|| format!("source {name}: {m:?} is not an HTTP method"))
+            })
+            .collect::<Result<_>>()?,
+        // The AWS Query and JSON APIs send every operation, reads too, as a POST.
+        None if actions.is_some() => vec![http::Method::GET, http::Method::HEAD, http::Method::POST],
+        None => READ_METHODS.to_vec(),
+    };
+    rule = rule.methods(methods);
+    if let Some(actions) = actions {
+        rule = rule.actions(actions);
+    }
+    Ok(rule)
+}

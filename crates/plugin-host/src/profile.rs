@@ -1,0 +1,280 @@
+//! A connector's profile: what the host must know to run it, shipped in the connector's folder
+//! as `profile.toml`, so that a provider's facts live in one place. It names the provider's
+//! endpoint, the requests the plugin may make there (method, path and for AWS the operations;
+//! reads unless a read API needs a write), how the host may authenticate them, which settings
+//! it takes and which export formats it reads. The host resolves the endpoint and gives it to
+//! the plugin, which keeps no URL of its own.
+
+use std::collections::BTreeSet;
+
+use http::Method;
+use serde::Deserialize;
+
+use crate::manifest::{AllowRule, Auth, ManifestError};
+
+/// A connector's profile (`connectors/<name>/profile.toml`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// The connector's name (`connector = "..."` in a source).
+    pub connector: String,
+    /// One line on what it reads.
+    pub description: String,
+    /// The provider's base URL; `{region}` is the source's region. A source's `endpoint_url`
+    /// replaces it.
+    pub endpoint: Option<String>,
+    /// A setting whose value is the base URL (an Okta org URL), when there is no default.
+    pub endpoint_setting: Option<String>,
+    /// Settings a source must set.
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// Settings the plugin reads (handed to it as text).
+    #[serde(default)]
+    pub settings: Vec<String>,
+    /// Export formats it reads (`format` of a source's `files`).
+    #[serde(default)]
+    pub exports: Vec<String>,
+    /// Whether it lists code repositories the host may clone and scan (`scan_repos`).
+    #[serde(default)]
+    pub repositories: bool,
+    /// The requests it may make, under the endpoint.
+    #[serde(default)]
+    pub allow: Vec<AllowSpec>,
+    /// How the host may authenticate them; the first is the default (`auth` in a source picks
+    /// another).
+    #[serde(default)]
+    pub auth: Vec<AuthSpec>,
+}
+
+/// One allowed kind of request, relative to the endpoint.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowSpec {
+    /// Path prefix under the endpoint's path; `{setting}` is a setting's value (one plain path
+    /// segment).
+    pub path: String,
+    /// Methods (default GET and HEAD).
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// AWS operations allowed (exact names or `Prefix*`), for the AWS Query and JSON APIs.
+    pub actions: Option<Vec<String>>,
+}
+
+/// One way the host can authenticate a connector's requests.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSpec {
+    /// Its name in a source (`auth = "token"`).
+    pub name: String,
+    /// How the host does it: `bearer`, `header`, `aws-sigv4`, `github-app`, `okta-service-app`,
+    /// `google-service-account` or `entra`.
+    pub mechanism: String,
+    /// `bearer`: the scheme word (default `Bearer`; `SSWS` for Okta API tokens).
+    pub scheme: Option<String>,
+    /// `header`: the header that carries the secret.
+    pub header: Option<String>,
+    /// `aws-sigv4`: the signing name of the service.
+    pub service: Option<String>,
+    /// The environment variable holding the secret, unless the source names another with
+    /// `secret_env`.
+    pub secret_env: Option<String>,
+    /// `entra`: which credential (`client-secret`, `certificate`, `managed-identity`,
+    /// `workload-identity`).
+    pub credential: Option<String>,
+    /// The token's scope, for minted tokens.
+    pub scope: Option<String>,
+    /// Settings this way of authenticating reads; they stay with the host.
+    #[serde(default)]
+    pub settings: Vec<String>,
+}
+
+/// A profile that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("connector profile {origin}: {reason}")]
+pub struct ProfileError {
+    /// Where it came from.
+    pub origin: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Settings every source has, handled by the host.
+const REPOSITORY_SETTINGS: [&str; 3] = ["scan_repos", "scan_forks", "scan_archived"];
+
+impl Profile {
+    /// Parses and checks a profile.
+    pub fn parse(origin: &str, text: &str) -> Result<Self, ProfileError> {
+        let err = |reason: String| ProfileError {
+            origin: origin.to_string(),
+            reason,
+        };
+        let p: Profile = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+        if p.endpoint.is_none() && p.endpoint_setting.is_none() && !p.allow.is_empty() {
+            return Err(err("allows requests but names no endpoint nor endpoint_setting".into()));
+        }
+        for a in &p.allow {
+            for m in &a.methods {
+                Method::from_bytes(m.as_bytes()).map_err(|_| err(format!("{m:?} is not an HTTP method")))?;
+            }
+        }
+        if p.auth.is_empty() && !p.allow.is_empty() {
+            return Err(err("allows requests but has no [[auth]]".into()));
+        }
+        Ok(p)
+    }
+
+    /// The auth spec named `name`, or the default (the first) when `None`.
+    pub fn auth_spec(&self, name: Option<&str>) -> Result<&AuthSpec, String> {
+        match name {
+            None => self
+                .auth
+                .first()
+                .ok_or_else(|| format!("{} authenticates nothing", self.connector)),
+            Some(n) => self.auth.iter().find(|a| a.name == n).ok_or_else(|| {
+                format!(
+                    "unknown auth {n:?} for {} ({})",
+                    self.connector,
+                    self.auth.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
+                )
+            }),
+        }
+    }
+
+    /// Settings the host reads itself and never hands to the plugin: `auth`, every auth way's
+    /// settings, and the repository-scan settings.
+    pub fn host_settings(&self) -> BTreeSet<&str> {
+        let mut s: BTreeSet<&str> = self
+            .auth
+            .iter()
+            .flat_map(|a| a.settings.iter().map(String::as_str))
+            .collect();
+        s.insert("auth");
+        if self.repositories {
+            s.extend(REPOSITORY_SETTINGS);
+        }
+        s
+    }
+
+    /// The endpoint for a source: its `endpoint_url`, else the setting that names it, else the
+    /// default with `{region}` filled in. No trailing slash.
+    pub fn endpoint(
+        &self,
+        endpoint_url: Option<&str>,
+        setting: &dyn Fn(&str) -> Option<String>,
+        region: &str,
+    ) -> Result<String, String> {
+        let base = match (endpoint_url, &self.endpoint_setting, &self.endpoint) {
+            (Some(u), _, _) => u.to_string(),
+            (None, Some(k), _) => {
+                setting(k).ok_or_else(|| format!("the {} connector needs {k} = \"https://...\"", self.connector))?
+            }
+            (None, None, Some(d)) => d.replace("{region}", region),
+            (None, None, None) => return Err(format!("the {} connector has no endpoint", self.connector)),
+        };
+        Ok(base.trim_end_matches('/').to_string())
+    }
+
+    /// The manifest rules for a source: each allowed request under `endpoint`, with `auth`.
+    pub fn allow_rules(
+        &self,
+        endpoint: &str,
+        setting: &dyn Fn(&str) -> Option<String>,
+        auth: &Auth,
+    ) -> Result<Vec<AllowRule>, ManifestError> {
+        let mut rules = vec![];
+        for a in &self.allow {
+            let path = fill(&a.path, setting).map_err(|reason| ManifestError {
+                prefix: a.path.clone(),
+                reason,
+            })?;
+            let mut rule = AllowRule::new(&format!("{endpoint}{path}"), auth.clone())?;
+            if !a.methods.is_empty() {
+                rule = rule.methods(a.methods.iter().filter_map(|m| Method::from_bytes(m.as_bytes()).ok()));
+            }
+            if let Some(actions) = &a.actions {
+                rule = rule.actions(actions.iter().cloned());
+            }
+            rules.push(rule);
+        }
+        Ok(rules)
+    }
+}
+
+/// Fills `{setting}` placeholders with settings that are one plain path segment.
+fn fill(path: &str, setting: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        let end = rest[start..].find('}').ok_or("an unclosed {")? + start;
+        let key = &rest[start + 1..end];
+        let value = setting(key).ok_or_else(|| format!("the setting {key} is not set"))?;
+        let plain = !value.is_empty()
+            && value != "."
+            && value != ".."
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !plain {
+            return Err(format!(
+                "{key} = {value:?} must be a plain name (letters, digits, '-', '_', '.')"
+            ));
+        }
+        out.push_str(&rest[..start]);
+        out.push_str(&value);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GITHUB: &str = r#"
+connector = "github"
+description = "test"
+endpoint = "https://api.github.com"
+[[allow]]
+path = "/orgs/{org}/"
+[[auth]]
+name = "token"
+mechanism = "bearer"
+secret_env = "GITHUB_TOKEN"
+"#;
+
+    #[test]
+    fn rules_are_filled_from_settings_and_read_only() {
+        let p = Profile::parse("github", GITHUB).unwrap();
+        let org = |v: &'static str| move |k: &str| (k == "org").then(|| v.to_string());
+        let ep = p.endpoint(None, &org("acme"), "us-east-1").unwrap();
+        let rules = p.allow_rules(&ep, &org("acme"), &Auth::None).unwrap();
+        assert_eq!(rules[0].prefix.as_str(), "https://api.github.com/orgs/acme/");
+        assert_eq!(rules[0].methods, crate::READ_METHODS);
+        for bad in ["..", "acme/../../users", "a%2fb", ""] {
+            let e = p.allow_rules(&ep, &org(bad), &Auth::None).unwrap_err().to_string();
+            assert!(e.contains("must be a plain name"), "{bad}: {e}");
+        }
+        assert_eq!(
+            p.endpoint(Some("http://127.0.0.1:9/"), &org("acme"), "x").unwrap(),
+            "http://127.0.0.1:9"
+        );
+    }
+
+    #[test]
+    fn broken_profiles_say_what_is_wrong() {
+        let e = Profile::parse("x", "connector = 1").unwrap_err().to_string();
+        assert!(e.starts_with("connector profile x:"), "{e}");
+        let e = Profile::parse("x", &GITHUB.replace("[[auth]]", "[[nope]]"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nope"), "{e}");
+        let e = Profile::parse(
+            "x",
+            &format!("{GITHUB}\n[[allow]]\npath = \"/\"\nmethods = [\"G ET\"]\n"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("not an HTTP method"), "{e}");
+    }
+}

@@ -1,0 +1,106 @@
+//! A third-party plugin configured as docs/connectors.md shows (by path, pinned by sha256, with
+//! one `[[source.allow]]` prefix and a bearer credential), tried as an attacker would: only
+//! GET and HEAD inside the prefix reach the server, with the host's credential; every other
+//! request is refused with its reason in audit.jsonl, and the run says it was incomplete.
+
+use crate::common::Env;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn hostile_wasm() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/wasm32-wasip2/release/connector_hostile.wasm")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_third_party_plugin_gets_only_reads_inside_its_prefix() {
+    let token = "acme-host-token-7f3a9c";
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_string("[]"))
+        .mount(&server)
+        .await;
+    let uri = server.uri();
+    let wasm = std::fs::read(hostile_wasm()).expect("build the connectors: scripts/build-connectors.sh");
+    let sha = roster_plugin_host::sha256_hex(&wasm);
+    let env = Env::new();
+    env.write("plugins/acme.wasm", &wasm);
+    let urls = [
+        format!("{uri}/v2/tokens"),
+        format!("{uri}/v2/..%2F..%2Fadmin/users"),
+        format!("{uri}/v2/%2e%2e/admin/users"),
+        format!("{uri}/v2/..%5Cadmin"),
+        format!("{uri}/v2/../admin/users"),
+        format!("{uri}/admin/users"),
+        "https://evil.example.com/exfil".to_string(),
+    ]
+    .join(",");
+    env.write(
+        "roster.toml",
+        format!(
+            "[[source]]\nname = \"acme-saas\"\nconnector = \"acme\"\nplugin = \"plugins/acme.wasm\"\nsha256 = \"{sha}\"\n\
+             mode = \"fetch\"\nmethods = \"GET,HEAD,POST,PUT,PATCH,DELETE\"\nurls = \"{urls}\"\n\
+             [[source.allow]]\nprefix = \"{uri}/v2/\"\nauth = \"bearer\"\nsecret_env = \"ACME_TOKEN\"\n"
+        ),
+    );
+    // Off the async runtime: the fixture server runs on it.
+    let (env, out) = tokio::task::spawn_blocking(move || {
+        let out = env.roster_env(
+            &[
+                "collect",
+                "--config",
+                "roster.toml",
+                "--format",
+                "json",
+                "--output",
+                "inv.json",
+            ],
+            &[("ACME_TOKEN", token)],
+        );
+        (env, out)
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let inv: serde_json::Value = serde_json::from_slice(&std::fs::read(env.path("inv.json")).unwrap())
+        .unwrap_or_else(|e| panic!("{e}: {stderr}"));
+
+    let got = server.received_requests().await.unwrap();
+    let seen: Vec<String> = got.iter().map(|r| format!("{} {}", r.method, r.url.path())).collect();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen.contains(&"GET /v2/tokens".into()) && seen.contains(&"HEAD /v2/tokens".into()));
+    for r in &got {
+        assert_eq!(
+            r.headers.get("authorization").unwrap().to_str().unwrap(),
+            format!("Bearer {token}")
+        );
+    }
+
+    let run = &inv["connectors"][0];
+    assert_eq!(run["status"], "incomplete", "{run:#}");
+    assert_eq!(run["denied_requests"], 7 * 6 - 2, "{run:#}");
+    // audit.jsonl: every request, each refusal with its reason, no secret.
+    let audit = std::fs::read_to_string(env.state().join("audit.jsonl")).unwrap();
+    assert!(!audit.contains(token));
+    let lines: Vec<serde_json::Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 42);
+    let reason = |method: &str, url: &str| {
+        lines
+            .iter()
+            .find(|l| l["request"]["method"] == method && l["request"]["url"] == url)
+            .and_then(|l| l["request"]["detail"].as_str())
+            .unwrap_or_else(|| panic!("{method} {url} not in {audit}"))
+            .to_string()
+    };
+    assert!(reason("DELETE", &format!("{uri}/v2/tokens")).contains("method DELETE is not allowed"));
+    assert!(reason("GET", &format!("{uri}/v2/..%2F..%2Fadmin/users")).contains("encoded slash"));
+    assert!(reason("GET", &format!("{uri}/v2/../admin/users")).contains("dot segment"));
+    assert!(reason("GET", &format!("{uri}/admin/users")).contains("outside the allowed URL prefixes"));
+    // The plugin saw each refusal as an error.
+    let attrs = &inv["identities"][0]["attrs"];
+    let refused = attrs
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, v)| k.starts_with("fetch") && v.as_str().unwrap().starts_with("error"))
+        .count();
+    assert_eq!(refused, 40);
+}
