@@ -11,8 +11,8 @@
 //! - the registry ↔ code agents (by path) and identities (by id, name or key id).
 //!
 //! Layout: `joins` makes the joins, `owners` resolves owners, `classify` says what makes an
-//! identity an agent's, a person's or over-privileged, and `gaps` raises the gaps. `compliance`
-//! maps the gaps to controls.
+//! identity an agent's, a person's or over-privileged, and `gaps` holds one module per gap kind,
+//! each with its detection code and its documentation. `compliance` maps the gaps to controls.
 
 mod classify;
 mod codeowners;

@@ -1,5 +1,5 @@
-//! Owner resolution: who is accountable for each identity and code agent, in the order
-//! detections.md gives (registry, identity-provider owners and tags, CODEOWNERS, recorded
+//! Owner resolution: who is accountable for each identity and code agent, declared owners
+//! first (registry, identity-provider owners and tags), then inferred ones (CODEOWNERS, recorded
 //! creator, commit author), skipping anyone the identity provider shows disabled.
 
 use crate::correlation::Correlation;
@@ -103,9 +103,9 @@ impl Correlation<'_, '_> {
         })
     }
 
-    /// The owner of identity `i` and the disabled people skipped on the way, in the order
-    /// detections.md gives: provider, registry, IdP owners and sponsors, owner tags,
-    /// CODEOWNERS, recorded creator, commit author.
+    /// The owner of identity `i` and the disabled people skipped on the way, trying in order:
+    /// provider, registry, IdP owners and sponsors, owner tags, CODEOWNERS, recorded creator,
+    /// commit author.
     pub(crate) fn resolve_identity_owner(&self, i: usize) -> (Option<ResolvedOwner>, Vec<String>) {
         let ident = &self.r.identities[i];
         let mut skipped = vec![];
