@@ -194,3 +194,11 @@ impl<'r> Correlation<'r, '_> {
         })
     }
 }
+
+snapshot_test! {
+    /// An AWS key id committed with its secret key and joined to an active IAM key, an OpenAI
+    /// key joined to a revoked key by its redacted form, and a Slack token Roster cannot tie to
+    /// anything. The near miss: the secret key paired with the key id is the same credential, so
+    /// it raises no gap of its own.
+    committed_secret, CommittedSecret
+}

@@ -92,3 +92,10 @@ impl Correlation<'_, '_> {
         gap.standards = vec!["OWASP NHI10".into(), "ISO/IEC 27001 A.5.16".into()];
     }
 }
+
+snapshot_test! {
+    /// A console user whose access key Claude Code calls Bedrock and S3 with, and an Okta API
+    /// token (acting as the admin who created it) that an MCP server uses. The near miss: a
+    /// console user whose key is used from a browser.
+    human_credential_used_by_agent, HumanCredentialUsedByAgent
+}

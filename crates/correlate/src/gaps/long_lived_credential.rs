@@ -156,3 +156,11 @@ impl Correlation<'_, '_> {
         gap.standards = standards;
     }
 }
+
+snapshot_test! {
+    /// A user with a 319-day-old access key (and a young one), an Entra app with a secret that
+    /// never expires and one that lives two years, an OpenAI service-account key that never
+    /// expires. The near misses: a young key next to an old inactive one, secrets that live half
+    /// a year, an Okta API token.
+    long_lived_credential, LongLivedCredential
+}

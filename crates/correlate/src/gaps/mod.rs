@@ -1,10 +1,27 @@
 //! The gaps: one module per [`GapKind`](roster_model::GapKind), each holding its detection
 //! code and its documentation in fixed sections (`## What it finds`, `## Why it matters`,
-//! `## Threshold`, `## Remediation`, `## Controls`).
+//! `## Threshold`, `## Remediation`, `## Controls`), and one snapshot test on a fixture in
+//! `fixtures/` that triggers it next to a near miss that must not.
 //!
 //! The checks run in a fixed order, which is the order gaps are raised in before `correlate`
 //! sorts them (ties keep it): the secrets in code, then each identity, then each code agent, then
 //! each registry entry.
+
+/// The snapshot test of one gap kind: correlates `fixtures/<module>.json`, checks that no near
+/// miss raised the kind, and compares the kind's gaps with the snapshot in `snapshots/`.
+macro_rules! snapshot_test {
+    ($(#[$doc:meta])* $module:ident, $kind:ident) => {
+        $(#[$doc])*
+        #[cfg(test)]
+        #[test]
+        fn $module() {
+            let kind = roster_model::GapKind::$kind;
+            let json = include_str!(concat!("fixtures/", stringify!($module), ".json"));
+            let gaps = crate::gaps::fixture::check(json, kind);
+            insta::assert_snapshot!(kind.as_str(), gaps);
+        }
+    };
+}
 
 mod committed_secret;
 mod human_credential_used_by_agent;
@@ -15,6 +32,9 @@ mod registry_zombie;
 mod shared_credential;
 mod stale_identity;
 mod unregistered_agent;
+
+#[cfg(test)]
+mod fixture;
 
 use crate::RegisteredAgent;
 use crate::correlation::Correlation;

@@ -113,3 +113,12 @@ impl Correlation<'_, '_> {
         gap.standards = vec!["CIS Controls v8 5.5".into(), "OWASP NHI1".into()];
     }
 }
+
+snapshot_test! {
+    /// An Entra application whose only owner is disabled (its client id named in agent code that
+    /// CODEOWNERS assigns: a candidate, not an owner), an admin role with no owner at all, and
+    /// two registry entries, one with no owner and one whose owner is disabled. The near misses:
+    /// a user with an owner tag, a service-linked role, a disabled user, a registry entry with an
+    /// active owner.
+    no_owner, NoOwner
+}

@@ -68,3 +68,10 @@ impl Correlation<'_, '_> {
         gap.standards = vec!["OWASP NHI5".into(), "ISO/IEC 27001 A.8.2".into()];
     }
 }
+
+snapshot_test! {
+    /// A role Bedrock may assume with AdministratorAccess and `s3:*`, and a user whose policy
+    /// allows Bedrock and `iam:PassRole` on `*`. The near misses: an admin role no agent uses,
+    /// and a Bedrock role with read-only access.
+    over_privileged_agent, OverPrivilegedAgent
+}

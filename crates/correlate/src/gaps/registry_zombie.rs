@@ -125,3 +125,10 @@ impl Correlation<'_, '_> {
         gap.standards = vec!["OWASP NHI1".into(), "NIST AI RMF GOVERN 1.7".into()];
     }
 }
+
+snapshot_test! {
+    /// An entry whose only key was last used 243 days ago, an entry whose role the (complete)
+    /// connectors did not find, and an entry whose code is not in the scanned repository. The
+    /// near misses: an entry whose user was used yesterday, an entry whose code was found.
+    registry_zombie, RegistryZombie
+}

@@ -101,3 +101,9 @@ impl Correlation<'_, '_> {
         gap.standards = vec!["OWASP NHI9".into(), "ISO/IEC 27001 A.5.17".into()];
     }
 }
+
+snapshot_test! {
+    /// A Hugging Face token in two files of one repository and in a second repository. The near
+    /// miss: an Anthropic key twice in one file, one location.
+    shared_credential, SharedCredential
+}

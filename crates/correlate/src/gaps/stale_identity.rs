@@ -99,3 +99,11 @@ impl Correlation<'_, '_> {
         ];
     }
 }
+
+snapshot_test! {
+    /// A user last used 213 days ago with an active key, and a role never used since it was
+    /// created 302 days ago. The near misses: an Okta app (Okta reports no last use), a user
+    /// used 30 days ago, a disabled user, a role whose last use is old but CloudTrail saw it
+    /// ten days ago.
+    stale_identity, StaleIdentity
+}

@@ -156,3 +156,9 @@ impl Correlation<'_, '_> {
         gap.standards = vec!["NIST AI RMF GOVERN 1.6".into(), "CIS Controls v8 5.1".into()];
     }
 }
+
+snapshot_test! {
+    /// An OpenAI service account and a CrewAI agent with a secret in its directory, neither in
+    /// the registry. The near misses: a service account and a LangChain agent the registry lists.
+    unregistered_agent, UnregisteredAgent
+}
