@@ -1,0 +1,103 @@
+//! The correlation state: the report, the joins made so far, the owners and registrations
+//! resolved, and the gaps raised. Each stage adds to it in `run`'s order.
+
+use crate::util::ent;
+use crate::{Context, gap_id};
+use roster_model::{EntityRef, Gap, GapKind, Report, ResolvedOwner, Severity};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Where a credential sits: identity index, credential index.
+pub(crate) type CredRef = (usize, usize);
+
+/// Findings sharing one secret (or an AWS key id and its paired secret key).
+#[derive(Clone)]
+pub(crate) struct SecretGroup {
+    pub(crate) findings: Vec<usize>,
+    /// The provider credential it was joined to, and how.
+    pub(crate) joined: Option<(CredRef, String)>,
+}
+
+/// Everything correlation knows about one report.
+pub(crate) struct Correlation<'r, 'c> {
+    pub(crate) r: &'r Report,
+    pub(crate) cx: &'c Context<'c>,
+    pub(crate) groups: Vec<SecretGroup>,
+    /// Identity index → secret groups joined to it.
+    pub(crate) ident_groups: HashMap<usize, Vec<usize>>,
+    /// Agent index → identities reached through its secrets or the client ids in its code.
+    pub(crate) agent_idents: Vec<BTreeSet<usize>>,
+    /// (agent, identity) → how the agent reaches the identity, as evidence lines.
+    pub(crate) agent_links: BTreeMap<(usize, usize), Vec<String>>,
+    /// (agent, identity) pairs joined only through a public client id: evidence, not a claim
+    /// (they carry no registry coverage and no owner).
+    pub(crate) client_id_only: BTreeSet<(usize, usize)>,
+    /// Identity → (agent, its credential) that name the identity's client id.
+    pub(crate) client_id_refs: HashMap<usize, Vec<(usize, usize)>>,
+    /// Identity index → activity indexes.
+    pub(crate) ident_acts: Vec<Vec<usize>>,
+    /// Names and ids (lowercase) of people the IdP says are disabled.
+    pub(crate) disabled: BTreeSet<String>,
+    pub(crate) identity_owner: Vec<Option<ResolvedOwner>>,
+    pub(crate) identity_reg: Vec<Option<usize>>,
+    pub(crate) agent_owner: Vec<Option<ResolvedOwner>>,
+    pub(crate) agent_reg: Vec<Option<usize>>,
+    pub(crate) gaps: Vec<Gap>,
+}
+
+impl<'r, 'c> Correlation<'r, 'c> {
+    /// Nothing joined or resolved yet.
+    pub(crate) fn new(r: &'r Report, cx: &'c Context<'c>) -> Self {
+        let n = r.identities.len();
+        Correlation {
+            r,
+            cx,
+            groups: vec![],
+            ident_groups: HashMap::new(),
+            agent_idents: vec![BTreeSet::new(); r.agents.len()],
+            agent_links: BTreeMap::new(),
+            client_id_only: BTreeSet::new(),
+            client_id_refs: HashMap::new(),
+            ident_acts: vec![vec![]; n],
+            disabled: BTreeSet::new(),
+            identity_owner: vec![None; n],
+            identity_reg: vec![None; n],
+            agent_owner: vec![None; r.agents.len()],
+            agent_reg: vec![None; r.agents.len()],
+            gaps: vec![],
+        }
+    }
+
+    /// Joins, resolves owners, then raises the gaps, in that order.
+    pub(crate) fn run(&mut self) {
+        self.index_people();
+        self.group_secrets();
+        self.join_activity();
+        self.link_agents();
+        self.match_registry();
+        self.resolve_owners();
+        self.secret_gaps();
+        self.identity_gaps();
+        self.agent_gaps();
+        self.registry_gaps();
+    }
+
+    /// The entity of identity `i`.
+    pub(crate) fn ident_entity(&self, i: usize) -> EntityRef {
+        let x = &self.r.identities[i];
+        ent("identity", &x.id, &x.name)
+    }
+
+    /// Raises a gap; its id comes from its kind and subject.
+    pub(crate) fn push(
+        &mut self,
+        kind: GapKind,
+        subject: &str,
+        severity: Severity,
+        title: String,
+        entities: Vec<EntityRef>,
+    ) -> &mut Gap {
+        self.gaps
+            .push(Gap::new(gap_id(kind, subject), kind, severity, title, entities));
+        self.gaps.last_mut().expect("just pushed")
+    }
+}

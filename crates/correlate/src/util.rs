@@ -1,0 +1,55 @@
+//! Small helpers shared by the joins, the owner resolution and the gap kinds: entity and
+//! evidence constructors, day arithmetic, and facts about credentials and providers.
+
+use roster_model::{EntityRef, Evidence, Identity, parse_time};
+
+/// One day in milliseconds.
+const DAY_MS: i64 = 86_400_000;
+
+/// A reference to an entity a gap involves.
+pub(crate) fn ent(kind: &str, id: &str, name: &str) -> EntityRef {
+    EntityRef {
+        kind: kind.into(),
+        id: id.into(),
+        name: name.into(),
+    }
+}
+
+/// One line of a gap's evidence chain.
+pub(crate) fn ev(source: &str, detail: String, time: Option<&str>) -> Evidence {
+    Evidence {
+        source: source.into(),
+        detail,
+        time: time.map(str::to_owned),
+    }
+}
+
+/// Whole days in a span of milliseconds (rounded down).
+pub(crate) fn days(ms: i64) -> i64 {
+    ms.div_euclid(DAY_MS)
+}
+
+/// Whether the provider reports when this kind of identity was last used, so that no date means
+/// never used: AWS users (key and console use) and roles (RoleLastUsed), GitHub fine-grained
+/// tokens and deploy keys, OpenAI keys. Anthropic keys, Okta tokens and apps, Entra apps without
+/// the sign-in report, and GitHub app installations carry no such date.
+pub(crate) fn reports_usage(ident: &Identity) -> bool {
+    matches!(
+        ident.kind.as_str(),
+        "cloud-user" | "role" | "personal-access-token" | "deploy-key"
+    ) || ident
+        .credentials
+        .iter()
+        .any(|c| c.attrs.get("provider").is_some_and(|p| p == "openai"))
+}
+
+/// Whether a credential can still be used: the provider says active, or gives no status (Entra)
+/// and it has not expired.
+pub(crate) fn is_active(c: &roster_model::Credential, now: i64) -> bool {
+    c.status == "active" || (c.status == "unknown" && c.expires.as_deref().and_then(parse_time).is_none_or(|e| e > now))
+}
+
+/// Whether `path` is `dir` or lies beneath it (`.` holds everything).
+pub(crate) fn under(path: &str, dir: &str) -> bool {
+    dir == "." || path == dir || path.starts_with(&format!("{dir}/"))
+}
