@@ -139,7 +139,7 @@ async fn openai_admin_connector_inventories_projects_and_keys() {
         vec![("OPENAI_ADMIN_KEY", OPENAI_KEY.into())],
     )
     .await;
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 3, "an incomplete run exits 3: {stderr}");
     let run = &report["connectors"][0];
     assert_eq!(run["source"], "openai-admin");
     assert_eq!(run["status"], "incomplete", "{run:#}");

@@ -121,7 +121,7 @@ async fn entra_connector_inventories_apps_service_principals_and_permissions() {
         vec![("ENTRA_ACCESS_TOKEN", TOKEN.to_string())],
     )
     .await;
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 3, "an incomplete run exits 3: {stderr}");
     let run = &report["connectors"][0];
     assert_eq!(run["status"], "incomplete", "{run:#}");
     assert!(
@@ -299,7 +299,7 @@ async fn the_host_mints_graph_tokens_with_azure_identity_over_tls_and_the_plugin
     let before = graph.received_requests().await.unwrap().len();
     let (_env, code, report, stderr) =
         Env::collect_json(config(""), vec![("AZURE_CLIENT_SECRET", SECRET.to_string())]).await;
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 3, "an incomplete run exits 3: {stderr}");
     let run = &report["connectors"][0];
     assert_ne!(run["status"], "complete", "{run:#}");
     let why = run.to_string();
@@ -658,7 +658,7 @@ async fn service_principal_sign_ins_are_read_event_by_event_with_the_key_used() 
         vec![("ENTRA_ACCESS_TOKEN", TOKEN.to_string())],
     )
     .await;
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 3, "an incomplete run exits 3: {stderr}");
     let run = &report["connectors"][0];
     assert_eq!(run["status"], "incomplete", "{run:#}");
     let note = run["notes"][0].as_str().unwrap();

@@ -109,7 +109,7 @@ async fn github_connector_inventories_apps_tokens_and_deploy_keys() {
         vec![("GITHUB_TOKEN", TOKEN.to_string())],
     )
     .await;
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 3, "an incomplete run exits 3: {stderr}");
     let run = &report["connectors"][0];
     assert_eq!(run["status"], "incomplete", "{run:#}");
     let notes: Vec<&str> = run["notes"]
@@ -225,7 +225,7 @@ async fn github_links_outside_the_organization_are_refused() {
         vec![("GITHUB_TOKEN", TOKEN.to_string())],
     )
     .await;
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 3, "an incomplete run exits 3: {stderr}");
     let run = &report["connectors"][0];
     assert_eq!(run["denied_requests"], 1, "{run:#}");
     assert_eq!(run["status"], "incomplete");
@@ -259,7 +259,7 @@ async fn a_github_app_installation_token_is_minted_by_the_host_with_octocrab() {
         vec![],
     )
     .await;
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 3, "an incomplete run exits 3: {stderr}");
     // The same inventory as with a token: the minted token opened every endpoint.
     assert_eq!(
         identity(&report, "github-installation:101")["name"],
@@ -418,7 +418,7 @@ async fn discover_clones_the_organizations_repositories_with_the_host_credential
                 &[("GITHUB_TOKEN", TOKEN)],
             );
             let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-            assert_eq!(out.status.code(), Some(0), "{stderr}");
+            assert_eq!(out.status.code(), Some(3), "{stderr}");
             let report: Value = serde_json::from_slice(&std::fs::read(env.path("out/report.json")).unwrap()).unwrap();
             (env, report)
         })

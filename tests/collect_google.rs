@@ -285,7 +285,7 @@ async fn google_workspace_refusals_say_what_to_grant() {
         vec![("GOOGLE_ACCESS_TOKEN", given.to_string())],
     )
     .await;
-    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(code, 3, "an incomplete run exits 3: {stderr}");
     let run = &report["connectors"][0];
     assert_ne!(run["status"], "complete", "{run:#}");
     assert!(

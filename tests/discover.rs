@@ -748,7 +748,7 @@ fn a_broken_export_fails_only_its_source() {
          [[source]]\nname = \"trail\"\nconnector = \"aws-cloudtrail\"\napi = false\nfiles = [{ path = \"exports/trail.json\", format = \"cloudtrail-records\" }]\n",
     );
     let out = env.roster(&["discover", "--config", "roster.toml", "--output-dir", "out"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
     let report = read_json(&env.path("out/report.json"));
     assert_eq!(report["incomplete"], true);
     let run = |name: &str| {
@@ -778,4 +778,33 @@ fn a_broken_export_fails_only_its_source() {
     assert_eq!(report["activities"].as_array().unwrap().len(), 1);
     let html = std::fs::read_to_string(env.path("out/report.html")).unwrap();
     assert!(html.contains("incomplete: see the appendix") && html.contains("not list-users output"));
+}
+
+/// The whole configuration is checked before any work, and every problem is listed: a
+/// misspelled connector, a setting the connector does not take, a missing required setting, an
+/// export format it does not read, a `[scan]` target that does not exist.
+#[test]
+fn a_broken_configuration_lists_every_problem_and_runs_nothing() {
+    let env = Env::new();
+    env.write(
+        "roster.toml",
+        "[scan]\nrepos = [\"missing-repo\"]\n\n\
+         [[source]]\nconnector = \"aws-iamm\"\n\n\
+         [[source]]\nname = \"gh\"\nconnector = \"github\"\norgg = \"acme\"\n\n\
+         [[source]]\nname = \"iam\"\nconnector = \"aws-iam\"\napi = false\nfiles = [{ path = \"x.json\", format = \"gaad-export\" }]\n",
+    );
+    let out = env.roster(&["discover", "--config", "roster.toml", "--output-dir", "out"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for needle in [
+        "5 problem(s); nothing was run",
+        "unknown connector \"aws-iamm\" (built in: ",
+        "the github connector has no setting \"orgg\" (it takes: org, audit_log",
+        "the github connector needs org = ",
+        "reads no export format \"gaad-export\" (it reads: credential-report, gaad, users, access-keys)",
+        "[scan] repos: ",
+    ] {
+        assert!(stderr.contains(needle), "missing {needle:?} in:\n{stderr}");
+    }
+    assert!(!env.path("out").exists(), "nothing was written");
 }

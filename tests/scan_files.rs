@@ -799,3 +799,28 @@ withinLines = 3
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.toml") && err.contains("nope"), "{err}");
 }
+
+/// A CI job with a mistyped path must not pass forever: a target that cannot be read makes the
+/// run incomplete, said on stderr, and exit 3 unless partial results are accepted.
+#[test]
+fn a_missing_target_is_loud() {
+    let env = Env::new();
+    env.write("ok/readme.md", "nothing here\n");
+    for args in [
+        vec!["scan", "no/such/path"],
+        vec!["scan", "--git", "ok"],
+        vec!["scan", "ok", "--git", "not-a-repo"],
+    ] {
+        let out = env.roster(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("incomplete") && stderr.contains("exit 3"),
+            "{args:?}: {stderr}"
+        );
+    }
+    let out = env.roster(&["scan", "no/such/path", "--allow-incomplete"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = env.roster(&["scan", "ok"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}

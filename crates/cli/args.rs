@@ -130,6 +130,12 @@ pub struct CollectArgs {
     /// No progress line, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Exit 0 (or 1 for findings) even when a source could not be fully read. By default such
+    /// a run exits 3, so that a scheduled or CI run that read less than it was asked to never
+    /// looks clean.
+    #[arg(long)]
+    pub allow_incomplete: bool,
 }
 
 #[derive(Debug, Args)]
@@ -158,6 +164,12 @@ pub struct DiscoverArgs {
     /// No progress line, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Exit 0 (or 1 for findings) even when a source could not be fully read. By default such
+    /// a run exits 3, so that a scheduled or CI run that read less than it was asked to never
+    /// looks clean.
+    #[arg(long)]
+    pub allow_incomplete: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -279,4 +291,10 @@ pub struct ScanArgs {
     /// Never show a progress line.
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Exit 0 (or 1 for findings) even when a source could not be fully read. By default such
+    /// a run exits 3, so that a scheduled or CI run that read less than it was asked to never
+    /// looks clean.
+    #[arg(long)]
+    pub allow_incomplete: bool,
 }

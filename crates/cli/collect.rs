@@ -137,7 +137,15 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
         })();
         match prepared {
             Ok(job) => jobs.push(job),
-            Err(e) => runs.push(failed(e)),
+            Err(e) => {
+                let run = failed(e);
+                eprintln!(
+                    "roster: source {} failed: {}",
+                    run.source,
+                    run.error.as_deref().unwrap_or_default()
+                );
+                runs.push(run);
+            }
         }
     }
     let outcomes = rt.block_on(host.run_all(jobs));
@@ -167,6 +175,15 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
                 let line = serde_json::json!({"source": o.run.source, "connector": o.run.connector, "request": r});
                 let _ = writeln!(f, "{line}");
             }
+        }
+        if o.run.status != "complete" {
+            let why = o
+                .run
+                .error
+                .clone()
+                .or_else(|| o.run.notes.first().cloned())
+                .unwrap_or_default();
+            eprintln!("roster: source {} {}: {why}", o.run.source, o.run.status);
         }
         identities.extend(o.identities);
         activities.extend(o.activities);

@@ -128,32 +128,89 @@ impl SourceConfig {
 pub fn load_config(path: &Path) -> Result<Config> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
     let cfg: Config = toml::from_str(&text).with_context(|| format!("config {} is not valid", path.display()))?;
-    let mut seen = std::collections::HashSet::new();
-    for s in &cfg.sources {
-        let profile = crate::profiles::builtin(&s.connector);
-        if profile.is_none() && s.plugin.is_none() {
-            bail!(
-                "config {}: source {:?}: unknown connector {:?} (built in: {}; a third-party one needs plugin = \"path.wasm\")",
-                path.display(),
-                s.name(),
-                s.connector,
-                crate::profiles::names().join(", ")
-            );
-        }
-        if s.settings.contains_key("scan_repos") && !profile.is_some_and(|p| p.repositories) {
-            bail!(
-                "config {}: source {:?} sets scan_repos, which only code-host sources (github) have",
-                path.display(),
-                s.name()
-            );
-        }
-        if !seen.insert(s.name().to_string()) {
-            bail!(
-                "config {}: two sources are named {:?}; give each a distinct `name`",
-                path.display(),
-                s.name()
-            );
-        }
+    let problems = problems(&cfg, path.parent().unwrap_or(Path::new(".")));
+    if !problems.is_empty() {
+        bail!(
+            "config {} has {} problem(s); nothing was run:\n  - {}",
+            path.display(),
+            problems.len(),
+            problems.join("\n  - ")
+        );
     }
     Ok(cfg)
+}
+
+/// Settings every source may have besides its connector's (handled by the host).
+const COMMON_SETTINGS: [&str; 1] = ["api"];
+
+/// Everything wrong with a configuration, checked before any work: unknown connectors,
+/// settings a connector does not take, missing required settings, `[scan]` targets that do
+/// not exist, duplicate source names.
+fn problems(cfg: &Config, base: &Path) -> Vec<String> {
+    let mut out = vec![];
+    let mut seen = std::collections::HashSet::new();
+    for s in &cfg.sources {
+        let name = s.name();
+        if !seen.insert(name.to_string()) {
+            out.push(format!("two sources are named {name:?}; give each a distinct `name`"));
+        }
+        let Some(profile) = crate::profiles::builtin(&s.connector) else {
+            if s.plugin.is_none() {
+                out.push(format!(
+                    "source {name:?}: unknown connector {:?} (built in: {}; a third-party one needs plugin = \"path.wasm\")",
+                    s.connector,
+                    crate::profiles::names().join(", ")
+                ));
+            }
+            continue;
+        };
+        let host = profile.host_settings();
+        let known = |k: &str| {
+            profile.settings.iter().any(|x| x == k)
+                || host.contains(k)
+                || COMMON_SETTINGS.contains(&k)
+                || profile.endpoint_setting.as_deref() == Some(k)
+        };
+        for k in s.settings.keys().filter(|k| !known(k)) {
+            let hint = if k.starts_with("scan_") {
+                " (only code-host sources that list repositories take scan_*)".to_string()
+            } else {
+                let mut takes: Vec<&str> = profile.settings.iter().map(String::as_str).collect();
+                takes.extend(host.iter().copied());
+                format!(" (it takes: {})", takes.join(", "))
+            };
+            out.push(format!(
+                "source {name:?}: the {} connector has no setting {k:?}{hint}",
+                s.connector
+            ));
+        }
+        let exports_only = s.settings.get("api").and_then(toml::Value::as_bool) == Some(false);
+        if !exports_only {
+            for k in profile.required.iter().filter(|k| !s.settings.contains_key(k.as_str())) {
+                out.push(format!(
+                    "source {name:?}: the {} connector needs {k} = \"...\"",
+                    s.connector
+                ));
+            }
+        }
+        for f in &s.files {
+            if !profile.exports.iter().any(|e| e == &f.format) {
+                out.push(format!(
+                    "source {name:?}: the {} connector reads no export format {:?} (it reads: {})",
+                    s.connector,
+                    f.format,
+                    profile.exports.join(", ")
+                ));
+            }
+        }
+    }
+    for (what, list) in [("paths", &cfg.scan.paths), ("repos", &cfg.scan.repos)] {
+        for p in list {
+            let full = base.join(p);
+            if !full.exists() {
+                out.push(format!("[scan] {what}: {} does not exist", full.display()));
+            }
+        }
+    }
+    out
 }

@@ -245,11 +245,7 @@ pub fn command(args: &crate::args::DiscoverArgs) -> Result<std::process::ExitCod
     }
     crate::write_output(None, &text)?;
     let failing = fail_on.is_some_and(|t| d.report.gaps.iter().any(|g| g.accepted.is_none() && g.severity >= t));
-    Ok(if failing {
-        std::process::ExitCode::from(1)
-    } else {
-        std::process::ExitCode::SUCCESS
-    })
+    Ok(crate::exit_code(failing, d.report.incomplete, args.allow_incomplete))
 }
 
 /// The current time in Unix milliseconds.

@@ -196,7 +196,24 @@ fn scan(args: &ScanArgs, baseline_mode: bool) -> Result<ExitCode> {
         );
     }
     let failing = fail_on.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
-    Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(exit_code(failing, report.incomplete, args.allow_incomplete))
+}
+
+/// The exit code of a run: 1 when something fails `--fail-on` (the CI gate), else 3 when a
+/// source could not be fully read (unless `--allow-incomplete`), else 0. Errors that stop the
+/// run exit 2 (`main`).
+pub(crate) fn exit_code(failing: bool, incomplete: bool, allow_incomplete: bool) -> ExitCode {
+    if failing {
+        ExitCode::from(1)
+    } else if incomplete && !allow_incomplete {
+        eprintln!(
+            "roster: incomplete: some sources could not be read (above, and in the report's issues); \
+             exit 3 (--allow-incomplete accepts partial results)"
+        );
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn collect_cmd(args: &CollectArgs) -> Result<ExitCode> {
@@ -235,7 +252,7 @@ fn collect_cmd(args: &CollectArgs) -> Result<ExitCode> {
         if !report.connectors.is_empty() && failed.len() == report.connectors.len() {
             ExitCode::from(2)
         } else {
-            ExitCode::SUCCESS
+            exit_code(false, report.incomplete, args.allow_incomplete)
         },
     )
 }
@@ -245,8 +262,6 @@ fn assemble_empty() -> Report {
     Report::empty(env!("CARGO_PKG_VERSION"))
 }
 
-/// Runs the scan `args` describe. Findings still hold their raw secrets (in memory only): the
-/// caller clears them before rendering.
 /// What to scan and how: from `roster scan`'s flags, or built by `discover` from its `[scan]`
 /// table.
 pub(crate) struct ScanRequest {
@@ -313,6 +328,8 @@ impl From<&ScanArgs> for ScanRequest {
     }
 }
 
+/// Runs the scan `args` describe. Findings still hold their raw secrets (in memory only): the
+/// caller clears them before rendering.
 fn run_scan(args: &ScanRequest) -> Result<(Report, Arc<RuleSet>)> {
     if args.paths.is_empty() && args.git.is_empty() {
         bail!("nothing to scan: give a PATH (files) or --git REPO (history); see `roster scan --help`");
