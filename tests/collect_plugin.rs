@@ -79,6 +79,15 @@ async fn a_third_party_plugin_gets_only_reads_inside_its_prefix() {
     assert_eq!(run["denied_requests"], 7 * 6 - 2, "{run:#}");
     // audit.jsonl: every request, each refusal with its reason, no secret.
     let audit = std::fs::read_to_string(env.state().join("audit.jsonl")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(env.state().join("audit.jsonl"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "audit.jsonl is private");
+    }
     assert!(!audit.contains(token));
     let lines: Vec<serde_json::Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 42);

@@ -824,3 +824,36 @@ fn a_missing_target_is_loud() {
     let out = env.roster(&["scan", "ok"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Reports and baselines can hold what a secret is and where (with --show-secrets, the secret
+/// itself): Roster creates them readable by the user only, and makes a file it replaces so.
+#[cfg(unix)]
+#[test]
+fn files_roster_writes_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let env = Env::new();
+    env.write("repo/.env", format!("OPENAI_API_KEY={}\n", fake::openai_project()));
+    let mode = |p: &str| std::fs::metadata(env.path(p)).unwrap().permissions().mode() & 0o777;
+    env.write("old.sarif", "{}");
+    std::fs::set_permissions(env.path("old.sarif"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    for (args, file) in [
+        (
+            vec!["scan", "repo", "-f", "json", "-o", "report.json", "--show-secrets"],
+            "report.json",
+        ),
+        (vec!["scan", "repo", "-f", "sarif", "-o", "old.sarif"], "old.sarif"),
+        (vec!["scan", "repo", "-f", "csv", "-o", "gaps.csv"], "gaps.csv"),
+        (
+            vec!["baseline", "create", "repo", "-o", "baseline.json"],
+            "baseline.json",
+        ),
+    ] {
+        let out = env.roster(&args);
+        assert!(
+            out.status.code().is_some_and(|c| c <= 1),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(mode(file), 0o600, "{file}");
+    }
+}

@@ -156,11 +156,7 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
     let mut activities = vec![];
     let mut repositories = vec![];
     let audit_path = state_dir.join("audit.jsonl");
-    let mut audit = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&audit_path)
-        .ok();
+    let mut audit = crate::private::append(&audit_path).ok();
     for o in outcomes {
         for l in o.logs.iter().filter(|l| matches!(l.level, "warn" | "error")) {
             if std::io::stderr().is_terminal() || l.level == "error" {

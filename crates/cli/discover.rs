@@ -213,7 +213,7 @@ pub fn run(o: &Options) -> Result<Discovery> {
     let mut written = vec![];
     let mut write = |name: &str, text: String| -> Result<()> {
         let p = o.output_dir.join(name);
-        std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+        crate::private::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
         written.push(p);
         Ok(())
     };

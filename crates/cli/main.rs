@@ -12,6 +12,7 @@ mod config;
 mod demo;
 mod discover;
 mod git_fetch;
+mod private;
 mod profiles;
 mod registry;
 mod repos;
@@ -170,7 +171,7 @@ fn scan(args: &ScanArgs, baseline_mode: bool) -> Result<ExitCode> {
         let out = args.output.as_deref().expect("checked above");
         let mut salt = [0u8; 32];
         getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
-        std::fs::write(out, Baseline::render(&report.findings, &salt))
+        private::write(out, Baseline::render(&report.findings, &salt))
             .with_context(|| format!("cannot write baseline {}", out.display()))?;
         eprintln!(
             "roster: baseline of {} finding(s) written to {}",
@@ -424,7 +425,7 @@ fn assemble(
 
 fn write_output(path: Option<&Path>, text: &str) -> Result<()> {
     match path {
-        Some(p) => std::fs::write(p, text).with_context(|| format!("cannot write report {}", p.display())),
+        Some(p) => private::write(p, text).with_context(|| format!("cannot write report {}", p.display())),
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())

@@ -152,7 +152,7 @@ pub fn init(report_path: &Path, output: Option<&Path>) -> Result<std::process::E
             p.display()
         ),
         Some(p) => {
-            std::fs::write(p, &out).with_context(|| format!("cannot write {}", p.display()))?;
+            crate::private::write(p, &out).with_context(|| format!("cannot write {}", p.display()))?;
             eprintln!("roster: drafted registry entries in {}", p.display());
         }
         None => crate::write_output(None, &out)?,
