@@ -1,5 +1,8 @@
 //! The wasmtime host: one engine per process, one fresh store per plugin run.
 
+mod imports;
+mod state;
+
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -8,16 +11,17 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap, UpdateDeadline};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+use wasmtime::{Config, Engine, Store, Trap, UpdateDeadline};
+use wasmtime_wasi::WasiCtx;
+use wasmtime_wasi_http::WasiHttpCtx;
 
-use crate::bindings::roster::connector::{log, progress, sink, types};
+use crate::bindings::roster::connector::types;
 use crate::bindings::{Connector, ConnectorPre};
 use crate::cache::CodeCache;
 use crate::convert::Collected;
 use crate::egress::{Egress, HttpLimits, RequestLog, RequestLogs};
 use crate::manifest::Manifest;
+use state::{MemoryLimiter, RunState};
 
 /// Bounds on one plugin run.
 #[derive(Clone, Debug)]
@@ -480,166 +484,10 @@ fn link(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
     Ok(())
 }
 
-/// Store data of one run.
-pub(crate) struct RunState {
-    wasi: WasiCtx,
-    table: ResourceTable,
-    http: WasiHttpCtx,
-    egress: Egress,
-    limiter: MemoryLimiter,
-    deadline: Instant,
-    timed_out: bool,
-    out: Collected,
-    logs: Vec<LogLine>,
-    dropped_logs: u64,
-    max_logs: usize,
-    progress: Option<ProgressFn>,
-    source: String,
-}
-
-impl WasiView for RunState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for RunState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.egress,
-        }
-    }
-}
-
-/// Memory bound over all of a plugin's memories together (a component may hold several), that
-/// remembers why it refused, so the error can say "memory limit exceeded".
-struct MemoryLimiter {
-    limit: usize,
-    /// Bytes of all memories now (WebAssembly memories only grow).
-    total: usize,
-    exceeded: Option<String>,
-}
-
-impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        let total = (self.total - current.min(self.total)).saturating_add(desired);
-        if total > self.limit {
-            let msg = format!(
-                "memory limit exceeded (its memories would hold {} MiB, the limit is {} MiB)",
-                total >> 20,
-                self.limit >> 20
-            );
-            self.exceeded = Some(msg.clone());
-            return Err(wasmtime::Error::msg(msg));
-        }
-        self.total = total;
-        Ok(true)
-    }
-
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        Ok(desired <= 1_000_000)
-    }
-
-    fn instances(&self) -> usize {
-        16
-    }
-    fn tables(&self) -> usize {
-        16
-    }
-    fn memories(&self) -> usize {
-        16
-    }
-}
-
-impl types::Host for RunState {}
-
-impl log::Host for RunState {
-    async fn log(&mut self, level: types::Level, message: String) -> wasmtime::Result<()> {
-        if self.logs.len() >= self.max_logs {
-            self.dropped_logs += 1;
-            return Ok(());
-        }
-        let level = match level {
-            types::Level::Trace => "trace",
-            types::Level::Debug => "debug",
-            types::Level::Info => "info",
-            types::Level::Warn => "warn",
-            types::Level::Error => "error",
-        };
-        let mut message = message;
-        if message.len() > 4096 {
-            let mut cut = 4096;
-            while !message.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            message.truncate(cut);
-            message.push('…');
-        }
-        self.logs.push(LogLine { level, message });
-        Ok(())
-    }
-}
-
-impl progress::Host for RunState {
-    async fn report(&mut self, done: u64, total: Option<u64>, message: String) -> wasmtime::Result<()> {
-        if let Some(p) = &self.progress {
-            let m: String = message.chars().take(200).collect();
-            p(&self.source, done, total, &m);
-        }
-        Ok(())
-    }
-}
-
-impl sink::Host for RunState {
-    async fn emit(&mut self, batch: types::Batch) -> wasmtime::Result<Result<(), String>> {
-        self.out.accept(batch)
-    }
-}
-
 /// Counts received, for [`roster_model::ConnectorRun`].
 #[derive(Default)]
 pub(crate) struct Counts {
     pub identities: u64,
     pub credentials: u64,
     pub activities: u64,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A component may hold several memories; the limit covers them together.
-    #[test]
-    fn the_memory_limit_covers_all_memories_together() {
-        let mut l = MemoryLimiter {
-            limit: 64 << 20,
-            total: 0,
-            exceeded: None,
-        };
-        // Three memories created at 20 MiB each fit; a fourth does not.
-        for _ in 0..3 {
-            assert!(l.memory_growing(0, 20 << 20, None).unwrap());
-        }
-        assert!(l.memory_growing(0, 20 << 20, None).is_err());
-        assert!(
-            l.exceeded
-                .as_deref()
-                .unwrap()
-                .contains("would hold 80 MiB, the limit is 64 MiB")
-        );
-        // Growing one of them counts only the growth.
-        let mut l = MemoryLimiter {
-            limit: 64 << 20,
-            total: 0,
-            exceeded: None,
-        };
-        assert!(l.memory_growing(0, 30 << 20, None).unwrap());
-        assert!(l.memory_growing(30 << 20, 60 << 20, None).unwrap());
-        assert!(l.memory_growing(0, 5 << 20, None).is_err());
-    }
 }

@@ -1,0 +1,115 @@
+//! Non-human identities collected by connectors: owners, credentials, permissions.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ResolvedOwner;
+
+/// Someone accountable for an identity, and how the connector learned it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    /// Provider id of the owner, or the name when that is all there is.
+    pub id: String,
+    /// Display name, e-mail or team name.
+    pub name: String,
+    /// `user`, `group`, `team` or `unknown`.
+    pub kind: String,
+    /// How it was learned: `idp-owner`, `tag`, `creator`, `sponsor`, ...
+    pub via: String,
+    /// False when the provider says the owner is disabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// A credential bound to an identity, as the provider reports it (never its value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credential {
+    /// Provider id: AWS access key id, Entra keyId, token id.
+    pub id: String,
+    /// `access-key`, `client-secret`, `certificate`, `api-key`, `token`, `ssh-key`, ...
+    pub kind: String,
+    /// `active`, `inactive`, `expired`, `revoked` or `unknown`.
+    pub status: String,
+    /// Display name, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Creation time (RFC 3339, UTC).
+    pub created: Option<String>,
+    /// Expiry time (RFC 3339, UTC); none for credentials that never expire.
+    pub expires: Option<String>,
+    /// Last use (RFC 3339, UTC); none when never used or unknown.
+    pub last_used: Option<String>,
+    /// The service it was last used with (AWS: `bedrock`, `iam`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_service: Option<String>,
+    /// The provider's redacted form of the value, if it shows one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redacted: Option<String>,
+    /// Further attributes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attrs: BTreeMap<String, String>,
+}
+
+/// A permission an identity holds: a policy, scope or app role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permission {
+    /// Policy name, scope or role name.
+    pub name: String,
+    /// `managed-policy`, `inline-policy`, `scope`, `app-role`, `delegated-grant`, ...
+    pub kind: String,
+    /// Actions granted, where listed (`iam:*`, `bedrock:InvokeModel`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<String>,
+    /// Resources they apply to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
+    /// Further attributes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attrs: BTreeMap<String, String>,
+}
+
+/// A non-human identity collected from a provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// The configured source it came from (`[[source]] name`).
+    pub source: String,
+    /// `cloud-user`, `role`, `service-principal`, `idp-app`, `api-token`, `ai-key`, ...
+    pub kind: String,
+    /// Stable id in its source (ARN, object id, key id).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The first owner the provider names, if any.
+    pub owner: Option<Owner>,
+    /// Every owner the provider names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<Owner>,
+    /// Creation time (RFC 3339, UTC).
+    pub created: Option<String>,
+    /// Last use (RFC 3339, UTC).
+    pub last_used: Option<String>,
+    /// Whether the provider says it is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Tags as set in the provider.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// Principals allowed to act as this identity (a role's trust policy).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_by: Vec<String>,
+    /// Credentials bound to it.
+    pub credentials: Vec<Credential>,
+    /// Permissions it holds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<Permission>,
+    /// Who is accountable for it, as correlation resolved it (`roster discover`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accountable: Option<ResolvedOwner>,
+    /// The registry entry that sanctions it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered_as: Option<String>,
+    /// Further attributes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attrs: BTreeMap<String, String>,
+}

@@ -1,0 +1,97 @@
+//! The JSON report and the compliance results it carries.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Activity, Agent, ConnectorRun, Finding, Gap, Identity, Repository, ScanIssue, ScanStats};
+
+/// The version of the JSON report contract (`docs/report-format.md`).
+pub const REPORT_VERSION: u32 = 1;
+
+/// The tool that wrote a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    /// "roster".
+    pub name: String,
+    /// The crate version.
+    pub version: String,
+}
+
+/// The JSON report: the contract documented in `docs/report-format.md`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Schema version ([`REPORT_VERSION`]).
+    pub version: u32,
+    /// The tool.
+    pub tool: ToolInfo,
+    /// The sources given (paths and repositories).
+    pub sources: Vec<String>,
+    /// True when some source could not be read completely (see `issues`).
+    pub incomplete: bool,
+    /// Counters.
+    pub stats: ScanStats,
+    /// Secrets found, sorted by severity (highest first), then path and line.
+    pub findings: Vec<Finding>,
+    /// AI agent workloads discovered.
+    pub agents: Vec<Agent>,
+    /// What could not be scanned, or was skipped.
+    pub issues: Vec<ScanIssue>,
+    /// Non-human identities collected by connectors, each with its credentials and permissions.
+    #[serde(default)]
+    pub identities: Vec<Identity>,
+    /// Audit-log events collected by connectors.
+    #[serde(default)]
+    pub activities: Vec<Activity>,
+    /// One entry per configured connector source: how its run ended.
+    #[serde(default)]
+    pub connectors: Vec<ConnectorRun>,
+    /// Code repositories the code-host connectors listed (the GitHub organization's), and
+    /// whether `roster discover` scanned them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repositories: Vec<Repository>,
+    /// The ownership gaps found by correlation (`roster discover`), most severe first.
+    #[serde(default)]
+    pub gaps: Vec<Gap>,
+    /// Each control the gaps map to, passed or failed (`roster discover`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compliance: Vec<ControlResult>,
+}
+
+/// One control of the compliance mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControlResult {
+    /// The control (`CIS AWS Foundations 1.14`, `OWASP NHI7`).
+    pub control: String,
+    /// What it requires, in one line.
+    pub requirement: String,
+    /// `pass`, `fail`, or `incomplete` (no gap, but some source was not fully read).
+    pub status: String,
+    /// Why it failed: gaps that map to it, a threshold looser than the control's limit.
+    pub reasons: Vec<String>,
+    /// The ids of the gaps that map to it.
+    pub gaps: Vec<String>,
+}
+
+impl Report {
+    /// An empty report of the current schema version, written by `tool_version` of Roster.
+    pub fn empty(tool_version: &str) -> Report {
+        Report {
+            version: REPORT_VERSION,
+            tool: ToolInfo {
+                name: "roster".into(),
+                version: tool_version.into(),
+            },
+            sources: vec![],
+            incomplete: false,
+            stats: ScanStats::default(),
+            findings: vec![],
+            agents: vec![],
+            issues: vec![],
+            identities: vec![],
+            activities: vec![],
+            connectors: vec![],
+            repositories: vec![],
+            gaps: vec![],
+            compliance: vec![],
+        }
+    }
+}

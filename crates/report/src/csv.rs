@@ -1,0 +1,38 @@
+//! CSV of findings, with formula-safe quoting.
+
+use roster_model::Report;
+
+pub(crate) fn csv_field(s: &str) -> String {
+    // Quote always; neutralize spreadsheet formulas.
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+pub(crate) fn csv(r: &Report) -> String {
+    let mut s =
+        String::from("severity,rule_id,provider,source,path,line,column,redacted,fingerprint,commit,author,date\n");
+    for f in &r.findings {
+        let row = [
+            f.severity.as_str().to_owned(),
+            f.rule_id.clone(),
+            f.provider.clone(),
+            f.source.clone(),
+            f.path.clone(),
+            f.line.to_string(),
+            f.column.to_string(),
+            f.secret.clone().unwrap_or_else(|| f.redacted.clone()),
+            f.fingerprint.clone(),
+            f.commit.clone().unwrap_or_default(),
+            f.author.clone().unwrap_or_default(),
+            f.date.clone().unwrap_or_default(),
+        ];
+        let row: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
+        s.push_str(&row.join(","));
+        s.push('\n');
+    }
+    s
+}

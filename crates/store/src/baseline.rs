@@ -1,0 +1,110 @@
+//! The baseline: gaps the organization accepted, with the reason and how long for.
+
+use crate::{Store, StoreError};
+use roster_model::{Acceptance, Gap};
+use rusqlite::params;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A gap in the baseline: what it was when accepted, and the acceptance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AcceptedGap {
+    /// Gap kind.
+    pub kind: String,
+    /// Its title when accepted.
+    pub title: String,
+    /// Its severity when accepted: a gap that became more severe is open again.
+    pub severity: String,
+    /// The decision.
+    pub acceptance: Acceptance,
+}
+
+impl Store {
+    /// Accepts gaps into the baseline, replacing earlier acceptances of the same gaps.
+    pub fn accept(&mut self, gaps: &[&Gap], a: &Acceptance) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let e =
+            move |x: rusqlite::Error| StoreError(format!("state database {path}: cannot record the acceptance: {x}"));
+        let tx = self.conn.transaction().map_err(&e)?;
+        for g in gaps {
+            tx.execute(
+                "INSERT OR REPLACE INTO accepted (gap_id, kind, title, reason, accepted, until, by, severity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![g.id, g.kind.as_str(), g.title, a.reason, a.accepted, a.until, a.by, g.severity.as_str()],
+            )
+            .map_err(&e)?;
+        }
+        tx.commit().map_err(&e)
+    }
+
+    /// Every accepted gap, by gap id.
+    pub fn acceptances(&self) -> Result<BTreeMap<String, AcceptedGap>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT gap_id, kind, title, reason, accepted, until, by, severity FROM accepted ORDER BY gap_id")
+            .map_err(|e| self.err("cannot read the baseline", e))?;
+        st.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                AcceptedGap {
+                    kind: r.get(1)?,
+                    title: r.get(2)?,
+                    severity: r.get(7)?,
+                    acceptance: Acceptance {
+                        reason: r.get(3)?,
+                        accepted: r.get(4)?,
+                        until: r.get(5)?,
+                        by: r.get(6)?,
+                    },
+                },
+            ))
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.err("cannot read the baseline", e))
+    }
+
+    /// Removes gaps from the baseline; returns how many were in it.
+    pub fn revoke(&mut self, ids: &[String]) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for id in ids {
+            n += self
+                .conn
+                .execute("DELETE FROM accepted WHERE gap_id = ?1", [id])
+                .map_err(|e| self.err("cannot change the baseline", e))?;
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use roster_model::{GapKind, Severity};
+
+    #[test]
+    fn key_baseline_and_tips_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("roster.db");
+        let mut s = Store::open(&db).unwrap();
+        assert_eq!(s.meta_get_or_insert("k", "first").unwrap(), "first");
+        assert_eq!(s.meta_get_or_insert("k", "second").unwrap(), "first", "never replaced");
+        let a = Acceptance {
+            reason: "vendor-managed".into(),
+            accepted: "2026-12-01T00:00:00Z".into(),
+            until: Some("2027-03-01T00:00:00Z".into()),
+            by: Some("kim".into()),
+        };
+        let g = Gap::new("gap-1".into(), GapKind::NoOwner, Severity::Medium, "t".into(), vec![]);
+        s.accept(&[&g], &a).unwrap();
+        s.record_tips("repo", &["c1".into(), "c2".into()]).unwrap();
+        s.record_tips("repo", &["c2".into(), "c3".into()]).unwrap();
+        drop(s);
+        let mut s = Store::open(&db).unwrap();
+        assert_eq!(s.meta_get_or_insert("k", "third").unwrap(), "first");
+        assert_eq!(s.acceptances().unwrap()["gap-1"].acceptance, a);
+        assert_eq!(s.acceptances().unwrap()["gap-1"].severity, "medium");
+        assert_eq!(s.acceptances().unwrap()["gap-1"].severity, "medium");
+        assert_eq!(s.scanned_tips("repo").unwrap(), ["c1", "c2", "c3"]);
+        assert_eq!(s.revoke(&["gap-1".into(), "gap-2".into()]).unwrap(), 1);
+        assert!(s.acceptances().unwrap().is_empty());
+    }
+}
