@@ -48,7 +48,7 @@ fn main() {
         let mut credentials = vec![Credential {
             id: key_id(i),
             kind: "access-key".into(),
-            status: "active".into(),
+            status: roster_model::CredentialStatus::Active,
             name: None,
             created: Some(day((i % 900) as i64)),
             expires: None,

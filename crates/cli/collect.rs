@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use roster_model::{ConnectorRun, Report};
+use roster_model::{ConnectorRun, Report, RunStatus};
 use roster_plugin_host::{Auth, CodeCache, ExportFile, Host, Limits, RunRequest};
 
 use crate::config::Config;
@@ -70,7 +70,7 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
         let failed = |e: anyhow::Error| ConnectorRun {
             source: src.name().to_string(),
             connector: src.connector.clone(),
-            status: "failed".into(),
+            status: RunStatus::Failed,
             error: Some(format!("{e:#}")),
             ..Default::default()
         };
@@ -172,7 +172,7 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
                 let _ = writeln!(f, "{line}");
             }
         }
-        if o.run.status != "complete" {
+        if o.run.status != RunStatus::Complete {
             let why = o
                 .run
                 .error
@@ -223,7 +223,7 @@ pub fn merge_into(report: &mut Report, c: Collected) {
         }
     }
     report.repositories.extend(repositories);
-    report.incomplete |= runs.iter().any(|r| r.status != "complete");
+    report.incomplete |= runs.iter().any(|r| r.status != RunStatus::Complete);
     for r in &runs {
         if let Some(e) = &r.error {
             report.issues.push(roster_model::ScanIssue {

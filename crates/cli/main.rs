@@ -232,7 +232,7 @@ fn collect_cmd(args: &CollectArgs) -> Result<ExitCode> {
     let failed: Vec<&str> = report
         .connectors
         .iter()
-        .filter(|c| c.status == "failed")
+        .filter(|c| c.status == roster_model::RunStatus::Failed)
         .map(|c| c.source.as_str())
         .collect();
     if let Some(out) = &args.output {

@@ -107,7 +107,7 @@ pub fn fetch_repositories(
         let failed = collected
             .runs
             .iter()
-            .any(|r| r.source == name && r.status != "complete");
+            .any(|r| r.source == name && r.status != roster_model::RunStatus::Complete);
         if listed.is_empty() {
             if failed {
                 for (full_name, dest) in earlier_clones(&clones.join(name)) {

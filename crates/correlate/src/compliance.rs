@@ -3,7 +3,7 @@
 //! no gap was raised: the run could not have seen a breach between the two.
 
 use crate::Thresholds;
-use roster_model::{ControlResult, Gap, Report};
+use roster_model::{ControlResult, ControlStatus, Gap, Report};
 use std::collections::BTreeMap;
 
 /// What a run read, so that a control nothing fed is `not-assessed`, never `pass`.
@@ -221,20 +221,20 @@ fn result(
         reasons.insert(0, format!("{} gap(s) map to it", gaps.len()));
     }
     let status = if !reasons.is_empty() {
-        "fail"
+        ControlStatus::Fail
     } else if let Some(what) = unassessed {
         reasons.push(format!("no source in this run reads {what}"));
-        "not-assessed"
+        ControlStatus::NotAssessed
     } else if incomplete {
         reasons.push("no gap maps to it, but some sources were incomplete".into());
-        "incomplete"
+        ControlStatus::Incomplete
     } else {
-        "pass"
+        ControlStatus::Pass
     };
     ControlResult {
         control: id.into(),
         requirement: requirement.into(),
-        status: status.into(),
+        status,
         reasons,
         gaps,
     }
@@ -260,7 +260,7 @@ mod tests {
             ..Thresholds::default()
         };
         let res = assess(&r, &[], &strict, true);
-        let status = |res: &[ControlResult], id: &str| res.iter().find(|c| c.control == id).unwrap().status.clone();
+        let status = |res: &[ControlResult], id: &str| res.iter().find(|c| c.control == id).unwrap().status.as_str();
         assert_eq!(status(&res, "CIS AWS Foundations 1.14"), "pass");
         assert_eq!(status(&res, "OWASP NHI10"), "not-assessed", "no audit log was read");
         let loose = Thresholds {
@@ -270,9 +270,9 @@ mod tests {
         };
         let res = assess(&r, &[], &loose, true);
         let c = res.iter().find(|c| c.control == "CIS AWS Foundations 1.14").unwrap();
-        assert_eq!(c.status, "fail");
+        assert_eq!(c.status, ControlStatus::Fail);
         assert!(c.reasons[0].contains("access_key_max_age_days = 180 is looser than the control's 90 days"));
-        assert_eq!(res.iter().filter(|c| c.status == "fail").count(), 1);
+        assert_eq!(res.iter().filter(|c| c.status == ControlStatus::Fail).count(), 1);
         // Without AWS, CIS AWS is not assessed; with an incomplete source, nothing passes.
         let mut code_only = Report::empty("test");
         code_only.sources.push("app".into());
@@ -280,6 +280,6 @@ mod tests {
         let res = assess(&code_only, &[], &strict, false);
         assert_eq!(status(&res, "CIS AWS Foundations 1.14"), "not-assessed");
         assert_eq!(status(&res, "OWASP NHI2"), "incomplete");
-        assert!(res.iter().all(|c| c.status != "pass"));
+        assert!(res.iter().all(|c| c.status != ControlStatus::Pass));
     }
 }

@@ -46,7 +46,9 @@ pub(crate) fn reports_usage(ident: &Identity) -> bool {
 /// Whether a credential can still be used: the provider says active, or gives no status (Entra)
 /// and it has not expired.
 pub(crate) fn is_active(c: &roster_model::Credential, now: i64) -> bool {
-    c.status == "active" || (c.status == "unknown" && c.expires.as_deref().and_then(parse_time).is_none_or(|e| e > now))
+    use roster_model::CredentialStatus as S;
+    c.status == S::Active
+        || (c.status == S::Unknown && c.expires.as_deref().and_then(parse_time).is_none_or(|e| e > now))
 }
 
 /// Whether `path` is `dir` or lies beneath it (`.` holds everything).

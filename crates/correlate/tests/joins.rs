@@ -14,7 +14,7 @@ fn cred(id: &str, kind: &str, created: &str, last_used: Option<&str>) -> Credent
     Credential {
         id: id.into(),
         kind: kind.into(),
-        status: "active".into(),
+        status: roster_model::CredentialStatus::Active,
         name: None,
         created: Some(created.into()),
         expires: None,
@@ -206,7 +206,7 @@ fn the_registry_covers_identities_by_key_id_and_flags_a_zombie() {
     r.identities[0].last_used = None;
     r.connectors.push(ConnectorRun {
         source: "aws".into(),
-        status: "complete".into(),
+        status: roster_model::RunStatus::Complete,
         ..Default::default()
     });
     let reg = Registry::parse(

@@ -30,7 +30,7 @@ pub struct Credential {
     /// `access-key`, `client-secret`, `certificate`, `api-key`, `token`, `ssh-key`, ...
     pub kind: String,
     /// `active`, `inactive`, `expired`, `revoked` or `unknown`.
-    pub status: String,
+    pub status: CredentialStatus,
     /// Display name, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -112,4 +112,40 @@ pub struct Identity {
     /// Further attributes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attrs: BTreeMap<String, String>,
+}
+
+/// A credential's state as the provider reports it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CredentialStatus {
+    /// Usable.
+    Active,
+    /// Disabled, can be enabled again.
+    Inactive,
+    /// Past its expiry.
+    Expired,
+    /// Revoked or deleted.
+    Revoked,
+    #[default]
+    /// The provider does not say.
+    Unknown,
+}
+
+impl CredentialStatus {
+    /// The kebab-case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialStatus::Active => "active",
+            CredentialStatus::Inactive => "inactive",
+            CredentialStatus::Expired => "expired",
+            CredentialStatus::Revoked => "revoked",
+            CredentialStatus::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for CredentialStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

@@ -63,8 +63,9 @@ pub struct ControlResult {
     pub control: String,
     /// What it requires, in one line.
     pub requirement: String,
-    /// `pass`, `fail`, or `incomplete` (no gap, but some source was not fully read).
-    pub status: String,
+    /// `pass`, `fail`, `not-assessed` or `incomplete` (no gap, but some source was not fully
+    /// read).
+    pub status: ControlStatus,
     /// Why it failed: gaps that map to it, a threshold looser than the control's limit.
     pub reasons: Vec<String>,
     /// The ids of the gaps that map to it.
@@ -93,5 +94,38 @@ impl Report {
             gaps: vec![],
             compliance: vec![],
         }
+    }
+}
+
+/// Where a compliance control stands after a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ControlStatus {
+    /// Assessed, and nothing fails it.
+    Pass,
+    /// A gap maps to it, or its threshold is looser than the control's limit.
+    Fail,
+    #[default]
+    /// No source in the run read what it needs.
+    NotAssessed,
+    /// No gap, but a source it needs was not fully read.
+    Incomplete,
+}
+
+impl ControlStatus {
+    /// The kebab-case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ControlStatus::Pass => "pass",
+            ControlStatus::Fail => "fail",
+            ControlStatus::NotAssessed => "not-assessed",
+            ControlStatus::Incomplete => "incomplete",
+        }
+    }
+}
+
+impl std::fmt::Display for ControlStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }

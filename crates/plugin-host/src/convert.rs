@@ -213,14 +213,15 @@ fn credential_kind(k: types::CredentialKind) -> &'static str {
     }
 }
 
-fn status(s: types::CredentialStatus) -> &'static str {
+fn status(s: types::CredentialStatus) -> roster_model::CredentialStatus {
+    use roster_model::CredentialStatus as M;
     use types::CredentialStatus as S;
     match s {
-        S::Active => "active",
-        S::Inactive => "inactive",
-        S::Expired => "expired",
-        S::Revoked => "revoked",
-        S::Unknown => "unknown",
+        S::Active => M::Active,
+        S::Inactive => M::Inactive,
+        S::Expired => M::Expired,
+        S::Revoked => M::Revoked,
+        S::Unknown => M::Unknown,
     }
 }
 
@@ -317,7 +318,7 @@ impl Collected {
             let cred = Credential {
                 id: c.id,
                 kind: credential_kind(c.kind).into(),
-                status: status(c.status).into(),
+                status: status(c.status),
                 name: c.name,
                 created: time(c.created),
                 expires: time(c.expires),

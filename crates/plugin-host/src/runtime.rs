@@ -21,6 +21,7 @@ use crate::cache::CodeCache;
 use crate::convert::Collected;
 use crate::egress::{Egress, HttpLimits, RequestLog, RequestLogs};
 use crate::manifest::Manifest;
+use roster_model::RunStatus;
 use state::{MemoryLimiter, RunState};
 
 /// Bounds on one plugin run.
@@ -310,22 +311,22 @@ impl Host {
         let secs = limits.time.as_secs_f64();
         let (status, error, notes) = match outcome {
             Err(_) => (
-                "failed",
+                RunStatus::Failed,
                 Some(format!(
                     "plugin {name}: time limit of {secs}s exceeded (waiting on I/O)"
                 )),
                 vec![],
             ),
-            Ok(Err(e)) => ("failed", Some(trap_message(name, &e, &state, secs)), vec![]),
+            Ok(Err(e)) => (RunStatus::Failed, Some(trap_message(name, &e, &state, secs)), vec![]),
             Ok(Ok(Err(e))) => (
-                "failed",
+                RunStatus::Failed,
                 Some(format!("plugin {name}: {}", connector_error(&e))),
                 vec![],
             ),
             Ok(Ok(Ok(summary))) if summary.complete && state.out.limit_note.is_none() => {
-                ("complete", None, summary.notes)
+                (RunStatus::Complete, None, summary.notes)
             }
-            Ok(Ok(Ok(summary))) => ("incomplete", None, summary.notes),
+            Ok(Ok(Ok(summary))) => (RunStatus::Incomplete, None, summary.notes),
         };
         let log = std::mem::take(&mut *requests.lock().unwrap_or_else(|e| e.into_inner()));
         let denied = log.denied;
@@ -350,8 +351,8 @@ impl Host {
                 state.dropped_logs
             ));
         }
-        let status = if status == "complete" && denied > 0 {
-            "incomplete"
+        let status = if status == RunStatus::Complete && denied > 0 {
+            RunStatus::Incomplete
         } else {
             status
         };
@@ -366,7 +367,7 @@ impl Host {
         let run = roster_model::ConnectorRun {
             source: req.source.clone(),
             connector: req.connector.clone(),
-            status: status.to_string(),
+            status,
             error,
             notes,
             identities: counts.identities,
@@ -408,7 +409,7 @@ impl Host {
                 run: roster_model::ConnectorRun {
                     source,
                     connector,
-                    status: "failed".into(),
+                    status: RunStatus::Failed,
                     error: Some(format!("the host task running this source failed: {e}")),
                     ..Default::default()
                 },

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use roster_model::RunStatus;
 use roster_plugin_host::{AllowRule, Auth, CodeCache, Host, Limits, Manifest, Plugin, RunOutcome, RunRequest, Secret};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -70,14 +71,14 @@ fn ids(o: &RunOutcome) -> Vec<&str> {
 }
 
 fn error(o: &RunOutcome) -> &str {
-    assert_eq!(o.run.status, "failed", "{:?}", o.run);
+    assert_eq!(o.run.status, RunStatus::Failed, "{:?}", o.run);
     o.run.error.as_deref().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_well_behaved_plugin_delivers_its_records() {
     let (o, _) = run("ok").await;
-    assert_eq!(o.run.status, "complete", "{:?}", o.run);
+    assert_eq!(o.run.status, RunStatus::Complete, "{:?}", o.run);
     assert_eq!(ids(&o), ["user-0", "user-1", "user-2"]);
     assert_eq!(o.identities[1].credentials[0].id, "AKIA0000000000000001");
     assert_eq!(o.identities[0].created.as_deref(), Some("2023-11-14T22:13:20Z"));
@@ -150,7 +151,7 @@ async fn endless_output_is_cut_at_the_output_limit() {
     let o = host
         .run(&plugin, request("flood-polite", Manifest::default(), limits.clone()))
         .await;
-    assert_eq!(o.run.status, "incomplete", "{:?}", o.run);
+    assert_eq!(o.run.status, RunStatus::Incomplete, "{:?}", o.run);
     assert_eq!(o.identities.len(), 5000);
     assert!(
         o.run
@@ -252,7 +253,7 @@ async fn no_credential_or_host_resource_reaches_the_plugin() {
     assert!(got[0].headers.get("x-api-key").is_none());
 
     // Denied requests are in the audit log and mark the source incomplete.
-    assert_eq!(o.run.status, "incomplete");
+    assert_eq!(o.run.status, RunStatus::Incomplete);
     assert_eq!(o.run.denied_requests, 3);
     let denied: Vec<_> = o.requests.iter().filter(|r| r.outcome == "denied").collect();
     assert!(denied.iter().any(|r| r.url.starts_with("https://evil.example.com/")));
@@ -277,11 +278,9 @@ async fn plugins_run_concurrently_and_fail_independently() {
         .collect();
     let t = Instant::now();
     let outs = host.run_all(jobs).await;
-    let statuses: Vec<&str> = outs.iter().map(|o| o.run.status.as_str()).collect();
-    assert_eq!(
-        statuses,
-        ["failed", "complete", "failed", "complete", "failed", "complete"]
-    );
+    let statuses: Vec<RunStatus> = outs.iter().map(|o| o.run.status).collect();
+    use RunStatus::{Complete, Failed};
+    assert_eq!(statuses, [Failed, Complete, Failed, Complete, Failed, Complete]);
     assert!(t.elapsed() < Duration::from_secs(5), "took {:?}", t.elapsed());
 }
 
@@ -451,7 +450,7 @@ async fn only_reads_inside_the_prefix_reach_the_server() {
     assert!(reason(&format!("{allowed}%2e%2e/admin"), "GET").contains("encoded dot"));
     assert!(reason(&format!("{allowed}../admin"), "GET").contains("dot segment"));
     assert!(reason(&format!("{uri}/apix/users"), "GET").contains("outside the allowed URL prefixes"));
-    assert_eq!(o.run.status, "incomplete");
+    assert_eq!(o.run.status, RunStatus::Incomplete);
 }
 
 /// An AWS rule lets through only the operations it names, whatever the method.
@@ -590,7 +589,7 @@ async fn a_retry_after_that_is_not_a_number_is_survived() {
     req.config.push(("urls".into(), format!("{allowed}x")));
     let host = host();
     let o = host.run(&hostile(&host), req).await;
-    assert_eq!(o.run.status, "complete", "{:?}", o.run);
+    assert_eq!(o.run.status, RunStatus::Complete, "{:?}", o.run);
     assert!(fetched(&o)[0].1.starts_with("status=200"), "{:?}", fetched(&o));
     assert_eq!(o.requests[0].attempts, 2);
 }
@@ -625,7 +624,7 @@ fn a_planted_compiled_plugin_is_never_loaded() {
         .build()
         .unwrap();
     let o = rt.block_on(host.run(&plugin, request("ok", Manifest::default(), quick_limits())));
-    assert_eq!(o.run.status, "complete");
+    assert_eq!(o.run.status, RunStatus::Complete);
     assert_ne!(
         std::fs::read(&compiled[0]).unwrap(),
         planted,

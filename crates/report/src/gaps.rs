@@ -34,7 +34,7 @@ pub fn gaps_text(r: &Report) -> String {
     let failing: Vec<&str> = r
         .compliance
         .iter()
-        .filter(|c| c.status == "fail")
+        .filter(|c| c.status == roster_model::ControlStatus::Fail)
         .map(|c| c.control.as_str())
         .collect();
     if !r.compliance.is_empty() {

@@ -3,7 +3,7 @@
 //! owner, each gap's evidence chain and remediation, the inventory, and an appendix of sources and
 //! of what could not be read.
 
-use roster_model::{Gap, Report, Severity};
+use roster_model::{ControlStatus, CredentialStatus, Gap, Report, Severity};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -363,7 +363,11 @@ pub fn html(r: &Report) -> String {
             || "<span class=\"none\">none</span>".to_owned(),
             |o| format!("{} <span class=\"muted\">({})</span>", esc(&o.name), esc(&o.via)),
         );
-        let active = i.credentials.iter().filter(|c| c.status == "active").count();
+        let active = i
+            .credentials
+            .iter()
+            .filter(|c| c.status == CredentialStatus::Active)
+            .count();
         let _ = write!(
             s,
             "<tr><td>{}</td><td>{}</td><td title=\"{}\">{}</td><td>{owner}</td><td>{}</td><td>{} ({} active)</td><td>{}</td></tr>",
@@ -398,7 +402,7 @@ pub fn html(r: &Report) -> String {
     // Appendix.
     // Compliance mapping.
     if !r.compliance.is_empty() {
-        let failing = r.compliance.iter().filter(|c| c.status == "fail").count();
+        let failing = r.compliance.iter().filter(|c| c.status == ControlStatus::Fail).count();
         let _ = write!(
             s,
             "<h2 id=\"compliance\">Compliance mapping</h2><p class=\"muted\">{failing} of {} controls fail. A control with a time limit also fails when the configured threshold is looser than its own limit; accepted gaps still count against it.</p>\
@@ -406,9 +410,9 @@ pub fn html(r: &Report) -> String {
             r.compliance.len()
         );
         for c in &r.compliance {
-            let color = match c.status.as_str() {
-                "pass" => "#2b8a3e",
-                "fail" => "var(--critical)",
+            let color = match c.status {
+                ControlStatus::Pass => "#2b8a3e",
+                ControlStatus::Fail => "var(--critical)",
                 _ => "#e8a317",
             };
             let links: Vec<String> = c
@@ -420,10 +424,10 @@ pub fn html(r: &Report) -> String {
             let _ = write!(
                 s,
                 "<tr class=\"control\" data-status=\"{}\"><td>{}</td><td>{}</td><td style=\"color:{color};font-weight:600\">{}</td><td>{}{}</td></tr>",
-                esc(&c.status),
+                c.status,
                 esc(&c.control),
                 esc(&c.requirement),
-                esc(&c.status),
+                c.status,
                 c.reasons.iter().map(|x| esc(x)).collect::<Vec<_>>().join("; "),
                 if links.is_empty() {
                     String::new()
@@ -462,7 +466,7 @@ pub fn html(r: &Report) -> String {
             "<tr><td>{} <span class=\"muted\">({})</span></td><td>{}</td><td>{what}</td></tr>",
             esc(&c.source),
             esc(&c.connector),
-            esc(&c.status)
+            c.status
         );
     }
     s.push_str("</tbody></table>");

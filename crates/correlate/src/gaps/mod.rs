@@ -133,7 +133,12 @@ impl Correlation<'_, '_> {
     pub(crate) fn registry_gaps(&mut self) {
         let Some(reg) = self.cx.registry else { return };
         // "Gone" needs every connector to have read its provider completely.
-        let collected = !self.r.connectors.is_empty() && self.r.connectors.iter().all(|c| c.status == "complete");
+        let collected = !self.r.connectors.is_empty()
+            && self
+                .r
+                .connectors
+                .iter()
+                .all(|c| c.status == roster_model::RunStatus::Complete);
         for r in 0..reg.agents.len() {
             self.registered_agent_without_owner(r);
             self.registry_zombie(r, collected);
