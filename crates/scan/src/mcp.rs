@@ -119,18 +119,39 @@ fn package_of(command: &str, args: &[String]) -> (Option<String>, bool) {
     }
 }
 
+/// An MCP server's URL without what may be a secret: userinfo, query and fragment, and path
+/// segments that look like keys (`/api/mcp/s/<token>/mcp`, `/mcp/sk-…/sse`), shown as `…`.
 fn strip_url_secrets(url: &str) -> String {
     let no_query = url.split(['?', '#']).next().unwrap_or(url);
+    let redact_path = |path: &str| -> String {
+        path.split('/')
+            .map(|seg| if looks_secret(seg) { "…" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
     match no_query.split_once("://") {
         Some((scheme, rest)) => {
             let host_and_path = rest
                 .split_once('@')
                 .filter(|(u, _)| !u.contains('/'))
                 .map_or(rest, |(_, h)| h);
-            format!("{scheme}://{host_and_path}")
+            let (host, path) = host_and_path.split_once('/').unwrap_or((host_and_path, ""));
+            if path.is_empty() && !host_and_path.ends_with('/') {
+                format!("{scheme}://{host}")
+            } else {
+                format!("{scheme}://{host}/{}", redact_path(path))
+            }
         }
-        None => no_query.to_owned(),
+        None => redact_path(no_query),
     }
+}
+
+/// A path segment that may be a credential: long and made of letters and digits mixed (a key,
+/// a token, a UUID), or very long.
+fn looks_secret(seg: &str) -> bool {
+    let has_digit = seg.bytes().any(|b| b.is_ascii_digit());
+    let has_alpha = seg.bytes().any(|b| b.is_ascii_alphabetic());
+    (seg.len() >= 16 && has_digit && has_alpha) || seg.len() >= 40
 }
 
 /// VS Code's mcp.json is JSONC: drop `//` comments outside strings.
@@ -192,6 +213,28 @@ mod tests {
         let remote = s.iter().find(|s| s.name == "remote").unwrap();
         assert_eq!(remote.target, "https://mcp.example.net/sse");
         assert_eq!(remote.env, ["Authorization"]);
+    }
+
+    #[test]
+    fn secret_path_segments_are_redacted() {
+        for (url, shown) in [
+            (
+                "https://mcp.example.com/api/mcp/s/3f1c9a7e-52b4-4d8e-9c0a-7b1e2d3f4a5b/mcp",
+                "https://mcp.example.com/api/mcp/s/…/mcp",
+            ),
+            (
+                "https://actions.example.com/mcp/sk-ak-Zx81Qp0TfLr4Hw2m9Nc/sse",
+                "https://actions.example.com/mcp/…/sse",
+            ),
+            ("https://mcp.example.net/v1/sse", "https://mcp.example.net/v1/sse"),
+            ("https://mcp.example.net", "https://mcp.example.net"),
+            (
+                "https://mcp.example.net/modelcontextprotocol/servers",
+                "https://mcp.example.net/modelcontextprotocol/servers",
+            ),
+        ] {
+            assert_eq!(strip_url_secrets(url), shown, "{url}");
+        }
     }
 
     #[test]
