@@ -20,11 +20,6 @@ impl Env {
         }
     }
 
-    /// The binary this workspace runs.
-    pub fn bin(&self) -> &Path {
-        &self.bin
-    }
-
     /// `rel` inside the workspace.
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
