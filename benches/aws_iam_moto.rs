@@ -4,16 +4,15 @@
 //! keys at a time; figures go into benches/README.md.
 //! Needs the test dependencies (scripts/test.sh installs moto) and the connectors built.
 
-#[path = "../tests/common/moto.rs"]
-#[allow(dead_code, reason = "shared with the tests, which use all of it")]
-mod moto;
-
 use std::time::Instant;
+
+use roster_testkit::Env;
+use roster_testkit::moto::Moto;
 
 #[allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 fn main() {
     let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10_000);
-    let moto = moto::Moto::start();
+    let moto = Moto::start();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -36,29 +35,26 @@ fn main() {
         }
     });
     println!("seeded {n} users with keys in {:.1}s", t.elapsed().as_secs_f64());
-    let dir = tempfile::tempdir().unwrap();
+    let env = Env::new(env!("CARGO_BIN_EXE_roster"));
     for concurrency in [1, 8, 16] {
-        std::fs::write(
-            dir.path().join("roster.toml"),
+        env.write(
+            "roster.toml",
             format!(
                 "[[source]]\nconnector = \"aws-iam\"\nendpoint_url = \"{}\"\nservice_specific_credentials = false\nconcurrency = {concurrency}\n",
                 moto.url
             ),
-        )
-        .unwrap();
+        );
         let t = Instant::now();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_roster"))
-            .args(["collect", "--format", "json", "--output", "inv.json", "--no-progress"])
-            .current_dir(dir.path())
-            .env("ROSTER_STATE_DIR", dir.path().join("state"))
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .output()
-            .unwrap();
+        let out = env.roster_env(
+            &["collect", "--format", "json", "--output", "inv.json", "--no-progress"],
+            &[
+                ("AWS_ACCESS_KEY_ID", "testing"),
+                ("AWS_SECRET_ACCESS_KEY", "testing"),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+            ],
+        );
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let report: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(dir.path().join("inv.json")).unwrap()).unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&std::fs::read(env.path("inv.json")).unwrap()).unwrap();
         let users = report["identities"]
             .as_array()
             .unwrap()

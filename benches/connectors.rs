@@ -14,14 +14,10 @@ use std::sync::Arc;
 
 use divan::Bencher;
 use roster_plugin_host::{Host, Limits, Manifest, RunRequest};
+use roster_testkit::guest_bytes;
 
 fn main() {
     divan::main();
-}
-
-fn wasm(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/wasm32-wasip2/release/{name}.wasm"));
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}; run scripts/build-connectors.sh", p.display()))
 }
 
 fn host() -> Host {
@@ -32,7 +28,7 @@ fn host() -> Host {
 #[divan::bench(args = ["connector_hostile", "connector_aws_iam"])]
 fn load_plugin(bencher: Bencher, name: &str) {
     let host = host();
-    let bytes = wasm(name);
+    let bytes = guest_bytes(name);
     host.load(name, &bytes, None).unwrap(); // warm the cache
     bencher.bench_local(|| host.load(name, &bytes, None).unwrap());
 }
@@ -40,7 +36,7 @@ fn load_plugin(bencher: Bencher, name: &str) {
 #[divan::bench(args = [0, 100, 10_000])]
 fn instantiate_and_collect(bencher: Bencher, records: usize) {
     let host = host();
-    let plugin = Arc::new(host.load("hostile", &wasm("connector_hostile"), None).unwrap());
+    let plugin = Arc::new(host.load("hostile", &guest_bytes("connector_hostile"), None).unwrap());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

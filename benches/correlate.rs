@@ -9,6 +9,7 @@
 
 use roster_correlate::{Context, Registry, Thresholds, correlate};
 use roster_model::*;
+use roster_testkit::records;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -46,16 +47,10 @@ fn main() {
     let mut identities = Vec::with_capacity(n_identities);
     for i in 0..n_identities {
         let mut credentials = vec![Credential {
-            id: key_id(i),
-            kind: "access-key".into(),
-            status: roster_model::CredentialStatus::Active,
-            name: None,
             created: Some(day((i % 900) as i64)),
-            expires: None,
             last_used: (i % 5 != 0).then(|| day((i % 200) as i64)),
             last_used_service: Some(if i % 10 == 0 { "bedrock" } else { "s3" }.into()),
-            redacted: None,
-            attrs: BTreeMap::new(),
+            ..records::credential(&key_id(i), "access-key")
         }];
         if i % 3 == 0 {
             let mut c = credentials[0].clone();
@@ -89,22 +84,17 @@ fn main() {
             vec![]
         };
         identities.push(Identity {
-            source: "aws".into(),
-            kind: "cloud-user".into(),
-            id: format!("arn:aws:iam::111122223333:user/svc-{i}"),
-            name: format!("svc-{i}"),
             owner: owners.first().cloned(),
             owners,
             created: Some(day(1000)),
-            last_used: None,
-            enabled: Some(true),
-            tags: BTreeMap::new(),
-            trusted_by: vec![],
             credentials,
             permissions,
-            accountable: None,
-            registered_as: None,
-            attrs: BTreeMap::new(),
+            ..records::identity(
+                "aws",
+                "cloud-user",
+                &format!("arn:aws:iam::111122223333:user/svc-{i}"),
+                &format!("svc-{i}"),
+            )
         });
     }
     let distinct = (n_findings / 4).max(1);
@@ -118,7 +108,6 @@ fn main() {
             format!("sk-proj-{s:040}")
         };
         findings.push(Finding {
-            rule_id: "x".into(),
             rule_name: if s % 4 == 0 {
                 "AWS access key ID"
             } else {
@@ -126,25 +115,17 @@ fn main() {
             }
             .into(),
             provider: "p".into(),
-            kind: RuleKind::Secret,
-            severity: Severity::High,
             path: format!("src/mod{}/file{}.py", i % 1000, i % 37),
             line: (i % 500) as u32 + 1,
             column: 5,
-            fingerprint: fp(secret.as_bytes()),
             redacted: format!("{}…{}", &secret[..4], &secret[secret.len() - 4..]),
             length: secret.len(),
             entropy: 4.0,
             source: format!("repo{}", i % 200),
-            decoded: None,
-            paired_with: None,
-            validated: None,
             commit: Some(format!("{i:040x}")),
             author: Some(format!("Dev {} <dev{}@example.com>", i % 300, i % 300)),
             date: Some(day((i % 700) as i64)),
-            commit_summary: None,
-            secret: None,
-            raw: None,
+            ..records::finding("x", &fp(secret.as_bytes()))
         });
     }
     let activities: Vec<Activity> = (0..n_identities * 2)

@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "demo.sh: cargo is required (https://rustup.rs)" >&2; exit 2; }
 # The demo reads the sample's exports with these connector plugins.
-./scripts/build-connectors.sh connector-aws-iam connector-aws-cloudtrail connector-openai-admin connector-okta connector-entra-id connector-github connector-anthropic-admin connector-google-workspace
+./scripts/build-connectors.sh --product
 cargo run --quiet --locked -- demo "$@"

@@ -39,9 +39,12 @@ if ! command -v "${ROSTER_CHROMIUM:-chromium}" >/dev/null; then
   $sudo apt-get install -y -q chromium >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; }
 fi
 cargo fmt --all --check
-# The connector plugins are wasm32-wasip2 guests; the host tests load them from target/.
+# The connector plugins are wasm32-wasip2 guests; the tests load them from $CARGO_TARGET_DIR
+# (else target/), through roster_testkit::guest.
 bash scripts/build-connectors.sh
-cargo clippy --target wasm32-wasip2 --locked -p roster-connector-sdk -p connector-aws-iam -p connector-aws-cloudtrail -p connector-openai-admin -p connector-anthropic-admin -p connector-github -p connector-okta -p connector-entra-id -p connector-google-workspace -p connector-hostile -p connector-hostile-sockets -- -D warnings
+guests=(-p roster-connector-sdk)
+while read -r c; do guests+=(-p "$c"); done < <(bash scripts/build-connectors.sh --list)
+cargo clippy --target wasm32-wasip2 --locked "${guests[@]}" -- -D warnings
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet

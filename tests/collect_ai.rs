@@ -5,11 +5,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{Env, identity};
-
-fn ok(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
-}
+use crate::ROSTER;
+use roster_testkit::http::ok;
+use roster_testkit::{Env, identity};
 
 fn list(data: Value, has_more: bool) -> Value {
     let last = data
@@ -134,11 +132,12 @@ fn openai_config(uri: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openai_admin_connector_inventories_projects_and_keys() {
     let server = openai_fixture().await;
-    let (env, code, report, stderr) = Env::collect_json(
-        openai_config(&server.uri()),
-        vec![("OPENAI_ADMIN_KEY", OPENAI_KEY.into())],
-    )
-    .await;
+    let (env, code, report, stderr) = Env::new(ROSTER)
+        .collect_json(
+            openai_config(&server.uri()),
+            vec![("OPENAI_ADMIN_KEY", OPENAI_KEY.into())],
+        )
+        .await;
     assert_eq!(code, 3, "an incomplete run exits 3: {stderr}");
     let run = &report["connectors"][0];
     assert_eq!(run["source"], "openai-admin");
@@ -190,8 +189,8 @@ async fn openai_admin_connector_inventories_projects_and_keys() {
         .count();
     assert_eq!(failing, 3, "one try and two retries (http_retries = 2)");
     // The admin key is in no output or state file.
-    assert!(!crate::common::contains(
-        &crate::common::all_bytes_under(env.dir.path()),
+    assert!(!roster_testkit::contains(
+        &roster_testkit::all_bytes_under(env.dir.path()),
         OPENAI_KEY
     ));
     assert!(!report.to_string().contains(OPENAI_KEY));
@@ -200,11 +199,12 @@ async fn openai_admin_connector_inventories_projects_and_keys() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_admin_key_fails_the_source_with_a_clear_error() {
     let server = openai_fixture().await;
-    let (_env, code, report, stderr) = Env::collect_json(
-        openai_config(&server.uri()),
-        vec![("OPENAI_ADMIN_KEY", "sk-admin-wrong".into())],
-    )
-    .await;
+    let (_env, code, report, stderr) = Env::new(ROSTER)
+        .collect_json(
+            openai_config(&server.uri()),
+            vec![("OPENAI_ADMIN_KEY", "sk-admin-wrong".into())],
+        )
+        .await;
     assert_eq!(code, 2, "every source failed");
     let run = &report["connectors"][0];
     assert_eq!(run["status"], "failed");
@@ -215,7 +215,9 @@ async fn a_rejected_admin_key_fails_the_source_with_a_clear_error() {
     assert!(stderr.contains("source(s) failed: openai-admin"), "{stderr}");
 
     // No key in the environment: the source says which variable to set.
-    let (_env, code, report, _) = Env::collect_json(openai_config(&server.uri()), vec![]).await;
+    let (_env, code, report, _) = Env::new(ROSTER)
+        .collect_json(openai_config(&server.uri()), vec![])
+        .await;
     assert_eq!(code, 2);
     let err = report["connectors"][0]["error"].as_str().unwrap();
     assert!(
@@ -307,10 +309,11 @@ async fn anthropic_admin_connector_inventories_workspaces_and_keys() {
         "[[source]]\nname = \"anthropic\"\nconnector = \"anthropic-admin\"\nendpoint_url = \"{}\"\n",
         server.uri()
     );
-    let (_env, code, report, stderr) =
-        Env::collect_json(config, vec![("ANTHROPIC_ADMIN_KEY", ANTHROPIC_KEY.into())]).await;
+    let (_env, code, report, stderr) = Env::new(ROSTER)
+        .collect_json(config, vec![("ANTHROPIC_ADMIN_KEY", ANTHROPIC_KEY.into())])
+        .await;
     assert_eq!(code, 0, "{stderr}");
-    crate::common::assert_complete(&report);
+    roster_testkit::assert_complete(&report);
     assert_eq!(identity(&report, "wrkspc_02")["name"], "Agents");
     let key = identity(&report, "apikey_01");
     assert_eq!(key["owner"]["name"], "carol@example.com");
@@ -338,14 +341,15 @@ async fn anthropic_admin_connector_inventories_workspaces_and_keys() {
         ))
         .mount(&refused)
         .await;
-    let (_env, code, report, _stderr) = Env::collect_json(
-        format!(
-            "[[source]]\nname = \"anthropic\"\nconnector = \"anthropic-admin\"\nendpoint_url = \"{}\"\n",
-            refused.uri()
-        ),
-        vec![("ANTHROPIC_ADMIN_KEY", "sk-ant-api03-not-an-admin-key".into())],
-    )
-    .await;
+    let (_env, code, report, _stderr) = Env::new(ROSTER)
+        .collect_json(
+            format!(
+                "[[source]]\nname = \"anthropic\"\nconnector = \"anthropic-admin\"\nendpoint_url = \"{}\"\n",
+                refused.uri()
+            ),
+            vec![("ANTHROPIC_ADMIN_KEY", "sk-ant-api03-not-an-admin-key".into())],
+        )
+        .await;
     assert_ne!(code, 0);
     let run = &report["connectors"][0];
     assert_eq!(run["status"], "failed", "{run:#}");

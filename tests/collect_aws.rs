@@ -1,8 +1,9 @@
 //! `roster collect` with the aws-iam connector against moto (a real IAM emulator), seeded through
 //! the real aws-sdk-iam client. Needs moto: scripts/test.sh installs it; a missing moto fails.
 
-use crate::common::Env;
-use crate::common::moto::Moto;
+use crate::ROSTER;
+use roster_testkit::Env;
+use roster_testkit::moto::Moto;
 
 const BEDROCK_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"bedrock.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 const LAMBDA_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
@@ -128,7 +129,7 @@ fn aws_iam_connector_lists_users_keys_and_bedrock_roles_from_moto() {
         .unwrap();
     let seeded = rt.block_on(seed(&moto));
 
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write(
         "roster.toml",
         format!(
@@ -161,7 +162,7 @@ fn aws_iam_connector_lists_users_keys_and_bedrock_roles_from_moto() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(env.path("report.json")).unwrap()).unwrap();
-    crate::common::assert_complete(&report);
+    roster_testkit::assert_complete(&report);
     assert_eq!(report["incomplete"], false);
 
     // The old key, with its real age and last use.
@@ -245,9 +246,9 @@ fn aws_iam_connector_lists_users_keys_and_bedrock_roles_from_moto() {
         "the host's key was never used to sign"
     );
     // ...and the secret key is nowhere in the report, the audit log or the state dir.
-    let everything = crate::common::all_bytes_under(env.dir.path());
+    let everything = roster_testkit::all_bytes_under(env.dir.path());
     assert!(
-        !crate::common::contains(&everything, &seeded.scanner_secret),
+        !roster_testkit::contains(&everything, &seeded.scanner_secret),
         "the signing secret leaked"
     );
     let audit = std::fs::read_to_string(env.state().join("audit.jsonl")).unwrap();
@@ -259,7 +260,7 @@ fn aws_iam_connector_lists_users_keys_and_bedrock_roles_from_moto() {
 /// (`aws iam get-credential-report`, decoded).
 #[test]
 fn aws_iam_connector_reads_a_credential_report_export() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write(
         "exports/credential-report.csv",
         "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,\
@@ -295,7 +296,7 @@ ci-deployer,arn:aws:iam::123456789012:user/ci-deployer,2022-01-05T10:00:00+00:00
 
 #[test]
 fn an_aws_source_without_credentials_fails_saying_what_to_set() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write(
         "roster.toml",
         "[[source]]\nconnector = \"aws-iam\"\nendpoint_url = \"http://127.0.0.1:9/\"\nhttp_retries = 0\n",
@@ -336,8 +337,7 @@ fn an_aws_source_without_credentials_fails_saying_what_to_set() {
 
 /// Runs the real AWS CLI (PyPI `awscli`, installed by scripts/test.sh) against moto.
 fn aws_cli(moto: &Moto, args: &[&str]) -> Vec<u8> {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let aws = root.join("target/test-deps/venv/bin/aws");
+    let aws = roster_testkit::test_deps().join("venv/bin/aws");
     let out = std::process::Command::new(&aws)
         .args(["--endpoint-url", &moto.url, "--output", "json", "iam"])
         .args(args)
@@ -380,7 +380,7 @@ fn aws_cli_exports_give_each_user_exactly_its_keys() {
         )
     });
 
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write("gaad.json", aws_cli(&moto, &["get-account-authorization-details"]));
     let users = aws_cli(&moto, &["list-users"]);
     env.write("users.json", &users);
@@ -432,7 +432,7 @@ fn aws_cli_exports_give_each_user_exactly_its_keys() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let inv: serde_json::Value = serde_json::from_slice(&std::fs::read(env.path("inv.json")).unwrap()).unwrap();
-    crate::common::assert_complete(&inv);
+    roster_testkit::assert_complete(&inv);
     for (user, keys) in &expected {
         let ident = identity(&inv, user);
         let mut got: Vec<String> = ident["credentials"]

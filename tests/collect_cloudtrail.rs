@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::Env;
+use crate::ROSTER;
+use roster_testkit::Env;
 
 const KEY_ID: &str = "AKIAHOSTSIGNINGTEST1";
 
@@ -95,16 +96,17 @@ async fn cloudtrail_connector_reads_lookup_events_signed_by_the_host() {
         .mount(&server)
         .await;
     let uri = server.uri();
-    let (_env, code, report, stderr) = Env::collect_json(
-        format!(
-            "[[source]]\nname = \"trail\"\nconnector = \"aws-cloudtrail\"\nendpoint_url = \"{uri}\"\n\
+    let (_env, code, report, stderr) = Env::new(ROSTER)
+        .collect_json(
+            format!(
+                "[[source]]\nname = \"trail\"\nconnector = \"aws-cloudtrail\"\nendpoint_url = \"{uri}\"\n\
             since = \"2026-11-01T00:00:00Z\"\nevent_source = \"bedrock.amazonaws.com\"\n"
-        ),
-        aws_env(),
-    )
-    .await;
+            ),
+            aws_env(),
+        )
+        .await;
     assert_eq!(code, 0, "{stderr}");
-    crate::common::assert_complete(&report);
+    roster_testkit::assert_complete(&report);
     let events = report["activities"].as_array().unwrap();
     assert_eq!(events.len(), 2, "{events:#?}");
     let first = &events[0];
@@ -148,7 +150,7 @@ async fn a_lookup_events_denial_fails_the_source_with_the_reason() {
         )
         .mount(&server)
         .await;
-    let (_env, code, report, _stderr) = Env::collect_json(
+    let (_env, code, report, _stderr) = Env::new(ROSTER).collect_json(
         format!(
             "[[source]]\nname = \"trail\"\nconnector = \"aws-cloudtrail\"\nendpoint_url = \"{}\"\nsince = \"2026-11-01T00:00:00Z\"\n",
             server.uri()
@@ -173,7 +175,7 @@ async fn a_lookup_events_denial_fails_the_source_with_the_reason() {
 
 #[test]
 fn cloudtrail_connector_reads_gzipped_trail_files() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     let records = json!({"Records": [inner("InvokeModel", None), inner("Converse", Some("ThrottlingException"))]});
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(records.to_string().as_bytes()).unwrap();

@@ -5,15 +5,13 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{Env, identity};
+use crate::ROSTER;
+use roster_testkit::http::ok;
+use roster_testkit::{Env, identity};
 
 const TOKEN: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.fixture.token";
 const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 const APP_ID: &str = "11111111-2222-3333-4444-555555555555";
-
-fn ok(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn entra_connector_inventories_apps_service_principals_and_permissions() {
@@ -116,11 +114,14 @@ async fn entra_connector_inventories_apps_service_principals_and_permissions() {
         .mount(&server)
         .await;
 
-    let (_env, code, report, stderr) = Env::collect_json(
-        format!("[[source]]\nname = \"entra\"\nconnector = \"entra-id\"\nendpoint_url = \"{uri}\"\nhttp_retries = 1\n"),
-        vec![("ENTRA_ACCESS_TOKEN", TOKEN.to_string())],
-    )
-    .await;
+    let (_env, code, report, stderr) = Env::new(ROSTER)
+        .collect_json(
+            format!(
+                "[[source]]\nname = \"entra\"\nconnector = \"entra-id\"\nendpoint_url = \"{uri}\"\nhttp_retries = 1\n"
+            ),
+            vec![("ENTRA_ACCESS_TOKEN", TOKEN.to_string())],
+        )
+        .await;
     assert_eq!(code, 3, "an incomplete run exits 3: {stderr}");
     let run = &report["connectors"][0];
     assert_eq!(run["status"], "incomplete", "{run:#}");
@@ -244,13 +245,14 @@ async fn the_host_mints_graph_tokens_with_azure_identity_over_tls_and_the_plugin
              authority_host = \"https://127.0.0.1:{port}\"\n{ca_file}"
         )
     };
-    let (env, code, report, stderr) = Env::collect_json(
-        config(&format!("ca_file = \"{}\"\n", ca.path().display())),
-        vec![("AZURE_CLIENT_SECRET", SECRET.to_string())],
-    )
-    .await;
+    let (env, code, report, stderr) = Env::new(ROSTER)
+        .collect_json(
+            config(&format!("ca_file = \"{}\"\n", ca.path().display())),
+            vec![("AZURE_CLIENT_SECRET", SECRET.to_string())],
+        )
+        .await;
     assert_eq!(code, 0, "{stderr}");
-    crate::common::assert_complete(&report);
+    roster_testkit::assert_complete(&report);
     assert_eq!(identity(&report, "app-obj-2")["name"], "legacy-sync", "second page");
 
     // One token request for five Graph calls: the credential caches its token.
@@ -288,8 +290,8 @@ async fn the_host_mints_graph_tokens_with_azure_identity_over_tls_and_the_plugin
     let out = serde_json::to_string(&report).unwrap() + &stderr;
     for s in [SECRET, MINTED] {
         assert!(!out.contains(s));
-        assert!(!crate::common::contains(
-            &crate::common::all_bytes_under(&env.state()),
+        assert!(!roster_testkit::contains(
+            &roster_testkit::all_bytes_under(&env.state()),
             s
         ));
     }
@@ -297,8 +299,9 @@ async fn the_host_mints_graph_tokens_with_azure_identity_over_tls_and_the_plugin
     // Without the test CA the token endpoint's certificate is not trusted: the source fails,
     // saying why, and nothing reaches Graph.
     let before = graph.received_requests().await.unwrap().len();
-    let (_env, code, report, stderr) =
-        Env::collect_json(config(""), vec![("AZURE_CLIENT_SECRET", SECRET.to_string())]).await;
+    let (_env, code, report, stderr) = Env::new(ROSTER)
+        .collect_json(config(""), vec![("AZURE_CLIENT_SECRET", SECRET.to_string())])
+        .await;
     assert_eq!(code, 3, "an incomplete run exits 3: {stderr}");
     let run = &report["connectors"][0];
     assert_ne!(run["status"], "complete", "{run:#}");
@@ -390,7 +393,7 @@ async fn a_managed_identity_token_comes_from_the_local_identity_endpoint() {
         .mount(&msi)
         .await;
     let graph = graph_fixture(MINTED).await;
-    let (_env, code, report, stderr) = Env::collect_json(
+    let (_env, code, report, stderr) = Env::new(ROSTER).collect_json(
         format!(
             "[[source]]\nname = \"entra\"\nconnector = \"entra-id\"\nendpoint_url = \"{}\"\nauth = \"managed-identity\"\n",
             graph.uri()
@@ -402,7 +405,7 @@ async fn a_managed_identity_token_comes_from_the_local_identity_endpoint() {
     )
     .await;
     assert_eq!(code, 0, "{stderr}");
-    crate::common::assert_complete(&report);
+    roster_testkit::assert_complete(&report);
     assert_eq!(identity(&report, "app-obj-1")["name"], "support-agent");
     assert_eq!(msi.received_requests().await.unwrap().len(), 1, "the token is cached");
     assert_eq!(graph.received_requests().await.unwrap().len(), 6);
@@ -415,8 +418,8 @@ async fn a_certificate_credential_signs_a_client_assertion_with_the_apps_key() {
     let (sts, port, ca) = token_endpoint(MINTED).await;
     let graph = graph_fixture(MINTED).await;
     // The app's certificate and key, as one PEM (a self-signed certificate for the test key).
-    let cert = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/test-entra-cert.pem");
-    let (_env, code, report, stderr) = Env::collect_json(
+    let cert = roster_testkit::keys::test_cert_and_key_file();
+    let (_env, code, report, stderr) = Env::new(ROSTER).collect_json(
         format!(
             "[[source]]\nname = \"entra\"\nconnector = \"entra-id\"\nendpoint_url = \"{}\"\nauth = \"certificate\"\n\
              tenant_id = \"contoso.onmicrosoft.com\"\nclient_id = \"{APP_ID}\"\nprivate_key_file = \"{}\"\n\
@@ -429,7 +432,7 @@ async fn a_certificate_credential_signs_a_client_assertion_with_the_apps_key() {
     )
     .await;
     assert_eq!(code, 0, "{stderr}");
-    crate::common::assert_complete(&report);
+    roster_testkit::assert_complete(&report);
 
     let minted = sts.received_requests().await.unwrap();
     assert_eq!(minted.len(), 1);
@@ -442,7 +445,7 @@ async fn a_certificate_credential_signs_a_client_assertion_with_the_apps_key() {
     );
     assert!(!form.contains_key("client_secret"));
     // Microsoft's format: PS256, the certificate's SHA-256 thumbprint, the token URL as audience.
-    let (head, claims) = crate::common::verify_jwt(&form["client_assertion"]);
+    let (head, claims) = roster_testkit::keys::verify_jwt(&form["client_assertion"]);
     assert_eq!(head["alg"], "PS256");
     let der = rustls::pki_types::CertificateDer::from_pem_file(&cert).unwrap();
     let thumb = ring::digest::digest(&ring::digest::SHA256, der.as_ref());
@@ -477,7 +480,7 @@ async fn workload_identity_presents_the_federated_token_file_as_the_client_asser
     let graph = graph_fixture(MINTED).await;
     let token_file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(token_file.path(), PROJECTED).unwrap();
-    let (env, code, report, stderr) = Env::collect_json(
+    let (env, code, report, stderr) = Env::new(ROSTER).collect_json(
         format!(
             "[[source]]\nname = \"entra\"\nconnector = \"entra-id\"\nendpoint_url = \"{}\"\nauth = \"workload-identity\"\n\
              tenant_id = \"contoso.onmicrosoft.com\"\nclient_id = \"{APP_ID}\"\ntoken_file = \"{}\"\n\
@@ -490,7 +493,7 @@ async fn workload_identity_presents_the_federated_token_file_as_the_client_asser
     )
     .await;
     assert_eq!(code, 0, "{stderr}");
-    crate::common::assert_complete(&report);
+    roster_testkit::assert_complete(&report);
     assert!(
         identity(&report, "app-obj-2")["name"] == "legacy-sync",
         "both pages read"
@@ -516,9 +519,9 @@ async fn workload_identity_presents_the_federated_token_file_as_the_client_asser
             .iter()
             .all(|r| r.headers["authorization"] == format!("Bearer {MINTED}")[..])
     );
-    let state = crate::common::all_bytes_under(&env.state());
-    assert!(!crate::common::contains(&state, PROJECTED));
-    assert!(!crate::common::contains(&state, MINTED));
+    let state = roster_testkit::all_bytes_under(&env.state());
+    assert!(!roster_testkit::contains(&state, PROJECTED));
+    assert!(!roster_testkit::contains(&state, MINTED));
 }
 
 /// Graph answering the inventory endpoints with one application holding secret `pw-1`, and
@@ -605,10 +608,11 @@ async fn service_principal_sign_ins_are_read_event_by_event_with_the_key_used() 
         .mount(&server)
         .await;
 
-    let (_env, code, report, stderr) =
-        Env::collect_json(sign_in_config(&uri), vec![("ENTRA_ACCESS_TOKEN", TOKEN.to_string())]).await;
+    let (_env, code, report, stderr) = Env::new(ROSTER)
+        .collect_json(sign_in_config(&uri), vec![("ENTRA_ACCESS_TOKEN", TOKEN.to_string())])
+        .await;
     assert_eq!(code, 0, "{stderr}");
-    crate::common::assert_complete(&report);
+    roster_testkit::assert_complete(&report);
     let acts = report["activities"].as_array().unwrap();
     let event = |id: &str| {
         acts.iter()
@@ -653,11 +657,12 @@ async fn service_principal_sign_ins_are_read_event_by_event_with_the_key_used() 
         "code": "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
         "message": "Neither tenant is B2C or tenant doesn't have premium license"}})))
     .await;
-    let (_env, code, report, stderr) = Env::collect_json(
-        sign_in_config(&server.uri()),
-        vec![("ENTRA_ACCESS_TOKEN", TOKEN.to_string())],
-    )
-    .await;
+    let (_env, code, report, stderr) = Env::new(ROSTER)
+        .collect_json(
+            sign_in_config(&server.uri()),
+            vec![("ENTRA_ACCESS_TOKEN", TOKEN.to_string())],
+        )
+        .await;
     assert_eq!(code, 3, "an incomplete run exits 3: {stderr}");
     let run = &report["connectors"][0];
     assert_eq!(run["status"], "incomplete", "{run:#}");
@@ -702,10 +707,11 @@ async fn agent_identities_are_agents_with_their_sponsors_as_owners() {
         .with_priority(1)
         .mount(&server)
         .await;
-    let (_env, code, report, stderr) =
-        Env::collect_json(sign_in_config(&uri), vec![("ENTRA_ACCESS_TOKEN", TOKEN.to_string())]).await;
+    let (_env, code, report, stderr) = Env::new(ROSTER)
+        .collect_json(sign_in_config(&uri), vec![("ENTRA_ACCESS_TOKEN", TOKEN.to_string())])
+        .await;
     assert_eq!(code, 0, "{stderr}");
-    crate::common::assert_complete(&report);
+    roster_testkit::assert_complete(&report);
     let triage = identity(&report, "ag-1");
     assert_eq!(triage["kind"], "agent");
     assert_eq!(triage["name"], "invoice-triage-agent");

@@ -5,13 +5,11 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{Env, identity};
+use crate::ROSTER;
+use roster_testkit::http::ok;
+use roster_testkit::{Env, identity};
 
 const TOKEN: &str = "ghs_fixtureTokenForRosterTests0123456789";
-
-fn ok(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
-}
 
 async fn github_fixture() -> MockServer {
     let server = MockServer::start().await;
@@ -104,11 +102,12 @@ async fn github_fixture() -> MockServer {
 async fn github_connector_inventories_apps_tokens_and_deploy_keys() {
     let server = github_fixture().await;
     let uri = server.uri();
-    let (_env, code, report, stderr) = Env::collect_json(
-        format!("[[source]]\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 2\n"),
-        vec![("GITHUB_TOKEN", TOKEN.to_string())],
-    )
-    .await;
+    let (_env, code, report, stderr) = Env::new(ROSTER)
+        .collect_json(
+            format!("[[source]]\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 2\n"),
+            vec![("GITHUB_TOKEN", TOKEN.to_string())],
+        )
+        .await;
     assert_eq!(code, 3, "an incomplete run exits 3: {stderr}");
     let run = &report["connectors"][0];
     assert_eq!(run["status"], "incomplete", "{run:#}");
@@ -220,11 +219,14 @@ async fn github_links_outside_the_organization_are_refused() {
         .with_priority(10)
         .mount(&server)
         .await;
-    let (_env, code, report, stderr) = Env::collect_json(
-        format!("[[source]]\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\naudit_log = false\n"),
-        vec![("GITHUB_TOKEN", TOKEN.to_string())],
-    )
-    .await;
+    let (_env, code, report, stderr) = Env::new(ROSTER)
+        .collect_json(
+            format!(
+                "[[source]]\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\naudit_log = false\n"
+            ),
+            vec![("GITHUB_TOKEN", TOKEN.to_string())],
+        )
+        .await;
     assert_eq!(code, 3, "an incomplete run exits 3: {stderr}");
     let run = &report["connectors"][0];
     assert_eq!(run["denied_requests"], 1, "{run:#}");
@@ -249,16 +251,17 @@ async fn a_github_app_installation_token_is_minted_by_the_host_with_octocrab() {
             "repository_selection": "all"})))
         .mount(&server)
         .await;
-    let key = crate::common::test_key_file();
-    let (env, code, report, stderr) = Env::collect_json(
-        format!(
-            "[[source]]\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 2\n\
+    let key = roster_testkit::keys::test_key_file();
+    let (env, code, report, stderr) = Env::new(ROSTER)
+        .collect_json(
+            format!(
+                "[[source]]\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 2\n\
              auth = \"app\"\napp_id = 424242\ninstallation_id = 777\nprivate_key_file = \"{}\"\n",
-            key.path().display()
-        ),
-        vec![],
-    )
-    .await;
+                key.path().display()
+            ),
+            vec![],
+        )
+        .await;
     assert_eq!(code, 3, "an incomplete run exits 3: {stderr}");
     // The same inventory as with a token: the minted token opened every endpoint.
     assert_eq!(
@@ -276,7 +279,7 @@ async fn a_github_app_installation_token_is_minted_by_the_host_with_octocrab() {
         .strip_prefix("Bearer ")
         .unwrap()
         .to_owned();
-    let (head, claims) = crate::common::verify_jwt(&jwt);
+    let (head, claims) = roster_testkit::keys::verify_jwt(&jwt);
     assert_eq!(head["alg"], "RS256");
     assert_eq!(claims["iss"], 424242);
     let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
@@ -293,8 +296,8 @@ async fn a_github_app_installation_token_is_minted_by_the_host_with_octocrab() {
         "{audit}"
     );
     for s in [TOKEN, &jwt, "PRIVATE KEY"] {
-        assert!(!crate::common::contains(
-            &crate::common::all_bytes_under(&env.state()),
+        assert!(!roster_testkit::contains(
+            &roster_testkit::all_bytes_under(&env.state()),
             s
         ));
         assert!(!serde_json::to_string(&report).unwrap().contains(s));
@@ -303,7 +306,7 @@ async fn a_github_app_installation_token_is_minted_by_the_host_with_octocrab() {
 
 #[test]
 fn app_settings_without_auth_app_are_an_error_not_silently_ignored() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write(
         "roster.toml",
         "[[source]]\nconnector = \"github\"\norg = \"acme\"\napp_id = 424242\ninstallation_id = 777\n",
@@ -347,10 +350,10 @@ impl wiremock::Respond for DumbGit {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discover_clones_the_organizations_repositories_with_the_host_credential_and_scans_their_history() {
-    use crate::common::{fake, git_in};
     use base64::Engine as _;
+    use roster_testkit::{fake, git_in};
     // acme/app: a key committed, then removed.
-    let work = Env::new();
+    let work = Env::new(ROSTER);
     let key = fake::openai_project();
     work.write("app/README.md", "app\n");
     work.write("app/.github/CODEOWNERS", "* @acme/ml-platform\n");
@@ -406,7 +409,7 @@ async fn discover_clones_the_organizations_repositories_with_the_host_credential
         .mount(&server)
         .await;
 
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write(
         "roster.toml",
         format!("[[source]]\nname = \"gh\"\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 0\nscan_repos = true\n"),
@@ -470,9 +473,9 @@ async fn discover_clones_the_organizations_repositories_with_the_host_credential
             .filter(|r| r.url.path().starts_with("/acme/app.git/"))
             .all(|r| r.headers["authorization"] == format!("Basic {basic}")[..])
     );
-    let state = crate::common::all_bytes_under(&env.state());
-    assert!(!crate::common::contains(&state, TOKEN));
-    assert!(!crate::common::contains(&state, &basic));
+    let state = roster_testkit::all_bytes_under(&env.state());
+    assert!(!roster_testkit::contains(&state, TOKEN));
+    assert!(!roster_testkit::contains(&state, &basic));
     assert!(env.state().join("repos/gh/acme/app.git/HEAD").is_file());
     #[cfg(unix)]
     {
@@ -519,7 +522,7 @@ async fn discover_clones_the_organizations_repositories_with_the_host_credential
 async fn progress_shows_per_source_on_a_terminal_and_stays_quiet_when_piped() {
     let server = github_fixture().await;
     let uri = server.uri();
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write(
         "roster.toml",
         format!(
@@ -527,12 +530,11 @@ async fn progress_shows_per_source_on_a_terminal_and_stays_quiet_when_piped() {
              [[source]]\nname = \"gh-two\"\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 2\n"
         ),
     );
-    let bin = assert_cmd::cargo::cargo_bin("roster");
     let (env, tty, piped) = tokio::task::spawn_blocking(move || {
         let tty = std::process::Command::new("script")
             .args([
                 "-qefc",
-                &format!("'{}' collect --config roster.toml --output out.json", bin.display()),
+                &format!("'{ROSTER}' collect --config roster.toml --output out.json"),
                 "/dev/null",
             ])
             .current_dir(env.dir.path())

@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{Env, identity};
+use crate::ROSTER;
+use roster_testkit::http::ok;
+use roster_testkit::{Env, identity};
 
 const MINTED: &str = "ya29.fixture-google-access-token-for-roster-tests";
 const REPORTS: &str = "/admin/reports/v1/activity/users/all/applications/token";
@@ -41,7 +43,7 @@ fn scopes(s: &[&str]) -> Value {
 
 fn key_file(token_uri: &str) -> String {
     json!({"type": "service_account", "project_id": "roster-fixture", "private_key_id": "fixture-key-1",
-        "private_key": include_str!("fixtures/test-rsa-key.pkcs8.pem"),
+        "private_key": roster_testkit::keys::TEST_RSA_KEY_PKCS8,
         "client_email": "roster-audit@roster-fixture.iam.gserviceaccount.com", "client_id": "104857600000000000001",
         "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": token_uri})
     .to_string()
@@ -62,10 +64,9 @@ async fn google_workspace_token_audit_lists_oauth_apps_their_grants_and_use() {
     let uri = server.uri();
     Mock::given(method("POST"))
         .and(path("/token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"access_token": MINTED, "expires_in": 3599, "token_type": "Bearer"})),
-        )
+        .respond_with(ok(
+            json!({"access_token": MINTED, "expires_in": 3599, "token_type": "Bearer"}),
+        ))
         .mount(&server)
         .await;
     let first = || {
@@ -77,7 +78,7 @@ async fn google_workspace_token_audit_lists_oauth_apps_their_grants_and_use() {
     // Page 1, newest first as the API answers.
     first()
         .and(query_param_is_missing("pageToken"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+        .respond_with(ok(json!({
         "kind": "admin#reports#activities", "nextPageToken": "A:1731000000000:P2",
         "items": [
             item("2026-11-20T09:00:00.000Z", "alice@acme.example", "activity", CHATGPT, "ChatGPT",
@@ -113,7 +114,7 @@ async fn google_workspace_token_audit_lists_oauth_apps_their_grants_and_use() {
         .await;
     first()
         .and(query_param("pageToken", "A:1731000000000:P2"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+        .respond_with(ok(json!({
             "kind": "admin#reports#activities",
             "items": [
                 item("2026-08-02T10:00:00.000Z", "carol@acme.example", "revoke", CHATGPT, "ChatGPT", json!([])),
@@ -130,11 +131,11 @@ async fn google_workspace_token_audit_lists_oauth_apps_their_grants_and_use() {
         .mount(&server)
         .await;
 
-    let keys = Env::new();
+    let keys = Env::new(ROSTER);
     let key = keys.write("sa.json", key_file(&format!("{uri}/token")));
-    let (env, code, report, stderr) = Env::collect_json(config(&uri, &key), vec![]).await;
+    let (env, code, report, stderr) = Env::new(ROSTER).collect_json(config(&uri, &key), vec![]).await;
     assert_eq!(code, 0, "{stderr}");
-    crate::common::assert_complete(&report);
+    roster_testkit::assert_complete(&report);
 
     let chatgpt = identity(&report, CHATGPT);
     assert_eq!(chatgpt["kind"], "idp-app");
@@ -204,7 +205,7 @@ async fn google_workspace_token_audit_lists_oauth_apps_their_grants_and_use() {
     let form: std::collections::HashMap<String, String> =
         url::form_urlencoded::parse(&minted[0].body).into_owned().collect();
     assert_eq!(form["grant_type"], "urn:ietf:params:oauth:grant-type:jwt-bearer");
-    let (head, claims) = crate::common::verify_jwt(&form["assertion"]);
+    let (head, claims) = roster_testkit::keys::verify_jwt(&form["assertion"]);
     assert_eq!((&head["alg"], &head["kid"]), (&json!("RS256"), &json!("fixture-key-1")));
     assert_eq!(claims["iss"], "roster-audit@roster-fixture.iam.gserviceaccount.com");
     assert_eq!(claims["sub"], "admin@acme.example", "domain-wide delegation");
@@ -228,9 +229,9 @@ async fn google_workspace_token_audit_lists_oauth_apps_their_grants_and_use() {
         ),
         "{audit}"
     );
-    let state = crate::common::all_bytes_under(&env.state());
-    assert!(!crate::common::contains(&state, MINTED));
-    assert!(!crate::common::contains(&state, "BEGIN PRIVATE KEY"));
+    let state = roster_testkit::all_bytes_under(&env.state());
+    assert!(!roster_testkit::contains(&state, MINTED));
+    assert!(!roster_testkit::contains(&state, "BEGIN PRIVATE KEY"));
 
     // discover: ChatGPT holds a broad Drive grant and is not registered; Google's own Chrome
     // sign-in is Google's, not an ownerless app.
@@ -277,14 +278,15 @@ async fn google_workspace_refusals_say_what_to_grant() {
         .mount(&server)
         .await;
     let given = "ya29.given-token-from-gcloud";
-    let (_env, code, report, stderr) = Env::collect_json(
-        format!(
-            "[[source]]\nname = \"workspace\"\nconnector = \"google-workspace\"\nendpoint_url = \"{}\"\n",
-            server.uri()
-        ),
-        vec![("GOOGLE_ACCESS_TOKEN", given.to_string())],
-    )
-    .await;
+    let (_env, code, report, stderr) = Env::new(ROSTER)
+        .collect_json(
+            format!(
+                "[[source]]\nname = \"workspace\"\nconnector = \"google-workspace\"\nendpoint_url = \"{}\"\n",
+                server.uri()
+            ),
+            vec![("GOOGLE_ACCESS_TOKEN", given.to_string())],
+        )
+        .await;
     assert_eq!(code, 3, "an incomplete run exits 3: {stderr}");
     let run = &report["connectors"][0];
     assert_ne!(run["status"], "complete", "{run:#}");
@@ -304,14 +306,15 @@ async fn google_workspace_refusals_say_what_to_grant() {
             "message": "Request had invalid authentication credentials.", "status": "UNAUTHENTICATED"}})))
         .mount(&expired)
         .await;
-    let (_env, _code, report, _stderr) = Env::collect_json(
-        format!(
-            "[[source]]\nname = \"workspace\"\nconnector = \"google-workspace\"\nendpoint_url = \"{}\"\n",
-            expired.uri()
-        ),
-        vec![("GOOGLE_ACCESS_TOKEN", given.to_string())],
-    )
-    .await;
+    let (_env, _code, report, _stderr) = Env::new(ROSTER)
+        .collect_json(
+            format!(
+                "[[source]]\nname = \"workspace\"\nconnector = \"google-workspace\"\nendpoint_url = \"{}\"\n",
+                expired.uri()
+            ),
+            vec![("GOOGLE_ACCESS_TOKEN", given.to_string())],
+        )
+        .await;
     let run = &report["connectors"][0];
     assert_eq!(run["status"], "failed", "{run:#}");
     assert!(
@@ -328,9 +331,9 @@ async fn google_workspace_refusals_say_what_to_grant() {
             "error_description": "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested."})))
         .mount(&tokens)
         .await;
-    let keys = Env::new();
+    let keys = Env::new(ROSTER);
     let key = keys.write("sa.json", key_file(&format!("{}/token", tokens.uri())));
-    let (_env, _code, report, _stderr) = Env::collect_json(config(&tokens.uri(), &key), vec![]).await;
+    let (_env, _code, report, _stderr) = Env::new(ROSTER).collect_json(config(&tokens.uri(), &key), vec![]).await;
     let run = report["connectors"][0].to_string();
     assert!(
         run.contains("unauthorized_client") && run.contains("allow client id 104857600000000000001"),
@@ -347,12 +350,14 @@ async fn google_workspace_refusals_say_what_to_grant() {
     );
 
     // A key file of the wrong kind is a configuration error naming the file.
-    let keys = Env::new();
+    let keys = Env::new(ROSTER);
     let bad = keys.write(
         "user.json",
         r#"{"type": "authorized_user", "client_id": "x", "refresh_token": "y"}"#,
     );
-    let (_env, code, report, _stderr) = Env::collect_json(config("https://admin.googleapis.com", &bad), vec![]).await;
+    let (_env, code, report, _stderr) = Env::new(ROSTER)
+        .collect_json(config("https://admin.googleapis.com", &bad), vec![])
+        .await;
     assert_ne!(code, 0);
     let run = report["connectors"][0].to_string();
     assert!(
@@ -363,7 +368,7 @@ async fn google_workspace_refusals_say_what_to_grant() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn google_workspace_reads_saved_token_reports_without_the_api() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     let page = |items: Value| json!({"kind": "admin#reports#activities", "items": items});
     env.write(
         "exports/token.json",
@@ -380,7 +385,7 @@ async fn google_workspace_reads_saved_token_reports_without_the_api() {
     );
     let out = env.roster(&["collect", "--config", "roster.toml", "--format", "json"]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    crate::common::assert_complete(&report);
+    roster_testkit::assert_complete(&report);
     let claude = identity(&report, "55-claude.apps.googleusercontent.com");
     assert_eq!(claude["name"], "Claude");
     assert_eq!(claude["permissions"][0]["name"], "https://mail.google.com/");

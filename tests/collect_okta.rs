@@ -5,13 +5,11 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{Env, identity};
+use crate::ROSTER;
+use roster_testkit::http::ok;
+use roster_testkit::{Env, identity};
 
 const TOKEN: &str = "00fixtureOktaApiTokenForRosterTests01234";
-
-fn ok(body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn okta_connector_inventories_service_apps_tokens_and_token_events() {
@@ -103,10 +101,10 @@ async fn okta_connector_inventories_service_apps_tokens_and_token_events() {
         .mount(&server)
         .await;
 
-    let (_env, code, report, stderr) = Env::collect_json(format!(
+    let (_env, code, report, stderr) = Env::new(ROSTER).collect_json(format!(
             "[[source]]\nname = \"okta\"\nconnector = \"okta\"\norg_url = \"{uri}\"\nlog_since = \"2026-11-01T00:00:00Z\"\nhttp_retries = 2\n"), vec![("OKTA_API_TOKEN", TOKEN.to_string())]).await;
     assert_eq!(code, 0, "{stderr}");
-    crate::common::assert_complete(&report);
+    roster_testkit::assert_complete(&report);
 
     let svc = identity(&report, "0oa1svc");
     assert_eq!(svc["kind"], "idp-app");
@@ -201,7 +199,7 @@ async fn an_okta_service_app_token_is_minted_by_the_host_with_private_key_jwt() 
             .mount(&server)
             .await;
     }
-    let key = crate::common::test_key_file();
+    let key = roster_testkit::keys::test_key_file();
     let config = |org: &str| {
         format!(
             "[[source]]\nname = \"okta\"\nconnector = \"okta\"\norg_url = \"{org}\"\nlog_since = \"2026-11-01T00:00:00Z\"\n\
@@ -209,9 +207,9 @@ async fn an_okta_service_app_token_is_minted_by_the_host_with_private_key_jwt() 
             key.path().display()
         )
     };
-    let (env, code, report, stderr) = Env::collect_json(config(&uri), vec![]).await;
+    let (env, code, report, stderr) = Env::new(ROSTER).collect_json(config(&uri), vec![]).await;
     assert_eq!(code, 0, "{stderr}");
-    crate::common::assert_complete(&report);
+    roster_testkit::assert_complete(&report);
     assert_eq!(identity(&report, "0oa1svc")["name"], "support-agent-svc");
 
     let got = server.received_requests().await.unwrap();
@@ -230,7 +228,7 @@ async fn an_okta_service_app_token_is_minted_by_the_host_with_private_key_jwt() 
     );
     assert!(!form.contains_key("client_secret"));
     // The client assertion: signed with the app's key, for this app and this token endpoint.
-    let (head, claims) = crate::common::verify_jwt(&form["client_assertion"]);
+    let (head, claims) = roster_testkit::keys::verify_jwt(&form["client_assertion"]);
     assert_eq!((&head["alg"], &head["kid"]), (&json!("RS256"), &json!("roster-key-1")));
     assert_eq!(
         (&claims["iss"], &claims["sub"]),
@@ -250,8 +248,8 @@ async fn an_okta_service_app_token_is_minted_by_the_host_with_private_key_jwt() 
         audit.contains("Bearer <Okta token, service app 0oa9roster (private_key_jwt)>"),
         "{audit}"
     );
-    assert!(!crate::common::contains(
-        &crate::common::all_bytes_under(&env.state()),
+    assert!(!roster_testkit::contains(
+        &roster_testkit::all_bytes_under(&env.state()),
         MINTED
     ));
 }
@@ -341,18 +339,19 @@ async fn an_okta_app_that_requires_dpop_gets_dpop_bound_tokens_and_proofs() {
             .mount(&server)
             .await;
     }
-    let key = crate::common::test_key_file();
-    let (env, code, report, stderr) = Env::collect_json(
-        format!(
-            "[[source]]\nname = \"okta\"\nconnector = \"okta\"\norg_url = \"{uri}\"\nhttp_retries = 0\n\
+    let key = roster_testkit::keys::test_key_file();
+    let (env, code, report, stderr) = Env::new(ROSTER)
+        .collect_json(
+            format!(
+                "[[source]]\nname = \"okta\"\nconnector = \"okta\"\norg_url = \"{uri}\"\nhttp_retries = 0\n\
              auth = \"oauth\"\nclient_id = \"0oa9roster\"\nprivate_key_file = \"{}\"\n",
-            key.path().display()
-        ),
-        vec![],
-    )
-    .await;
+                key.path().display()
+            ),
+            vec![],
+        )
+        .await;
     assert_eq!(code, 0, "{stderr}");
-    crate::common::assert_complete(&report);
+    roster_testkit::assert_complete(&report);
 
     let got = server.received_requests().await.unwrap();
     let minted: Vec<_> = got.iter().filter(|r| r.url.path() == "/oauth2/v1/token").collect();
@@ -366,7 +365,7 @@ async fn an_okta_app_that_requires_dpop_gets_dpop_bound_tokens_and_proofs() {
     // The client assertion still authenticates the app.
     let form: std::collections::HashMap<String, String> =
         url::form_urlencoded::parse(&minted[2].body).into_owned().collect();
-    crate::common::verify_jwt(&form["client_assertion"]);
+    roster_testkit::keys::verify_jwt(&form["client_assertion"]);
 
     let api: Vec<_> = got.iter().filter(|r| r.url.path().starts_with("/api/")).collect();
     assert_eq!(api.len(), 2);
@@ -383,8 +382,8 @@ async fn an_okta_app_that_requires_dpop_gets_dpop_bound_tokens_and_proofs() {
             "a fresh proof per request"
         );
     }
-    assert!(!crate::common::contains(
-        &crate::common::all_bytes_under(&env.state()),
+    assert!(!roster_testkit::contains(
+        &roster_testkit::all_bytes_under(&env.state()),
         MINTED
     ));
 }
@@ -406,14 +405,15 @@ async fn a_rejected_okta_token_fails_the_source_with_oktas_error() {
             "errorSummary": "Invalid token provided", "errorLink": "E0000011", "errorId": "oae-fixture", "errorCauses": []})))
         .mount(&server)
         .await;
-    let (_env, code, report, _stderr) = Env::collect_json(
-        format!(
-            "[[source]]\nname = \"okta\"\nconnector = \"okta\"\norg_url = \"{}\"\n",
-            server.uri()
-        ),
-        vec![("OKTA_API_TOKEN", "00revokedTokenForRosterTests".to_string())],
-    )
-    .await;
+    let (_env, code, report, _stderr) = Env::new(ROSTER)
+        .collect_json(
+            format!(
+                "[[source]]\nname = \"okta\"\nconnector = \"okta\"\norg_url = \"{}\"\n",
+                server.uri()
+            ),
+            vec![("OKTA_API_TOKEN", "00revokedTokenForRosterTests".to_string())],
+        )
+        .await;
     assert_ne!(code, 0);
     let run = &report["connectors"][0];
     assert_eq!(run["status"], "failed", "{run:#}");

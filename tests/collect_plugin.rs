@@ -3,25 +3,18 @@
 //! GET and HEAD inside the prefix reach the server, with the host's credential; every other
 //! request is refused with its reason in audit.jsonl, and the run says it was incomplete.
 
-use crate::common::Env;
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-fn hostile_wasm() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/wasm32-wasip2/release/connector_hostile.wasm")
-}
+use crate::ROSTER;
+use roster_testkit::Env;
+use roster_testkit::http::answering_all;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_third_party_plugin_gets_only_reads_inside_its_prefix() {
     let token = "acme-host-token-7f3a9c";
-    let server = MockServer::start().await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(200).set_body_string("[]"))
-        .mount(&server)
-        .await;
+    let server = answering_all("[]").await;
     let uri = server.uri();
-    let wasm = std::fs::read(hostile_wasm()).expect("build the connectors: scripts/build-connectors.sh");
+    let wasm = roster_testkit::guest_bytes("connector_hostile");
     let sha = roster_plugin_host::sha256_hex(&wasm);
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write("plugins/acme.wasm", &wasm);
     let urls = [
         format!("{uri}/v2/tokens"),

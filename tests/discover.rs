@@ -1,8 +1,9 @@
 //! `roster discover`, `roster diff` and `roster demo`: the whole pipeline (scan, connectors,
 //! registry, correlation, state database, reports) through the real binary.
 
-use crate::common::moto::Moto;
-use crate::common::{Env, all_bytes_under, contains, fake, git_in};
+use crate::ROSTER;
+use roster_testkit::moto::Moto;
+use roster_testkit::{Env, all_bytes_under, contains, fake, git_in};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -60,7 +61,7 @@ const SAMPLE_SECRETS: [&str; 6] = [
 
 #[test]
 fn demo_finds_every_planted_gap_and_nothing_else() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     let out = env.roster(&["demo", "--output", "demo"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
@@ -391,7 +392,7 @@ fn html_renders_in_chromium(html: &std::path::Path, gap_count: usize) {
 
 #[test]
 fn two_discover_runs_show_new_and_resolved_gaps() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     let repo = env.path("app");
     git_in(&repo, &["init", "-q"]);
     env.write(
@@ -498,7 +499,7 @@ fn two_discover_runs_show_new_and_resolved_gaps() {
 
 #[test]
 fn accepted_gaps_stay_reported_but_stop_failing_until_revoked() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     let repo = env.path("app");
     git_in(&repo, &["init", "-q"]);
     env.write("app/bot/.env", format!("OPENAI_API_KEY={}\n", fake::openai_project()));
@@ -589,7 +590,7 @@ fn accepted_gaps_stay_reported_but_stop_failing_until_revoked() {
 
 #[test]
 fn a_broken_registry_stops_discover_with_the_file_and_entry_named() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write("roster.toml", "registry = \"agents.toml\"\n");
     env.write(
         "agents.toml",
@@ -640,7 +641,7 @@ fn discover_against_moto_finds_old_and_shared_keys() {
         "access_key_id": key_id, "created": "2024-09-01T00:00:00",
         "last_used": "2026-11-01T10:00:00", "last_used_service": "s3"
     }));
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     for repo in ["etl", "reports"] {
         let dir = env.path(repo);
         git_in(&dir, &["init", "-q"]);
@@ -679,7 +680,7 @@ fn discover_against_moto_finds_old_and_shared_keys() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report = read_json(&env.path("out/report.json"));
-    crate::common::assert_complete(&report);
+    roster_testkit::assert_complete(&report);
     let redacted = format!("AWS access key ID {}…{}", &key_id[..4], &key_id[key_id.len() - 4..]);
 
     let committed = gap(&report, "committed-secret", &redacted);
@@ -733,7 +734,7 @@ fn discover_against_moto_finds_old_and_shared_keys() {
 /// incomplete and why, naming the file.
 #[test]
 fn a_broken_export_fails_only_its_source() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write("exports/users.json", r#"{"Users": 5}"#);
     env.write("exports/gaad.json", "{ not json");
     env.write(
@@ -785,7 +786,7 @@ fn a_broken_export_fails_only_its_source() {
 /// export format it does not read, a `[scan]` target that does not exist.
 #[test]
 fn a_broken_configuration_lists_every_problem_and_runs_nothing() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write(
         "roster.toml",
         "[scan]\nrepos = [\"missing-repo\"]\n\n\

@@ -1,6 +1,8 @@
 //! `roster scan --git`: history with real repositories made by `git`, scanned with gix.
 
-use crate::common::*;
+use crate::ROSTER;
+use roster_testkit::fake::{self, B62, rand_from};
+use roster_testkit::{Env, field};
 
 /// A repo where a key is added in the second commit (by Mallory) and deleted in the third.
 fn leaked_then_deleted(env: &Env) -> (String, String) {
@@ -42,7 +44,7 @@ fn leaked_then_deleted(env: &Env) -> (String, String) {
 
 #[test]
 fn deleted_key_is_attributed_to_the_introducing_commit_and_author() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     let (key, introducing) = leaked_then_deleted(&env);
     // The working tree is clean...
     let (code, v, _) = env.scan_json(&["repo"]);
@@ -65,7 +67,7 @@ fn deleted_key_is_attributed_to_the_introducing_commit_and_author() {
 
 #[test]
 fn a_key_kept_across_many_commits_and_branches_is_reported_once() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     let key = fake::anthropic();
     env.git("r", &["init", "-q", "-b", "main"]);
     env.write("r/.env", format!("ANTHROPIC_API_KEY={key}\n"));
@@ -88,7 +90,7 @@ fn a_key_kept_across_many_commits_and_branches_is_reported_once() {
 
 #[test]
 fn since_scans_only_new_commits() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     leaked_then_deleted(&env);
     env.git("repo", &["branch", "base"]);
     let (code, v, _) = env.scan_json(&["--git", "repo", "--since", "base"]);
@@ -107,7 +109,7 @@ fn since_scans_only_new_commits() {
 
 #[test]
 fn staged_scans_only_the_index() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     leaked_then_deleted(&env);
     let (code, _, _) = env.scan_json(&["--git", "repo", "--staged"]);
     assert_eq!(code, 0, "nothing staged");
@@ -121,7 +123,7 @@ fn staged_scans_only_the_index() {
 
 #[test]
 fn incremental_skips_what_was_scanned() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     leaked_then_deleted(&env);
     let (code, _, _) = env.scan_json(&["--git", "repo", "--incremental"]);
     assert_eq!(code, 1);
@@ -139,7 +141,7 @@ fn incremental_skips_what_was_scanned() {
 
 #[test]
 fn a_corrupt_object_is_reported_and_the_rest_is_scanned() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.git("repo", &["init", "-q", "-b", "main"]);
     env.write("repo/good.env", format!("OPENAI_API_KEY={}\n", fake::openai_project()));
     env.write("repo/bad.env", format!("ANTHROPIC_API_KEY={}\n", fake::anthropic()));
@@ -159,7 +161,7 @@ fn a_corrupt_object_is_reported_and_the_rest_is_scanned() {
 
 #[test]
 fn not_a_repository_is_a_clear_error_and_other_sources_still_scan() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write("plain/.env", format!("OPENAI_API_KEY={}\n", fake::openai_project()));
     let (code, v, stderr) = env.scan_json(&["plain", "--git", "plain"]);
     assert_eq!(code, 1);
@@ -174,7 +176,7 @@ fn not_a_repository_is_a_clear_error_and_other_sources_still_scan() {
 #[test]
 fn secrets_added_to_later_versions_of_a_file_are_found() {
     use base64::Engine as _;
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.git("r", &["init", "-q", "-b", "main"]);
     let filler: String = (0..200).map(|i| format!("value_{i} = compute({i})\n")).collect();
     env.write("r/settings.py", &filler);
@@ -243,7 +245,7 @@ fn secrets_added_to_later_versions_of_a_file_are_found() {
 
 #[test]
 fn a_corrupt_pack_entry_is_reported_and_the_rest_is_scanned() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.git("repo", &["init", "-q", "-b", "main"]);
     for i in 0..20 {
         env.write(&format!("repo/doc{i}.txt"), rand_from(B62, 4000));

@@ -1,7 +1,9 @@
 //! `roster scan PATH`: planted keys in realistic files, hard negatives, outputs, CI behaviour.
 
-use crate::common::*;
+use crate::ROSTER;
 use base64::Engine as _;
+use roster_testkit::fake::{self, b62, rand_from};
+use roster_testkit::{Env, all_bytes_under, contains, field};
 
 struct Planted {
     env: Env,
@@ -10,7 +12,7 @@ struct Planted {
 }
 
 fn planted() -> Planted {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     let openai = fake::openai_project();
     let openai2 = fake::openai_project();
     let openai3 = fake::openai_project();
@@ -146,7 +148,7 @@ fn planted_keys_are_found_where_they_sit() {
 
 #[test]
 fn clean_tree_exits_zero() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write("clean/settings.py", HARD_NEGATIVES);
     env.write("clean/package-lock.json", LOCKFILE);
     env.write(
@@ -250,7 +252,7 @@ fn sarif_has_what_code_scanning_needs() {
 /// validator under target/test-deps; without them this test fails, it never skips).
 #[test]
 fn sarif_validates_against_the_official_schema() {
-    let deps = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-deps");
+    let deps = roster_testkit::test_deps();
     let schema = deps.join("sarif-2.1.0-rtm.5.json");
     let python = deps.join("venv/bin/python");
     assert!(
@@ -289,7 +291,7 @@ fn sarif_validates_against_the_official_schema() {
 
 #[test]
 fn one_secret_in_two_files_has_one_fingerprint_and_keys_differ_per_installation() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     let key = fake::openai_project();
     env.write("a/one/.env", format!("OPENAI_API_KEY={key}\n"));
     env.write("a/two/config.yaml", format!("openai:\n  api_key: {key}\n"));
@@ -298,7 +300,7 @@ fn one_secret_in_two_files_has_one_fingerprint_and_keys_differ_per_installation(
     assert_eq!(fps.len(), 2, "{v:#}");
     assert_eq!(fps[0], fps[1]);
     // A different installation (state dir) has a different key, hence another fingerprint.
-    let other = Env::new();
+    let other = Env::new(ROSTER);
     other.write("a/.env", format!("OPENAI_API_KEY={key}\n"));
     let (_, w, _) = other.scan_json(&["a"]);
     assert_ne!(field(&w, "fingerprint")[0], fps[0]);
@@ -322,7 +324,7 @@ fn a_key_file_from_an_earlier_roster_is_imported_so_fingerprints_do_not_change()
     let key = fake::openai_project();
     let hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
     // The fingerprint this key gives, through the environment variable.
-    let reference = Env::new();
+    let reference = Env::new(ROSTER);
     reference.write("a/.env", format!("OPENAI_API_KEY={key}\n"));
     let out = reference.roster_env(
         &["scan", "a", "-f", "json", "--fail-on", "none"],
@@ -331,7 +333,7 @@ fn a_key_file_from_an_earlier_roster_is_imported_so_fingerprints_do_not_change()
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let expected = field(&v, "fingerprint")[0].to_owned();
     // An installation with the same key in the old `fingerprint.key` file.
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write("a/.env", format!("OPENAI_API_KEY={key}\n"));
     std::fs::create_dir_all(env.state()).unwrap();
     std::fs::write(env.state().join("fingerprint.key"), format!("{hex}\n")).unwrap();
@@ -347,7 +349,7 @@ fn a_key_file_from_an_earlier_roster_is_imported_so_fingerprints_do_not_change()
 
 #[test]
 fn baseline_lets_only_new_leaks_fail() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write("r/old.env", format!("OPENAI_API_KEY={}\n", fake::openai_project()));
     assert!(
         env.roster(&["baseline", "create", "r", "--output", "baseline.json"])
@@ -362,7 +364,7 @@ fn baseline_lets_only_new_leaks_fail() {
     assert_eq!(code, 1);
     assert_eq!(field(&v, "path"), ["new.env"]);
     // The baseline works on another machine (another fingerprint key): it carries its own salt.
-    let other = Env::new();
+    let other = Env::new(ROSTER);
     std::fs::copy(env.path("baseline.json"), other.path("baseline.json")).unwrap();
     copy_dir(&env.path("r"), &other.path("r"));
     let (_, v, _) = other.scan_json(&["r", "--baseline", "baseline.json"]);
@@ -388,7 +390,7 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 
 #[test]
 fn inline_allow_comment_suppresses_a_line() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write(
         "r/test_fixtures.py",
         format!(
@@ -404,7 +406,7 @@ fn inline_allow_comment_suppresses_a_line() {
 
 #[test]
 fn fail_on_threshold_and_exit_codes() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write("r/.env", format!("HF_TOKEN={}\n", fake::huggingface()));
     let (code, _, _) = env.scan_json(&["r", "--fail-on", "critical"]);
     assert_eq!(code, 0, "a high finding does not fail a critical threshold");
@@ -418,7 +420,7 @@ fn fail_on_threshold_and_exit_codes() {
 
 #[test]
 fn hidden_files_scanned_git_internals_not_and_gitignore_is_optional() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     let key = fake::openai_project();
     env.write("r/.env", format!("OPENAI_API_KEY={key}\n"));
     env.write("r/.gitignore", ".env\nbuild/\n");
@@ -436,7 +438,7 @@ fn hidden_files_scanned_git_internals_not_and_gitignore_is_optional() {
 
 #[test]
 fn hostile_inputs_are_reported_and_the_scan_goes_on() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     let key = fake::anthropic();
     // binary file holding a key: skipped as binary
     let mut bin = vec![0u8, 1, 2, 3, 0, 255];
@@ -476,7 +478,7 @@ fn hostile_inputs_are_reported_and_the_scan_goes_on() {
 
 #[test]
 fn malformed_rule_file_names_file_rule_and_regex_error() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write("r/a.txt", "nothing\n");
     env.write(
         "my-rules.toml",
@@ -497,7 +499,7 @@ fn malformed_rule_file_names_file_rule_and_regex_error() {
 
 #[test]
 fn user_rules_extend_builtins_and_are_checked() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     let rule = r#"
 [[rules]]
 id = "acme.deploy-token"
@@ -543,7 +545,7 @@ negative_examples = ["acme_dt_short"]
 
 #[test]
 fn gitleaks_config_is_accepted_as_is() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write(
         ".gitleaks.toml",
         r#"title = "team config"
@@ -585,7 +587,7 @@ paths = ['''(^|/)vendor/''']
 
 #[test]
 fn every_builtin_rule_is_listed_and_checked_by_the_cli() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     let out = env.roster(&["rules", "list", "--format", "json"]);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -605,7 +607,7 @@ fn every_builtin_rule_is_listed_and_checked_by_the_cli() {
 
 #[test]
 fn help_documents_every_scan_flag() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     let out = env.roster(&["scan", "--help"]);
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
@@ -645,7 +647,7 @@ fn help_documents_every_scan_flag() {
 /// credential variables it reads); MCP servers are listed with their package and pinning.
 #[test]
 fn agents_are_discovered_per_project_with_their_credentials() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     let key = fake::openai_project();
     env.write(
         "mono/services/triage/pyproject.toml",
@@ -750,7 +752,7 @@ fn agents_are_discovered_per_project_with_their_credentials() {
 
 #[test]
 fn gitleaks_composite_rules_report_only_with_their_required_rules_nearby() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write(
         "composite.toml",
         r#"[[rules]]
@@ -804,7 +806,7 @@ withinLines = 3
 /// run incomplete, said on stderr, and exit 3 unless partial results are accepted.
 #[test]
 fn a_missing_target_is_loud() {
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write("ok/readme.md", "nothing here\n");
     for args in [
         vec!["scan", "no/such/path"],
@@ -831,7 +833,7 @@ fn a_missing_target_is_loud() {
 #[test]
 fn files_roster_writes_are_private() {
     use std::os::unix::fs::PermissionsExt as _;
-    let env = Env::new();
+    let env = Env::new(ROSTER);
     env.write("repo/.env", format!("OPENAI_API_KEY={}\n", fake::openai_project()));
     let mode = |p: &str| std::fs::metadata(env.path(p)).unwrap().permissions().mode() & 0o777;
     env.write("old.sarif", "{}");

@@ -9,7 +9,9 @@ mod collect_github;
 mod collect_google;
 mod collect_okta;
 mod collect_plugin;
-pub(crate) mod common;
 mod discover;
 mod git_history;
 mod scan_files;
+
+/// The binary under test, as cargo built it for these tests (run in a `roster_testkit::Env`).
+const ROSTER: &str = env!("CARGO_BIN_EXE_roster");

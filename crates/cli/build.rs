@@ -4,8 +4,10 @@
 use std::path::Path;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let connectors = root.join("connectors");
+    // Read when the script runs, not when it is compiled: cargo reuses a compiled build script
+    // for another checkout of the package (a worktree sharing the target folder).
+    let root = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let connectors = Path::new(&root).join("connectors");
     println!("cargo:rerun-if-changed={}", connectors.display());
     let mut found: Vec<(String, String)> = std::fs::read_dir(&connectors)
         .expect("connectors/ is readable")

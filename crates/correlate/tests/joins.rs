@@ -2,6 +2,7 @@
 
 use roster_correlate::{CodeOwners, Context, Registry, Thresholds, correlate};
 use roster_model::*;
+use roster_testkit::records;
 use std::collections::BTreeMap;
 
 const NOW: &str = "2026-11-30T00:00:00Z";
@@ -12,64 +13,35 @@ fn now() -> i64 {
 
 fn cred(id: &str, kind: &str, created: &str, last_used: Option<&str>) -> Credential {
     Credential {
-        id: id.into(),
-        kind: kind.into(),
-        status: roster_model::CredentialStatus::Active,
-        name: None,
         created: Some(created.into()),
-        expires: None,
         last_used: last_used.map(Into::into),
-        last_used_service: None,
-        redacted: None,
-        attrs: BTreeMap::new(),
+        ..records::credential(id, kind)
     }
 }
 
 fn ident(source: &str, kind: &str, id: &str, name: &str, credentials: Vec<Credential>) -> Identity {
     Identity {
-        source: source.into(),
-        kind: kind.into(),
-        id: id.into(),
-        name: name.into(),
-        owner: None,
-        owners: vec![],
         created: Some("2026-10-01T00:00:00Z".into()),
         last_used: Some("2026-11-29T00:00:00Z".into()),
-        enabled: Some(true),
-        tags: BTreeMap::new(),
-        trusted_by: vec![],
         credentials,
-        permissions: vec![],
-        accountable: None,
-        registered_as: None,
-        attrs: BTreeMap::new(),
+        ..records::identity(source, kind, id, name)
     }
 }
 
 fn finding(fp: &str, redacted: &str, source: &str, path: &str, author: &str) -> Finding {
     Finding {
-        rule_id: "openai.project-key".into(),
         rule_name: "OpenAI project API key".into(),
         provider: "openai".into(),
-        kind: RuleKind::Secret,
-        severity: Severity::High,
         path: path.into(),
         line: 3,
-        column: 1,
-        fingerprint: fp.into(),
         redacted: redacted.into(),
         length: 164,
         entropy: 5.5,
         source: source.into(),
-        decoded: None,
-        paired_with: None,
-        validated: None,
         commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
         author: Some(author.into()),
         date: Some("2026-06-01T00:00:00Z".into()),
-        commit_summary: None,
-        secret: None,
-        raw: None,
+        ..records::finding("openai.project-key", fp)
     }
 }
 

@@ -1,8 +1,8 @@
 //! moto (the AWS emulator) on a free loopback port, for tests and benchmarks: started through
-//! tests/fixtures/moto_launcher.py with the venv scripts/test.sh installs.
+//! crates/testkit/moto_launcher.py with the venv scripts/test.sh installs.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -11,18 +11,20 @@ use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
 /// moto's server, killed on drop.
 pub struct Moto {
     child: Child,
+    /// Its endpoint, `http://127.0.0.1:PORT`.
     pub url: String,
 }
 
 impl Moto {
+    /// Starts moto with `ROSTER_TEST_PYTHON`, else the test venv's python, and waits (30 s at
+    /// most) until it listens.
     pub fn start() -> Self {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let python = std::env::var_os("ROSTER_TEST_PYTHON")
             .map(PathBuf::from)
-            .unwrap_or_else(|| root.join("target/test-deps/venv/bin/python"));
+            .unwrap_or_else(|| crate::test_deps().join("venv/bin/python"));
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(&python)
-            .arg(root.join("tests/fixtures/moto_launcher.py"))
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("moto_launcher.py"))
             .arg(port.to_string())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

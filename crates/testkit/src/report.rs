@@ -1,0 +1,55 @@
+//! Helpers for reading a JSON report and the files a run left.
+
+use std::path::Path;
+
+/// Every string value in the report's findings with this field.
+pub fn field<'a>(v: &'a serde_json::Value, key: &str) -> Vec<&'a str> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f[key].as_str())
+        .collect()
+}
+
+/// Every byte written anywhere under `dir`, concatenated (for leak checks).
+pub fn all_bytes_under(dir: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(b) = std::fs::read(&p) {
+                out.extend(b);
+            }
+        }
+    }
+    out
+}
+
+/// Whether `needle` occurs in `hay`.
+pub fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// The report's (first) connector source read everything.
+pub fn assert_complete(report: &serde_json::Value) {
+    assert_eq!(
+        report["connectors"][0]["status"], "complete",
+        "{:#}",
+        report["connectors"]
+    );
+}
+
+/// The identity with this id in a report's `identities`.
+pub fn identity<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["identities"]
+        .as_array()
+        .expect("identities")
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap_or_else(|| panic!("no identity {id} in {:#}", report["identities"]))
+}
