@@ -162,7 +162,12 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
             if std::io::stderr().is_terminal() || l.level == "error" {
                 #[allow(clippy::print_stderr, reason = "plugin warnings go to the terminal")]
                 {
-                    eprintln!("{} [{}]: {}", o.run.source, l.level, l.message);
+                    eprintln!(
+                        "{} [{}]: {}",
+                        o.run.source,
+                        l.level,
+                        roster_report::terminal_safe(&l.message)
+                    );
                 }
             }
         }
@@ -179,6 +184,7 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
                 .clone()
                 .or_else(|| o.run.notes.first().cloned())
                 .unwrap_or_default();
+            let why = roster_report::terminal_safe(&why);
             eprintln!("roster: source {} {}: {why}", o.run.source, o.run.status);
         }
         identities.extend(o.identities);

@@ -3,8 +3,8 @@
 use roster_model::Report;
 
 pub(crate) fn csv_field(s: &str) -> String {
-    // Quote always; neutralize spreadsheet formulas.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    // Quote always; neutralize spreadsheet formulas (a leading TAB or CR starts one too).
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_owned()
@@ -35,4 +35,18 @@ pub(crate) fn csv(r: &Report) -> String {
         s.push('\n');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_are_neutralized() {
+        for cell in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"] {
+            assert!(csv_field(cell).starts_with("\"'"), "{cell:?} -> {}", csv_field(cell));
+        }
+        assert_eq!(csv_field("a\"b"), "\"a\"\"b\"");
+        assert_eq!(csv_field("plain"), "\"plain\"");
+    }
 }

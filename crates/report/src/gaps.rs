@@ -8,6 +8,10 @@ use crate::csv::csv_field;
 /// The gaps as text for a terminal: one block per gap with its owner, evidence and remediation,
 /// then counts per kind.
 pub fn gaps_text(r: &Report) -> String {
+    crate::terminal_safe(&gaps_text_raw(r))
+}
+
+fn gaps_text_raw(r: &Report) -> String {
     let mut s = String::new();
     for g in &r.gaps {
         let _ = writeln!(s, "{:<8}  {}  {}", g.severity.as_str().to_uppercase(), g.kind, g.title);

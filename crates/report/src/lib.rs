@@ -73,7 +73,7 @@ pub struct RuleInfo {
 /// Renders `report` in `format`.
 pub fn render(report: &Report, format: Format, rules: &[RuleInfo]) -> String {
     match format {
-        Format::Text => text(report),
+        Format::Text => terminal_safe(&text(report)),
         Format::Json => serde_json::to_string_pretty(report).expect("report serializes") + "\n",
         Format::Jsonl => jsonl(report),
         Format::Sarif => sarif(report, rules),
@@ -81,6 +81,20 @@ pub fn render(report: &Report, format: Format, rules: &[RuleInfo]) -> String {
         Format::Md => markdown(report),
         Format::Html => html(report),
     }
+}
+
+/// Text for a terminal: control characters (C0 and C1, escape sequences among them) from paths,
+/// names or messages an attacker may control are shown as U+FFFD; newlines and tabs stay.
+pub fn terminal_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 fn counts(findings: &[Finding]) -> String {
@@ -96,5 +110,21 @@ fn counts(findings: &[Finding]) -> String {
         String::new()
     } else {
         format!(" ({})", parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod terminal_tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let hostile = "app\x1b]0;owned\x07/\x1b[2Jkey\u{9b}31m.env\r\nnext\tline";
+        let shown = terminal_safe(hostile);
+        assert!(
+            !shown.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+            "{shown:?}"
+        );
+        assert!(shown.ends_with("\nnext\tline"), "{shown:?}");
     }
 }
