@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use roster_credentials::AuthRequest;
-use roster_plugin_host::{AWS_READ_ACTIONS, AllowRule, Auth, Manifest, READ_METHODS, Secret};
+use roster_plugin_host::profile::AuthSpec;
+use roster_plugin_host::{AWS_READ_ACTIONS, AllowRule, Manifest, READ_METHODS};
 
 use crate::config::{AllowConfig, SourceConfig};
 
@@ -122,7 +123,7 @@ pub async fn prepare(src: &SourceConfig, base_dir: &Path) -> Result<Prepared> {
     }
     if !exports_only {
         for a in &src.allow {
-            let rule = allow_rule(src, a, &region).await?;
+            let rule = allow_rule(src, a, &region, base_dir).await?;
             prepared.manifest.allow.push(rule);
         }
     }
@@ -130,51 +131,45 @@ pub async fn prepare(src: &SourceConfig, base_dir: &Path) -> Result<Prepared> {
 }
 
 /// A source's own `[[source.allow]]` entry: read-only unless it names methods (and for AWS,
-/// only the read operations unless it names actions).
-async fn allow_rule(src: &SourceConfig, a: &AllowConfig, region: &str) -> Result<AllowRule> {
+/// only the read operations unless it names actions). Its credential is set up by the same
+/// mechanisms as a profile's.
+async fn allow_rule(src: &SourceConfig, a: &AllowConfig, region: &str, base_dir: &Path) -> Result<AllowRule> {
     let name = src.name();
-    let secret = || -> Result<Secret> {
-        let var = a.secret_env.as_deref().with_context(|| {
-            format!(
-                "source {name}: allow {:?} with auth {:?} needs secret_env",
-                a.prefix, a.auth
-            )
-        })?;
-        let v = std::env::var(var)
-            .with_context(|| format!("source {name}: environment variable {var} (secret_env) is not set"))?;
-        Ok(Secret::new(v))
-    };
-    let bearer = |scheme: &str| -> Result<Auth> {
-        Ok(Auth::Authorization {
-            scheme: scheme.into(),
-            secret: secret()?,
-        })
-    };
-    let aws = a.auth == "aws-sigv4";
-    let auth = match a.auth.as_str() {
-        "none" => Auth::None,
-        "bearer" => bearer("Bearer")?,
-        "ssws" => bearer("SSWS")?,
-        "token" => bearer("token")?,
-        "aws-sigv4" => Auth::AwsSigV4 {
-            service: a
-                .service
-                .clone()
-                .with_context(|| format!("source {name}: aws-sigv4 needs `service`"))?,
-            region: region.to_string(),
-            provider: roster_credentials::aws_credentials(Some(region), src.profile.as_deref()).await,
-        },
-        h if h.starts_with("header:") => Auth::Header {
-            name: http::HeaderName::from_bytes(&h.as_bytes()["header:".len()..])
-                .with_context(|| format!("source {name}: {h:?} is not a valid header name"))?,
-            secret: secret()?,
-        },
+    let (mechanism, scheme, header) = match a.auth.as_str() {
+        "none" => ("none", None, None),
+        "bearer" => ("bearer", Some("Bearer"), None),
+        "ssws" => ("bearer", Some("SSWS"), None),
+        "token" => ("bearer", Some("token"), None),
+        "aws-sigv4" => ("aws-sigv4", None, None),
+        h if h.starts_with("header:") => ("header", None, Some(&h["header:".len()..])),
         other => {
             bail!("source {name}: unknown auth {other:?} (none, bearer, ssws, token, header:<name>, aws-sigv4)")
         }
     };
+    let spec = AuthSpec {
+        name: a.auth.clone(),
+        mechanism: mechanism.into(),
+        scheme: scheme.map(str::to_string),
+        header: header.map(str::to_string),
+        service: a.service.clone(),
+        secret_env: a.secret_env.clone(),
+        credential: None,
+        scope: None,
+        settings: vec![],
+    };
+    let no_settings = |_: &str| None;
+    let request = AuthRequest {
+        source: name,
+        setting: &no_settings,
+        secret_env: None,
+        base_dir,
+        endpoint: &a.prefix,
+        region,
+        aws_profile: src.profile.as_deref(),
+    };
+    let auth = roster_credentials::resolve(&spec, &src.connector, &request).await?;
     let mut rule = AllowRule::new(&a.prefix, auth).with_context(|| format!("source {name}"))?;
-    let actions = match (&a.actions, aws) {
+    let actions = match (&a.actions, mechanism == "aws-sigv4") {
         (Some(list), _) => Some(list.clone()),
         (None, true) => Some(AWS_READ_ACTIONS.iter().map(|s| s.to_string()).collect()),
         (None, false) => None,

@@ -42,53 +42,51 @@ impl KeyExports {
         let mut arns = arns.clone();
         arns.extend(std::mem::take(&mut self.arns));
         let second = |t: Option<i64>| t.map(|ms| ms.div_euclid(1000));
+        // Which listed keys a report slot has joined.
+        let mut taken = vec![false; self.listed.len()];
+        let free = |taken: &[bool], c: &Credential, i: usize, user: &str| {
+            !taken[i] && c.identity_id == user && c.status == CredentialStatus::Active
+        };
         let mut leftover = vec![];
         for slot in self.slots {
-            let same_user = |c: &Credential| c.identity_id == slot.user;
-            let exact = self.listed.iter().position(|c| {
-                same_user(c)
-                    && c.status == CredentialStatus::Active
-                    && second(c.created) == second(slot.created)
-                    && !c.attrs.iter().any(|(k, _)| k == "report_slot")
+            let exact = (0..self.listed.len()).find(|&i| {
+                let c = &self.listed[i];
+                free(&taken, c, i, &slot.user) && second(c.created) == second(slot.created)
             });
-            match exact {
-                Some(i) => {
-                    merge(&mut self.listed[i], &slot);
-                }
-                None if self.listed.iter().any(same_user) => leftover.push(slot),
-                None => {
-                    out.credential(Credential {
-                        id: format!("{}#access_key_{}", slot.user, slot.k),
-                        identity_id: slot.arn.clone(),
-                        kind: CredentialKind::AccessKey,
-                        status: CredentialStatus::Active,
-                        name: None,
-                        created: slot.created,
-                        expires: None,
-                        last_used: slot.last_used,
-                        last_used_service: slot.service.clone(),
-                        redacted: None,
-                        attrs: vec![],
-                    })
-                    .map_err(stop)?;
-                }
+            if let Some(i) = exact {
+                merge(&mut self.listed[i], &slot);
+                taken[i] = true;
+            } else if self.listed.iter().any(|c| c.identity_id == slot.user) {
+                leftover.push(slot);
+            } else {
+                out.credential(Credential {
+                    id: format!("{}#access_key_{}", slot.user, slot.k),
+                    identity_id: slot.arn.clone(),
+                    kind: CredentialKind::AccessKey,
+                    status: CredentialStatus::Active,
+                    name: None,
+                    created: slot.created,
+                    expires: None,
+                    last_used: slot.last_used,
+                    last_used_service: slot.service.clone(),
+                    redacted: None,
+                    attrs: vec![],
+                })
+                .map_err(stop)?;
             }
         }
         // Slots whose time matched no listed key (exports taken at different moments): the
         // user's remaining active keys, oldest first.
         leftover.sort_by_key(|s| (s.user.clone(), s.k));
         for slot in leftover {
-            let mut free: Vec<usize> = (0..self.listed.len())
-                .filter(|&i| {
-                    let c = &self.listed[i];
-                    c.identity_id == slot.user
-                        && c.status == CredentialStatus::Active
-                        && !c.attrs.iter().any(|(k, _)| k == "report_slot")
-                })
-                .collect();
-            free.sort_by_key(|&i| self.listed[i].created);
-            match free.first() {
-                Some(&i) => merge(&mut self.listed[i], &slot),
+            let oldest = (0..self.listed.len())
+                .filter(|&i| free(&taken, &self.listed[i], i, &slot.user))
+                .min_by_key(|&i| self.listed[i].created);
+            match oldest {
+                Some(i) => {
+                    merge(&mut self.listed[i], &slot);
+                    taken[i] = true;
+                }
                 None => notes.push(format!(
                     "the credential report shows an active access key {} for {} that the access-keys export does not list",
                     slot.k, slot.user
@@ -96,7 +94,6 @@ impl KeyExports {
             }
         }
         for mut c in self.listed {
-            c.attrs.retain(|(k, _)| k != "report_slot");
             if let Some(arn) = arns.get(c.identity_id.as_str()) {
                 c.identity_id = arn.clone();
             }
@@ -112,7 +109,6 @@ fn merge(c: &mut Credential, slot: &Slot) {
         c.last_used = slot.last_used;
         c.last_used_service = slot.service.clone();
     }
-    c.attrs.push(("report_slot".into(), slot.k.to_string()));
 }
 
 /// The IAM credential report (CSV, as `aws iam get-credential-report` returns it, base64
