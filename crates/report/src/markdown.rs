@@ -19,7 +19,7 @@ fn md_gap_list(r: &Report, s: &mut String) {
         let owner = g
             .owner
             .as_ref()
-            .map_or("**none**".to_string(), |o| format!("{} ({})", o.name, o.via));
+            .map_or("**none**".to_string(), |o| md_cell(&format!("{} ({})", o.name, o.via)));
         let _ = writeln!(
             s,
             "| {} | {} | [{}](#{}){} | {} |",
@@ -31,7 +31,7 @@ fn md_gap_list(r: &Report, s: &mut String) {
                 .as_ref()
                 .map(|a| format!(" (accepted: {})", md_cell(&a.reason)))
                 .unwrap_or_default(),
-            md_cell(&owner)
+            owner
         );
     }
     s.push('\n');
@@ -42,10 +42,14 @@ fn md_gap_list(r: &Report, s: &mut String) {
             "Severity **{}**, kind `{}`; maps to {}.\n",
             g.severity,
             g.kind,
-            g.standards.join(", ")
+            md_cell(&g.standards.join(", "))
         );
         for e in &g.evidence {
-            let when = e.time.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
+            let when = e
+                .time
+                .as_deref()
+                .map(|t| format!(" ({})", md_cell(t)))
+                .unwrap_or_default();
             let _ = writeln!(s, "1. [{}] {}{when}", md_cell(&e.source), md_cell(&e.detail));
         }
         let _ = writeln!(s, "\n**Remediation:** {}\n", md_cell(&g.remediation));
@@ -69,8 +73,44 @@ fn md_compliance(r: &Report, s: &mut String) {
     }
 }
 
+/// Text from outside (paths, provider names, authors, evidence) as inert Markdown on one line:
+/// every ASCII punctuation character that Markdown or HTML gives a meaning is backslash-escaped
+/// (CommonMark lets any of them be), so `<img onerror=...>`, `[x](javascript:...)`, emphasis,
+/// code and table pipes all show as typed; line breaks become spaces and control characters
+/// U+FFFD.
 fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    let mut out = String::with_capacity(s.len());
+    for c in crate::terminal_safe(s).chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '<' | '>' | '(' | ')' | '#' | '!' | '|' | '~' | '&'
+            | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' | '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text from outside as an inline code span on one line: fenced by one more backtick than the
+/// longest run inside it, so a backtick cannot end it early; pipes escaped for tables (GFM reads
+/// `\|` in a cell as a pipe, even in code).
+fn md_code(s: &str) -> String {
+    let text: String = crate::terminal_safe(s)
+        .chars()
+        .map(|c| if matches!(c, '\n' | '\r' | '\t') { ' ' } else { c })
+        .collect::<String>()
+        .replace('|', "\\|");
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
 }
 
 pub(crate) fn markdown(r: &Report) -> String {
@@ -103,11 +143,11 @@ pub(crate) fn markdown(r: &Report) -> String {
             };
             let _ = writeln!(
                 s,
-                "| {} | {} | `{}` | `{}` | {} |",
+                "| {} | {} | {} | {} | {} |",
                 f.severity,
                 md_cell(&f.rule_name),
-                md_cell(&f.location()),
-                md_cell(f.secret.as_deref().unwrap_or(&f.redacted)),
+                md_code(&f.location()),
+                md_code(f.secret.as_deref().unwrap_or(&f.redacted)),
                 md_cell(&commit)
             );
         }
@@ -130,8 +170,8 @@ pub(crate) fn markdown(r: &Report) -> String {
             let servers: Vec<&str> = a.mcp_servers.iter().map(|m| m.name.as_str()).collect();
             let _ = writeln!(
                 s,
-                "| `{}` | {} | {} | {} |",
-                md_cell(&a.path),
+                "| {} | {} | {} | {} |",
+                md_code(&a.path),
                 md_cell(&a.frameworks.join(", ")),
                 md_cell(&creds.join(", ")),
                 md_cell(&servers.join(", "))
@@ -147,4 +187,25 @@ pub(crate) fn markdown(r: &Report) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{md_cell, md_code};
+
+    #[test]
+    fn outside_text_is_inert() {
+        assert_eq!(md_cell("a|b\nc"), "a\\|b c");
+        assert_eq!(
+            md_cell("<img src=x onerror=alert(1)>"),
+            "\\<img src=x onerror=alert\\(1\\)\\>"
+        );
+        assert_eq!(
+            md_cell("[x](javascript:alert(1))"),
+            "\\[x\\]\\(javascript:alert\\(1\\)\\)"
+        );
+        assert_eq!(md_cell("*bold* `code`"), "\\*bold\\* \\`code\\`");
+        assert_eq!(md_code("a`b``c|d"), "```a`b``c\\|d```");
+        assert_eq!(md_code("`x"), "`` `x ``");
+    }
 }

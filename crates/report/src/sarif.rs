@@ -14,6 +14,33 @@ fn sarif_level(s: Severity) -> &'static str {
     }
 }
 
+/// What a path may hold unencoded in a relative URI reference (RFC 3986 `segment` characters and
+/// `/`): everything else, `%`, `?`, `#`, spaces, controls, non-ASCII and `:` (a colon in the first
+/// segment would read as a scheme) is percent-encoded.
+const URI_PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b'@');
+
+/// A repository-relative path as a SARIF `artifactLocation.uri` (a relative URI reference).
+fn uri_path(path: &str) -> String {
+    percent_encoding::utf8_percent_encode(path, URI_PATH).to_string()
+}
+
 fn security_severity(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "9.5",
@@ -67,7 +94,7 @@ pub(crate) fn sarif(r: &Report, rules: &[RuleInfo]) -> String {
                 "level": sarif_level(f.severity),
                 "message": {"text": msg},
                 "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                    "artifactLocation": {"uri": uri_path(&f.path), "uriBaseId": "%SRCROOT%"},
                     "region": {"startLine": f.line.max(1), "startColumn": f.column.max(1)}
                 }}],
                 "partialFingerprints": {"rosterFingerprint/v1": f.fingerprint},
@@ -106,4 +133,18 @@ pub(crate) fn sarif(r: &Report, rules: &[RuleInfo]) -> String {
         }],
     });
     serde_json::to_string_pretty(&doc).expect("SARIF serializes") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uri_path;
+
+    #[test]
+    fn paths_become_relative_uri_references() {
+        assert_eq!(uri_path("src/app.py"), "src/app.py");
+        assert_eq!(uri_path("a dir/x#1?.env"), "a%20dir/x%231%3F.env");
+        assert_eq!(uri_path("c:/x"), "c%3A/x");
+        assert_eq!(uri_path("%2e%2e/ü"), "%252e%252e/%C3%BC");
+        assert_eq!(uri_path("back\\slash<x>"), "back%5Cslash%3Cx%3E");
+    }
 }
