@@ -809,3 +809,50 @@ fn a_broken_configuration_lists_every_problem_and_runs_nothing() {
     }
     assert!(!env.path("out").exists(), "nothing was written");
 }
+
+/// A CODEOWNERS file that is a symbolic link in a scanned working tree is not followed
+/// (`CODEOWNERS -> ~/.aws/credentials` must not put that file into the report); the same file
+/// as a regular file names the owner.
+#[test]
+fn a_codeowners_symlink_is_not_followed() {
+    let env = Env::new(ROSTER);
+    let outside = fake::aws_secret();
+    env.write(
+        "home/.aws/credentials",
+        format!("[default]\naws_secret_access_key = {outside}\n* @owner-from-outside\n"),
+    );
+    env.write("app/.env", format!("HF_TOKEN={}\n", fake::huggingface()));
+    std::os::unix::fs::symlink(env.path("home/.aws/credentials"), env.path("app/CODEOWNERS")).unwrap();
+    env.write("roster.toml", "[scan]\npaths = [\"app\"]\n");
+    let discover = |out: &str| {
+        let o = env.roster(&["discover", "--config", "roster.toml", "--output-dir", out]);
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        read_json(&env.path(&format!("{out}/report.json")))
+    };
+    let owner = |report: &Value| {
+        let g = gaps(report).iter().find(|g| g["kind"] == "committed-secret").unwrap();
+        g["owner"]["name"].as_str().map(str::to_owned)
+    };
+
+    let report = discover("out");
+    assert_eq!(owner(&report), None);
+    let issue = report["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["source"] == "app/CODEOWNERS")
+        .unwrap_or_else(|| panic!("{:#}", report["issues"]));
+    assert!(
+        issue["message"]
+            .as_str()
+            .unwrap()
+            .contains("is a symbolic link: not followed")
+    );
+    let written = all_bytes_under(&env.path("out"));
+    assert!(!contains(&written, "owner-from-outside") && !contains(&written, &outside[..8]));
+
+    // The control: the same lines in a regular file do name the owner.
+    std::fs::remove_file(env.path("app/CODEOWNERS")).unwrap();
+    env.write("app/CODEOWNERS", "* @owner-from-outside\n");
+    assert_eq!(owner(&discover("out2")).as_deref(), Some("@owner-from-outside"));
+}

@@ -69,26 +69,36 @@ fn relabel(report: &mut Report, labels: &BTreeMap<String, String>) {
 }
 
 fn codeowners(
-    roots: &[PathBuf],
+    roots: &[(PathBuf, bool)],
     labels: &BTreeMap<String, String>,
     issues: &mut Vec<ScanIssue>,
 ) -> BTreeMap<String, CodeOwners> {
     let mut out = BTreeMap::new();
-    for root in roots {
-        // A bare clone (a fetched repository) has no working tree: read its default branch.
-        let bare = gix::open(root).ok().filter(|r| r.workdir().is_none());
+    for (root, is_repo) in roots {
+        // Named by the source as configured, so reports do not carry this machine's paths.
+        let key = root.display().to_string();
+        let label = labels.get(&key).cloned().unwrap_or(key);
+        // A repository's owners are those of its default branch (what HEAD names), read from the
+        // committed tree: never from a working tree, where a symlink could point anywhere.
+        let repo = if *is_repo { gix::open(root).ok() } else { None };
         for rel in [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"] {
-            let text = match &bare {
-                Some(repo) => head_file(repo, rel),
-                None => std::fs::read_to_string(root.join(rel)).ok(),
-            };
-            let Some(text) = text else {
-                continue;
-            };
-            // Named by the source as configured, so reports do not carry this machine's paths.
-            let key = root.display().to_string();
-            let label = labels.get(&key).cloned().unwrap_or(key);
             let origin = format!("{}/{rel}", label.trim_end_matches('/'));
+            let text = match &repo {
+                Some(repo) => head_file(repo, rel),
+                None => working_tree_file(root, rel),
+            };
+            let text = match text {
+                Ok(Some(t)) => t,
+                Ok(None) => continue,
+                Err(why) => {
+                    issues.push(ScanIssue {
+                        level: "skipped".into(),
+                        source: origin,
+                        message: why,
+                    });
+                    continue;
+                }
+            };
             let (c, warnings) = CodeOwners::parse(&text, &origin);
             issues.extend(warnings.into_iter().map(|w| ScanIssue {
                 level: "skipped".into(),
@@ -102,12 +112,66 @@ fn codeowners(
     out
 }
 
-/// A file's text at HEAD of a repository, if it is there and UTF-8.
-fn head_file(repo: &gix::Repository, rel: &str) -> Option<String> {
-    let tree = repo.head_commit().ok()?.tree().ok()?;
-    let entry = tree.lookup_entry_by_path(rel).ok()??;
-    let blob = entry.object().ok()?;
-    String::from_utf8(blob.data.clone()).ok()
+/// The largest CODEOWNERS file read (GitHub ignores files over 3 MB).
+const MAX_CODEOWNERS: u64 = 3 << 20;
+
+/// A file's text at HEAD of a repository: `Ok(None)` when it is not there; an error when it is
+/// there but not a regular file (a symlink), too large or not UTF-8.
+fn head_file(repo: &gix::Repository, rel: &str) -> Result<Option<String>, String> {
+    let Some(tree) = repo.head_commit().ok().and_then(|c| c.tree().ok()) else {
+        return Ok(None);
+    };
+    let Ok(Some(entry)) = tree.lookup_entry_by_path(rel) else {
+        return Ok(None);
+    };
+    if !entry.mode().is_blob() {
+        return Err("not a regular file in the default branch (a symlink?): not read".into());
+    }
+    let blob = entry.object().map_err(|e| format!("cannot read: {e}"))?;
+    if blob.data.len() as u64 > MAX_CODEOWNERS {
+        return Err(format!("{} bytes, more than GitHub reads: not read", blob.data.len()));
+    }
+    String::from_utf8(blob.data.clone())
+        .map(Some)
+        .map_err(|_| "not UTF-8: not read".into())
+}
+
+/// A file's text in a working tree, read without following a symlink in `rel` (a `CODEOWNERS ->
+/// ~/.aws/credentials` link must not put that file into the report).
+fn working_tree_file(root: &std::path::Path, rel: &str) -> Result<Option<String>, String> {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+    let mut at = root.to_path_buf();
+    let mut last = None;
+    for part in rel.split('/') {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Err(_) => return Ok(None),
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(format!("{} is a symbolic link: not followed", at.display()));
+            }
+            Ok(m) => last = Some(m),
+        }
+    }
+    let Some(seen) = last.filter(std::fs::Metadata::is_file) else {
+        return Err("not a regular file: not read".into());
+    };
+    let file = std::fs::File::open(&at).map_err(|e| format!("cannot open: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    // Swapped for a link between the check and the open: not what was checked.
+    if (meta.dev(), meta.ino()) != (seen.dev(), seen.ino()) {
+        return Err("changed while being read: not read".into());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CODEOWNERS + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_CODEOWNERS {
+        return Err("more than 3 MiB, more than GitHub reads: not read".into());
+    }
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| "not UTF-8: not read".into())
 }
 
 /// Runs the pipeline and writes the reports into `output_dir`.
@@ -149,8 +213,8 @@ pub fn run(o: &Options) -> Result<Discovery> {
     };
     repos.extend(fetched.iter().map(|(p, _)| p.clone()));
 
-    let (mut report, infos) = if paths.is_empty() && repos.is_empty() {
-        (crate::assemble_empty(), vec![])
+    let (mut report, rules) = if paths.is_empty() && repos.is_empty() {
+        (crate::assemble_empty(), None)
     } else {
         let mut request = crate::ScanRequest::new(paths.clone(), repos.clone());
         request.exclude = cfg.scan.exclude.clone();
@@ -158,8 +222,9 @@ pub fn run(o: &Options) -> Result<Discovery> {
         request.state_dir = Some(o.state_dir.to_path_buf());
         request.progress = o.progress;
         let (report, rules) = crate::run_scan(&request)?;
-        (report, crate::rule_infos(&rules))
+        (report, Some(rules))
     };
+    let infos = rules.as_deref().map(crate::rule_infos).unwrap_or_default();
     for f in &mut report.findings {
         f.raw = None;
     }
@@ -183,8 +248,9 @@ pub fn run(o: &Options) -> Result<Discovery> {
         collect::merge_into(&mut report, c);
     }
 
-    let mut roots = paths.clone();
-    roots.extend(repos.iter().cloned());
+    let roots: Vec<(PathBuf, bool)> = (paths.iter().map(|p| (p.clone(), false)))
+        .chain(repos.iter().map(|r| (r.clone(), true)))
+        .collect();
     let owners = codeowners(&roots, &labels, &mut report.issues);
     let mut store = crate::state::open_store(o.state_dir)?;
     let fp = Fingerprinter::new(crate::state::fingerprint_key(o.state_dir, &mut store)?);
@@ -200,6 +266,11 @@ pub fn run(o: &Options) -> Result<Discovery> {
         },
     );
 
+    let rules = match rules {
+        Some(r) => r,
+        None => std::sync::Arc::new(crate::load_rules(&[], &[])?),
+    };
+    crate::scrub(&mut report, &rules)?;
     // Record the run (all or nothing), and learn when each gap was first seen.
     apply_baseline(&mut report, &store.acceptances()?, o.now_ms);
     let (run, first) = store.record(&report, o.now_ms, now_ms, &o.config.display().to_string())?;

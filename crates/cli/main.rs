@@ -93,6 +93,20 @@ fn load_rules(user: &[std::path::PathBuf], gitleaks: &[std::path::PathBuf]) -> R
     Ok(set)
 }
 
+/// Redacts every secret the rules find in what the report carries from outside: commit
+/// summaries, authors, paths, provider names and descriptions, evidence
+/// ([`roster_scan::Scrubber`]). The findings' raw secrets (memory only) are kept.
+fn scrub(report: &mut Report, rules: &RuleSet) -> Result<()> {
+    let raws: Vec<_> = report.findings.iter_mut().map(|f| f.raw.take()).collect();
+    roster_scan::Scrubber::new(rules)
+        .scrub_all(report)
+        .context("cannot redact the report")?;
+    for (f, raw) in report.findings.iter_mut().zip(raws) {
+        f.raw = raw;
+    }
+    Ok(())
+}
+
 fn rule_infos(set: &RuleSet) -> Vec<RuleInfo> {
     set.rules()
         .iter()
@@ -167,6 +181,7 @@ fn scan(args: &ScanArgs, baseline_mode: bool) -> Result<ExitCode> {
         bail!("`roster baseline create` needs --output FILE for the baseline");
     }
     let (mut report, rules) = run_scan(&ScanRequest::from(args))?;
+    scrub(&mut report, &rules)?;
     if baseline_mode {
         let out = args.output.as_deref().expect("checked above");
         let mut salt = [0u8; 32];
@@ -227,6 +242,7 @@ fn collect_cmd(args: &CollectArgs) -> Result<ExitCode> {
     let collected = collect::collect(&args.config, &cfg, &state, progress)?;
     let mut report = assemble_empty();
     collect::merge_into(&mut report, collected);
+    scrub(&mut report, &load_rules(&[], &[])?)?;
     let text = roster_report::render(&report, format, &[]);
     write_output(args.output.as_deref(), &text)?;
     let failed: Vec<&str> = report

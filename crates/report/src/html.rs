@@ -480,7 +480,7 @@ pub fn html(r: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        "<p class=\"muted\">Secrets are shown redacted (prefix and last four) with keyed fingerprints; no raw secret is in this report.</p></main><script>{SCRIPT}</script></body></html>"
+        "<p class=\"muted\">Secrets are shown redacted (a public prefix and a quarter of the rest at most) with keyed fingerprints; no raw secret is in this report.</p></main><script>{SCRIPT}</script></body></html>"
     );
     s
 }

@@ -379,6 +379,7 @@ fn compile_rule(
             })
             .collect(),
         skip_report: syn.skip_report,
+        identifier: syn.identifier,
         references: syn.references,
         origin: origin.to_owned(),
         examples: syn.examples,

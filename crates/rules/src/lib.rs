@@ -52,6 +52,10 @@ pub struct Rule {
     pub required: Vec<Required>,
     /// Never reported on its own: it serves composite rules.
     pub skip_report: bool,
+    /// Finds a public identifier naming a credential (an AWS access key ID), not a secret: its
+    /// findings show the last four characters, and other text keeps it (the provider's console
+    /// and audit logs show it whole).
+    pub identifier: bool,
     /// Documentation links.
     pub references: Vec<String>,
     /// Where it was loaded from.

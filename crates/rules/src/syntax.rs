@@ -113,6 +113,10 @@ pub struct RuleSyntax {
     /// Matches of this rule are never reported on their own (it serves composite rules).
     #[serde(default, alias = "skipReport")]
     pub skip_report: bool,
+    /// What it finds is a public identifier that names a credential (an AWS access key ID), not
+    /// the secret itself.
+    #[serde(default)]
+    pub identifier: bool,
 }
 
 /// One `[[rules.required]]` entry.

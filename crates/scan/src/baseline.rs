@@ -96,7 +96,7 @@ impl Baseline {
             .iter()
             .filter_map(|f| {
                 let (rule, hash) = tmp.key(f)?;
-                Some(json!({"rule_id": rule, "hash": hash, "path": f.path, "line": f.line, "redacted": f.redacted, "commit": f.commit}))
+                Some(json!({"rule_id": rule, "hash": hash, "path": f.path, "line": f.line, "commit": f.commit}))
             })
             .collect();
         entries.sort_by_key(ToString::to_string);

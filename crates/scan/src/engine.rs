@@ -2,7 +2,7 @@
 //! (generic rules yield to specific ones, inline `roster:allow`), plus decoders for content that
 //! hides secrets from a plain text scan (Kubernetes Secret `data:` values are base64).
 
-use crate::fingerprint::{Fingerprinter, redact};
+use crate::fingerprint::{Fingerprinter, redact, redact_identifier};
 use crate::mcp;
 use base64::Engine as _;
 use roster_model::{AgentCategory, Finding, McpServer, RuleKind, SecretBytes};
@@ -140,13 +140,6 @@ impl Engine {
                 out.suppressed_inline += 1;
                 continue;
             }
-            let known_prefix = rule
-                .keywords
-                .iter()
-                .filter(|k| secret.len() > k.len() && secret[..k.len()].eq_ignore_ascii_case(k.as_bytes()))
-                .map(String::len)
-                .max()
-                .unwrap_or(0);
             out.findings.push(Finding {
                 rule_id: rule.id.clone(),
                 rule_name: rule.name.clone(),
@@ -157,7 +150,11 @@ impl Engine {
                 line,
                 column,
                 fingerprint: fp.fingerprint(secret),
-                redacted: redact(secret, known_prefix),
+                redacted: if rule.identifier {
+                    redact_identifier(secret, known_prefix(rule, secret))
+                } else {
+                    redact(secret, known_prefix(rule, secret))
+                },
                 length: secret.len(),
                 entropy: (shannon_entropy(secret) * 100.0).round() / 100.0,
                 source: source.to_owned(),
@@ -173,6 +170,17 @@ impl Engine {
             });
         }
     }
+}
+
+/// The length of the rule keyword that starts `secret`, if one does: a public, format-defining
+/// prefix (`sk-proj-`, `AKIA`) that its redacted form may show whole.
+pub(crate) fn known_prefix(rule: &roster_rules::Rule, secret: &[u8]) -> usize {
+    rule.keywords
+        .iter()
+        .filter(|k| secret.len() > k.len() && secret[..k.len()].eq_ignore_ascii_case(k.as_bytes()))
+        .map(String::len)
+        .max()
+        .unwrap_or(0)
 }
 
 /// True when a decoder reads this file as a whole (Kubernetes Secret manifests, MCP configs), so

@@ -17,6 +17,7 @@ mod files;
 mod fingerprint;
 mod git;
 mod mcp;
+mod scrub;
 
 pub use agents::build_agents;
 pub use baseline::{Baseline, BaselineError};
@@ -24,6 +25,7 @@ pub use engine::{AgentHit, Engine, FileResult};
 pub use fingerprint::{Fingerprinter, keyed_hex, redact};
 pub use git::{GitOptions, HistoryTips};
 pub use roster_model::{hex, unhex};
+pub use scrub::Scrubber;
 
 use roster_model::{Finding, McpServer, ScanIssue, ScanStats};
 use roster_rules::RuleSet;

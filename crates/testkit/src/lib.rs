@@ -19,7 +19,7 @@ mod report;
 use std::path::{Path, PathBuf};
 
 pub use env::{Env, git_in};
-pub use report::{all_bytes_under, assert_complete, contains, field, identity};
+pub use report::{all_bytes_under, assert_complete, contains, field, identity, is_redaction_of};
 
 /// The workspace's root folder (where the root Cargo.toml is).
 pub fn workspace_root() -> &'static Path {

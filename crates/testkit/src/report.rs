@@ -53,3 +53,15 @@ pub fn identity<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::
         .find(|i| i["id"] == id)
         .unwrap_or_else(|| panic!("no identity {id} in {:#}", report["identities"]))
 }
+
+/// True when `redacted` is a redacted form of `secret`: what it shows before the ellipsis starts
+/// the secret, what it shows after ends it, and it shows at most half of the secret (the public
+/// prefix and a quarter of the rest).
+pub fn is_redaction_of(redacted: &str, secret: &str) -> bool {
+    let Some((head, tail)) = redacted.split_once('…') else {
+        return false;
+    };
+    secret.starts_with(head)
+        && secret.ends_with(tail)
+        && (head.chars().count() + tail.chars().count()) * 2 <= secret.chars().count()
+}
