@@ -673,6 +673,45 @@ fn two_configurations_sharing_a_state_dir_keep_their_own_history() {
     assert_eq!(shared_gap(&b2)["accepted"]["reason"], "SEC-7");
 }
 
+/// History recorded before scopes is in scope `default`: a configuration's first run in its
+/// own scope says how to continue that history, and `scope = "default"` does.
+#[test]
+fn history_from_before_scopes_can_be_continued() {
+    let env = Env::new(ROSTER);
+    env.write("app/.env", format!("OPENAI_API_KEY={}\n", fake::openai_project()));
+    env.write("roster.toml", "[scan]\npaths = [\"app\"]\n");
+    let discover = |extra: &[&str]| {
+        let mut args = vec!["discover", "--output-dir", "out"];
+        args.extend(extra);
+        let out = env.roster(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // As an upgraded database has it: a run in scope `default`.
+    discover(&["--scope", "default"]);
+    let stdout = discover(&[]);
+    assert!(
+        stdout.contains("First run of scope \"config-")
+            && stdout.contains("also holds 1 run(s) of scope \"default\"")
+            && stdout.contains("set scope = \"default\" in roster.toml or pass --scope default"),
+        "{stdout}"
+    );
+    env.write("roster.toml", "scope = \"default\"\n[scan]\npaths = [\"app\"]\n");
+    let stdout = discover(&[]);
+    assert!(
+        stdout.contains("Since run 1 (") && stdout.contains("0 new gap(s), 0 resolved, 1 still open"),
+        "{stdout}"
+    );
+    // A bad scope in the config is one of the configuration's problems.
+    env.write("roster.toml", "scope = \"\"\n");
+    let out = env.roster(&["discover"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("scope = \"\": a scope name is 1 to 64 letters"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn accepted_gaps_stay_reported_but_stop_failing_until_revoked() {
     let env = Env::new(ROSTER);

@@ -220,13 +220,10 @@ pub fn run(o: &Options) -> Result<Discovery> {
     let mut history = diff_line(&scope, diff.as_ref());
     let earlier = store.runs(Some(roster_store::DEFAULT_SCOPE))?.len();
     if diff.is_none() && scope != roster_store::DEFAULT_SCOPE && earlier > 0 {
+        let (default, config) = (roster_store::DEFAULT_SCOPE, o.config.display());
         history.push_str(&format!(
-            "The state directory also holds {earlier} run(s) of scope \"{}\" (runs recorded before scopes existed): \
-             to continue that history, set scope = \"{}\" in {} or pass --scope {}\n",
-            roster_store::DEFAULT_SCOPE,
-            roster_store::DEFAULT_SCOPE,
-            o.config.display(),
-            roster_store::DEFAULT_SCOPE
+            "The state directory also holds {earlier} run(s) of scope \"{default}\" (runs recorded before scopes existed): \
+             to continue that history, set scope = \"{default}\" in {config} or pass --scope {default}\n"
         ));
     }
 
@@ -300,22 +297,9 @@ pub fn diff_line(scope: &str, d: Option<&roster_store::Diff>) -> String {
     }
 }
 
-/// Opens the state database to read runs, or says that nothing was recorded yet.
-fn open_for_reading(state_dir: Option<&Path>) -> Result<(roster_store::Store, PathBuf)> {
-    let state = crate::state::state_dir(state_dir)?;
-    let db = state.join("roster.db");
-    if !db.exists() {
-        anyhow::bail!(
-            "no runs recorded in {}: run `roster discover` (twice) first",
-            state.display()
-        );
-    }
-    Ok((roster_store::Store::open(&db)?, db))
-}
-
 /// `roster diff`: new and resolved gaps between two stored runs of one scope.
 pub fn diff_command(args: &crate::args::DiffArgs) -> Result<std::process::ExitCode> {
-    let (store, db) = open_for_reading(args.state_dir.as_deref())?;
+    let (store, db) = open_existing_store(args.state_dir.as_deref())?;
     // Runs named by number pick their own scope; --scope or --config then must agree.
     let named = match (&args.scope, &args.config, args.to.or(args.from)) {
         (None, None, Some(id)) => store.run(id)?.map(|r| r.scope),
@@ -373,7 +357,7 @@ pub fn diff_command(args: &crate::args::DiffArgs) -> Result<std::process::ExitCo
 
 /// `roster runs`: the recorded runs with their scopes, oldest first.
 pub fn runs_command(args: &crate::args::RunsArgs) -> Result<std::process::ExitCode> {
-    let (store, db) = open_for_reading(args.state_dir.as_deref())?;
+    let (store, db) = open_existing_store(args.state_dir.as_deref())?;
     if let Some(s) = &args.scope {
         crate::state::check_scope(s).with_context(|| format!("--scope {s:?}"))?;
     }
@@ -456,12 +440,14 @@ fn apply_baseline(report: &mut Report, accepted: &BTreeMap<String, roster_store:
     }
 }
 
-fn open_existing_store(state_dir: Option<&Path>) -> Result<roster_store::Store> {
+/// Opens the state database that holds the runs, or says that nothing was recorded yet.
+fn open_existing_store(state_dir: Option<&Path>) -> Result<(roster_store::Store, PathBuf)> {
     let state = crate::state::state_dir(state_dir)?;
-    if !state.join("roster.db").exists() {
+    let db = state.join("roster.db");
+    if !db.exists() {
         anyhow::bail!("no runs recorded in {}: run `roster discover` first", state.display());
     }
-    crate::state::open_store(&state)
+    Ok((crate::state::open_store(&state)?, db))
 }
 
 /// `roster baseline accept`.
@@ -480,7 +466,7 @@ pub fn accept_command(args: &crate::args::AcceptArgs) -> Result<std::process::Ex
         }
         None => None,
     };
-    let mut store = open_existing_store(args.state_dir.as_deref())?;
+    let (mut store, _) = open_existing_store(args.state_dir.as_deref())?;
     let scope = crate::state::reading_scope(&store, args.scope.as_deref(), args.config.as_deref())?;
     let Some((run, gaps)) = store.run_gaps(&scope, None)? else {
         anyhow::bail!(
@@ -521,7 +507,7 @@ pub fn accept_command(args: &crate::args::AcceptArgs) -> Result<std::process::Ex
 
 /// `roster baseline list`.
 pub fn baseline_list(format: &str, state_dir: Option<&Path>) -> Result<std::process::ExitCode> {
-    let store = open_existing_store(state_dir)?;
+    let (store, _) = open_existing_store(state_dir)?;
     let all = store.acceptances()?;
     let text = match format {
         "json" => {
@@ -554,7 +540,7 @@ pub fn baseline_list(format: &str, state_dir: Option<&Path>) -> Result<std::proc
 
 /// `roster baseline revoke`.
 pub fn baseline_revoke(ids: &[String], state_dir: Option<&Path>) -> Result<std::process::ExitCode> {
-    let mut store = open_existing_store(state_dir)?;
+    let (mut store, _) = open_existing_store(state_dir)?;
     let n = store.revoke(ids)?;
     if n < ids.len() {
         eprintln!(
