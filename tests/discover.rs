@@ -423,7 +423,7 @@ fn two_discover_runs_show_new_and_resolved_gaps() {
         )
     };
     let (first, stdout) = run(&env);
-    assert!(stdout.contains("First run in this state directory"), "{stdout}");
+    assert!(stdout.contains("First run of scope \"config-"), "{stdout}");
     // The compliance mapping: the looser key-age threshold fails CIS AWS 1.14 without any gap;
     // the no-owner gap fails CIS Controls 5.5.
     let control = |r: &Value, id: &str| {
@@ -494,6 +494,221 @@ fn two_discover_runs_show_new_and_resolved_gaps() {
     assert!(
         !contains(&all_bytes_under(&env.state()), &key),
         "the raw key is in the state directory"
+    );
+}
+
+/// Issue 12: two configurations sharing a state directory. Each keeps its own runs, diff and
+/// first seen: a run of the other one resolves nothing, and the baseline is shared.
+#[test]
+fn two_configurations_sharing_a_state_dir_keep_their_own_history() {
+    let env = Env::new(ROSTER);
+    let shared = fake::openai_project();
+    env.write("team-a/app/.env", format!("OPENAI_API_KEY={shared}\n"));
+    env.write("team-a/app/hf.py", format!("token = \"{}\"\n", fake::huggingface()));
+    env.write("team-a/roster.toml", "[scan]\npaths = [\"app\"]\n");
+    env.write("team-b/app/.env", format!("OPENAI_API_KEY={shared}\n"));
+    env.write("team-b/app/gh.sh", format!("GITHUB_TOKEN={}\n", fake::github_pat()));
+    env.write("team-b/roster.toml", "scope = \"team-b\"\n[scan]\npaths = [\"app\"]\n");
+    let run = |env: &Env, team: &str| {
+        let out = env.roster(&[
+            "discover",
+            "--config",
+            &format!("{team}/roster.toml"),
+            "--output-dir",
+            &format!("out-{team}"),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let report = read_json(&env.path(&format!("out-{team}/report.json")));
+        (report, String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let first_seen = |r: &Value| -> BTreeSet<(String, String)> {
+        gaps(r)
+            .iter()
+            .map(|g| {
+                (
+                    g["id"].as_str().unwrap().to_owned(),
+                    g["first_seen"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let shared_gap = |r: &Value| {
+        gaps(r)
+            .iter()
+            .find(|g| g["kind"] == "committed-secret" && g["title"].as_str().unwrap().contains("OpenAI"))
+            .unwrap_or_else(|| panic!("no OpenAI gap: {:#?}", gap_keys(r)))
+            .clone()
+    };
+    let (a1, stdout) = run(&env, "team-a");
+    assert!(stdout.contains("First run of scope \"config-"), "{stdout}");
+    assert_eq!(gaps(&a1).len(), 2, "{:#?}", gap_keys(&a1));
+    // first_seen has a resolution of one second.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (b1, stdout) = run(&env, "team-b");
+    assert!(stdout.contains("First run of scope \"team-b\""), "{stdout}");
+    assert!(
+        !stdout.contains("resolved"),
+        "B's first run resolves none of A's gaps: {stdout}"
+    );
+    // The same secret in both: B sees it for the first time in its own first run.
+    assert_eq!(shared_gap(&b1)["id"], shared_gap(&a1)["id"]);
+    assert_ne!(shared_gap(&b1)["first_seen"], shared_gap(&a1)["first_seen"]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (a2, stdout) = run(&env, "team-a");
+    assert!(
+        stdout.contains("Since run 1 ("),
+        "A compares with its own run 1: {stdout}"
+    );
+    assert!(stdout.contains("0 new gap(s), 0 resolved, 2 still open"), "{stdout}");
+    assert_eq!(first_seen(&a2), first_seen(&a1), "A's first seen is kept");
+
+    // `roster diff` for A: runs 1 and 3, nothing resolved by B's run in between.
+    let out = env.roster(&["diff", "--config", "team-a/roster.toml", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((d["from"]["id"].as_i64(), d["to"]["id"].as_i64()), (Some(1), Some(3)));
+    assert_eq!(d["resolved"], serde_json::json!([]));
+    assert_eq!(d["new"], serde_json::json!([]));
+    assert_eq!(d["still_open"].as_array().unwrap().len(), 2);
+    let scope_a = d["to"]["scope"].as_str().unwrap().to_owned();
+    assert!(scope_a.starts_with("config-") && scope_a.len() == 19, "{scope_a}");
+    let out = env.roster(&["diff", "--scope", &scope_a]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with(&format!("Scope \"{scope_a}\": run 1 (")) && text.contains("0 new, 0 resolved, 2 still open"),
+        "{text}"
+    );
+
+    // Without a scope, in a folder with no roster.toml, the choice is the user's.
+    let out = env.roster(&["diff"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "runs of 2 scopes (\"{scope_a}\" (2 runs), \"team-b\" (1 run))"
+        )) && stderr.contains("pass --scope NAME"),
+        "{stderr}"
+    );
+    // Runs of two scopes are never compared; the error names both.
+    let out = env.roster(&["diff", "--from", "2", "--to", "3"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "runs 2 and 3 are in different scopes (\"team-b\" and \"{scope_a}\")"
+        )),
+        "{stderr}"
+    );
+    let out = env.roster(&["diff", "--scope", "team-b"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("only one run is recorded in scope \"team-b\"")
+            && stderr.contains("run `roster discover` again"),
+        "{stderr}"
+    );
+
+    // `roster runs` shows each run's scope; `--scope` lists only that scope's runs.
+    let out = env.roster(&["runs"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.trim_start().starts_with("RUN  SCOPE"), "{text}");
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(text.lines().nth(2).unwrap().contains("team-b"), "{text}");
+    assert!(text.contains("team-b/roster.toml"), "{text}");
+    let ids = |scope: &str| -> Vec<i64> {
+        let out = env.roster(&["runs", "--scope", scope, "--format", "json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let runs: Value = serde_json::from_slice(&out.stdout).unwrap();
+        runs.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                assert_eq!(r["scope"], scope);
+                r["id"].as_i64().unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(ids(&scope_a), [1, 3]);
+    assert_eq!(ids("team-b"), [2]);
+    let out = env.roster(&["runs", "--scope", "team-c"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no runs of scope \"team-c\""),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // `--scope` overrides the config's; a bad name is refused before any work.
+    let out = env.roster(&["discover", "--config", "team-b/roster.toml", "--scope", "a b"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--scope \"a b\"") && stderr.contains("letters, digits"),
+        "{stderr}"
+    );
+
+    // The baseline is shared: a gap accepted from A's last run is accepted in B's runs too, but
+    // gaps are picked from the last run of the scope asked for.
+    let id = shared_gap(&a2)["id"].as_str().unwrap().to_owned();
+    let hf = gaps(&a2).iter().find(|g| g["id"] != id.as_str()).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = env.roster(&[
+        "baseline",
+        "accept",
+        &hf,
+        "--config",
+        "team-b/roster.toml",
+        "--reason",
+        "x",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("is not a gap of the last run (run 2) of scope \"team-b\""),
+        "{stderr}"
+    );
+    let out = env.roster(&["baseline", "accept", &id, "--scope", &scope_a, "--reason", "SEC-7"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Accepted 1 gap(s) of run 3"));
+    let (b2, _) = run(&env, "team-b");
+    assert_eq!(shared_gap(&b2)["accepted"]["reason"], "SEC-7");
+}
+
+/// History recorded before scopes is in scope `default`: a configuration's first run in its
+/// own scope says how to continue that history, and `scope = "default"` does.
+#[test]
+fn history_from_before_scopes_can_be_continued() {
+    let env = Env::new(ROSTER);
+    env.write("app/.env", format!("OPENAI_API_KEY={}\n", fake::openai_project()));
+    env.write("roster.toml", "[scan]\npaths = [\"app\"]\n");
+    let discover = |extra: &[&str]| {
+        let mut args = vec!["discover", "--output-dir", "out"];
+        args.extend(extra);
+        let out = env.roster(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // As an upgraded database has it: a run in scope `default`.
+    discover(&["--scope", "default"]);
+    let stdout = discover(&[]);
+    assert!(
+        stdout.contains("First run of scope \"config-")
+            && stdout.contains("also holds 1 run(s) of scope \"default\"")
+            && stdout.contains("set scope = \"default\" in roster.toml or pass --scope default"),
+        "{stdout}"
+    );
+    env.write("roster.toml", "scope = \"default\"\n[scan]\npaths = [\"app\"]\n");
+    let stdout = discover(&[]);
+    assert!(
+        stdout.contains("Since run 1 (") && stdout.contains("0 new gap(s), 0 resolved, 1 still open"),
+        "{stdout}"
+    );
+    // A bad scope in the config is one of the configuration's problems.
+    env.write("roster.toml", "scope = \"\"\n");
+    let out = env.roster(&["discover"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("scope = \"\": a scope name is 1 to 64 letters"),
+        "{stderr}"
     );
 }
 

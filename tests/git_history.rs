@@ -140,6 +140,18 @@ fn incremental_skips_what_was_scanned() {
     assert_eq!(code, 1);
     assert_eq!(field(&v, "path"), ["more.env"]);
     assert_eq!(v["stats"]["commits"], 1);
+    // Another scope (another pipeline) has scanned nothing yet: it reads the whole history,
+    // once.
+    let (code, v, _) = env.scan_json(&["--git", "repo", "--incremental", "--scope", "nightly"]);
+    assert_eq!(code, 1);
+    let all: u64 = env
+        .git("repo", &["rev-list", "--count", "--all"])
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(v["stats"]["commits"], all, "{v:#}");
+    let (code, v, _) = env.scan_json(&["--git", "repo", "--incremental", "--scope", "nightly"]);
+    assert_eq!((code, &v["stats"]["commits"]), (0, &serde_json::json!(0)));
 }
 
 #[test]

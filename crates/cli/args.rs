@@ -26,8 +26,11 @@ pub enum Command {
     /// Work with the agent registry (agents.toml).
     #[command(subcommand)]
     Registry(RegistryCommand),
-    /// Show the gaps that are new and resolved between two discover runs (default: the last two).
+    /// Show the gaps that are new and resolved between two discover runs of one scope (default:
+    /// its last two).
     Diff(DiffArgs),
+    /// List the discover runs recorded in the state directory, with their scopes.
+    Runs(RunsArgs),
     /// Run the whole pipeline on the bundled sample organization and write its reports.
     Demo(DemoArgs),
     /// Baselines: accepted findings (a file, for `scan` in CI) and accepted gaps (in roster.db,
@@ -77,6 +80,14 @@ pub struct AcceptArgs {
     /// Why: a ticket, a compensating control. Required.
     #[arg(long)]
     pub reason: String,
+    /// The scope whose last run the gaps are taken from (see `roster runs`); default: the scope of --config.
+    #[arg(long, value_name = "NAME")]
+    pub scope: Option<String>,
+    /// Read the runs of this configuration's scope (its `scope` setting, else one derived from
+    /// its path); default roster.toml when it exists, else the only scope with runs.
+    #[arg(long, value_name = "FILE", conflicts_with = "scope")]
+    pub config: Option<PathBuf>,
+
     /// The acceptance lapses on this date (YYYY-MM-DD); without it, it never does.
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
@@ -161,6 +172,11 @@ pub struct DiscoverArgs {
     /// Where Roster keeps its fingerprint key, plugin cache and run history; default as for `scan`.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Record the run in this scope: runs, diffs and first/last seen are kept per scope.
+    /// Overrides the config's `scope`; without either, the scope is derived from the config
+    /// file's path, so each configuration has its own history.
+    #[arg(long, value_name = "NAME")]
+    pub scope: Option<String>,
     /// No progress line, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
@@ -200,6 +216,26 @@ pub struct DiffArgs {
     /// The state directory holding roster.db; default as for `scan`.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// The scope whose runs to read (see `roster runs`); default: the scope of --config.
+    #[arg(long, value_name = "NAME")]
+    pub scope: Option<String>,
+    /// Read the runs of this configuration's scope (its `scope` setting, else one derived from
+    /// its path); default roster.toml when it exists, else the only scope with runs.
+    #[arg(long, value_name = "FILE", conflicts_with = "scope")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// List only the runs of this scope (default: every run).
+    #[arg(long, value_name = "NAME")]
+    pub scope: Option<String>,
+    /// Output format: text or json.
+    #[arg(short = 'f', long, default_value = "text")]
+    pub format: String,
+    /// The state directory holding roster.db; default as for `scan`.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -233,6 +269,11 @@ pub struct ScanArgs {
     /// With --git: skip commits the state dir records as already scanned, then record these.
     #[arg(long, requires = "git")]
     pub incremental: bool,
+
+    /// With --incremental: keep the scanned commits under this scope (default "default"), so
+    /// that two pipelines scanning one repository do not skip each other's commits.
+    #[arg(long, value_name = "NAME", requires = "incremental")]
+    pub scope: Option<String>,
 
     /// Output format: text, json, jsonl, sarif, csv or md.
     #[arg(long, short = 'f', default_value = "text", value_name = "FORMAT")]

@@ -18,6 +18,9 @@ pub struct Config {
     pub scan: ScanConfig,
     /// The agent registry (agents.toml), relative to roster.toml.
     pub registry: Option<PathBuf>,
+    /// The scope this configuration's runs are recorded in (default: one derived from the
+    /// file's path; see `crate::state::config_scope`).
+    pub scope: Option<String>,
     /// Measure time thresholds from this date (YYYY-MM-DD or RFC 3339) instead of now: for
     /// exports taken earlier.
     pub as_of: Option<String>,
@@ -148,6 +151,11 @@ const COMMON_SETTINGS: [&str; 1] = ["api"];
 /// not exist, duplicate source names.
 fn problems(cfg: &Config, base: &Path) -> Vec<String> {
     let mut out = vec![];
+    if let Some(s) = &cfg.scope
+        && let Err(e) = crate::state::check_scope(s)
+    {
+        out.push(format!("scope = {s:?}: {e}"));
+    }
     let mut seen = std::collections::HashSet::new();
     for s in &cfg.sources {
         let name = s.name();

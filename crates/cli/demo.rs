@@ -257,9 +257,10 @@ pub fn run(out: &Path) -> Result<ExitCode> {
         progress: false,
         now_ms: crate::discover::now_ms(),
         as_of: None,
+        scope: None,
     })?;
     let mut text = roster_report::gaps_text(&d.report);
-    text.push_str(&crate::discover::diff_line(d.diff.as_ref()));
+    text.push_str(&d.history);
     text.push_str(&format!("\nSample organization: {}\n", sample.display()));
     for p in &d.written {
         text.push_str(&format!("Report: {}\n", p.display()));

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 pub struct Discovery {
     /// The correlated report (raw secrets already cleared).
     pub report: Report,
-    /// What changed since the previous run in the state database, if there was one.
-    pub diff: Option<roster_store::Diff>,
+    /// What changed since the previous run of the same scope, in a line (or two).
+    pub history: String,
     /// The files written.
     pub written: Vec<PathBuf>,
 }
@@ -33,6 +33,8 @@ pub struct Options<'a> {
     pub now_ms: i64,
     /// `--as-of`: overrides the config's `as_of`.
     pub as_of: Option<&'a str>,
+    /// `--scope`: overrides the config's `scope`.
+    pub scope: Option<&'a str>,
 }
 
 fn resolve(base: &Path, p: &Path) -> PathBuf {
@@ -177,6 +179,13 @@ fn working_tree_file(root: &std::path::Path, rel: &str) -> Result<Option<String>
 /// Runs the pipeline and writes the reports into `output_dir`.
 pub fn run(o: &Options) -> Result<Discovery> {
     let cfg: Config = config::load_config(o.config)?;
+    let scope = match o.scope {
+        Some(s) => {
+            crate::state::check_scope(s).with_context(|| format!("--scope {s:?}"))?;
+            s.to_owned()
+        }
+        None => crate::state::config_scope(o.config, cfg.scope.as_deref())?,
+    };
     let now_ms = match o.as_of.or(cfg.as_of.as_deref()) {
         Some(d) => roster_model::parse_time(d)
             .with_context(|| format!("as_of {d:?} is not a date: write YYYY-MM-DD or an RFC 3339 time"))?,
@@ -273,11 +282,21 @@ pub fn run(o: &Options) -> Result<Discovery> {
     crate::scrub(&mut report, &rules)?;
     // Record the run (all or nothing), and learn when each gap was first seen.
     apply_baseline(&mut report, &store.acceptances()?, o.now_ms);
-    let (run, first) = store.record(&report, o.now_ms, now_ms, &o.config.display().to_string())?;
+    let config_name = std::fs::canonicalize(o.config).unwrap_or_else(|_| o.config.to_owned());
+    let (run, first) = store.record(&report, o.now_ms, now_ms, &config_name.display().to_string(), &scope)?;
     for g in &mut report.gaps {
         g.first_seen = first.get(&g.id).cloned();
     }
-    let diff = store.diff(None, Some(run))?;
+    let diff = store.diff(&scope, None, Some(run))?;
+    let mut history = diff_line(&scope, diff.as_ref());
+    let earlier = store.runs(Some(roster_store::DEFAULT_SCOPE))?.len();
+    if diff.is_none() && scope != roster_store::DEFAULT_SCOPE && earlier > 0 {
+        let (default, config) = (roster_store::DEFAULT_SCOPE, o.config.display());
+        history.push_str(&format!(
+            "The state directory also holds {earlier} run(s) of scope \"{default}\" (runs recorded before scopes existed): \
+             to continue that history, set scope = \"{default}\" in {config} or pass --scope {default}\n"
+        ));
+    }
 
     std::fs::create_dir_all(o.output_dir)
         .with_context(|| format!("cannot create the output folder {}", o.output_dir.display()))?;
@@ -293,7 +312,11 @@ pub fn run(o: &Options) -> Result<Discovery> {
     write("report.md", roster_report::render(&report, Format::Md, &infos))?;
     write("gaps.csv", roster_report::gaps_csv(&report))?;
     write("report.sarif", roster_report::render(&report, Format::Sarif, &infos))?;
-    Ok(Discovery { report, diff, written })
+    Ok(Discovery {
+        report,
+        history,
+        written,
+    })
 }
 
 /// `roster discover`.
@@ -308,9 +331,10 @@ pub fn command(args: &crate::args::DiscoverArgs) -> Result<std::process::ExitCod
         progress: std::io::stderr().is_terminal() && !args.no_progress,
         now_ms: now_ms(),
         as_of: args.as_of.as_deref(),
+        scope: args.scope.as_deref(),
     })?;
     let mut text = roster_report::gaps_text(&d.report);
-    text.push_str(&diff_line(d.diff.as_ref()));
+    text.push_str(&d.history);
     for p in &d.written {
         text.push_str(&format!("Report: {}\n", p.display()));
     }
@@ -327,12 +351,14 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// One line saying what changed since the previous run.
-pub fn diff_line(d: Option<&roster_store::Diff>) -> String {
+/// One line saying what changed since the previous run of `scope`.
+pub fn diff_line(scope: &str, d: Option<&roster_store::Diff>) -> String {
     match d {
-        None => "First run in this state directory: `roster diff` compares the next run with this one.\n".into(),
+        None => format!(
+            "First run of scope {scope:?} in this state directory: `roster diff` compares the next run with this one.\n"
+        ),
         Some(d) => format!(
-            "Since run {} ({}): {} new gap(s), {} resolved, {} still open (see `roster diff`)\n",
+            "Since run {} ({}) of scope {scope:?}: {} new gap(s), {} resolved, {} still open (see `roster diff`)\n",
             d.from.id,
             d.from.started,
             d.new.len(),
@@ -342,28 +368,37 @@ pub fn diff_line(d: Option<&roster_store::Diff>) -> String {
     }
 }
 
-/// `roster diff`: new and resolved gaps between two stored runs.
+/// `roster diff`: new and resolved gaps between two stored runs of one scope.
 pub fn diff_command(args: &crate::args::DiffArgs) -> Result<std::process::ExitCode> {
-    let state = crate::state::state_dir(args.state_dir.as_deref())?;
-    let db = state.join("roster.db");
-    if !db.exists() {
+    let (store, db) = open_existing_store(args.state_dir.as_deref())?;
+    // Runs named by number pick their own scope; --scope or --config then must agree.
+    let named = match (&args.scope, &args.config, args.to.or(args.from)) {
+        (None, None, Some(id)) => store.run(id)?.map(|r| r.scope),
+        _ => None,
+    };
+    let scope = match named {
+        Some(s) => s,
+        None => crate::state::reading_scope(&store, args.scope.as_deref(), args.config.as_deref())?,
+    };
+    let Some(d) = store.diff(&scope, args.from, args.to)? else {
+        let n = store.runs(Some(&scope))?.len();
         anyhow::bail!(
-            "no runs recorded in {}: run `roster discover` (twice) first",
-            state.display()
-        );
-    }
-    let store = roster_store::Store::open(&db)?;
-    let Some(d) = store.diff(args.from, args.to)? else {
-        anyhow::bail!(
-            "only one run is recorded in {}: run `roster discover` again to have something to compare",
-            db.display()
+            "{} in scope {scope:?} of {}: run `roster discover` {} to have something to compare (scopes with runs: {})",
+            if n == 0 {
+                "no runs are recorded"
+            } else {
+                "only one run is recorded"
+            },
+            db.display(),
+            if n == 0 { "twice" } else { "again" },
+            crate::state::scope_list(&store)?
         );
     };
     let text = match args.format.as_str() {
         "json" => serde_json::to_string_pretty(&d)? + "\n",
         "text" => {
             let mut s = format!(
-                "Run {} ({}) -> run {} ({}): {} new, {} resolved, {} still open\n",
+                "Scope {scope:?}: run {} ({}) -> run {} ({}): {} new, {} resolved, {} still open\n",
                 d.from.id,
                 d.from.started,
                 d.to.id,
@@ -382,6 +417,49 @@ pub fn diff_command(args: &crate::args::DiffArgs) -> Result<std::process::ExitCo
                         g.id
                     ));
                 }
+            }
+            s
+        }
+        other => anyhow::bail!("--format {other:?}: expected text or json"),
+    };
+    crate::write_output(None, &text)?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// `roster runs`: the recorded runs with their scopes, oldest first.
+pub fn runs_command(args: &crate::args::RunsArgs) -> Result<std::process::ExitCode> {
+    let (store, db) = open_existing_store(args.state_dir.as_deref())?;
+    if let Some(s) = &args.scope {
+        crate::state::check_scope(s).with_context(|| format!("--scope {s:?}"))?;
+    }
+    let runs = store.runs(args.scope.as_deref())?;
+    if let Some(s) = &args.scope
+        && runs.is_empty()
+    {
+        anyhow::bail!(
+            "no runs of scope {s:?} in {} (scopes with runs: {})",
+            db.display(),
+            crate::state::scope_list(&store)?
+        );
+    }
+    let text = match args.format.as_str() {
+        "json" => serde_json::to_string_pretty(&runs)? + "\n",
+        "text" => {
+            let width = runs.iter().map(|r| r.scope.len()).max().unwrap_or(0).max(5);
+            let mut s = format!(
+                "{:>4}  {:<width$}  {:<24}  {:>5}  CONFIG\n",
+                "RUN", "SCOPE", "STARTED", "GAPS"
+            );
+            for r in &runs {
+                s.push_str(&format!(
+                    "{:>4}  {:<width$}  {:<24}  {:>5}  {}{}\n",
+                    r.id,
+                    r.scope,
+                    r.started,
+                    r.gaps,
+                    r.config,
+                    if r.incomplete { "  (incomplete)" } else { "" }
+                ));
             }
             s
         }
@@ -433,12 +511,14 @@ fn apply_baseline(report: &mut Report, accepted: &BTreeMap<String, roster_store:
     }
 }
 
-fn open_existing_store(state_dir: Option<&Path>) -> Result<roster_store::Store> {
+/// Opens the state database that holds the runs, or says that nothing was recorded yet.
+fn open_existing_store(state_dir: Option<&Path>) -> Result<(roster_store::Store, PathBuf)> {
     let state = crate::state::state_dir(state_dir)?;
-    if !state.join("roster.db").exists() {
+    let db = state.join("roster.db");
+    if !db.exists() {
         anyhow::bail!("no runs recorded in {}: run `roster discover` first", state.display());
     }
-    crate::state::open_store(&state)
+    Ok((crate::state::open_store(&state)?, db))
 }
 
 /// `roster baseline accept`.
@@ -457,9 +537,13 @@ pub fn accept_command(args: &crate::args::AcceptArgs) -> Result<std::process::Ex
         }
         None => None,
     };
-    let mut store = open_existing_store(args.state_dir.as_deref())?;
-    let Some((run, gaps)) = store.run_gaps(None)? else {
-        anyhow::bail!("no runs recorded yet: run `roster discover` first");
+    let (mut store, _) = open_existing_store(args.state_dir.as_deref())?;
+    let scope = crate::state::reading_scope(&store, args.scope.as_deref(), args.config.as_deref())?;
+    let Some((run, gaps)) = store.run_gaps(&scope, None)? else {
+        anyhow::bail!(
+            "no runs recorded in scope {scope:?}: run `roster discover` first (scopes with runs: {})",
+            crate::state::scope_list(&store)?
+        );
     };
     let ids: Vec<String> = if args.all {
         gaps.keys().cloned().collect()
@@ -469,7 +553,9 @@ pub fn accept_command(args: &crate::args::AcceptArgs) -> Result<std::process::Ex
     let mut chosen = vec![];
     for id in &ids {
         chosen.push(gaps.get(id).with_context(|| {
-            format!("{id} is not a gap of the last run (run {run}); gap ids are in its report.json and gaps.csv")
+            format!(
+                "{id} is not a gap of the last run (run {run}) of scope {scope:?}; gap ids are in its report.json and gaps.csv"
+            )
         })?);
     }
     let a = roster_model::Acceptance {
@@ -492,7 +578,7 @@ pub fn accept_command(args: &crate::args::AcceptArgs) -> Result<std::process::Ex
 
 /// `roster baseline list`.
 pub fn baseline_list(format: &str, state_dir: Option<&Path>) -> Result<std::process::ExitCode> {
-    let store = open_existing_store(state_dir)?;
+    let (store, _) = open_existing_store(state_dir)?;
     let all = store.acceptances()?;
     let text = match format {
         "json" => {
@@ -525,7 +611,7 @@ pub fn baseline_list(format: &str, state_dir: Option<&Path>) -> Result<std::proc
 
 /// `roster baseline revoke`.
 pub fn baseline_revoke(ids: &[String], state_dir: Option<&Path>) -> Result<std::process::ExitCode> {
-    let mut store = open_existing_store(state_dir)?;
+    let (mut store, _) = open_existing_store(state_dir)?;
     let n = store.revoke(ids)?;
     if n < ids.len() {
         eprintln!(

@@ -71,6 +71,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Demo(a) => demo::run(&a.output),
         Command::Discover(a) => discover::command(&a),
         Command::Diff(a) => discover::diff_command(&a),
+        Command::Runs(a) => discover::runs_command(&a),
         Command::Registry(args::RegistryCommand::Init { report, output }) => registry::init(&report, output.as_deref()),
         Command::Rules(RulesCommand::Check { files, gitleaks }) => rules_check(&files, gitleaks),
         Command::Rules(RulesCommand::List { rules, format }) => rules_list(&rules, &format),
@@ -287,6 +288,8 @@ pub(crate) struct ScanRequest {
     pub since: Option<String>,
     pub staged: bool,
     pub incremental: bool,
+    /// The scope incremental state is kept under.
+    pub scope: String,
     pub baseline: Option<std::path::PathBuf>,
     pub rules: Vec<std::path::PathBuf>,
     pub gitleaks_config: Vec<std::path::PathBuf>,
@@ -309,6 +312,7 @@ impl ScanRequest {
             since: None,
             staged: false,
             incremental: false,
+            scope: roster_store::DEFAULT_SCOPE.to_owned(),
             baseline: None,
             rules: vec![],
             gitleaks_config: vec![],
@@ -331,6 +335,10 @@ impl From<&ScanArgs> for ScanRequest {
             since: a.since.clone(),
             staged: a.staged,
             incremental: a.incremental,
+            scope: a
+                .scope
+                .clone()
+                .unwrap_or_else(|| roster_store::DEFAULT_SCOPE.to_owned()),
             baseline: a.baseline.clone(),
             rules: a.rules.clone(),
             gitleaks_config: a.gitleaks_config.clone(),
@@ -355,6 +363,7 @@ fn run_scan(args: &ScanRequest) -> Result<(Report, Arc<RuleSet>)> {
         Some(p) => Some(Baseline::load(p)?),
         None => None,
     };
+    state::check_scope(&args.scope).with_context(|| format!("--scope {:?}", args.scope))?;
     let rules = Arc::new(load_rules(&args.rules, &args.gitleaks_config)?);
     let dir = state::state_dir(args.state_dir.as_deref())?;
     let mut store = state::open_store(&dir)?;
@@ -375,7 +384,7 @@ fn run_scan(args: &ScanRequest) -> Result<(Report, Arc<RuleSet>)> {
         let mut outputs = scanner.scan_paths(&args.paths);
         for repo in &args.git {
             let hidden = if args.incremental {
-                state::scanned_tips(&dir, &mut store, repo)?
+                state::scanned_tips(&dir, &mut store, &args.scope, repo)?
             } else {
                 Vec::new()
             };
@@ -386,7 +395,7 @@ fn run_scan(args: &ScanRequest) -> Result<(Report, Arc<RuleSet>)> {
             };
             let (out, tips) = scanner.scan_git(repo, &git);
             if args.incremental && !out.issues.iter().any(|i| i.level == "error") {
-                state::record_tips(&mut store, repo, &tips.0)?;
+                state::record_tips(&mut store, &args.scope, repo, &tips.0)?;
             }
             outputs.push(out);
         }

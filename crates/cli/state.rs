@@ -1,5 +1,6 @@
 //! The state directory and what lives in its database (`roster.db`): the per-installation
-//! fingerprint key and what incremental history scans have covered. It never holds a raw secret.
+//! fingerprint key, what incremental history scans have covered, and which scope a run belongs
+//! to. It never holds a raw secret.
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -120,9 +121,9 @@ fn repo_key(repo: &Path) -> String {
     roster_scan::keyed_hex(b"roster-history", canonical.to_string_lossy().as_bytes())[..32].to_owned()
 }
 
-/// Commits already scanned in `repo`. Tips recorded by an earlier Roster in `history/*.json`
-/// are imported into the database once.
-pub fn scanned_tips(dir: &Path, store: &mut roster_store::Store, repo: &Path) -> Result<Vec<String>> {
+/// Commits already scanned in `repo` in `scope`. Tips recorded by an earlier Roster in
+/// `history/*.json` are imported into the database once, into the scope that reads them first.
+pub fn scanned_tips(dir: &Path, store: &mut roster_store::Store, scope: &str, repo: &Path) -> Result<Vec<String>> {
     let id = repo_key(repo);
     let legacy = dir.join("history").join(format!("{id}.json"));
     match std::fs::read_to_string(&legacy) {
@@ -137,16 +138,96 @@ pub fn scanned_tips(dir: &Path, store: &mut roster_store::Store, repo: &Path) ->
                 .as_array()
                 .map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect())
                 .unwrap_or_default();
-            store.record_tips(&id, &tips)?;
+            store.record_tips(scope, &id, &tips)?;
             remove_imported(&legacy)?;
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", legacy.display())),
     }
-    Ok(store.scanned_tips(&id)?)
+    Ok(store.scanned_tips(scope, &id)?)
 }
 
-/// Records the commits a scan of `repo` covered (with the earlier ones).
-pub fn record_tips(store: &mut roster_store::Store, repo: &Path, tips: &[String]) -> Result<()> {
-    Ok(store.record_tips(&repo_key(repo), tips)?)
+/// Records the commits a scan of `repo` covered in `scope` (with the earlier ones).
+pub fn record_tips(store: &mut roster_store::Store, scope: &str, repo: &Path, tips: &[String]) -> Result<()> {
+    Ok(store.record_tips(scope, &repo_key(repo), tips)?)
+}
+
+/// Checks a scope name: 1 to 64 ASCII letters, digits, `.`, `_` or `-`, so that it can be
+/// typed after `--scope` and shown in a table as it is.
+pub fn check_scope(name: &str) -> Result<()> {
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if name.is_empty() || name.len() > 64 || !name.chars().all(ok) {
+        bail!("a scope name is 1 to 64 letters, digits, '.', '_' or '-'");
+    }
+    Ok(())
+}
+
+/// The scope a configuration's runs are recorded in: its `scope` setting, else `config-` and 12
+/// hex characters of a hash of the file's canonical path (stable for as long as the file stays
+/// where it is; the database keeps the path in each run's `config`).
+pub fn config_scope(config: &Path, setting: Option<&str>) -> Result<String> {
+    if let Some(s) = setting {
+        check_scope(s).with_context(|| format!("config {}: scope = {s:?}", config.display()))?;
+        return Ok(s.to_owned());
+    }
+    let canonical =
+        std::fs::canonicalize(config).with_context(|| format!("cannot read config {}", config.display()))?;
+    let hash = roster_scan::keyed_hex(b"roster-scope", canonical.to_string_lossy().as_bytes());
+    Ok(format!("config-{}", &hash[..12]))
+}
+
+/// The scope of the configuration file at `config`, reading only its `scope` setting (a
+/// command that reads runs needs nothing else from it).
+fn scope_of_file(config: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(config).with_context(|| format!("cannot read config {}", config.display()))?;
+    let table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("config {} is not valid", config.display()))?;
+    let setting = match table.get("scope") {
+        None => None,
+        Some(toml::Value::String(s)) => Some(s.as_str()),
+        Some(_) => bail!(
+            "config {}: scope must be a string, such as scope = \"prod\"",
+            config.display()
+        ),
+    };
+    config_scope(config, setting)
+}
+
+/// The scopes with runs in `store`, for messages: `"a" (2 runs), "b" (1 run)`.
+pub fn scope_list(store: &roster_store::Store) -> Result<String> {
+    let scopes = store.scopes()?;
+    if scopes.is_empty() {
+        return Ok("none".into());
+    }
+    Ok(scopes
+        .iter()
+        .map(|(s, n)| format!("{s:?} ({n} run{})", if *n == 1 { "" } else { "s" }))
+        .collect::<Vec<_>>()
+        .join(", "))
+}
+
+/// The scope a command that reads runs works on: `--scope`, else the scope of `--config` (or of
+/// `roster.toml` in the current directory, the file `roster discover` reads by default), else
+/// the only scope the database has runs in.
+pub fn reading_scope(store: &roster_store::Store, flag: Option<&str>, config: Option<&Path>) -> Result<String> {
+    if let Some(s) = flag {
+        check_scope(s).with_context(|| format!("--scope {s:?}"))?;
+        return Ok(s.to_owned());
+    }
+    let default_config = Path::new("roster.toml");
+    match config {
+        Some(c) => return scope_of_file(c),
+        None if default_config.is_file() => return scope_of_file(default_config),
+        None => {}
+    }
+    let scopes = store.scopes()?;
+    match scopes.as_slice() {
+        [] => Ok(roster_store::DEFAULT_SCOPE.to_owned()),
+        [(only, _)] => Ok(only.clone()),
+        _ => bail!(
+            "the state database holds runs of {} scopes ({}): pass --scope NAME, or --config FILE for the scope of that configuration (`roster runs` lists every run with its scope)",
+            scopes.len(),
+            scope_list(store)?
+        ),
+    }
 }

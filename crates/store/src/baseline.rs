@@ -95,15 +95,16 @@ mod tests {
         };
         let g = Gap::new("gap-1".into(), GapKind::NoOwner, Severity::Medium, "t".into(), vec![]);
         s.accept(&[&g], &a).unwrap();
-        s.record_tips("repo", &["c1".into(), "c2".into()]).unwrap();
-        s.record_tips("repo", &["c2".into(), "c3".into()]).unwrap();
+        s.record_tips("a", "repo", &["c1".into(), "c2".into()]).unwrap();
+        s.record_tips("a", "repo", &["c2".into(), "c3".into()]).unwrap();
+        s.record_tips("b", "repo", &["c9".into()]).unwrap();
         drop(s);
         let mut s = Store::open(&db).unwrap();
         assert_eq!(s.meta_get_or_insert("k", "third").unwrap(), "first");
         assert_eq!(s.acceptances().unwrap()["gap-1"].acceptance, a);
         assert_eq!(s.acceptances().unwrap()["gap-1"].severity, "medium");
-        assert_eq!(s.acceptances().unwrap()["gap-1"].severity, "medium");
-        assert_eq!(s.scanned_tips("repo").unwrap(), ["c1", "c2", "c3"]);
+        assert_eq!(s.scanned_tips("a", "repo").unwrap(), ["c1", "c2", "c3"]);
+        assert_eq!(s.scanned_tips("b", "repo").unwrap(), ["c9"], "tips are per scope");
         assert_eq!(s.revoke(&["gap-1".into(), "gap-2".into()]).unwrap(), 1);
         assert!(s.acceptances().unwrap().is_empty());
     }

@@ -4,6 +4,11 @@
 //! commits incremental history scans covered. It never holds a raw secret: reports reach it
 //! after redaction.
 //!
+//! Every run belongs to a scope (one per configuration, by default): the run list, the diff,
+//! first and last seen and the commits incremental scans covered are kept per scope, so two
+//! configurations sharing a state directory do not mistake each other's runs for their own.
+//! The baseline (accepted gaps) and the keys are shared by every scope.
+//!
 //! Schema changes are migrations numbered by SQLite's `user_version`. A run is written in one
 //! transaction, so a run that crashes midway leaves the previous runs intact.
 
@@ -16,6 +21,10 @@ pub use baseline::AcceptedGap;
 pub use runs::{Diff, RunGaps, RunInfo};
 use rusqlite::Connection;
 use std::path::Path;
+
+/// The scope of rows recorded before scopes existed, and of `roster scan --incremental`
+/// without `--scope`.
+pub const DEFAULT_SCOPE: &str = "default";
 
 /// What to do with a damaged database, and what that costs.
 const MOVE_ASIDE: &str = "if the file is damaged, restore it from a backup, or move it aside and Roster starts a new one \

@@ -26,27 +26,29 @@ impl Store {
         Ok(v)
     }
 
-    /// Commits an incremental history scan of `repo` (a keyed id, not the path) covered.
-    pub fn scanned_tips(&self, repo: &str) -> Result<Vec<String>, StoreError> {
+    /// Commits an incremental history scan of `repo` (a keyed id, not the path) covered in
+    /// `scope`.
+    pub fn scanned_tips(&self, scope: &str, repo: &str) -> Result<Vec<String>, StoreError> {
         let mut st = self
             .conn
-            .prepare("SELECT tip FROM scanned_tips WHERE repo = ?1 ORDER BY tip")
+            .prepare("SELECT tip FROM scanned_tips WHERE scope = ?1 AND repo = ?2 ORDER BY tip")
             .map_err(|e| self.err("cannot read scanned commits", e))?;
-        st.query_map([repo], |r| r.get(0))
+        st.query_map([scope, repo], |r| r.get(0))
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err("cannot read scanned commits", e))
     }
 
-    /// Records commits an incremental history scan of `repo` covered (with the earlier ones).
-    pub fn record_tips(&mut self, repo: &str, tips: &[String]) -> Result<(), StoreError> {
+    /// Records commits an incremental history scan of `repo` covered in `scope` (with the
+    /// earlier ones).
+    pub fn record_tips(&mut self, scope: &str, repo: &str, tips: &[String]) -> Result<(), StoreError> {
         let path = self.path.clone();
         let e =
             move |x: rusqlite::Error| StoreError(format!("state database {path}: cannot record scanned commits: {x}"));
         let tx = self.conn.transaction().map_err(&e)?;
         for t in tips {
             tx.execute(
-                "INSERT OR IGNORE INTO scanned_tips (repo, tip) VALUES (?1, ?2)",
-                params![repo, t],
+                "INSERT INTO scanned_tips (scope, repo, tip) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                params![scope, repo, t],
             )
             .map_err(&e)?;
         }

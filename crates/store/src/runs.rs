@@ -12,8 +12,12 @@ pub type RunGaps = (i64, BTreeMap<String, Gap>);
 /// One stored run.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunInfo {
-    /// Run number (1, 2, ...).
+    /// Run number (1, 2, ...), counted across every scope of the database.
     pub id: i64,
+    /// The scope the run belongs to: its history, diffs and first/last seen are its own.
+    pub scope: String,
+    /// The configuration the run read (as recorded).
+    pub config: String,
     /// When it started (RFC 3339, UTC).
     pub started: String,
     /// The date thresholds were measured from.
@@ -40,14 +44,16 @@ pub struct Diff {
 }
 
 impl Store {
-    /// Records a run: its gaps and identities, and first/last seen of each. Returns the run id
-    /// and, per gap id, when it was first seen. All or nothing.
+    /// Records a run in `scope`: its gaps and identities, and first/last seen of each (within
+    /// the scope). Returns the run id and, per gap id, when it was first seen in the scope. All
+    /// or nothing.
     pub fn record(
         &mut self,
         report: &Report,
         started_ms: i64,
         as_of_ms: i64,
         config: &str,
+        scope: &str,
     ) -> Result<(i64, BTreeMap<String, String>), StoreError> {
         let started = format_millis(started_ms);
         let path = self.path.clone();
@@ -62,8 +68,9 @@ impl Store {
             "sources": report.sources, "connectors": report.connectors.iter().map(|c| (&c.source, &c.status)).collect::<Vec<_>>(),
         });
         tx.execute(
-            "INSERT INTO runs (started, as_of, config, incomplete, summary) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO runs (scope, started, as_of, config, incomplete, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
+                scope,
                 started,
                 format_millis(as_of_ms),
                 config,
@@ -80,8 +87,8 @@ impl Store {
                 .map_err(|x| e("cannot prepare", x))?;
             let mut seen = tx
                 .prepare(
-                    "INSERT INTO seen (what, key, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
-                     ON CONFLICT (what, key) DO UPDATE SET last_seen = excluded.last_seen
+                    "INSERT INTO seen (scope, what, key, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)
+                     ON CONFLICT (scope, what, key) DO UPDATE SET last_seen = excluded.last_seen
                      RETURNING first_seen",
                 )
                 .map_err(|x| e("cannot prepare", x))?;
@@ -98,7 +105,7 @@ impl Store {
                 ])
                 .map_err(|x| e("cannot record a gap", x))?;
                 let f: String = seen
-                    .query_row(params!["gap", g.id, started], |r| r.get(0))
+                    .query_row(params![scope, "gap", g.id, started], |r| r.get(0))
                     .map_err(|x| e("cannot record first seen", x))?;
                 first.insert(g.id.clone(), f);
             }
@@ -119,7 +126,7 @@ impl Store {
                     ])
                     .map_err(|x| e("cannot record an identity", x))?;
                 seen.query_row(
-                    params!["identity", format!("{}\u{0}{}", i.source, i.id), started],
+                    params![scope, "identity", format!("{}\u{0}{}", i.source, i.id), started],
                     |_| Ok(()),
                 )
                 .map_err(|x| e("cannot record first seen", x))?;
@@ -129,30 +136,52 @@ impl Store {
         Ok((run, first))
     }
 
-    /// The stored runs, oldest first.
-    pub fn runs(&self) -> Result<Vec<RunInfo>, StoreError> {
+    /// The stored runs of `scope` (every scope with None), oldest first.
+    pub fn runs(&self, scope: Option<&str>) -> Result<Vec<RunInfo>, StoreError> {
+        self.query_runs(
+            "(?1 IS NULL OR r.scope = ?1)",
+            rusqlite::types::Value::from(scope.map(str::to_owned)),
+        )
+    }
+
+    /// Run `id`, in whatever scope.
+    pub fn run(&self, id: i64) -> Result<Option<RunInfo>, StoreError> {
+        Ok(self.query_runs("r.id = ?1", id.into())?.pop())
+    }
+
+    fn query_runs(&self, filter: &str, arg: rusqlite::types::Value) -> Result<Vec<RunInfo>, StoreError> {
         let mut st = self
             .conn
-            .prepare(
-                "SELECT r.id, r.started, r.as_of, r.incomplete, (SELECT COUNT(*) FROM gaps g WHERE g.run_id = r.id)
-                 FROM runs r ORDER BY r.id",
-            )
+            .prepare(&format!(
+                "SELECT r.id, r.scope, r.config, r.started, r.as_of, r.incomplete,
+                        (SELECT COUNT(*) FROM gaps g WHERE g.run_id = r.id)
+                 FROM runs r WHERE {filter} ORDER BY r.id"
+            ))
             .map_err(|e| self.err("cannot list runs", e))?;
-        st.query_map([], |r| {
+        st.query_map([arg], |r| {
             Ok(RunInfo {
                 id: r.get(0)?,
-                started: r.get(1)?,
-                as_of: r.get(2)?,
-                incomplete: r.get(3)?,
-                gaps: r.get::<_, i64>(4)? as u64,
+                scope: r.get(1)?,
+                config: r.get(2)?,
+                started: r.get(3)?,
+                as_of: r.get(4)?,
+                incomplete: r.get(5)?,
+                gaps: r.get::<_, i64>(6)? as u64,
             })
         })
         .and_then(|rows| rows.collect())
         .map_err(|e| self.err("cannot list runs", e))
     }
 
-    fn run(&self, id: i64) -> Result<Option<RunInfo>, StoreError> {
-        Ok(self.runs()?.into_iter().find(|r| r.id == id))
+    /// Every scope with runs, and how many runs each has, by name.
+    pub fn scopes(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT scope, COUNT(*) FROM runs GROUP BY scope ORDER BY scope")
+            .map_err(|e| self.err("cannot list scopes", e))?;
+        st.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err("cannot list scopes", e))
     }
 
     fn gaps(&self, run: i64) -> Result<BTreeMap<String, Gap>, StoreError> {
@@ -173,19 +202,46 @@ impl Store {
             .collect()
     }
 
-    /// The diff between runs `from` and `to` (default: the last two runs). None when there are
-    /// fewer than two runs.
-    pub fn diff(&self, from: Option<i64>, to: Option<i64>) -> Result<Option<Diff>, StoreError> {
-        let runs = self.runs()?;
+    /// Run `id`, which must be in `scope`: an error names the scope it is in.
+    fn run_in(&self, scope: &str, id: i64) -> Result<RunInfo, StoreError> {
+        let r = self.run(id)?.ok_or_else(|| {
+            StoreError(format!(
+                "state database {}: there is no run {id}; `roster runs` lists the runs",
+                self.path
+            ))
+        })?;
+        if r.scope != scope {
+            return Err(StoreError(format!(
+                "run {id} is in scope {:?}, not {scope:?}: pass --scope {} to read it, or pick a run of {scope:?} (`roster runs --scope {scope}`)",
+                r.scope, r.scope
+            )));
+        }
+        Ok(r)
+    }
+
+    /// The diff between runs `from` and `to` of `scope` (default: its last two runs). None when
+    /// the scope has fewer than two runs. Runs of different scopes are never compared: a run
+    /// of another configuration says nothing about this one's gaps.
+    pub fn diff(&self, scope: &str, from: Option<i64>, to: Option<i64>) -> Result<Option<Diff>, StoreError> {
+        if let (Some(f), Some(t)) = (from, to)
+            && let (Some(a), Some(b)) = (self.run(f)?, self.run(t)?)
+            && a.scope != b.scope
+        {
+            return Err(StoreError(format!(
+                "runs {f} and {t} are in different scopes ({:?} and {:?}): `roster diff` compares runs of one scope; `roster runs` lists each run's scope",
+                a.scope, b.scope
+            )));
+        }
+        let runs = self.runs(Some(scope))?;
         let to = match to {
-            Some(t) => self.run(t)?.ok_or_else(|| self.err("no such run", t))?,
+            Some(t) => self.run_in(scope, t)?,
             None => match runs.last() {
                 Some(r) => r.clone(),
                 None => return Ok(None),
             },
         };
         let from = match from {
-            Some(f) => self.run(f)?.ok_or_else(|| self.err("no such run", f))?,
+            Some(f) => self.run_in(scope, f)?,
             None => match runs.iter().rev().find(|r| r.id < to.id) {
                 Some(r) => r.clone(),
                 None => return Ok(None),
@@ -209,21 +265,23 @@ impl Store {
         }))
     }
 
-    /// The gaps of run `run` (default: the last run), by id, with the run's id.
-    pub fn run_gaps(&self, run: Option<i64>) -> Result<Option<RunGaps>, StoreError> {
-        let Some(id) = (match run {
-            Some(r) => self.run(r)?.map(|r| r.id),
-            None => self.last_run()?,
-        }) else {
-            return Ok(None);
+    /// The gaps of run `run` of `scope` (default: the scope's last run), by id, with the run's
+    /// id.
+    pub fn run_gaps(&self, scope: &str, run: Option<i64>) -> Result<Option<RunGaps>, StoreError> {
+        let id = match run {
+            Some(r) => self.run_in(scope, r)?.id,
+            None => match self.last_run(scope)? {
+                Some(id) => id,
+                None => return Ok(None),
+            },
         };
         Ok(Some((id, self.gaps(id)?)))
     }
 
-    /// The last run's id, if any.
-    pub fn last_run(&self) -> Result<Option<i64>, StoreError> {
+    /// The last run of `scope`, if any.
+    pub fn last_run(&self, scope: &str) -> Result<Option<i64>, StoreError> {
         self.conn
-            .query_row("SELECT MAX(id) FROM runs", [], |r| r.get(0))
+            .query_row("SELECT MAX(id) FROM runs WHERE scope = ?1", [scope], |r| r.get(0))
             .optional()
             .map(Option::flatten)
             .map_err(|e| self.err("cannot read runs", e))
@@ -265,37 +323,78 @@ mod tests {
         let db = dir.path().join("roster.db");
         let mut s = Store::open(&db).unwrap();
         assert_eq!(s.version().unwrap(), MIGRATIONS.len() as i64);
-        assert!(s.diff(None, None).unwrap().is_none());
+        assert!(s.diff("s", None, None).unwrap().is_none());
         let (r1, f1) = s
-            .record(&report(&["a", "b"]), 1_000_000_000_000, 1_000_000_000_000, "x")
+            .record(&report(&["a", "b"]), 1_000_000_000_000, 1_000_000_000_000, "x", "s")
             .unwrap();
         let (r2, f2) = s
-            .record(&report(&["b", "c"]), 1_000_086_400_000, 1_000_086_400_000, "x")
+            .record(&report(&["b", "c"]), 1_000_086_400_000, 1_000_086_400_000, "x", "s")
             .unwrap();
         assert_eq!((r1, r2), (1, 2));
         assert_eq!(f1["b"], f2["b"], "first seen is kept");
         assert_ne!(f2["c"], f2["b"]);
-        let d = s.diff(None, None).unwrap().unwrap();
+        let d = s.diff("s", None, None).unwrap().unwrap();
         assert_eq!(d.new.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(), ["c"]);
         assert_eq!(d.resolved.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(), ["a"]);
         assert_eq!(d.still_open, ["b"]);
         drop(s);
         // Reopening migrates nothing and keeps the runs.
         let s = Store::open(&db).unwrap();
-        assert_eq!(s.runs().unwrap().len(), 2);
+        assert_eq!(s.runs(None).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn scopes_keep_their_own_history_first_seen_and_diff() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("roster.db")).unwrap();
+        let day = 86_400_000;
+        let (_, a1) = s.record(&report(&["a", "shared"]), 0, 0, "a.toml", "A").unwrap();
+        // B's run has none of A's gaps, and sees `shared` for the first time in B.
+        let (_, b1) = s.record(&report(&["b", "shared"]), day, day, "b.toml", "B").unwrap();
+        assert_ne!(b1["shared"], a1["shared"], "first seen is per scope");
+        let (r3, a2) = s
+            .record(&report(&["a", "shared"]), 2 * day, 2 * day, "a.toml", "A")
+            .unwrap();
+        assert_eq!(a2["a"], a1["a"]);
+        assert_eq!(a2["shared"], a1["shared"]);
+        // A's diff compares runs 1 and 3: B's run in between resolves nothing.
+        let d = s.diff("A", None, None).unwrap().unwrap();
+        assert_eq!((d.from.id, d.to.id), (1, r3));
+        assert!(d.new.is_empty() && d.resolved.is_empty(), "{d:?}");
+        assert_eq!(d.still_open, ["a", "shared"]);
+        assert!(s.diff("B", None, None).unwrap().is_none(), "B has one run");
+        assert_eq!(
+            s.runs(Some("A")).unwrap().iter().map(|r| r.id).collect::<Vec<_>>(),
+            [1, 3]
+        );
+        assert_eq!(s.runs(Some("B")).unwrap()[0].config, "b.toml");
+        assert_eq!(s.scopes().unwrap(), [("A".to_string(), 2), ("B".to_string(), 1)]);
+        assert_eq!(s.last_run("B").unwrap(), Some(2));
+        assert_eq!(s.run_gaps("B", None).unwrap().unwrap().1.len(), 2);
+        assert_eq!(s.last_run("C").unwrap(), None);
+        // Runs of two scopes are never compared; the error names both.
+        let e = s.diff("A", Some(2), Some(3)).err().unwrap().0;
+        assert!(
+            e.contains("runs 2 and 3 are in different scopes (\"B\" and \"A\")"),
+            "{e}"
+        );
+        let e = s.diff("A", None, Some(2)).err().unwrap().0;
+        assert!(e.contains("run 2 is in scope \"B\", not \"A\""), "{e}");
+        let e = s.diff("A", None, Some(9)).err().unwrap().0;
+        assert!(e.contains("there is no run 9"), "{e}");
     }
 
     #[test]
     fn a_failed_run_leaves_earlier_runs_intact() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(&dir.path().join("roster.db")).unwrap();
-        s.record(&report(&["a"]), 0, 0, "x").unwrap();
+        s.record(&report(&["a"]), 0, 0, "x", "s").unwrap();
         // A trigger makes the second run fail midway, after its run row and first gap.
         s.conn
             .execute_batch("CREATE TRIGGER boom BEFORE INSERT ON gaps WHEN NEW.gap_id = 'bad' BEGIN SELECT RAISE(ABORT, 'disk full'); END;")
             .unwrap();
-        assert!(s.record(&report(&["z", "bad"]), 1, 1, "x").is_err());
-        let runs = s.runs().unwrap();
+        assert!(s.record(&report(&["z", "bad"]), 1, 1, "x", "s").is_err());
+        let runs = s.runs(None).unwrap();
         assert_eq!(runs.len(), 1);
         assert_eq!(runs[0].gaps, 1);
     }

@@ -62,6 +62,34 @@ CREATE TABLE scanned_tips (
     PRIMARY KEY (repo, tip)
 );
 "#,
+    // Scopes: each configuration keeps its own history. Rows recorded before scopes existed
+    // go to the scope `default` (`crate::DEFAULT_SCOPE`). A primary key cannot be altered in
+    // place, so `seen` and `scanned_tips` are copied into new tables with the scope in it.
+    r#"
+ALTER TABLE runs ADD COLUMN scope TEXT NOT NULL DEFAULT 'default';
+CREATE INDEX runs_by_scope ON runs (scope, id);
+CREATE TABLE seen_scoped (
+    scope       TEXT NOT NULL,
+    what        TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    first_seen  TEXT NOT NULL,
+    last_seen   TEXT NOT NULL,
+    PRIMARY KEY (scope, what, key)
+);
+INSERT INTO seen_scoped (scope, what, key, first_seen, last_seen)
+    SELECT 'default', what, key, first_seen, last_seen FROM seen;
+DROP TABLE seen;
+ALTER TABLE seen_scoped RENAME TO seen;
+CREATE TABLE scanned_tips_scoped (
+    scope  TEXT NOT NULL,
+    repo   TEXT NOT NULL,
+    tip    TEXT NOT NULL,
+    PRIMARY KEY (scope, repo, tip)
+);
+INSERT INTO scanned_tips_scoped (scope, repo, tip) SELECT 'default', repo, tip FROM scanned_tips;
+DROP TABLE scanned_tips;
+ALTER TABLE scanned_tips_scoped RENAME TO scanned_tips;
+"#,
 ];
 
 impl Store {
@@ -134,7 +162,74 @@ mod tests {
         drop(c);
         let mut s = Store::open(&db).unwrap();
         assert_eq!(s.version().unwrap(), MIGRATIONS.len() as i64);
-        assert_eq!(s.runs().unwrap().len(), 1);
+        assert_eq!(s.runs(None).unwrap().len(), 1);
         assert_eq!(s.meta_get_or_insert("k", "v").unwrap(), "v");
+    }
+
+    /// A database written before scopes (version 2) keeps its history: its runs, first seen and
+    /// incremental-scan state move to the scope `default`, and the baseline stays.
+    #[test]
+    fn a_version_two_database_moves_its_history_into_the_default_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("roster.db");
+        let c = Connection::open(&db).unwrap();
+        c.execute_batch(MIGRATIONS[0]).unwrap();
+        c.execute_batch(MIGRATIONS[1]).unwrap();
+        let gap = |id: &str| {
+            serde_json::to_string(&roster_model::Gap::new(
+                id.into(),
+                roster_model::GapKind::NoOwner,
+                roster_model::Severity::High,
+                id.into(),
+                vec![],
+            ))
+            .unwrap()
+        };
+        c.execute_batch(&format!(
+            "PRAGMA user_version = 2;
+             INSERT INTO runs (started, as_of, config, incomplete, summary) VALUES
+                 ('2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'roster.toml', 0, '{{}}'),
+                 ('2026-01-02T00:00:00Z', '2026-01-02T00:00:00Z', 'roster.toml', 0, '{{}}');
+             INSERT INTO gaps (run_id, gap_id, kind, severity, title, body) VALUES
+                 (1, 'g1', 'no-owner', 'high', 'g1', '{g1}'),
+                 (2, 'g1', 'no-owner', 'high', 'g1', '{g1}'),
+                 (2, 'g2', 'no-owner', 'high', 'g2', '{g2}');
+             INSERT INTO seen (what, key, first_seen, last_seen) VALUES
+                 ('gap', 'g1', '2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z');
+             INSERT INTO accepted (gap_id, kind, title, reason, accepted, severity) VALUES
+                 ('g1', 'no-owner', 'g1', 'SEC-1', '2026-01-03T00:00:00Z', 'high');
+             INSERT INTO scanned_tips (repo, tip) VALUES ('r', 'c1');",
+            g1 = gap("g1"),
+            g2 = gap("g2")
+        ))
+        .unwrap();
+        drop(c);
+        let mut s = Store::open(&db).unwrap();
+        assert_eq!(s.version().unwrap(), MIGRATIONS.len() as i64);
+        let runs = s.runs(Some(crate::DEFAULT_SCOPE)).unwrap();
+        assert_eq!(runs.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(runs[0].config, "roster.toml");
+        let d = s.diff(crate::DEFAULT_SCOPE, None, None).unwrap().unwrap();
+        assert_eq!(d.new.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(), ["g2"]);
+        assert_eq!(s.scanned_tips(crate::DEFAULT_SCOPE, "r").unwrap(), ["c1"]);
+        assert_eq!(s.acceptances().unwrap()["g1"].acceptance.reason, "SEC-1");
+        // The next run of the default scope keeps g1's first seen; another scope starts afresh.
+        let mut r = roster_model::Report::empty("test");
+        r.gaps = vec![serde_json::from_str(&gap("g1")).unwrap()];
+        let (run, first) = s
+            .record(
+                &r,
+                1_800_000_000_000,
+                1_800_000_000_000,
+                "roster.toml",
+                crate::DEFAULT_SCOPE,
+            )
+            .unwrap();
+        assert_eq!(run, 3);
+        assert_eq!(first["g1"], "2026-01-01T00:00:00Z");
+        let (_, first) = s
+            .record(&r, 1_800_000_000_000, 1_800_000_000_000, "other.toml", "other")
+            .unwrap();
+        assert_ne!(first["g1"], "2026-01-01T00:00:00Z");
     }
 }
