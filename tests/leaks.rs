@@ -175,6 +175,7 @@ fn planted_secrets_appear_in_no_output() {
         run(&env, &["discover", "--config", &config, "--output-dir", "out/discover"], &mut outputs);
     }
     run(&env, &["diff"], &mut outputs);
+    run(&env, &["runs"], &mut outputs);
     files_under(&env.path("out"), &mut outputs);
     files_under(&env.state(), &mut outputs);
     assert!(outputs.len() > 40, "{} outputs", outputs.len());
