@@ -16,10 +16,10 @@ deps=target/test-deps
 mkdir -p "$deps"
 # moto is the AWS IAM emulator the aws-iam connector is tested against (pinned: the test launcher
 # reaches into its model to backdate keys).
-if [ ! -x "$deps/venv/bin/python" ] || ! "$deps/venv/bin/python" -c 'import jsonschema, moto, awscli' 2>/dev/null; then
+if [ ! -x "$deps/venv/bin/python" ] || ! "$deps/venv/bin/python" -c 'import jsonschema, moto, awscli, markdown_it' 2>/dev/null; then
   command -v python3 >/dev/null || { echo "test.sh: python3 is required" >&2; exit 2; }
   python3 -m venv "$deps/venv"
-  "$deps/venv/bin/pip" install --quiet --disable-pip-version-check 'jsonschema==4.26.0' 'moto[server]==5.2.5' 'awscli==1.46.2'
+  "$deps/venv/bin/pip" install --quiet --disable-pip-version-check 'jsonschema==4.26.0' 'moto[server]==5.2.5' 'awscli==1.46.2' 'markdown-it-py==4.3.0'
 fi
 command -v curl >/dev/null || { echo "test.sh: curl is required (apt-get install curl)" >&2; exit 2; }
 if [ ! -f "$deps/sarif-2.1.0-rtm.5.json" ]; then

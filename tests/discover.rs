@@ -332,34 +332,7 @@ fn html_renders_in_chromium(html: &std::path::Path, gap_count: usize) {
             "the HTML report loads an external asset ({external})"
         );
     }
-    let chromium = std::env::var("ROSTER_CHROMIUM").unwrap_or_else(|_| "chromium".into());
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(&chromium)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--no-first-run",
-            ])
-            .args([
-                "--disable-background-networking",
-                "--hide-scrollbars",
-                "--window-size=1280,2000",
-            ])
-            .args(args)
-            .arg(format!("file://{}", html.display()))
-            .output()
-            .unwrap_or_else(|e| {
-                panic!("cannot run {chromium} ({e}): install Debian's chromium (scripts/test.sh does)")
-            });
-        assert!(
-            out.status.success(),
-            "chromium failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    };
+    let run = |args: &[&str]| roster_testkit::chromium(html, args);
     let dom = String::from_utf8(run(&["--dump-dom"])).unwrap();
     for section in [
         "Executive summary",

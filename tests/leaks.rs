@@ -168,11 +168,23 @@ fn planted_secrets_appear_in_no_output() {
     run(&env, &["collect", "--config", &config], &mut outputs);
     run(
         &env,
-        &["collect", "--config", &config, "--format", "json", "--output", "out/collect.json"],
+        &[
+            "collect",
+            "--config",
+            &config,
+            "--format",
+            "json",
+            "--output",
+            "out/collect.json",
+        ],
         &mut outputs,
     );
     for _ in 0..2 {
-        run(&env, &["discover", "--config", &config, "--output-dir", "out/discover"], &mut outputs);
+        run(
+            &env,
+            &["discover", "--config", &config, "--output-dir", "out/discover"],
+            &mut outputs,
+        );
     }
     run(&env, &["diff"], &mut outputs);
     run(&env, &["runs"], &mut outputs);
@@ -202,7 +214,12 @@ fn planted_secrets_appear_in_no_output() {
     };
     assert_eq!(from("keys/sk-proj-…")["rule_id"], "github.classic-pat");
     let commit = from("settings.py");
-    assert!(commit["commit_summary"].as_str().unwrap().starts_with("rotate the bot token ghp_…"));
+    assert!(
+        commit["commit_summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("rotate the bot token ghp_…")
+    );
     assert!(commit["author"].as_str().unwrap().starts_with("ci hf_…"));
     // The control: asked for with --show-secrets, the secret is in the output, so the search
     // above would have seen it.

@@ -10,6 +10,7 @@ mod collect_google;
 mod collect_okta;
 mod collect_plugin;
 mod discover;
+mod escaping;
 mod git_history;
 mod leaks;
 mod scan_files;

@@ -16,6 +16,7 @@ mod report;
 mod repository;
 mod scan;
 mod severity;
+mod strings;
 mod time;
 
 pub use activity::Activity;
@@ -31,4 +32,5 @@ pub use report::{ControlResult, ControlStatus, REPORT_VERSION, Report, ToolInfo}
 pub use repository::Repository;
 pub use scan::{ScanIssue, ScanStats};
 pub use severity::Severity;
+pub use strings::edit_strings;
 pub use time::{format_millis, parse_time};

@@ -8,7 +8,7 @@ use crate::csv::csv_field;
 /// The gaps as text for a terminal: one block per gap with its owner, evidence and remediation,
 /// then counts per kind.
 pub fn gaps_text(r: &Report) -> String {
-    crate::terminal_safe(&gaps_text_raw(r))
+    crate::terminal_safe(&gaps_text_raw(&crate::one_line_strings(r)))
 }
 
 fn gaps_text_raw(r: &Report) -> String {

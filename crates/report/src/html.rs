@@ -139,14 +139,24 @@ fn accepted_note(g: &Gap) -> String {
     })
 }
 
+/// The CSP source that allows the report's own script and nothing else: no other inline script
+/// and no inline event handler (`onerror=`) runs, even if one got into the page.
+fn script_hash() -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(SCRIPT.as_bytes());
+    format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(digest))
+}
+
 /// Renders the report as one self-contained HTML document.
 pub fn html(r: &Report) -> String {
     let mut s = String::with_capacity(64 * 1024 + r.gaps.len() * 2048);
     let _ = write!(
         s,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\
-         <title>Roster discovery report</title><style>{CSS}</style></head><body>"
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src '{}'; img-src data:; base-uri 'none'; form-action 'none'\">\
+         <title>Roster discovery report</title><style>{CSS}</style></head><body>",
+        script_hash()
     );
     let sources = r.sources.len() + r.connectors.len();
     let _ = write!(

@@ -73,13 +73,35 @@ pub struct RuleInfo {
 /// Renders `report` in `format`.
 pub fn render(report: &Report, format: Format, rules: &[RuleInfo]) -> String {
     match format {
-        Format::Text => terminal_safe(&text(report)),
+        Format::Text => terminal_safe(&text(&one_line_strings(report))),
         Format::Json => serde_json::to_string_pretty(report).expect("report serializes") + "\n",
         Format::Jsonl => jsonl(report),
         Format::Sarif => sarif(report, rules),
         Format::Csv => csv(report),
         Format::Md => markdown(report),
         Format::Html => html(report),
+    }
+}
+
+/// The report with every string on one line and free of control characters (line breaks and
+/// tabs become spaces, others U+FFFD), for the text formats: a name from outside cannot break
+/// a line and forge one of the report's own.
+pub(crate) fn one_line_strings(r: &Report) -> std::borrow::Cow<'_, Report> {
+    let mut copy = r.clone();
+    let edited = roster_model::edit_strings(&mut copy, |_, s| {
+        s.contains(char::is_control).then(|| {
+            s.chars()
+                .map(|c| match c {
+                    '\n' | '\r' | '\t' => ' ',
+                    c if c.is_control() => '\u{fffd}',
+                    c => c,
+                })
+                .collect()
+        })
+    });
+    match edited {
+        Ok(()) => std::borrow::Cow::Owned(copy),
+        Err(_) => std::borrow::Cow::Borrowed(r),
     }
 }
 

@@ -10,7 +10,6 @@ use roster_model::RuleKind;
 use roster_rules::{Match, RuleSet, Scratch};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use std::borrow::Cow;
 
 /// Fields never scrubbed: the raw secret the user asked for with `--show-secrets` and keyed
@@ -61,45 +60,19 @@ impl<'r> Scrubber<'r> {
     }
 
     /// Scrubs every string in `value` (keys and values) but the [`KEPT`] fields and the ids of
-    /// credentials, by a round trip through JSON: a field added later is scrubbed too.
+    /// credentials ([`roster_model::edit_strings`]): a field added later is scrubbed too.
     pub fn scrub_all<T: Serialize + DeserializeOwned>(&self, value: &mut T) -> Result<(), serde_json::Error> {
-        let mut v = serde_json::to_value(&*value)?;
-        if self.scrub_value(&mut v, false) {
-            *value = serde_json::from_value(v)?;
-        }
-        Ok(())
-    }
-
-    /// Scrubs `v` in place; true when something changed.
-    fn scrub_value(&self, v: &mut Value, in_credentials: bool) -> bool {
-        match v {
-            Value::String(s) => match self.scrub(s) {
-                Cow::Borrowed(_) => false,
-                Cow::Owned(o) => {
-                    *s = o;
-                    true
-                }
-            },
-            Value::Array(items) => items
-                .iter_mut()
-                .fold(false, |changed, x| self.scrub_value(x, in_credentials) | changed),
-            Value::Object(map) => {
-                let mut changed = false;
-                let keys: Vec<String> = map.keys().cloned().collect();
-                for k in keys {
-                    if KEPT.contains(&k.as_str()) || (in_credentials && k == "id") {
-                        continue;
-                    }
-                    let Some(mut x) = map.remove(&k) else { continue };
-                    changed |= self.scrub_value(&mut x, k == "credentials");
-                    let key = self.scrub(&k).into_owned();
-                    changed |= key != k;
-                    map.insert(key, x);
-                }
-                changed
+        roster_model::edit_strings(value, |keys, s| {
+            let last = keys.last().map(String::as_str);
+            let parent = keys.len().checked_sub(2).map(|i| keys[i].as_str());
+            if last.is_some_and(|k| KEPT.contains(&k)) || (last == Some("id") && parent == Some("credentials")) {
+                return None;
             }
-            _ => false,
-        }
+            match self.scrub(s) {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(o) => Some(o),
+            }
+        })
     }
 }
 

@@ -6,6 +6,7 @@
 //!
 //! A dev-dependency only; it depends on `roster-model` and nothing else of Roster's.
 
+mod browser;
 mod env;
 pub mod fake;
 #[cfg(feature = "http")]
@@ -18,6 +19,7 @@ mod report;
 
 use std::path::{Path, PathBuf};
 
+pub use browser::chromium;
 pub use env::{Env, git_in};
 pub use report::{all_bytes_under, assert_complete, contains, field, identity, is_redaction_of};
 
