@@ -152,14 +152,20 @@ fn planted_secrets_appear_in_no_output() {
     let repo = app.display().to_string();
     let config = org.join("roster.toml").display().to_string();
     for format in ["text", "json", "jsonl", "sarif", "csv", "md"] {
-        for (kind, args) in [("files", vec![repo.as_str()]), ("git", vec!["--git", repo.as_str()])] {
-            let file = format!("out/scan-{kind}.{format}");
-            let mut a = vec!["scan", "--format", format, "--output", &file];
-            a.extend(&args);
-            run(&env, &a, &mut outputs);
-        }
-        run(&env, &["scan", "--git", &repo, "--format", format], &mut outputs);
+        let file = format!("out/scan-git.{format}");
+        run(
+            &env,
+            &["scan", "--git", &repo, "--format", format, "--output", &file],
+            &mut outputs,
+        );
     }
+    run(
+        &env,
+        &["scan", &repo, "--format", "json", "--output", "out/scan-files.json"],
+        &mut outputs,
+    );
+    run(&env, &["scan", &repo], &mut outputs);
+    run(&env, &["scan", "--git", &repo], &mut outputs);
     run(
         &env,
         &["baseline", "create", "--git", &repo, "--output", "out/baseline.json"],

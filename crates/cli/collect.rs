@@ -166,7 +166,7 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
                         "{} [{}]: {}",
                         o.run.source,
                         l.level,
-                        roster_report::terminal_safe(&l.message)
+                        roster_report::one_line(&l.message)
                     );
                 }
             }
@@ -184,7 +184,7 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
                 .clone()
                 .or_else(|| o.run.notes.first().cloned())
                 .unwrap_or_default();
-            let why = roster_report::terminal_safe(&why);
+            let why = roster_report::one_line(&why);
             eprintln!("roster: source {} {}: {why}", o.run.source, o.run.status);
         }
         identities.extend(o.identities);

@@ -88,21 +88,23 @@ pub fn render(report: &Report, format: Format, rules: &[RuleInfo]) -> String {
 /// a line and forge one of the report's own.
 pub(crate) fn one_line_strings(r: &Report) -> std::borrow::Cow<'_, Report> {
     let mut copy = r.clone();
-    let edited = roster_model::edit_strings(&mut copy, |_, s| {
-        s.contains(char::is_control).then(|| {
-            s.chars()
-                .map(|c| match c {
-                    '\n' | '\r' | '\t' => ' ',
-                    c if c.is_control() => '\u{fffd}',
-                    c => c,
-                })
-                .collect()
-        })
-    });
+    let edited = roster_model::edit_strings(&mut copy, |_, s| s.contains(char::is_control).then(|| one_line(s)));
     match edited {
         Ok(()) => std::borrow::Cow::Owned(copy),
         Err(_) => std::borrow::Cow::Borrowed(r),
     }
+}
+
+/// `s` on one line for a terminal: line breaks and tabs become spaces, other control characters
+/// (C0 and C1, escape sequences among them) U+FFFD.
+pub fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect()
 }
 
 /// Text for a terminal: control characters (C0 and C1, escape sequences among them) from paths,
