@@ -59,7 +59,7 @@ impl<'r> Scrubber<'r> {
         Cow::Owned(out)
     }
 
-    /// Scrubs every string in `value` (keys and values) but the [`KEPT`] fields and the ids of
+    /// Scrubs every string in `value` (keys and values) but the fields in `KEPT` and the ids of
     /// credentials ([`roster_model::edit_strings`]): a field added later is scrubbed too.
     pub fn scrub_all<T: Serialize + DeserializeOwned>(&self, value: &mut T) -> Result<(), serde_json::Error> {
         roster_model::edit_strings(value, |keys, s| {
