@@ -49,9 +49,10 @@ fn decode_document(doc: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
+        // Two hex digits, read as bytes: slicing the text could split a multibyte character.
         if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&doc[i + 1..i + 3], 16)
+            && let Some(hex) = b.get(i + 1..i + 3).filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+            && let Ok(v) = u8::from_str_radix(std::str::from_utf8(hex).unwrap_or_default(), 16)
         {
             out.push(v);
             i += 3;

@@ -250,6 +250,9 @@ fn split<'a>(data: &'a [u8], sep: &'a [u8]) -> impl Iterator<Item = &'a [u8]> {
 }
 
 #[cfg(test)]
+mod regressions;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
