@@ -15,8 +15,9 @@ use serde_json::Value;
 
 struct OpenAiAdmin;
 
+/// Unix seconds as milliseconds; none when out of range.
 fn ms(v: &Value) -> Option<i64> {
-    v.as_i64().map(|s| s * 1000)
+    v.as_i64().and_then(|s| s.checked_mul(1000))
 }
 
 fn key_records(out: &mut Emitter, key: &Value, project: Option<&str>, admin: bool) -> Result<(), Stop> {

@@ -22,3 +22,11 @@ fn aws_iam_policy_document_with_a_percent_before_a_multibyte_character() {
         "AssumeRolePolicyDocument": "%%é%7B%22Statement%22%3A%5B%5D%7D"}]}"#;
     connector_aws_iam::read_exports(&mut Emitter::new(usize::MAX), &file("gaad", gaad)).expect("read");
 }
+
+/// A key's `created_at` of i64::MAX seconds: converting to milliseconds overflowed.
+#[test]
+fn openai_created_at_out_of_range() {
+    let keys = r#"{"object": "list", "data": [{"id": "key_1", "name": "k", "created_at": 9223372036854775807,
+        "redacted_value": "sk-...abc", "owner": {"type": "user", "user": {"id": "u", "name": "n"}}}]}"#;
+    connector_openai_admin::read_exports(&mut Emitter::new(usize::MAX), &file("api-keys", keys)).expect("read");
+}
