@@ -130,7 +130,13 @@ impl SourceConfig {
 /// Reads and checks roster.toml.
 pub fn load_config(path: &Path) -> Result<Config> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
-    let cfg: Config = toml::from_str(&text).with_context(|| format!("config {} is not valid", path.display()))?;
+    parse_config(&text, path)
+}
+
+/// Parses and checks the text of roster.toml; `path` names it in errors, and `[scan]` paths are
+/// relative to its folder.
+pub fn parse_config(text: &str, path: &Path) -> Result<Config> {
+    let cfg: Config = toml::from_str(text).with_context(|| format!("config {} is not valid", path.display()))?;
     let problems = problems(&cfg, path.parent().unwrap_or(Path::new(".")));
     if !problems.is_empty() {
         bail!(

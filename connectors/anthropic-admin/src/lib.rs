@@ -105,7 +105,9 @@ fn user_entry(u: &Value) -> (String, String) {
 
 /// Exports: saved list responses (`{"data": [...]}`, or an array of them) of `users`,
 /// `workspaces` and `api-keys`. Users are read first, whatever the order of the files.
-fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
+///
+/// Public so that the fuzz targets (crates/fuzzing) can run it natively.
+pub fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
     let mut docs = vec![];
     for f in files {
         if !matches!(f.format.as_str(), "users" | "workspaces" | "api-keys") {

@@ -140,6 +140,21 @@ async fn lookup(
     }
 }
 
+/// Reads the export files (trail log files). Public so that the fuzz targets (crates/fuzzing)
+/// can run it natively.
+pub fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
+    for f in files {
+        if f.format != "cloudtrail-records" {
+            return Err(ConnectorError::Config(format!(
+                "{}: unknown export format {:?} (aws-cloudtrail reads: cloudtrail-records)",
+                f.name, f.format
+            )));
+        }
+        trail_file(f, out).map_err(ConnectorError::Config)?;
+    }
+    Ok(())
+}
+
 impl Guest for CloudTrail {
     fn describe() -> ConnectorInfo {
         ConnectorInfo {
@@ -153,15 +168,7 @@ impl Guest for CloudTrail {
     fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
         let cfg = &request.config;
         let mut out = Emitter::default();
-        for f in &request.files {
-            if f.format != "cloudtrail-records" {
-                return Err(ConnectorError::Config(format!(
-                    "{}: unknown export format {:?} (aws-cloudtrail reads: cloudtrail-records)",
-                    f.name, f.format
-                )));
-            }
-            trail_file(f, &mut out).map_err(ConnectorError::Config)?;
-        }
+        read_exports(&mut out, &request.files)?;
         if setting(cfg, "api") != Some("false") {
             let since = match setting(cfg, "since") {
                 Some(s) => {

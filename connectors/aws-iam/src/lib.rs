@@ -49,9 +49,10 @@ fn decode_document(doc: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
+        // Two hex digits, read as bytes: slicing the text could split a multibyte character.
         if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&doc[i + 1..i + 3], 16)
+            && let Some(hex) = b.get(i + 1..i + 3).filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+            && let Ok(v) = u8::from_str_radix(std::str::from_utf8(hex).unwrap_or_default(), 16)
         {
             out.push(v);
             i += 3;
@@ -504,6 +505,32 @@ async fn user_credentials(
     got
 }
 
+/// Reads the export files (the credential report and the AWS CLI's JSON), joins the access keys
+/// they name, and returns a note per key the exports disagree on. Public so that the fuzz
+/// targets (crates/fuzzing) can run it natively.
+pub fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<Vec<String>, ConnectorError> {
+    let mut arns = std::collections::HashMap::new();
+    let mut keys = exports::KeyExports::default();
+    for f in files {
+        match f.format.as_str() {
+            "credential-report" => {
+                let text = String::from_utf8_lossy(&f.data);
+                exports::credential_report(&f.name, &text, Some(&mut keys), out).map_err(ConnectorError::Config)?;
+            }
+            "gaad" | "users" | "access-keys" => {
+                exports::cli_export(f, out, &mut arns, &mut keys).map_err(ConnectorError::Config)?;
+            }
+            other => {
+                return Err(ConnectorError::Config(format!(
+                    "{}: unknown export format {other:?} (aws-iam reads: credential-report, gaad, users, access-keys)",
+                    f.name
+                )));
+            }
+        }
+    }
+    keys.finish(&arns, out).map_err(ConnectorError::Internal)
+}
+
 impl Guest for AwsIam {
     fn describe() -> ConnectorInfo {
         ConnectorInfo {
@@ -517,28 +544,7 @@ impl Guest for AwsIam {
     fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
         let cfg = &request.config;
         let mut out = Emitter::default();
-        let mut notes = vec![];
-        let mut arns = std::collections::HashMap::new();
-        let mut keys = exports::KeyExports::default();
-        for f in &request.files {
-            match f.format.as_str() {
-                "credential-report" => {
-                    let text = String::from_utf8_lossy(&f.data);
-                    exports::credential_report(&f.name, &text, Some(&mut keys), &mut out)
-                        .map_err(ConnectorError::Config)?;
-                }
-                "gaad" | "users" | "access-keys" => {
-                    exports::cli_export(f, &mut out, &mut arns, &mut keys).map_err(ConnectorError::Config)?;
-                }
-                other => {
-                    return Err(ConnectorError::Config(format!(
-                        "{}: unknown export format {other:?} (aws-iam reads: credential-report, gaad, users, access-keys)",
-                        f.name
-                    )));
-                }
-            }
-        }
-        notes.extend(keys.finish(&arns, &mut out).map_err(ConnectorError::Internal)?);
+        let mut notes = read_exports(&mut out, &request.files)?;
         if setting(cfg, "api") != Some("false") {
             let endpoint = roster_connector_sdk::endpoint(cfg)?;
             let region = setting(cfg, "region").unwrap_or("us-east-1").to_string();

@@ -330,7 +330,9 @@ fn sign_in_event(out: &mut Emitter, e: &Value) -> Result<(), Stop> {
 /// `app-role-assignments` (each item's `principalId` is the holder), `oauth2-permission-grants`
 /// `sign-in-activity` (`reports/servicePrincipalSignInActivities`) and `sign-ins`
 /// (`auditLogs/signIns`).
-fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
+///
+/// Public so that the fuzz targets (crates/fuzzing) can run it natively.
+pub fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
     const FORMATS: [&str; 7] = [
         "agent-identities",
         "sign-ins",

@@ -198,7 +198,9 @@ fn audit_event(out: &mut Emitter, e: &Value) -> Result<(), Stop> {
 type ReadItem = fn(&mut Emitter, &Value) -> Result<(), Stop>;
 
 /// Exports saved from the REST API: `installations`, `personal-access-tokens` and `audit-log`.
-fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
+///
+/// Public so that the fuzz targets (crates/fuzzing) can run it natively.
+pub fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
     for f in files {
         let (key, read): (&str, ReadItem) = match f.format.as_str() {
             "installations" => ("installations", installation_records),

@@ -310,7 +310,7 @@ fn explain(e: Stop) -> Stop {
     }
 }
 
-fn read_exports(out: &mut Emitter, files: &[ExportFile], apps: &mut Apps) -> Result<(), ConnectorError> {
+fn read_files(out: &mut Emitter, files: &[ExportFile], apps: &mut Apps) -> Result<(), ConnectorError> {
     for f in files {
         if f.format != "token-activities" {
             return Err(ConnectorError::Config(format!(
@@ -340,6 +340,14 @@ fn read_exports(out: &mut Emitter, files: &[ExportFile], apps: &mut Apps) -> Res
     Ok(())
 }
 
+/// Reads the export files and emits the apps and grants they show, as a run with `api = false`
+/// does. Public so that the fuzz targets (crates/fuzzing) can run it natively.
+pub fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
+    let mut apps = Apps::default();
+    read_files(out, files, &mut apps)?;
+    apps.emit(out).map_err(Stop::into_error)
+}
+
 impl Guest for GoogleWorkspace {
     fn describe() -> ConnectorInfo {
         ConnectorInfo {
@@ -356,7 +364,7 @@ impl Guest for GoogleWorkspace {
         let mut p = Progress::default();
         // Apps and grants are made from every event read, so they are emitted last, also when
         // the log or an export failed partway.
-        let read = match read_exports(&mut p.out, &request.files, &mut apps) {
+        let read = match read_files(&mut p.out, &request.files, &mut apps) {
             Err(e) => Err(e),
             Ok(()) if setting(cfg, "api") == Some("false") => Ok(None),
             Ok(()) => Ok(Some(())),

@@ -279,7 +279,9 @@ fn log_event(out: &mut Emitter, e: &Value) -> Result<(), Stop> {
 /// Exports: `users` (`GET /api/v1/users`, to name token owners), `api-tokens`
 /// (`GET /api/v1/api-tokens`) and `system-log` (`GET /api/v1/logs`), as saved from the API.
 /// Users are read first, whatever the order of the files.
-fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
+///
+/// Public so that the fuzz targets (crates/fuzzing) can run it natively.
+pub fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
     let mut docs = vec![];
     for f in files {
         if !matches!(f.format.as_str(), "users" | "api-tokens" | "system-log") {

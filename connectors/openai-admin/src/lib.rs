@@ -15,8 +15,9 @@ use serde_json::Value;
 
 struct OpenAiAdmin;
 
+/// Unix seconds as milliseconds; none when out of range.
 fn ms(v: &Value) -> Option<i64> {
-    v.as_i64().map(|s| s * 1000)
+    v.as_i64().and_then(|s| s.checked_mul(1000))
 }
 
 fn key_records(out: &mut Emitter, key: &Value, project: Option<&str>, admin: bool) -> Result<(), Stop> {
@@ -101,6 +102,12 @@ fn read_export(out: &mut Emitter, f: &ExportFile) -> Result<(), ConnectorError> 
     Ok(())
 }
 
+/// Reads the export files, in order (the part of a run that needs no API). Public so that the
+/// fuzz targets (crates/fuzzing) can run it natively.
+pub fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
+    files.iter().try_for_each(|f| read_export(out, f))
+}
+
 impl Guest for OpenAiAdmin {
     fn describe() -> ConnectorInfo {
         ConnectorInfo {
@@ -112,9 +119,7 @@ impl Guest for OpenAiAdmin {
     }
 
     fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
-        let mut run = match Progress::default().exports(&request, |out, files| {
-            files.iter().try_for_each(|f| read_export(out, f))
-        }) {
+        let mut run = match Progress::default().exports(&request, read_exports) {
             Ok(p) => p,
             Err(done) => return done,
         };

@@ -25,6 +25,7 @@ mod bindings {
         path: "../wit",
         world: "connector",
         pub_export_macro: true,
+        export_macro_name: "__export_guest",
         default_bindings_module: "roster_connector_sdk",
         runtime_path: "roster_connector_sdk::__rt",
     });
@@ -33,11 +34,30 @@ mod bindings {
 #[doc(hidden)]
 pub use wit_bindgen::rt as __rt;
 
+pub use bindings::Guest;
 pub use bindings::roster::connector::types;
 pub use bindings::roster::connector::{log as host_log, progress as host_progress, sink as host_sink};
 #[doc(hidden)]
 pub use bindings::*;
-pub use bindings::{Guest, export};
+
+/// Exports `$ty` (which implements [`Guest`]) as the component's `describe` and `collect`.
+///
+/// Only in the guest (`wasm32`): natively, where the fuzz targets (crates/fuzzing) link several
+/// connectors into one binary to call their export readers, the exported symbols would clash.
+/// There the implementation is only referenced, so it stays checked and counts as used.
+#[macro_export]
+macro_rules! export {
+    ($ty:ident) => {
+        #[cfg(target_arch = "wasm32")]
+        $crate::__export_guest!($ty);
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: () = {
+            let _ = $ty;
+            let _ = <$ty as $crate::Guest>::describe;
+            let _ = <$ty as $crate::Guest>::collect;
+        };
+    };
+}
 
 use types::{Activity, Batch, Credential, CredentialKind, CredentialStatus, Identity, Level, Permission};
 

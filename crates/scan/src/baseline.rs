@@ -56,11 +56,16 @@ impl Baseline {
             path: p.clone(),
             source,
         })?;
+        Self::parse(&text, &p)
+    }
+
+    /// Parses a baseline's text; `origin` (its path) names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, BaselineError> {
         let bad = |message: &str| BaselineError::Format {
-            path: p.clone(),
+            path: origin.to_owned(),
             message: message.to_owned(),
         };
-        let v: Value = serde_json::from_str(&text).map_err(|e| bad(&e.to_string()))?;
+        let v: Value = serde_json::from_str(text).map_err(|e| bad(&e.to_string()))?;
         if v.get("roster_baseline").and_then(Value::as_u64) != Some(1) {
             return Err(bad("missing \"roster_baseline\": 1"));
         }

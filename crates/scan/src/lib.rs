@@ -24,6 +24,8 @@ pub use baseline::{Baseline, BaselineError};
 pub use engine::{AgentHit, Engine, FileResult};
 pub use fingerprint::{Fingerprinter, keyed_hex, redact};
 pub use git::{GitOptions, HistoryTips};
+/// The MCP servers an MCP client config declares (used by the scan; public for the fuzz targets).
+pub use mcp::servers as mcp_servers;
 pub use roster_model::{hex, unhex};
 pub use scrub::Scrubber;
 
