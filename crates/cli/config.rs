@@ -158,7 +158,7 @@ const COMMON_SETTINGS: [&str; 1] = ["api"];
 fn problems(cfg: &Config, base: &Path) -> Vec<String> {
     let mut out = vec![];
     if let Some(s) = &cfg.scope
-        && let Err(e) = crate::state::check_scope(s)
+        && let Err(e) = check_scope(s)
     {
         out.push(format!("scope = {s:?}: {e}"));
     }
@@ -227,4 +227,14 @@ fn problems(cfg: &Config, base: &Path) -> Vec<String> {
         }
     }
     out
+}
+
+/// Checks a scope name: 1 to 64 ASCII letters, digits, `.`, `_` or `-`, so that it can be
+/// typed after `--scope` and shown in a table as it is.
+pub fn check_scope(name: &str) -> Result<()> {
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if name.is_empty() || name.len() > 64 || !name.chars().all(ok) {
+        bail!("a scope name is 1 to 64 letters, digits, '.', '_' or '-'");
+    }
+    Ok(())
 }

@@ -181,7 +181,7 @@ pub fn run(o: &Options) -> Result<Discovery> {
     let cfg: Config = config::load_config(o.config)?;
     let scope = match o.scope {
         Some(s) => {
-            crate::state::check_scope(s).with_context(|| format!("--scope {s:?}"))?;
+            crate::config::check_scope(s).with_context(|| format!("--scope {s:?}"))?;
             s.to_owned()
         }
         None => crate::state::config_scope(o.config, cfg.scope.as_deref())?,
@@ -430,7 +430,7 @@ pub fn diff_command(args: &crate::args::DiffArgs) -> Result<std::process::ExitCo
 pub fn runs_command(args: &crate::args::RunsArgs) -> Result<std::process::ExitCode> {
     let (store, db) = open_existing_store(args.state_dir.as_deref())?;
     if let Some(s) = &args.scope {
-        crate::state::check_scope(s).with_context(|| format!("--scope {s:?}"))?;
+        crate::config::check_scope(s).with_context(|| format!("--scope {s:?}"))?;
     }
     let runs = store.runs(args.scope.as_deref())?;
     if let Some(s) = &args.scope

@@ -363,7 +363,7 @@ fn run_scan(args: &ScanRequest) -> Result<(Report, Arc<RuleSet>)> {
         Some(p) => Some(Baseline::load(p)?),
         None => None,
     };
-    state::check_scope(&args.scope).with_context(|| format!("--scope {:?}", args.scope))?;
+    config::check_scope(&args.scope).with_context(|| format!("--scope {:?}", args.scope))?;
     let rules = Arc::new(load_rules(&args.rules, &args.gitleaks_config)?);
     let dir = state::state_dir(args.state_dir.as_deref())?;
     let mut store = state::open_store(&dir)?;

@@ -152,22 +152,12 @@ pub fn record_tips(store: &mut roster_store::Store, scope: &str, repo: &Path, ti
     Ok(store.record_tips(scope, &repo_key(repo), tips)?)
 }
 
-/// Checks a scope name: 1 to 64 ASCII letters, digits, `.`, `_` or `-`, so that it can be
-/// typed after `--scope` and shown in a table as it is.
-pub fn check_scope(name: &str) -> Result<()> {
-    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
-    if name.is_empty() || name.len() > 64 || !name.chars().all(ok) {
-        bail!("a scope name is 1 to 64 letters, digits, '.', '_' or '-'");
-    }
-    Ok(())
-}
-
 /// The scope a configuration's runs are recorded in: its `scope` setting, else `config-` and 12
 /// hex characters of a hash of the file's canonical path (stable for as long as the file stays
 /// where it is; the database keeps the path in each run's `config`).
 pub fn config_scope(config: &Path, setting: Option<&str>) -> Result<String> {
     if let Some(s) = setting {
-        check_scope(s).with_context(|| format!("config {}: scope = {s:?}", config.display()))?;
+        crate::config::check_scope(s).with_context(|| format!("config {}: scope = {s:?}", config.display()))?;
         return Ok(s.to_owned());
     }
     let canonical =
@@ -211,7 +201,7 @@ pub fn scope_list(store: &roster_store::Store) -> Result<String> {
 /// the only scope the database has runs in.
 pub fn reading_scope(store: &roster_store::Store, flag: Option<&str>, config: Option<&Path>) -> Result<String> {
     if let Some(s) = flag {
-        check_scope(s).with_context(|| format!("--scope {s:?}"))?;
+        crate::config::check_scope(s).with_context(|| format!("--scope {s:?}"))?;
         return Ok(s.to_owned());
     }
     let default_config = Path::new("roster.toml");
