@@ -11,6 +11,7 @@ mod collect_okta;
 mod collect_plugin;
 mod discover;
 mod git_history;
+mod hostile;
 mod scan_files;
 
 /// The binary under test, as cargo built it for these tests (run in a `roster_testkit::Env`).
