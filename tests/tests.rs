@@ -12,6 +12,7 @@ mod collect_plugin;
 mod discover;
 mod escaping;
 mod git_history;
+mod hostile;
 mod leaks;
 mod scan_files;
 

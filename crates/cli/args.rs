@@ -312,6 +312,13 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = DEFAULT_MAX_FILE_MIB, value_name = "MIB")]
     pub max_file_size: u64,
 
+    /// Report at most N findings of one rule in one file (0 = no cap).
+    ///
+    /// The rest are counted in the stats (`findings_over_cap`) and each capped file and rule is
+    /// listed in the report's issues, so a file holding millions of matches stays cheap.
+    #[arg(long, default_value_t = roster_scan::DEFAULT_MAX_FINDINGS_PER_RULE, value_name = "N")]
+    pub max_findings_per_rule: usize,
+
     /// Follow symbolic links (loops are reported and skipped).
     #[arg(long)]
     pub follow_symlinks: bool,

@@ -297,6 +297,7 @@ pub(crate) struct ScanRequest {
     pub exclude: Vec<String>,
     /// MiB.
     pub max_file_size: u64,
+    pub max_findings_per_rule: usize,
     pub follow_symlinks: bool,
     pub threads: usize,
     pub state_dir: Option<std::path::PathBuf>,
@@ -319,6 +320,7 @@ impl ScanRequest {
             respect_gitignore: false,
             exclude: vec![],
             max_file_size: args::DEFAULT_MAX_FILE_MIB,
+            max_findings_per_rule: roster_scan::DEFAULT_MAX_FINDINGS_PER_RULE,
             follow_symlinks: false,
             threads: 0,
             state_dir: None,
@@ -345,6 +347,7 @@ impl From<&ScanArgs> for ScanRequest {
             respect_gitignore: a.respect_gitignore,
             exclude: a.exclude.clone(),
             max_file_size: a.max_file_size,
+            max_findings_per_rule: a.max_findings_per_rule,
             follow_symlinks: a.follow_symlinks,
             threads: a.threads,
             state_dir: a.state_dir.clone(),
@@ -376,6 +379,7 @@ fn run_scan(args: &ScanRequest) -> Result<(Report, Arc<RuleSet>)> {
         follow_symlinks: args.follow_symlinks,
         threads: args.threads,
         progress: Some(Arc::clone(&counters)),
+        max_findings_per_rule: args.max_findings_per_rule,
     };
     let scanner = Scanner::new(Arc::clone(&rules), Fingerprinter::new(key), opts);
     let started = std::time::Instant::now();
@@ -411,9 +415,27 @@ fn run_scan(args: &ScanRequest) -> Result<(Report, Arc<RuleSet>)> {
     for i in report.issues.iter().filter(|i| i.level == "error") {
         eprintln!("roster: warning: {}: {}", i.source, i.message);
     }
+    // Per-rule caps are `skipped` issues too; they are counted apart from skipped files.
+    let capped = |i: &&roster_model::ScanIssue| i.message.contains("--max-findings-per-rule");
     let skipped = report.issues.iter().filter(|i| i.level == "skipped").count();
-    if skipped > 0 {
-        eprintln!("roster: note: {skipped} file(s) skipped (see the report's `issues`)");
+    let capped = report
+        .issues
+        .iter()
+        .filter(|i| i.level == "skipped")
+        .filter(capped)
+        .count();
+    if skipped > capped {
+        eprintln!(
+            "roster: note: {} file(s) skipped (see the report's `issues`)",
+            skipped - capped
+        );
+    }
+    if capped > 0 {
+        eprintln!(
+            "roster: note: {} finding(s) not reported: {capped} rule(s) matched more than \
+             --max-findings-per-rule ({}) times in a file (see the report's `issues`)",
+            report.stats.findings_over_cap, args.max_findings_per_rule
+        );
     }
     Ok((report, rules))
 }

@@ -34,6 +34,10 @@ pub struct ScanStats {
     pub suppressed_baseline: u64,
     /// Wall time in milliseconds.
     pub elapsed_ms: u64,
+    /// Findings not reported because their rule had already matched the per-rule cap
+    /// (`--max-findings-per-rule`) in that file; each such file and rule is in the issues.
+    #[serde(default)]
+    pub findings_over_cap: u64,
 }
 
 impl ScanStats {
@@ -47,5 +51,6 @@ impl ScanStats {
         self.blobs += o.blobs;
         self.suppressed_inline += o.suppressed_inline;
         self.suppressed_baseline += o.suppressed_baseline;
+        self.findings_over_cap += o.findings_over_cap;
     }
 }

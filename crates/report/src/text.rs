@@ -93,7 +93,7 @@ pub(crate) fn text(r: &Report) -> String {
     let st = &r.stats;
     let _ = writeln!(
         s,
-        "{} finding{}{}, {} agent{} in {} file{} ({:.1} MiB){} in {:.2}s{}",
+        "{} finding{}{}, {} agent{} in {} file{} ({:.1} MiB){} in {:.2}s{}{}",
         r.findings.len(),
         if r.findings.len() == 1 { "" } else { "s" },
         counts(&r.findings),
@@ -108,6 +108,14 @@ pub(crate) fn text(r: &Report) -> String {
             String::new()
         },
         st.elapsed_ms as f64 / 1000.0,
+        if st.findings_over_cap > 0 {
+            format!(
+                "; {} more not reported (a rule's cap per file, see the issues)",
+                st.findings_over_cap
+            )
+        } else {
+            String::new()
+        },
         if r.incomplete {
             "; INCOMPLETE: some sources could not be fully read (see warnings)"
         } else {

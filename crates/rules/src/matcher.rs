@@ -27,6 +27,11 @@ pub struct Scratch {
     /// Per rule: 0 = path not checked yet, 1 = applies, 2 = does not apply.
     applies: Vec<u8>,
     checked: Vec<u32>,
+    /// Per touched rule: matches past the limit, counted but not stored.
+    over: Vec<(u32, u64)>,
+    /// The whole-match ranges of non-fallback rules' matches past the limit, kept only when a
+    /// fallback rule of the same kind ran on the buffer (it yields to them).
+    over_spans: Vec<(RuleKind, Range<usize>)>,
 }
 
 impl Scratch {
@@ -45,6 +50,21 @@ impl Scratch {
             self.applies[r as usize] = 0;
         }
         self.checked.clear();
+        self.over.clear();
+        self.over_spans.clear();
+    }
+
+    /// After [`RuleSet::find_matches_limited`]: each rule that matched more than the limit, and
+    /// how many of its matches were counted but not stored.
+    pub fn overflow(&self) -> &[(u32, u64)] {
+        &self.over
+    }
+
+    /// After [`RuleSet::find_matches_limited`]: the whole-match ranges of the unstored matches of
+    /// non-fallback rules, when a fallback rule of the same kind also ran (so that it can still
+    /// yield to them). Unordered.
+    pub fn overflow_spans(&self) -> &[(RuleKind, Range<usize>)] {
+        &self.over_spans
     }
 }
 
@@ -63,6 +83,20 @@ impl RuleSet {
     /// Finds every rule match in `data` (the content of `path`), appending to `out`.
     /// Matches are not deduplicated across rules; a rule never reports the same range twice.
     pub fn find_matches(&self, path: &str, data: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>) {
+        self.find_matches_limited(path, data, usize::MAX, scratch, out);
+    }
+
+    /// As [`find_matches`](Self::find_matches), but stores at most `limit` matches per rule; the
+    /// rest are counted ([`Scratch::overflow`]) without being stored, so a buffer holding
+    /// millions of matches costs neither memory nor time per match beyond the regex.
+    pub fn find_matches_limited(
+        &self,
+        path: &str,
+        data: &[u8],
+        limit: usize,
+        scratch: &mut Scratch,
+        out: &mut Vec<Match>,
+    ) {
         scratch.reset(self.rules.len());
         let mut at = 0;
         while at < data.len() {
@@ -95,10 +129,19 @@ impl RuleSet {
                 scratch.touched.push(r);
             }
         }
-        let start_len = out.len();
         let touched = std::mem::take(&mut scratch.touched);
+        // Kinds that a fallback rule here yields in: overflow spans of those are kept.
+        let fallback_kinds: Vec<RuleKind> = touched
+            .iter()
+            .map(|&r| &self.rules[r as usize])
+            .filter(|r| r.fallback)
+            .map(|r| r.kind)
+            .collect();
         for &r in &touched {
             let rule = &self.rules[r as usize];
+            let keep_spans = !rule.fallback && fallback_kinds.contains(&rule.kind);
+            let rule_start = out.len();
+            let mut over = 0u64;
             for &(ws, we) in &scratch.windows[r as usize] {
                 let hay = &data[ws..we];
                 for caps in rule.regex.captures_iter(hay) {
@@ -109,20 +152,35 @@ impl RuleSet {
                     let secret = ws + sec.start()..ws + sec.end();
                     let whole = ws + whole.start()..ws + whole.end();
                     if let Some(validated) = self.accept(r, path, data, &secret, &whole) {
-                        let m = Match {
+                        if out.len() - rule_start >= limit {
+                            over += 1;
+                            if keep_spans {
+                                scratch.over_spans.push((rule.kind, whole));
+                            }
+                            continue;
+                        }
+                        out.push(Match {
                             rule: r,
                             secret,
                             whole,
                             validated,
-                        };
-                        if !out[start_len..]
-                            .iter()
-                            .any(|o| o.rule == m.rule && o.secret == m.secret)
-                        {
-                            out.push(m);
-                        }
+                        });
                     }
                 }
+            }
+            // Windows are disjoint and ascending, so a repeat would be adjacent once sorted
+            // (already sorted in practice: the sort is then linear).
+            out[rule_start..].sort_by_key(|m| (m.secret.start, m.secret.end));
+            let mut kept = rule_start;
+            for i in rule_start..out.len() {
+                if kept == rule_start || out[kept - 1].secret != out[i].secret {
+                    out.swap(kept, i);
+                    kept += 1;
+                }
+            }
+            out.truncate(kept);
+            if over > 0 {
+                scratch.over.push((r, over));
             }
         }
         scratch.touched = touched;

@@ -5,7 +5,7 @@ use crate::ScanOutput;
 use crate::engine::{is_credential_ref, is_identity_ref};
 use roster_model::{Agent, AgentCategory, AgentCredential, AgentEvidence};
 use roster_rules::RuleSet;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Builds the agents found in each scan output.
 pub fn build_agents(rules: &RuleSet, outputs: &[ScanOutput]) -> Vec<Agent> {
@@ -73,6 +73,13 @@ pub fn build_agents(rules: &RuleSet, outputs: &[ScanOutput]) -> Vec<Agent> {
                 });
             }
         }
+        // Each finding's project, worked out once (not once per agent directory).
+        let mut findings_in: HashMap<String, Vec<&roster_model::Finding>> = HashMap::new();
+        if !by_dir.is_empty() {
+            for f in &out.findings {
+                findings_in.entry(project_of(&f.path)).or_default().push(f);
+            }
+        }
         for (dir, acc) in &mut by_dir {
             // The scan root without a project manifest of its own is a fallback, not a project:
             // there an agent uses only the secrets, variables and client ids in the folders that
@@ -92,9 +99,12 @@ pub fn build_agents(rules: &RuleSet, outputs: &[ScanOutput]) -> Vec<Agent> {
                         .filter(|c| !fallback || evidence_dirs.contains(folder(&c.path).as_str())),
                 );
             }
-            for f in out.findings.iter().filter(|f| {
-                project_of(&f.path) == *dir && (!fallback || evidence_dirs.contains(folder(&f.path).as_str()))
-            }) {
+            for f in findings_in
+                .get(dir)
+                .into_iter()
+                .flatten()
+                .filter(|f| !fallback || evidence_dirs.contains(folder(&f.path).as_str()))
+            {
                 acc.credentials.insert(AgentCredential {
                     kind: "finding".into(),
                     name: f.rule_id.clone(),

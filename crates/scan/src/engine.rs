@@ -7,6 +7,7 @@ use crate::mcp;
 use base64::Engine as _;
 use roster_model::{AgentCategory, Finding, McpServer, RuleKind, SecretBytes};
 use roster_rules::{Match, RuleSet, Scratch, shannon_entropy};
+use std::collections::HashMap;
 
 /// Evidence from an agent rule, before aggregation into agents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,18 +35,42 @@ pub struct FileResult {
     pub mcp_servers: Vec<McpServer>,
     /// Findings suppressed by `roster:allow`.
     pub suppressed_inline: u64,
+    /// Rules that matched more than the per-rule cap in the buffer (rule id, how many of its
+    /// matches were not reported), in rule order.
+    pub over_cap: Vec<(String, u64)>,
 }
 
 /// Per-thread matching state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Engine {
     scratch: Scratch,
     matches: Vec<Match>,
+    /// Reported items per rule per buffer; 0 = no cap.
+    cap: usize,
+    /// Per rule, in the current buffer: (reported, not reported past the cap).
+    counts: HashMap<u32, (usize, u64)>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new(crate::DEFAULT_MAX_FINDINGS_PER_RULE)
+    }
 }
 
 const INLINE_ALLOW: [&[u8]; 2] = [b"roster:allow", b"gitleaks:allow"];
 
 impl Engine {
+    /// An engine that reports at most `max_findings_per_rule` findings (or agent hits) of one
+    /// rule per buffer (0 = no cap); see [`crate::ScanOptions::max_findings_per_rule`].
+    pub fn new(max_findings_per_rule: usize) -> Self {
+        Self {
+            scratch: Scratch::default(),
+            matches: Vec::new(),
+            cap: max_findings_per_rule,
+            counts: HashMap::new(),
+        }
+    }
+
     /// Scans `data` (the content of `path` in `source`) and appends to `out`.
     pub fn scan(
         &mut self,
@@ -57,6 +82,7 @@ impl Engine {
         out: &mut FileResult,
     ) {
         let first = out.findings.len();
+        self.counts.clear();
         self.scan_inner(rules, fp, source, path, data, None, out);
         if let Some(decoded) = kubernetes_secret_data(path, data) {
             let raw_end = out.findings.len();
@@ -64,12 +90,14 @@ impl Engine {
                 self.scan_inner(rules, fp, source, path, d.text.as_bytes(), Some(&d), out);
             }
             // A value found decoded is reported once, decoded: drop what the plain pass saw of it.
-            let decoded_lines: Vec<u32> = out.findings[raw_end..].iter().map(|f| f.line).collect();
+            let mut decoded_lines: Vec<u32> = out.findings[raw_end..].iter().map(|f| f.line).collect();
+            decoded_lines.sort_unstable();
+            decoded_lines.dedup();
             let mut idx = 0;
             out.findings.retain(|f| {
                 let raw_pass = (first..raw_end).contains(&idx);
                 idx += 1;
-                !raw_pass || !decoded_lines.contains(&f.line)
+                !raw_pass || decoded_lines.binary_search(&f.line).is_err()
             });
         }
         if mcp::is_candidate(path, data) {
@@ -77,6 +105,15 @@ impl Engine {
         }
         apply_composites(rules, &mut out.findings, first);
         pair_findings(rules, &mut out.findings[first..]);
+        let mut over: Vec<(u32, u64)> = self
+            .counts
+            .iter()
+            .filter(|(_, c)| c.1 > 0)
+            .map(|(&r, c)| (r, c.1))
+            .collect();
+        over.sort_unstable();
+        out.over_cap
+            .extend(over.into_iter().map(|(r, n)| (rules.rule(r).id.clone(), n)));
     }
 
     #[allow(clippy::too_many_arguments, reason = "internal helper with one caller")]
@@ -91,26 +128,28 @@ impl Engine {
         out: &mut FileResult,
     ) {
         self.matches.clear();
-        rules.find_matches(path, data, &mut self.scratch, &mut self.matches);
+        let limit = if self.cap == 0 { usize::MAX } else { self.cap };
+        rules.find_matches_limited(path, data, limit, &mut self.scratch, &mut self.matches);
+        for &(r, n) in self.scratch.overflow() {
+            self.counts.entry(r).or_default().1 += n;
+        }
         if self.matches.is_empty() {
             return;
         }
-        // Generic (fallback) rules yield to a specific rule that found an overlapping secret.
-        let specific: Vec<(RuleKind, std::ops::Range<usize>)> = self
-            .matches
-            .iter()
-            .filter(|m| !rules.rule(m.rule).fallback)
-            .map(|m| (rules.rule(m.rule).kind, m.whole.clone()))
-            .collect();
+        // Generic (fallback) rules yield to a specific rule that found an overlapping secret
+        // (including specific matches past the cap, which were not stored as matches).
+        let specific = Overlaps::new(
+            self.matches
+                .iter()
+                .filter(|m| !rules.rule(m.rule).fallback)
+                .map(|m| (rules.rule(m.rule).kind, m.whole.clone()))
+                .chain(self.scratch.overflow_spans().iter().cloned()),
+        );
         self.matches.sort_by_key(|m| (m.secret.start, m.rule));
         let mut lines = LineCounter::default();
         for m in &self.matches {
             let rule = rules.rule(m.rule);
-            if rule.fallback
-                && specific
-                    .iter()
-                    .any(|(k, s)| *k == rule.kind && s.start < m.whole.end && m.whole.start < s.end)
-            {
+            if rule.fallback && specific.any(rule.kind, &m.whole) {
                 continue;
             }
             let (line, column) = lines.position(data, m.secret.start);
@@ -120,6 +159,9 @@ impl Engine {
                 None => (line, column),
             };
             if rule.kind == RuleKind::Agent {
+                if over_cap(&mut self.counts, self.cap, m.rule) {
+                    continue;
+                }
                 out.agent_hits.push(AgentHit {
                     rule: m.rule,
                     path: path.to_owned(),
@@ -138,6 +180,9 @@ impl Engine {
                 .any(|a| memchr::memmem::find(line_text, a).is_some())
             {
                 out.suppressed_inline += 1;
+                continue;
+            }
+            if over_cap(&mut self.counts, self.cap, m.rule) {
                 continue;
             }
             out.findings.push(Finding {
@@ -183,6 +228,58 @@ pub(crate) fn known_prefix(rule: &roster_rules::Rule, secret: &[u8]) -> usize {
         .unwrap_or(0)
 }
 
+/// Counts one item of `rule` in this buffer: true when the cap was already reached (the item is
+/// counted as not reported and must be dropped).
+fn over_cap(counts: &mut std::collections::HashMap<u32, (usize, u64)>, cap: usize, rule: u32) -> bool {
+    let c = counts.entry(rule).or_default();
+    if cap > 0 && c.0 >= cap {
+        c.1 += 1;
+        true
+    } else {
+        c.0 += 1;
+        false
+    }
+}
+
+/// Byte ranges of one buffer's specific matches, by kind, sorted by start with the running
+/// maximum end, so that "does any overlap this range" is a binary search.
+struct Overlaps {
+    /// Per kind (secret, agent): (start, end, max end of this and every earlier range).
+    by_kind: [Vec<(usize, usize, usize)>; 2],
+}
+
+impl Overlaps {
+    fn new(spans: impl Iterator<Item = (RuleKind, std::ops::Range<usize>)>) -> Self {
+        let mut by_kind: [Vec<(usize, usize, usize)>; 2] = [Vec::new(), Vec::new()];
+        for (k, r) in spans {
+            by_kind[Self::slot(k)].push((r.start, r.end, 0));
+        }
+        for v in &mut by_kind {
+            v.sort_unstable();
+            let mut max = 0;
+            for e in v.iter_mut() {
+                max = max.max(e.1);
+                e.2 = max;
+            }
+        }
+        Self { by_kind }
+    }
+
+    fn slot(k: RuleKind) -> usize {
+        match k {
+            RuleKind::Secret => 0,
+            RuleKind::Agent => 1,
+        }
+    }
+
+    /// True when a range of kind `k` overlaps `r` (each starts before the other ends).
+    fn any(&self, k: RuleKind, r: &std::ops::Range<usize>) -> bool {
+        let v = &self.by_kind[Self::slot(k)];
+        let n = v.partition_point(|e| e.0 < r.end);
+        n > 0 && v[n - 1].2 > r.start
+    }
+}
+
 /// True when a decoder reads this file as a whole (Kubernetes Secret manifests, MCP configs), so
 /// a partial view of it (changed lines only) would miss what the decoder finds.
 pub fn needs_whole_file(path: &str, data: &[u8]) -> bool {
@@ -207,6 +304,14 @@ fn apply_composites(rules: &RuleSet, findings: &mut Vec<Finding>, first: usize) 
     {
         return;
     }
+    // Positions of each rule's findings, by line: a requirement looks only at its line window.
+    let mut at: HashMap<&str, Vec<(u32, u32)>> = HashMap::new();
+    for f in here {
+        at.entry(f.rule_id.as_str()).or_default().push((f.line, f.column));
+    }
+    for v in at.values_mut() {
+        v.sort_unstable();
+    }
     let keep: Vec<bool> = here
         .iter()
         .map(|f| {
@@ -215,8 +320,16 @@ fn apply_composites(rules: &RuleSet, findings: &mut Vec<Finding>, first: usize) 
                 return false;
             }
             rule.required.iter().all(|req| {
-                here.iter()
-                    .any(|o| o.rule_id == req.id && req.near(f.line, f.column, o.line, o.column))
+                let Some(v) = at.get(req.id.as_str()) else { return false };
+                let (lo, hi) = match req.within_lines {
+                    Some(n) => (f.line.saturating_sub(n), f.line.saturating_add(n)),
+                    None => (0, u32::MAX),
+                };
+                let from = v.partition_point(|p| p.0 < lo);
+                v[from..]
+                    .iter()
+                    .take_while(|p| p.0 <= hi)
+                    .any(|p| req.near(f.line, f.column, p.0, p.1))
             })
         })
         .collect();
@@ -231,17 +344,37 @@ fn apply_composites(rules: &RuleSet, findings: &mut Vec<Finding>, first: usize) 
 /// Lines apart two halves of a credential may be and still be paired.
 const PAIR_LINES: u32 = 5;
 
-/// Pairs findings whose rules complete each other (`pairs_with`), nearest first.
+/// Pairs findings whose rules complete each other (`pairs_with`), nearest first (the earliest
+/// finding among equally near ones).
 fn pair_findings(rules: &RuleSet, findings: &mut [Finding]) {
     let by_id = |id: &str| rules.rule_by_id(id);
+    if !findings
+        .iter()
+        .any(|f| by_id(&f.rule_id).is_some_and(|r| r.pairs_with.is_some()))
+    {
+        return;
+    }
+    // Each rule's findings as (line, index), sorted: the partner search is a window lookup.
+    let mut at: HashMap<String, Vec<(u32, usize)>> = HashMap::new();
+    for (j, f) in findings.iter().enumerate() {
+        at.entry(f.rule_id.clone()).or_default().push((f.line, j));
+    }
+    for v in at.values_mut() {
+        v.sort_unstable();
+    }
     for i in 0..findings.len() {
-        let Some(partner_rule) = by_id(&findings[i].rule_id).and_then(|r| r.pairs_with.clone()) else {
+        let Some(partner_rule) = by_id(&findings[i].rule_id).and_then(|r| r.pairs_with.as_deref()) else {
             continue;
         };
+        let Some(v) = at.get(partner_rule) else { continue };
         let line = findings[i].line;
-        let nearest = (0..findings.len())
-            .filter(|&j| j != i && findings[j].rule_id == partner_rule && findings[j].line.abs_diff(line) <= PAIR_LINES)
-            .min_by_key(|&j| findings[j].line.abs_diff(line));
+        let from = v.partition_point(|p| p.0 < line.saturating_sub(PAIR_LINES));
+        let nearest = v[from..]
+            .iter()
+            .take_while(|p| p.0 <= line.saturating_add(PAIR_LINES))
+            .filter(|p| p.1 != i)
+            .min_by_key(|p| (p.0.abs_diff(line), p.1))
+            .map(|p| p.1);
         if let Some(j) = nearest {
             let (a, b) = (findings[i].fingerprint.clone(), findings[j].fingerprint.clone());
             findings[i].paired_with = Some(b);
@@ -366,6 +499,19 @@ mod tests {
         assert_eq!(c.position(data, 0), (1, 1));
         assert_eq!(c.position(data, 4), (2, 2));
         assert_eq!(c.position(data, 6), (3, 1));
+    }
+
+    #[test]
+    fn overlaps_match_a_linear_scan() {
+        let spans = [(0, 5), (3, 40), (10, 12), (50, 60), (55, 56), (70, 71)];
+        let o = Overlaps::new(spans.iter().map(|&(a, b)| (RuleKind::Secret, a..b)));
+        for start in 0..80 {
+            for end in start + 1..82 {
+                let linear = spans.iter().any(|&(a, b)| a < end && start < b);
+                assert_eq!(o.any(RuleKind::Secret, &(start..end)), linear, "{start}..{end}");
+                assert!(!o.any(RuleKind::Agent, &(start..end)), "kinds are kept apart");
+            }
+        }
     }
 
     #[test]

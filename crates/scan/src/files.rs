@@ -2,7 +2,9 @@
 //! reading (memory-mapping large files) and matching as it goes.
 
 use crate::engine::{Engine, FileResult};
-use crate::{BINARY_PROBE, PROJECT_MARKERS, ScanOutput, Scanner, looks_binary};
+use crate::{
+    BINARY_PROBE, MAX_PATH_BYTES, MAX_TREE_DEPTH, PROJECT_MARKERS, ScanOutput, Scanner, looks_binary, shown_prefix,
+};
 use ignore::{WalkBuilder, WalkState, overrides::OverrideBuilder};
 use std::fs::File;
 use std::io::Read;
@@ -36,7 +38,7 @@ impl Scanner {
             let name = root
                 .file_name()
                 .map_or_else(|| source.clone(), |n| n.to_string_lossy().into_owned());
-            let mut engine = Engine::default();
+            let mut engine = Engine::new(self.opts.max_findings_per_rule);
             let mut buf = Vec::new();
             self.scan_file(&mut engine, &mut buf, root, &source, &name, meta.len(), &mut total);
             total.stats.elapsed_ms = elapsed_ms(started);
@@ -71,15 +73,12 @@ impl Scanner {
                 scanner: self,
                 root,
                 source: &source,
-                engine: Engine::default(),
+                engine: Engine::new(self.opts.max_findings_per_rule),
                 buf: Vec::with_capacity(64 * 1024),
                 out: ScanOutput::default(),
                 shared: Arc::clone(&shared),
             };
-            Box::new(move |entry| {
-                worker.visit(entry);
-                WalkState::Continue
-            })
+            Box::new(move |entry| worker.visit(entry))
         });
         let collected = std::mem::take(&mut *shared.lock().expect("no worker panicked"));
         total.merge(collected);
@@ -101,7 +100,8 @@ impl Scanner {
         if self.rules.path_allowed_globally(rel) {
             return;
         }
-        if len > self.opts.max_file_size {
+        let max = self.opts.max_file_size;
+        let too_large = |out: &mut ScanOutput, len: u64| {
             out.stats.skipped_large += 1;
             out.issue(
                 "skipped",
@@ -109,9 +109,14 @@ impl Scanner {
                 format!(
                     "{} MiB is larger than --max-file-size ({} MiB); raise it to scan this file",
                     len >> 20,
-                    self.opts.max_file_size >> 20
+                    max >> 20
                 ),
             );
+        };
+        // The size from the directory entry's metadata decides before anything is read; the
+        // reads below are bounded too, for a file that grows in the meantime.
+        if len > max {
+            too_large(out, len);
             return;
         }
         let mut file = match File::open(path) {
@@ -124,6 +129,10 @@ impl Scanner {
         let mapped;
         let data: &[u8] = if len >= MMAP_THRESHOLD {
             match map(&file) {
+                Ok(m) if m.len() as u64 > max => {
+                    too_large(out, m.len() as u64);
+                    return;
+                }
                 Ok(m) => {
                     mapped = m;
                     &mapped
@@ -142,12 +151,20 @@ impl Scanner {
                     out.stats.skipped_binary += 1;
                     return;
                 }
-                Ok(n) if n == BINARY_PROBE => file.read_to_end(buf).map(|_| ()),
+                // At most one byte past the cap: enough to tell the file grew past it.
+                Ok(n) if n == BINARY_PROBE => (&mut file)
+                    .take(max.saturating_sub(BINARY_PROBE as u64).saturating_add(1))
+                    .read_to_end(buf)
+                    .map(|_| ()),
                 Ok(_) => Ok(()),
                 Err(e) => Err(e),
             };
             if let Err(e) = rest {
                 out.issue("error", path.display().to_string(), format!("cannot read: {e}"));
+                return;
+            }
+            if buf.len() as u64 > max {
+                too_large(out, buf.len() as u64);
                 return;
             }
             buf
@@ -165,6 +182,11 @@ impl Scanner {
             p.findings
                 .fetch_add(result.findings.len() as u64, std::sync::atomic::Ordering::Relaxed);
         }
+        out.note_over_cap(
+            &path.display().to_string(),
+            &result.over_cap,
+            self.opts.max_findings_per_rule,
+        );
         out.add_file(result);
     }
 }
@@ -192,7 +214,7 @@ struct Worker<'a> {
 }
 
 impl Worker<'_> {
-    fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) {
+    fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) -> WalkState {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
@@ -203,14 +225,32 @@ impl Worker<'_> {
                     "skipped; check permissions"
                 };
                 self.out.issue("error", self.source, format!("{msg} ({hint})"));
-                return;
+                return WalkState::Continue;
             }
         };
-        let Some(ft) = entry.file_type() else { return };
-        if !ft.is_file() {
-            return;
-        }
+        let Some(ft) = entry.file_type() else {
+            return WalkState::Continue;
+        };
         let path = entry.path();
+        // The same caps as the history walk: past them nothing is read, and the cut is reported.
+        let long = path.as_os_str().len() > MAX_PATH_BYTES;
+        if long || (ft.is_dir() && entry.depth() >= MAX_TREE_DEPTH) {
+            let shown = shown_prefix(&path.to_string_lossy());
+            let what = if long {
+                format!("a path longer than {MAX_PATH_BYTES} bytes")
+            } else {
+                format!("directories nested deeper than {MAX_TREE_DEPTH} levels")
+            };
+            self.out.issue(
+                "error",
+                format!("{}: {shown}", self.source),
+                format!("{what}; not scanned (nor anything below it)"),
+            );
+            return WalkState::Skip;
+        }
+        if !ft.is_file() {
+            return WalkState::Continue;
+        }
         let rel = path.strip_prefix(self.root).unwrap_or(path);
         let rel = rel.to_string_lossy().replace('\\', "/");
         let rel = if rel.is_empty() {
@@ -229,7 +269,7 @@ impl Worker<'_> {
             Err(e) => {
                 self.out
                     .issue("error", path.display().to_string(), format!("cannot stat: {e}"));
-                return;
+                return WalkState::Continue;
             }
         };
         self.scanner.scan_file(
@@ -241,6 +281,7 @@ impl Worker<'_> {
             len,
             &mut self.out,
         );
+        WalkState::Continue
     }
 }
 

@@ -69,6 +69,10 @@ pub struct ScanOptions {
     pub threads: usize,
     /// Live counters for a progress display.
     pub progress: Option<Arc<Progress>>,
+    /// Findings (and agent evidence) of one rule in one file past this many are counted in
+    /// [`ScanStats::findings_over_cap`] and reported as a `skipped` issue instead of one by one;
+    /// 0 means no cap. A file holding millions of matches then costs neither memory nor time.
+    pub max_findings_per_rule: usize,
 }
 
 impl Default for ScanOptions {
@@ -80,6 +84,7 @@ impl Default for ScanOptions {
             follow_symlinks: false,
             threads: 0,
             progress: None,
+            max_findings_per_rule: DEFAULT_MAX_FINDINGS_PER_RULE,
         }
     }
 }
@@ -120,6 +125,22 @@ impl ScanOutput {
         self.stats.suppressed_inline += r.suppressed_inline;
     }
 
+    /// Records the rules of one file that matched past the per-rule cap: a `skipped` issue each,
+    /// and their unreported matches in the stats.
+    fn note_over_cap(&mut self, source: &str, over: &[(String, u64)], cap: usize) {
+        for (rule, n) in over {
+            self.stats.findings_over_cap += n;
+            self.issue(
+                "skipped",
+                source,
+                format!(
+                    "rule {rule} matched more than {cap} times; the other {n} were not reported \
+                     (--max-findings-per-rule raises the cap)"
+                ),
+            );
+        }
+    }
+
     fn issue(&mut self, level: &str, source: impl Into<String>, message: impl Into<String>) {
         self.issues.push(ScanIssue {
             level: level.to_owned(),
@@ -151,7 +172,7 @@ impl Scanner {
     /// Scans one in-memory buffer as if it were the file `path`.
     pub fn scan_bytes(&self, source: &str, path: &str, data: &[u8]) -> FileResult {
         let mut out = FileResult::default();
-        Engine::default().scan(&self.rules, &self.fp, source, path, data, &mut out);
+        Engine::new(self.opts.max_findings_per_rule).scan(&self.rules, &self.fp, source, path, data, &mut out);
         out
     }
 
@@ -180,8 +201,38 @@ pub(crate) const PROJECT_MARKERS: [&str; 12] = [
     "composer.json",
 ];
 
+/// Trees nested deeper than this are not descended into (history and working tree); the cut is
+/// reported as an `error` issue naming the path prefix. Real repositories stay far below it (the
+/// Linux kernel's deepest path has about a dozen components); a hostile one can nest thousands.
+pub const MAX_TREE_DEPTH: usize = 256;
+
+/// Paths longer than this many bytes are not scanned (history and working tree) and are reported
+/// as an `error` issue naming the path prefix; 4096 is Linux's `PATH_MAX`, so such a path
+/// cannot be checked out there anyway.
+pub const MAX_PATH_BYTES: usize = 4096;
+
+/// Findings of one rule in one file past this many are counted, not reported (the default of
+/// [`ScanOptions::max_findings_per_rule`]).
+pub const DEFAULT_MAX_FINDINGS_PER_RULE: usize = 1000;
+
 /// How many leading bytes decide whether a file is binary.
 pub(crate) const BINARY_PROBE: usize = 8192;
+
+/// The beginning of a path, for a message: at most 200 bytes, then `…`.
+pub(crate) fn shown_prefix(prefix: &str) -> String {
+    const SHOWN: usize = 200;
+    if prefix.is_empty() {
+        return "/".to_owned();
+    }
+    if prefix.len() <= SHOWN {
+        return prefix.to_owned();
+    }
+    let mut end = SHOWN;
+    while !prefix.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &prefix[..end])
+}
 
 /// True when a file's first 8 KiB hold a NUL byte.
 pub(crate) fn looks_binary(data: &[u8]) -> bool {

@@ -42,7 +42,7 @@ impl Scanner {
                     || {
                         let mut r = sync.to_thread_local();
                         with_delta_cache(&mut r);
-                        (r, Engine::default())
+                        (r, Engine::new(self.opts.max_findings_per_rule))
                     },
                     |(r, engine), chain| {
                         let mut previous: Option<LineSet> = None;
@@ -74,6 +74,9 @@ impl Scanner {
         for (b, (res, issue, bytes)) in results {
             if let Some(msg) = issue {
                 let (level, msg) = msg;
+                if level == "skipped" {
+                    out.stats.skipped_large += 1;
+                }
                 out.issue(level, format!("{source}: {} (blob {})", b.path, b.id), msg);
             }
             if bytes > 0 {
@@ -83,6 +86,10 @@ impl Scanner {
             }
             let Some(res) = res else { continue };
             out.stats.suppressed_inline += res.suppressed_inline;
+            if !res.over_cap.is_empty() {
+                let at = format!("{source}: {} (blob {})", b.path, b.id);
+                out.note_over_cap(&at, &res.over_cap, self.opts.max_findings_per_rule);
+            }
             let commit = meta.get(b.commit);
             for mut f in res.findings {
                 if let Some(c) = commit {
@@ -121,12 +128,30 @@ impl Scanner {
         previous: Option<&LineSet>,
         keep_lines: bool,
     ) -> (BlobResult, Option<LineSet>) {
+        // The size comes from the object's header, read without inflating the object: a
+        // compression bomb (a few KiB that inflate to GiBs) is skipped before any of it is
+        // inflated.
+        let size = match repo.find_header(b.id) {
+            Ok(h) => h.size(),
+            Err(e) => return ((None, Some(("error", format!("cannot read blob: {e}"))), 0), None),
+        };
+        if size > self.opts.max_file_size {
+            let msg = format!(
+                "{} MiB (from the object header; not inflated) is larger than --max-file-size ({} MiB); \
+                 raise it to scan this blob",
+                size >> 20,
+                self.opts.max_file_size >> 20
+            );
+            return ((None, Some(("skipped", msg)), 0), None);
+        }
         let obj = match repo.find_object(b.id) {
             Ok(o) => o,
             Err(e) => return ((None, Some(("error", format!("cannot read blob: {e}"))), 0), None),
         };
         let data = &obj.data;
         if data.len() as u64 > self.opts.max_file_size {
+            // The header lied about the size (gix checks the inflated length against it, so
+            // this is belt and braces).
             let msg = format!("{} MiB is larger than --max-file-size", data.len() >> 20);
             return ((None, Some(("skipped", msg)), 0), None);
         }
@@ -160,6 +185,7 @@ impl Scanner {
         }
         let bytes = (data.len() as u64).max(1);
         let empty = res.findings.is_empty()
+            && res.over_cap.is_empty()
             && res.agent_hits.is_empty()
             && res.mcp_servers.is_empty()
             && res.suppressed_inline == 0;

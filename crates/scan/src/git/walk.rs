@@ -1,11 +1,15 @@
 //! Reading trees and commits: the blobs a tree reaches, and who committed what when.
 
 use super::BlobAt;
-use crate::ScanOutput;
+use crate::{MAX_PATH_BYTES, MAX_TREE_DEPTH, ScanOutput, shown_prefix};
 use gix::ObjectId;
 use roster_model::CommitInfo;
 use std::collections::HashSet;
 
+/// Reads the trees under `root` (skipping those in `seen_trees`) and appends each blob not in
+/// `seen_blobs` to `blobs`. The walk keeps its own stack (no recursion), and stops descending past
+/// [`MAX_TREE_DEPTH`] levels or [`MAX_PATH_BYTES`] of path: what lies beyond is reported as an
+/// `error` issue (the source is incomplete), once per cut tree, with the path's beginning.
 #[allow(clippy::too_many_arguments, reason = "internal traversal state")]
 pub(super) fn walk_tree(
     repo: &gix::Repository,
@@ -17,8 +21,8 @@ pub(super) fn walk_tree(
     out: &mut ScanOutput,
     source: &str,
 ) {
-    let mut stack: Vec<(ObjectId, String)> = vec![(root, String::new())];
-    while let Some((tree, prefix)) = stack.pop() {
+    let mut stack: Vec<(ObjectId, String, usize)> = vec![(root, String::new(), 0)];
+    while let Some((tree, prefix, depth)) = stack.pop() {
         if !seen_trees.insert(tree) {
             continue;
         }
@@ -44,22 +48,57 @@ pub(super) fn walk_tree(
                     break;
                 }
             };
-            let path = || {
-                let name = entry.filename.to_string();
-                if prefix.is_empty() {
-                    name
-                } else {
-                    format!("{prefix}/{name}")
+            let is_tree = entry.mode.is_tree();
+            if is_tree {
+                if seen_trees.contains(entry.oid) {
+                    continue;
                 }
+            } else if !entry.mode.is_blob() || seen_blobs.contains(entry.oid) {
+                continue;
+            } else if commit == usize::MAX {
+                // Walking what is already scanned: only remember the blob.
+                seen_blobs.insert(entry.oid.to_owned());
+                continue;
+            }
+            let len = prefix.len() + usize::from(!prefix.is_empty()) + entry.filename.len();
+            if len > MAX_PATH_BYTES {
+                let what = if is_tree { "tree" } else { "blob" };
+                out.issue(
+                    "error",
+                    format!("{source}: {}", shown_prefix(&prefix)),
+                    format!(
+                        "a path under this prefix is longer than {MAX_PATH_BYTES} bytes (a hostile or \
+                         corrupt repository); {what} {} was not scanned",
+                        entry.oid
+                    ),
+                );
+                continue;
+            }
+            if is_tree && depth + 1 >= MAX_TREE_DEPTH {
+                out.issue(
+                    "error",
+                    format!("{source}: {}", shown_prefix(&prefix)),
+                    format!(
+                        "trees nested deeper than {MAX_TREE_DEPTH} levels (a hostile or corrupt \
+                         repository); tree {} and what it holds were not scanned",
+                        entry.oid
+                    ),
+                );
+                continue;
+            }
+            let name = entry.filename.to_string();
+            let path = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
             };
-            if entry.mode.is_tree() {
-                if !seen_trees.contains(entry.oid) {
-                    stack.push((entry.oid.to_owned(), path()));
-                }
-            } else if entry.mode.is_blob() && seen_blobs.insert(entry.oid.to_owned()) && commit != usize::MAX {
+            if is_tree {
+                stack.push((entry.oid.to_owned(), path, depth + 1));
+            } else {
+                seen_blobs.insert(entry.oid.to_owned());
                 blobs.push(BlobAt {
                     id: entry.oid.to_owned(),
-                    path: path(),
+                    path,
                     commit,
                 });
             }
