@@ -10,15 +10,31 @@ use std::io::Write;
 /// hundred KiB on disk), and returns its id. The id comes from `git hash-object` on a sparse file
 /// (hashing only: nothing is written, and the file costs no disk).
 fn zero_blob_bomb(env: &Env, repo: &str, size: u64) -> String {
+    zero_bomb(env, repo, "blob", size)
+}
+
+/// [`zero_blob_bomb`] for any object type (`tree`: a tree object of zeros, which git accepts by
+/// its header until something parses it).
+fn zero_bomb(env: &Env, repo: &str, kind: &str, size: u64) -> String {
     let sparse = env.path("zeros.tmp");
     std::fs::File::create(&sparse).unwrap().set_len(size).unwrap();
-    let id = env.git(repo, &["hash-object", "--no-filters", sparse.to_str().unwrap()]);
+    let id = env.git(
+        repo,
+        &[
+            "hash-object",
+            "--literally",
+            "-t",
+            kind,
+            "--no-filters",
+            sparse.to_str().unwrap(),
+        ],
+    );
     std::fs::remove_file(&sparse).unwrap();
     let dir = env.path(&format!("{repo}/.git/objects/{}", &id[..2]));
     std::fs::create_dir_all(&dir).unwrap();
     let file = std::fs::File::create(dir.join(&id[2..])).unwrap();
     let mut z = flate2::write::ZlibEncoder::new(std::io::BufWriter::new(file), flate2::Compression::fast());
-    z.write_all(format!("blob {size}\0").as_bytes()).unwrap();
+    z.write_all(format!("{kind} {size}\0").as_bytes()).unwrap();
     let chunk = vec![0u8; 1 << 20];
     let mut left = size;
     while left > 0 {
@@ -69,6 +85,32 @@ fn a_compression_bomb_blob_is_skipped_from_its_header_without_being_inflated() {
     assert_eq!(v["stats"]["skipped_large"], 1);
     assert_eq!(v["incomplete"], false, "skipping by size is policy, as for files");
     assert!(stderr.contains("1 file(s) skipped"), "{stderr}");
+}
+
+#[test]
+fn a_compression_bomb_tree_is_reported_from_its_header_without_being_inflated() {
+    let env = Env::new(ROSTER);
+    env.git("repo", &["init", "-q", "-b", "main"]);
+    let key = fake::openai_project();
+    env.write("repo/app.env", format!("OPENAI_API_KEY={key}\n"));
+    env.git("repo", &["add", "."]);
+    env.git("repo", &["commit", "-qm", "a key"]);
+    let bomb = zero_bomb(&env, "repo", "tree", 200 << 20);
+    let commit = env.git("repo", &["commit-tree", &bomb, "-p", "HEAD", "-m", "a tree bomb"]);
+    env.git("repo", &["update-ref", "refs/heads/bomb", &commit]);
+
+    let (code, v, stderr) = env.scan_json(&["--git", "repo"]);
+    assert_eq!(code, 1, "the key fails the run: {stderr}");
+    assert_eq!(field(&v, "path"), ["app.env"], "the rest of the history is scanned");
+    let msg = v["issues"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&bomb) && msg.contains("200 MiB") && msg.contains("not inflated"),
+        "{msg}"
+    );
+    assert_eq!(
+        v["incomplete"], true,
+        "a tree not read is a part of history not scanned"
+    );
 }
 
 /// Commits, with gix and `git commit-tree`, a root tree holding `top.env` and `depth` trees

@@ -206,6 +206,11 @@ pub(crate) const PROJECT_MARKERS: [&str; 12] = [
 /// Linux kernel's deepest path has about a dozen components); a hostile one can nest thousands.
 pub const MAX_TREE_DEPTH: usize = 256;
 
+/// Tree objects larger than this are not read (their size comes from the object header, so a
+/// hostile, highly compressed tree is never inflated); the cut is reported as an `error` issue.
+/// A directory of 100,000 files makes a tree of about 5 MiB.
+pub const MAX_TREE_BYTES: u64 = 64 << 20;
+
 /// Paths longer than this many bytes are not scanned (history and working tree) and are reported
 /// as an `error` issue naming the path prefix; 4096 is Linux's `PATH_MAX`, so such a path
 /// cannot be checked out there anyway.

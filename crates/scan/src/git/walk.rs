@@ -26,6 +26,25 @@ pub(super) fn walk_tree(
         if !seen_trees.insert(tree) {
             continue;
         }
+        let at = || {
+            if prefix.is_empty() {
+                "/".to_owned()
+            } else {
+                prefix.clone()
+            }
+        };
+        if let Ok(h) = repo.find_header(tree)
+            && h.size() > crate::MAX_TREE_BYTES
+        {
+            let msg = format!(
+                "tree {tree} at {:?}: {} MiB (from the object header; not inflated), larger than any real directory (the cap is {} MiB); its files were not scanned",
+                at(),
+                h.size() >> 20,
+                crate::MAX_TREE_BYTES >> 20
+            );
+            out.issue("error", source, msg);
+            continue;
+        }
         let obj = match repo.find_object(tree) {
             Ok(o) => o,
             Err(e) => {
