@@ -6,7 +6,9 @@
     reason = "the binary is where output goes"
 )]
 
+mod acceptances;
 mod args;
+mod codeowners;
 mod collect;
 mod config;
 mod demo;
@@ -60,12 +62,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => scan(&args, false),
         Command::Baseline(BaselineCommand::Create(a)) => scan(&a.scan, true),
-        Command::Baseline(BaselineCommand::Accept(a)) => discover::accept_command(&a),
+        Command::Baseline(BaselineCommand::Accept(a)) => acceptances::accept_command(&a),
         Command::Baseline(BaselineCommand::List { format, state_dir }) => {
-            discover::baseline_list(&format, state_dir.as_deref())
+            acceptances::baseline_list(&format, state_dir.as_deref())
         }
         Command::Baseline(BaselineCommand::Revoke { ids, state_dir }) => {
-            discover::baseline_revoke(&ids, state_dir.as_deref())
+            acceptances::baseline_revoke(&ids, state_dir.as_deref())
         }
         Command::Collect(a) => collect_cmd(&a),
         Command::Demo(a) => demo::run(&a.output),
