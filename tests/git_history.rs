@@ -110,6 +110,69 @@ fn since_scans_only_new_commits() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-branch"));
 }
 
+/// A pull request gate: `--since BASE` covers what HEAD adds to BASE, not what other branches
+/// carry (`git log BASE..HEAD`); `BASE..TIP` names the tip; `--all-refs` brings every ref back.
+#[test]
+fn since_covers_what_the_tip_adds_not_other_branches() {
+    let env = Env::new(ROSTER);
+    env.git("r", &["init", "-q", "-b", "main"]);
+    env.write("r/app.py", "print('hello')\n");
+    env.git("r", &["add", "."]);
+    env.git("r", &["commit", "-qm", "base"]);
+    // An unmerged branch with a key of its own.
+    env.git("r", &["checkout", "-qb", "experiment"]);
+    env.write("r/bot.env", format!("ANTHROPIC_API_KEY={}\n", fake::anthropic()));
+    env.git("r", &["add", "."]);
+    env.git("r", &["commit", "-qm", "experiment"]);
+    // The pull request's branch, from main: one commit with a key, one clean.
+    env.git("r", &["checkout", "-q", "main"]);
+    env.git("r", &["checkout", "-qb", "pr"]);
+    env.write("r/ci.env", format!("OPENAI_API_KEY={}\n", fake::openai_project()));
+    env.git("r", &["add", "."]);
+    env.git("r", &["commit", "-qm", "add ci key"]);
+    env.write("r/readme.txt", "docs\n");
+    env.git("r", &["add", "."]);
+    env.git("r", &["commit", "-qm", "docs"]);
+
+    let (code, v, stderr) = env.scan_json(&["--git", "r", "--since", "main"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(field(&v, "rule_id"), ["openai.project-key"], "{v:#}");
+    assert_eq!(v["stats"]["commits"], 2, "the two commits of the pull request");
+    // The same range named explicitly, from another checkout.
+    env.git("r", &["checkout", "-q", "main"]);
+    let (code, v, _) = env.scan_json(&["--git", "r", "--since", "main..pr"]);
+    assert_eq!(code, 1);
+    assert_eq!(field(&v, "rule_id"), ["openai.project-key"]);
+    let (code, v, _) = env.scan_json(&["--git", "r", "--since", "main"]);
+    assert_eq!(
+        (code, v["stats"]["commits"].as_u64()),
+        (0, Some(0)),
+        "HEAD adds nothing to main"
+    );
+    let (_, v, _) = env.scan_json(&["--git", "r", "--since", "main", "--all-refs"]);
+    let mut rules = field(&v, "rule_id");
+    rules.sort();
+    assert_eq!(rules, ["anthropic.api-key", "openai.project-key"]);
+
+    // A range the gate cannot honour is an error naming it, and nothing is scanned.
+    let out = env.roster(&["scan", "--git", "r", "--since", "main...pr", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not A...B"));
+    let out = env.roster(&[
+        "scan",
+        "--git",
+        "r",
+        "--since",
+        "0123456789abcdef0123456789abcdef01234567",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "an unknown base is an incomplete run, not a clean one"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fetch-depth: 0"));
+}
+
 #[test]
 fn staged_scans_only_the_index() {
     let env = Env::new(ROSTER);

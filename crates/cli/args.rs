@@ -258,9 +258,14 @@ pub struct ScanArgs {
     #[arg(long = "git", value_name = "REPO")]
     pub git: Vec<PathBuf>,
 
-    /// With --git: only commits not reachable from REV (for CI: --since origin/main).
-    #[arg(long, value_name = "REV", requires = "git")]
+    /// With --git: only the commits HEAD adds to BASE, as `git log BASE..HEAD` lists them (for
+    /// a pull request: --since origin/main). BASE..TIP names another tip.
+    #[arg(long, value_name = "BASE[..TIP]", requires = "git")]
     pub since: Option<String>,
+
+    /// With --since: the commits any ref (branch, tag, remote) adds to BASE, not only HEAD's.
+    #[arg(long, requires = "since")]
+    pub all_refs: bool,
 
     /// With --git: scan only what is staged in the index (for pre-commit hooks).
     #[arg(long, requires = "git", conflicts_with_all = ["since", "incremental"])]

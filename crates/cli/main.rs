@@ -288,6 +288,7 @@ pub(crate) struct ScanRequest {
     pub paths: Vec<std::path::PathBuf>,
     pub git: Vec<std::path::PathBuf>,
     pub since: Option<String>,
+    pub all_refs: bool,
     pub staged: bool,
     pub incremental: bool,
     /// The scope incremental state is kept under.
@@ -313,6 +314,7 @@ impl ScanRequest {
             paths,
             git,
             since: None,
+            all_refs: false,
             staged: false,
             incremental: false,
             scope: roster_store::DEFAULT_SCOPE.to_owned(),
@@ -337,6 +339,7 @@ impl From<&ScanArgs> for ScanRequest {
             paths: a.paths.clone(),
             git: a.git.clone(),
             since: a.since.clone(),
+            all_refs: a.all_refs,
             staged: a.staged,
             incremental: a.incremental,
             scope: a
@@ -396,6 +399,7 @@ fn run_scan(args: &ScanRequest) -> Result<(Report, Arc<RuleSet>)> {
             };
             let git = GitOptions {
                 since: args.since.clone(),
+                all_refs: args.all_refs,
                 hidden,
                 staged: args.staged,
             };

@@ -1,6 +1,6 @@
-//! Git history with gix: every blob reachable from every ref is scanned once (deduplicated by
-//! blob id), and each finding is attributed to the commit, author, date and path that first
-//! introduced that blob. Commits are visited oldest first and each unique tree is read once, so
+//! Git history with gix: every blob reachable from every ref (with `--since`, every blob the
+//! commits `BASE..TIP` add) is scanned once (deduplicated by blob id), and each finding is
+//! attributed to the commit, author, date and path that first introduced that blob. Commits are visited oldest first and each unique tree is read once, so
 //! the first commit whose tree reaches a blob is the one that introduced it.
 
 mod blobs;
@@ -19,8 +19,12 @@ use walk::{commit_info, unknown_commit, walk_tree, with_delta_cache};
 /// What part of the history to scan.
 #[derive(Debug, Clone, Default)]
 pub struct GitOptions {
-    /// Only commits not reachable from this revision (`--since origin/main`).
+    /// A range: `BASE` (the commits `git log BASE..HEAD` lists) or `BASE..TIP`. Without
+    /// `all_refs`, only the commits the tip (HEAD by default) adds to BASE are walked.
     pub since: Option<String>,
+    /// Walk from every ref (and HEAD) rather than from one tip; with `since`, the commits any
+    /// ref has that BASE lacks. Without `since` a history scan always covers every ref.
+    pub all_refs: bool,
     /// Commits already scanned (from the state dir, for `--incremental`): they and their
     /// ancestors are skipped.
     pub hidden: Vec<String>,
@@ -36,6 +40,59 @@ fn note_project_dir(path: &str, out: &mut ScanOutput) {
     let (dir, name) = path.rsplit_once('/').unwrap_or((".", path));
     if PROJECT_MARKERS.contains(&name) {
         out.project_dirs.push(dir.to_owned());
+    }
+}
+
+/// `BASE`, `BASE..TIP` or `BASE..` (TIP defaults to HEAD). `A...B` (the symmetric difference)
+/// is refused: a gate must not scan what the base has and the tip lacks.
+fn parse_range(since: &str) -> Result<(&str, &str), String> {
+    if since.contains("...") {
+        return Err(format!(
+            "--since {since}: give BASE or BASE..TIP (the commits TIP adds to BASE), not A...B"
+        ));
+    }
+    let (base, tip) = since.split_once("..").unwrap_or((since, "HEAD"));
+    let tip = if tip.is_empty() { "HEAD" } else { tip };
+    if base.is_empty() {
+        return Err(format!("--since {since}: the base revision is missing (BASE..TIP)"));
+    }
+    Ok((base, tip))
+}
+
+fn resolve_commit(repo: &gix::Repository, rev: &str) -> Result<ObjectId, String> {
+    repo.rev_parse_single(rev).map_err(|e| e.to_string()).and_then(|id| {
+        Ok(id
+            .object()
+            .map_err(|e| e.to_string())?
+            .peel_to_commit()
+            .map_err(|e| e.to_string())?
+            .id)
+    })
+}
+
+/// Every ref's commit, and HEAD's.
+fn all_ref_tips(repo: &gix::Repository, tips: &mut Vec<ObjectId>, out: &mut ScanOutput) {
+    let source = out.source.clone();
+    match repo.references().and_then(|r| r.all().map(|i| i.collect::<Vec<_>>())) {
+        Ok(refs) => {
+            for r in refs {
+                match r {
+                    Ok(mut r) => match r.peel_to_id() {
+                        Ok(id) => tips.push(id.detach()),
+                        Err(e) => out.issue(
+                            "error",
+                            &source,
+                            format!("ref {}: cannot resolve: {e}", r.name().as_bstr()),
+                        ),
+                    },
+                    Err(e) => out.issue("error", &source, format!("cannot read a ref: {e}")),
+                }
+            }
+        }
+        Err(e) => out.issue("error", &source, format!("cannot list refs: {e}")),
+    }
+    if let Ok(head) = repo.head_id() {
+        tips.push(head.detach());
     }
 }
 
@@ -77,42 +134,52 @@ impl Scanner {
 
     fn scan_history(&self, repo: &gix::Repository, opts: &GitOptions, out: &mut ScanOutput) -> HistoryTips {
         let source = out.source.clone();
+        let range = match opts.since.as_deref().map(parse_range).transpose() {
+            Ok(r) => r,
+            Err(e) => {
+                out.issue("error", &source, e);
+                return HistoryTips::default();
+            }
+        };
         let mut tips: Vec<ObjectId> = Vec::new();
-        match repo.references().and_then(|r| r.all().map(|i| i.collect::<Vec<_>>())) {
-            Ok(refs) => {
-                for r in refs {
-                    match r {
-                        Ok(mut r) => match r.peel_to_id() {
-                            Ok(id) => tips.push(id.detach()),
-                            Err(e) => out.issue(
-                                "error",
-                                &source,
-                                format!("ref {}: cannot resolve: {e}", r.name().as_bstr()),
-                            ),
-                        },
-                        Err(e) => out.issue("error", &source, format!("cannot read a ref: {e}")),
+        let mut hidden: Vec<ObjectId> = Vec::new();
+        if let Some((base, tip)) = range {
+            match resolve_commit(repo, base) {
+                Ok(id) => hidden.push(id),
+                Err(e) => {
+                    // Scanning everything instead would fail a PR on every key ever committed.
+                    out.issue(
+                        "error",
+                        &source,
+                        format!(
+                            "--since {base}: cannot resolve: {e}; nothing was scanned (in a shallow CI \
+                             clone, fetch the base commit or the whole history: fetch-depth: 0)"
+                        ),
+                    );
+                    return HistoryTips::default();
+                }
+            }
+            if !opts.all_refs {
+                match resolve_commit(repo, tip) {
+                    Ok(id) => tips.push(id),
+                    Err(e) => {
+                        out.issue(
+                            "error",
+                            &source,
+                            format!("--since ..{tip}: cannot resolve: {e}; nothing was scanned"),
+                        );
+                        return HistoryTips::default();
                     }
                 }
             }
-            Err(e) => out.issue("error", &source, format!("cannot list refs: {e}")),
         }
-        if let Ok(head) = repo.head_id() {
-            tips.push(head.detach());
+        if range.is_none() || opts.all_refs {
+            all_ref_tips(repo, &mut tips, out);
         }
         // Only commits are walked; tags may point at trees or blobs (rare) and are skipped.
         tips.retain(|id| repo.find_object(*id).is_ok_and(|o| o.kind == gix::object::Kind::Commit));
         tips.sort();
         tips.dedup();
-        let mut hidden: Vec<ObjectId> = Vec::new();
-        if let Some(since) = &opts.since {
-            match repo
-                .rev_parse_single(since.as_str())
-                .and_then(|id| Ok(id.object()?.peel_to_commit()?.id))
-            {
-                Ok(id) => hidden.push(id),
-                Err(e) => out.issue("error", &source, format!("--since {since}: cannot resolve: {e}")),
-            }
-        }
         for h in &opts.hidden {
             if let Ok(id) = ObjectId::from_hex(h.as_bytes())
                 && repo.find_object(id).is_ok()
