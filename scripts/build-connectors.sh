@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the connector plugins (WebAssembly components) into $CARGO_TARGET_DIR (else target/)
-# /wasm32-wasip2/release/. Installs the wasm32-wasip2 Rust target first if rustup is there and it
-# is missing.
+# /wasm32-wasip2/connector/, with the `connector` profile the binary's build script uses for the
+# components it embeds (so `cargo build` needs no script; the tests use this one for the test-only
+# guests). Installs the wasm32-wasip2 Rust target first if rustup is there and it is missing.
 #   build-connectors.sh                  every connector and the test-only guests
 #   build-connectors.sh --product        the connectors only
 #   build-connectors.sh connector-okta   only these packages
@@ -23,6 +24,5 @@ if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx w
 fi
 args=()
 for c in "${connectors[@]}"; do args+=(-p "$c"); done
-# Plugins are shipped small: no debug info (function names stay for trap messages), size-optimized.
-CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=debuginfo CARGO_PROFILE_RELEASE_OPT_LEVEL=s \
-  cargo build --release --locked --quiet --target wasm32-wasip2 "${args[@]}"
+# The `connector` profile (Cargo.toml): size-optimized, no debug info.
+cargo build --profile connector --locked --quiet --target wasm32-wasip2 "${args[@]}"

@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "demo.sh: cargo is required (https://rustup.rs)" >&2; exit 2; }
-# The demo reads the sample's exports with these connector plugins.
-./scripts/build-connectors.sh --product
-cargo run --quiet --locked -- demo "$@"
+# The build embeds the connector plugins (WebAssembly components; it adds the wasm32-wasip2 Rust
+# target with rustup if it is missing).
+cargo run --locked -- demo "$@"

@@ -15,6 +15,7 @@ mod git_history;
 mod hostile;
 mod leaks;
 mod scan_files;
+mod shipping;
 
 /// The binary under test, as cargo built it for these tests (run in a `roster_testkit::Env`).
 const ROSTER: &str = env!("CARGO_BIN_EXE_roster");

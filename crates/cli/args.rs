@@ -7,7 +7,7 @@ use std::path::PathBuf;
 /// and OAuth grants. `roster scan` finds committed credentials and AI agent workloads in files
 /// and git history.
 #[derive(Debug, Parser)]
-#[command(name = "roster", version, about, long_about = None, propagate_version = true)]
+#[command(name = "roster", version = env!("ROSTER_VERSION"), about, long_about = None, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -40,6 +40,12 @@ pub enum Command {
     /// Check or list detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// List the connectors built into this binary, with their versions and SHA-256 hashes.
+    Connectors {
+        /// Output format: text or json.
+        #[arg(short = 'f', long, default_value = "text")]
+        format: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -12,7 +12,7 @@ use roster_model::{ConnectorRun, Report, RunStatus};
 use roster_plugin_host::{Auth, CodeCache, ExportFile, Host, Limits, RunRequest};
 
 use crate::config::Config;
-use crate::sources::{plugin_path, prepare, setting_text};
+use crate::sources::{plugin_code, prepare, setting_text};
 
 /// What `collect` gathered, for [`merge_into`].
 pub struct Collected {
@@ -75,17 +75,16 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
             ..Default::default()
         };
         let prepared = (|| -> Result<_> {
-            let (path, explicit) = plugin_path(src, &base)?;
-            let wasm = std::fs::read(&path).with_context(|| format!("cannot read plugin {}", path.display()))?;
-            if explicit && src.sha256.is_none() {
-                let sha = roster_plugin_host::sha256_hex(&wasm);
+            let code = plugin_code(src, &base)?;
+            if code.explicit && src.sha256.is_none() {
+                let sha = roster_plugin_host::sha256_hex(&code.wasm);
                 bail!(
                     "source {}: plugin {} is not pinned; after reviewing it, add sha256 = \"{sha}\" to its [[source]]",
                     src.name(),
-                    path.display()
+                    code.origin
                 );
             }
-            let plugin = host.load(&src.connector, &wasm, src.sha256.as_deref())?;
+            let plugin = host.load(&src.connector, &code.wasm, src.sha256.as_deref())?;
             let prepared = rt.block_on(prepare(src, &base))?;
             let mut files = vec![];
             for f in &src.files {

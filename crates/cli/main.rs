@@ -77,6 +77,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Registry(args::RegistryCommand::Init { report, output }) => registry::init(&report, output.as_deref()),
         Command::Rules(RulesCommand::Check { files, gitleaks }) => rules_check(&files, gitleaks),
         Command::Rules(RulesCommand::List { rules, format }) => rules_list(&rules, &format),
+        Command::Connectors { format } => profiles::list_command(&format),
     }
 }
 

@@ -2,6 +2,7 @@
 //! connector's profile, its credential set up, and its manifest (what the plugin may request,
 //! and with which credential) built from the profile and the source's own `allow` entries.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -22,48 +23,50 @@ pub struct Prepared {
     pub host_settings: BTreeSet<String>,
 }
 
-/// Where bundled connectors live: `ROSTER_CONNECTOR_DIR`, else `connectors/` next to the
-/// executable, else the workspace's wasm build folder (for a binary under target/).
-fn connector_dirs() -> Vec<PathBuf> {
-    let mut dirs = vec![];
-    if let Some(d) = std::env::var_os("ROSTER_CONNECTOR_DIR") {
-        dirs.push(PathBuf::from(d));
-    }
-    if let Some(exe_dir) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf))
-    {
-        dirs.push(exe_dir.join("connectors"));
-        if let Some(target) = exe_dir.parent() {
-            dirs.push(target.join("wasm32-wasip2/release"));
-        }
-    }
-    dirs
+/// A source's plugin code.
+pub struct PluginCode {
+    /// The WebAssembly component.
+    pub wasm: Cow<'static, [u8]>,
+    /// Where it came from: a file, or "built-in".
+    pub origin: String,
+    /// The user named the file (`plugin = "..."`): it must be pinned by its sha256.
+    pub explicit: bool,
 }
 
-/// The plugin's file, and whether the user named it (`plugin = "..."`).
-pub fn plugin_path(src: &SourceConfig, base: &Path) -> Result<(PathBuf, bool)> {
-    if let Some(p) = &src.plugin {
-        return Ok((base.join(p), true));
-    }
-    let file = format!("connector_{}.wasm", src.connector.replace('-', "_"));
-    let dirs = connector_dirs();
-    dirs.iter()
-        .map(|d| d.join(&file))
-        .find(|p| p.is_file())
-        .map(|p| (p, false))
-        .with_context(|| {
-            format!(
-                "source {}: connector {} not found (looked for {file} in {}); build the connectors with \
-             scripts/build-connectors.sh, set ROSTER_CONNECTOR_DIR, or give `plugin = \"path.wasm\"`",
-                src.name(),
-                src.connector,
-                dirs.iter()
-                    .map(|d| d.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+/// The plugin a source runs: its own `plugin = "..."` file; else the connector's component in
+/// `ROSTER_CONNECTOR_DIR` (`connector_<name>.wasm`), when that folder is set and holds it; else
+/// the component built into the binary.
+pub fn plugin_code(src: &SourceConfig, base: &Path) -> Result<PluginCode> {
+    let read = |path: PathBuf, explicit: bool| -> Result<PluginCode> {
+        let wasm = std::fs::read(&path).with_context(|| format!("cannot read plugin {}", path.display()))?;
+        Ok(PluginCode {
+            wasm: Cow::Owned(wasm),
+            origin: path.display().to_string(),
+            explicit,
         })
+    };
+    if let Some(p) = &src.plugin {
+        return read(base.join(p), true);
+    }
+    if let Some(dir) = std::env::var_os("ROSTER_CONNECTOR_DIR") {
+        let path = Path::new(&dir).join(format!("connector_{}.wasm", src.connector.replace('-', "_")));
+        if path.is_file() {
+            return read(path, false);
+        }
+    }
+    let wasm = crate::profiles::wasm(&src.connector).with_context(|| {
+        format!(
+            "source {}: {} is not a built-in connector (built in: {}); give its component with `plugin = \"path.wasm\"`",
+            src.name(),
+            src.connector,
+            crate::profiles::names().join(", ")
+        )
+    })?;
+    Ok(PluginCode {
+        wasm: Cow::Borrowed(wasm),
+        origin: "built-in".into(),
+        explicit: false,
+    })
 }
 
 /// A setting as the text a plugin receives.

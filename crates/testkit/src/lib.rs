@@ -45,10 +45,11 @@ pub fn test_deps() -> PathBuf {
 }
 
 /// The file of a built guest (`connector_aws_iam`, `connector_hostile`): in `ROSTER_CONNECTOR_DIR`
-/// if set, as the CLI looks, else where scripts/build-connectors.sh builds them.
+/// if set, as the CLI looks, else where the binary's build script and
+/// scripts/build-connectors.sh build them (`--profile connector`).
 pub fn guest(name: &str) -> PathBuf {
     let dir = std::env::var_os("ROSTER_CONNECTOR_DIR")
-        .map_or_else(|| target_dir().join("wasm32-wasip2/release"), PathBuf::from);
+        .map_or_else(|| target_dir().join("wasm32-wasip2/connector"), PathBuf::from);
     dir.join(format!("{name}.wasm"))
 }
 
