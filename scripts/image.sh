@@ -104,6 +104,7 @@ cleanup() {
 trap cleanup EXIT
 # Buildah's own messages go to this log, shown only when a step fails.
 log=$work/buildah.log
+archive=$work/image.oci.tar
 run() { "$@" >>"$log" 2>&1 || { cat "$log" >&2; fail "failed: ${*:1:6}"; }; }
 
 # The image's files, the same for every architecture except the binary.
@@ -154,9 +155,8 @@ for triple in "${arches[@]}"; do
     "$ctr"
   sizes+=("linux/$arch $(human "$(stat -c %s "$layer")")")
   if [ "${#arches[@]}" -eq 1 ]; then
-    rm -f "$out"
     run "${bh[@]}" commit --quiet --rm --identity-label=false --timestamp "$SOURCE_DATE_EPOCH" \
-      --disable-compression=false "$ctr" "oci-archive:$out:$name:$version"
+      --disable-compression=false "$ctr" "oci-archive:$archive:$name:$version"
   else
     run "${bh[@]}" commit --quiet --rm --identity-label=false --timestamp "$SOURCE_DATE_EPOCH" \
       --disable-compression=false "$ctr" "containers-storage:localhost/roster-$arch:$version"
@@ -170,10 +170,11 @@ if [ "${#images[@]}" -gt 0 ]; then
     run "${bh[@]}" manifest add --os linux --arch "$arch" "localhost/roster:$version" \
       "containers-storage:localhost/roster-$arch:$version"
   done
-  rm -f "$out"
   run "${bh[@]}" manifest push --quiet --all --format oci "localhost/roster:$version" \
-    "oci-archive:$out:$name:$version"
+    "oci-archive:$archive:$name:$version"
 fi
+# Written whole or not at all: a failed run leaves no half archive in DIST_DIR.
+mv -f "$archive" "$out"
 
 unpacked=$(printf '%s, ' "${sizes[@]}")
 echo "image.sh: $out ($name:$version; unpacked ${unpacked%, }; archive $(human "$(stat -c %s "$out")"))"
