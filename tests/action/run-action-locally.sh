@@ -4,8 +4,8 @@
 #
 #   tests/action/run-action-locally.sh /path/to/roster
 #
-# The given binary is packed like a release (roster-X.Y.Z-TARGET.tar.gz plus SHA256SUMS, X.Y.Z
-# from its --version) and passed as the input release-url (file://). tests/action/runner.py runs
+# The given binary is packed like a release by make-release.sh (roster-X.Y.Z-TARGET.tar.gz plus
+# SHA256SUMS) and the folder passed as the input release-url (file://). tests/action/runner.py runs
 # the steps from action.yml: their order, `if:` conditions and `env:` mappings come from the file,
 # so the test breaks when action.yml and the scripts in action/ disagree.
 #
@@ -54,7 +54,6 @@ random62() { LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c "$1"; }
 fake_key() { printf 'sk-proj-%sT3BlbkFJ%s' "$(random62 74)" "$(random62 74)"; }
 
 # --- the release folder -------------------------------------------------------------------------
-version=$("$roster_bin" --version | awk '{ print $2 }')
 case $(uname -m) in
   x86_64 | amd64) arch=X64 cpu=x86_64 ;;
   aarch64 | arm64) arch=ARM64 cpu=aarch64 ;;
@@ -65,21 +64,8 @@ case $(uname -s) in
   Darwin) os=macOS target=$cpu-apple-darwin ;;
   *) echo "$0: run this on Linux or macOS" >&2; exit 2 ;;
 esac
-make_release() { # DIR
-  local dir=$1/v$version name=roster-$version-$target
-  mkdir -p "$dir/$name"
-  cp "$roster_bin" "$dir/$name/roster"
-  # A debug build carries hundreds of MiB of debug info; the copy need not.
-  if command -v strip >/dev/null 2>&1; then strip --strip-debug "$dir/$name/roster" 2>/dev/null || true; fi
-  for f in README.md LICENSE CHANGELOG.md; do
-    if [[ -f $root/$f ]]; then cp "$root/$f" "$dir/$name/"; else echo "$f" >"$dir/$name/$f"; fi
-  done
-  tar -C "$dir" -cf - "$name" | gzip -1 >"$dir/$name.tar.gz"
-  rm -rf "${dir:?}/$name"
-  (cd "$dir" && for f in *.tar.gz; do echo "$(sha256 "$f")  $f"; done >SHA256SUMS)
-}
-echo "# packing roster $version as a release for $target"
-make_release "$tmp/release"
+echo "# packing $roster_bin as a release for $target"
+version=$(bash "$here/make-release.sh" "$roster_bin" "$tmp/release")
 archive=$tmp/release/v$version/roster-$version-$target.tar.gz
 
 # --- the upstream repository --------------------------------------------------------------------
