@@ -14,12 +14,15 @@
 #                added (and removed again in a later commit), not the key committed before the
 #                base nor the key on a branch that is not part of the pull request
 #   pr-shallow   the same from a one-commit-deep clone (actions/checkout's default): the base is
-#                fetched and the history deepened, with a warning recommending fetch-depth: 0
+#                fetched and the history deepened, with a warning recommending fetch-depth: 0;
+#                python3 reads the SARIF instead of jq
 #   push-new     push of a new branch (before = zeros): the commits not on the default branch
 #   pr-clean     a pull request without credentials: exit 0, no findings, SARIF still uploaded;
 #                the tool cache's archive was altered, and is replaced by a checked download
+#   hostile      a file name with a line break and a workflow command: printed as text, never run
 #   tampered     the release archive differs from SHA256SUMS: the install step fails, no scan
-# Needs bash, git, tar, gzip, sha256sum or shasum, curl, and python3 with PyYAML.
+# Needs bash, git, tar, gzip, sha256sum or shasum, curl, and python3 with PyYAML. KEEP=1 keeps the
+# scenarios' folders (repositories, logs, results) and prints where.
 set -euo pipefail
 
 if [[ $# -ne 1 || ! -x $1 ]]; then
@@ -35,7 +38,7 @@ python3 -c 'import yaml' 2>/dev/null || {
 }
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+if [[ -n ${KEEP:-} ]]; then echo "# keeping $tmp"; else trap 'rm -rf "$tmp"' EXIT; fi
 passed=0 failed=0
 ok() { passed=$((passed + 1)); echo "ok - $1"; }
 not_ok() { failed=$((failed + 1)); echo "not ok - $1"; }
@@ -97,6 +100,12 @@ gitc checkout -q -b docs "$base"
 echo "More docs." >>"$up/README.md"
 gitc add -A && gitc commit -q -m "docs"
 clean_head=$(gitc rev-parse HEAD)
+# A pull request whose file name carries a line break and a workflow command.
+gitc checkout -q -b hostile "$base"
+hostile_name=$'app/x\n::error title=pwned::injected.env'
+echo "OPENAI_API_KEY=$(fake_key)" >"$up/$hostile_name"
+gitc add -A && gitc commit -q -m "hostile name"
+hostile_head=$(gitc rev-parse HEAD)
 # GitHub's merge refs: the pull request's head merged into its base.
 merge_ref() { # NUMBER HEAD
   gitc checkout -q --detach "$base"
@@ -106,6 +115,7 @@ merge_ref() { # NUMBER HEAD
 }
 merge_ref 1 "$head"
 merge_ref 2 "$clean_head"
+merge_ref 3 "$hostile_head"
 gitc checkout -q main
 
 # --- running the action -------------------------------------------------------------------------
@@ -188,6 +198,10 @@ pr_checks() { # NAME
   check "$1: the last step fails the job, with an error annotation" q "$1" \
     "step('result')['exit_code'] == 1 and any(a['level'] == 'error' and 'found credentials' in a['title'] for a in r['annotations'])"
   check "$1: no secret in the log" q "$1" "'T3BlbkFJ' not in log"
+  check "$1: the log lists the finding" q "$1" \
+    "any('openai.project-key' in l and 'app/settings.env:1' in l for l in log.splitlines())"
+  check "$1: the job summary has the finding, Markdown-escaped" q "$1" \
+    "'| high | openai\\\\.project\\\\-key | app\\\\/settings\\\\.env\\\\:1 |' in r['summary']"
 }
 
 echo "# pr-full: pull_request, full clone"
@@ -207,7 +221,7 @@ echo "# pr-shallow: pull_request, one commit deep"
 before=$failed
 checkout pr-shallow 1 '+refs/pull/1/merge:refs/remotes/pull/1/merge'
 pr_event "$tmp/pr-shallow/event.json" 1 "$head"
-if run pr-shallow pull_request --tool-cache "$tmp/toolcache"; then
+if run pr-shallow pull_request --tool-cache "$tmp/toolcache" --env ROSTER_ACTION_JSON_TOOL=python3; then
   check "pr-shallow: the archive came from the tool cache" q pr-shallow "'from the tool cache' in log"
   check "pr-shallow: a warning recommends fetch-depth: 0" q pr-shallow \
     "any(a['level'] == 'warning' and 'fetch-depth: 0' in a['message'] for a in r['annotations'])"
@@ -250,6 +264,19 @@ if run pr-clean pull_request --tool-cache "$tmp/toolcache"; then
     test "$(sha256 "$cached")" = "$(sha256 "$archive")"
 fi
 show_log_if_failed pr-clean "$before"
+
+echo "# hostile: a file name with a line break and a workflow command"
+before=$failed
+checkout hostile 0 '+refs/pull/3/merge:refs/remotes/pull/3/merge'
+pr_event "$tmp/hostile/event.json" 3 "$hostile_head"
+if run hostile pull_request --env ROSTER_ACTION_JSON_TOOL=python3; then
+  check "hostile: exit code 1, one finding" q hostile "r['outputs']['exit-code'] == '1' and r['outputs']['findings'] == '1'"
+  check "hostile: the file name's command is not run (no such annotation)" q hostile \
+    "not any('pwned' in a['title'] or 'injected' in a['message'] for a in r['annotations'])"
+  check "hostile: no log line starts with the file name's command" q hostile \
+    "not any(l.startswith('::error title=pwned') for l in log.splitlines())"
+fi
+show_log_if_failed hostile "$before"
 
 echo "# tampered: the archive does not match SHA256SUMS"
 before=$failed
