@@ -16,7 +16,11 @@
 #   pr-shallow   the same from a one-commit-deep clone (actions/checkout's default): the base is
 #                fetched and the history deepened, with a warning recommending fetch-depth: 0;
 #                python3 reads the SARIF instead of jq
+#   push         push with the branch's previous tip (before): the commits after it
+#   push-forced  push whose previous tip is gone: a warning, then as push-new
 #   push-new     push of a new branch (before = zeros): the commits not on the default branch
+#   pr-target    pull_request_target on a one-commit-deep clone of the base branch: the pull
+#                request's head is fetched as git objects and BASE..HEAD scanned
 #   pr-clean     a pull request without credentials: exit 0, no findings, SARIF still uploaded;
 #                the tool cache's archive was altered, and is replaced by a checked download
 #   hostile      a file name with a line break and a workflow command: printed as text, never run
@@ -242,6 +246,47 @@ if run push-new push; then
     "r['outputs']['exit-code'] == '1' and found() == $expected"
 fi
 show_log_if_failed push-new "$before"
+
+echo "# push: the pushed commits"
+before=$failed
+checkout push 0 '+refs/heads/feature:refs/remotes/origin/feature'
+cat >"$tmp/push/event.json" <<EOF
+{"ref": "refs/heads/feature", "before": "$key_commit", "after": "$head",
+ "repository": {"full_name": "acme/app", "default_branch": "main"}}
+EOF
+if run push push; then
+  check "push: base.sh chose the previous tip" q push "step('base')['outputs']['since'] == '$key_commit'"
+  check "push: exit code 0 (the key came before the previous tip)" q push \
+    "r['outputs']['exit-code'] == '0' and found() == []"
+fi
+show_log_if_failed push "$before"
+
+echo "# push-forced: the previous tip is gone (a force push)"
+before=$failed
+checkout push-forced 0 '+refs/heads/feature:refs/remotes/origin/feature'
+cat >"$tmp/push-forced/event.json" <<EOF
+{"ref": "refs/heads/feature", "before": "feedfacefeedfacefeedfacefeedfacefeedface", "after": "$head",
+ "repository": {"full_name": "acme/app", "default_branch": "main"}}
+EOF
+if run push-forced push; then
+  check "push-forced: a warning, then the default branch as base" q push-forced \
+    "step('base')['outputs']['since'] == '$base' and any('force push' in a['message'] for a in r['annotations'])"
+  check "push-forced: exit code 1 with exactly the branch's key" q push-forced \
+    "r['outputs']['exit-code'] == '1' and found() == $expected"
+fi
+show_log_if_failed push-forced "$before"
+
+echo "# pr-target: pull_request_target, the base branch checked out one commit deep"
+before=$failed
+checkout pr-target 1 '+refs/heads/main:refs/remotes/origin/main'
+pr_event "$tmp/pr-target/event.json" 1 "$head"
+if run pr-target pull_request_target; then
+  check "pr-target: the pull request's head is fetched and scanned as BASE..HEAD" q pr-target \
+    "step('base')['outputs']['since'] == '$base..$head'"
+  check "pr-target: exit code 1 with exactly the pull request's key" q pr-target \
+    "r['outputs']['exit-code'] == '1' and found() == $expected"
+fi
+show_log_if_failed pr-target "$before"
 
 echo "# pr-clean: a pull request without credentials, altered tool cache"
 before=$failed
