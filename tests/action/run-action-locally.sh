@@ -23,7 +23,8 @@
 #                request's head is fetched as git objects and BASE..HEAD scanned
 #   pr-clean     a pull request without credentials: exit 0, no findings, SARIF still uploaded;
 #                the tool cache's archive was altered, and is replaced by a checked download
-#   hostile      a file name with a line break and a workflow command: printed as text, never run
+#   hostile      a pull request from a fork, with a file name carrying a line break and a workflow
+#                command: printed as text, never run; no SARIF upload (a fork's token cannot)
 #   tampered     the release archive differs from SHA256SUMS: the install step fails, no scan
 # Needs bash, git, tar, gzip, sha256sum or shasum, curl, and python3 with PyYAML. KEEP=1 keeps the
 # scenarios' folders (repositories, logs, results) and prints where.
@@ -136,12 +137,12 @@ checkout() {
   fi
   git -C "$ws" checkout -q --detach "$dest"
 }
-pr_event() { # FILE NUMBER HEAD
+pr_event() { # FILE NUMBER HEAD [FORK]
   cat >"$1" <<EOF
 {"action": "opened", "number": $2,
  "pull_request": {"number": $2,
    "base": {"sha": "$base", "ref": "main"},
-   "head": {"sha": "$3", "ref": "feature", "repo": {"fork": false, "full_name": "acme/app"}}},
+   "head": {"sha": "$3", "ref": "feature", "repo": {"fork": ${4:-false}, "full_name": "acme/app"}}},
  "repository": {"full_name": "acme/app", "default_branch": "main"}}
 EOF
 }
@@ -310,16 +311,18 @@ if run pr-clean pull_request --tool-cache "$tmp/toolcache"; then
 fi
 show_log_if_failed pr-clean "$before"
 
-echo "# hostile: a file name with a line break and a workflow command"
+echo "# hostile: from a fork, a file name with a line break and a workflow command"
 before=$failed
 checkout hostile 0 '+refs/pull/3/merge:refs/remotes/pull/3/merge'
-pr_event "$tmp/hostile/event.json" 3 "$hostile_head"
+pr_event "$tmp/hostile/event.json" 3 "$hostile_head" true
 if run hostile pull_request --env ROSTER_ACTION_JSON_TOOL=python3; then
   check "hostile: exit code 1, one finding" q hostile "r['outputs']['exit-code'] == '1' and r['outputs']['findings'] == '1'"
   check "hostile: the file name's command is not run (no such annotation)" q hostile \
     "not any('pwned' in a['title'] or 'injected' in a['message'] for a in r['annotations'])"
   check "hostile: no log line starts with the file name's command" q hostile \
     "not any(l.startswith('::error title=pwned') for l in log.splitlines())"
+  check "hostile: from a fork, so no upload, and a notice says why" q hostile \
+    "r['uses'] == [] and any(a['level'] == 'notice' and 'fork' in a['message'] for a in r['annotations'])"
 fi
 show_log_if_failed hostile "$before"
 

@@ -259,11 +259,13 @@ def read_kv_file(path):
     return out
 
 
-COMMAND = re.compile(r"^::([a-zA-Z-]+)(?: (.*?))?::(.*)$")
+COMMAND = re.compile(r"^::([A-Za-z0-9_-]+)(?: (.*?))?::(.*)$")
 
 
-def workflow_commands(text, step_id, annotations):
-    stopped = None
+def workflow_commands(text, step_id, annotations, state):
+    """Records annotations; `state["stopped"]` is the stop-commands token, kept across steps as
+    the runner keeps it for the rest of the job until the token resumes processing."""
+    stopped = state.get("stopped")
     for line in text.splitlines():
         m = COMMAND.match(line)
         if not m:
@@ -280,6 +282,7 @@ def workflow_commands(text, step_id, annotations):
             annotations.append(
                 {"step": step_id, "level": name, "title": fields.get("title", ""), "message": message}
             )
+    state["stopped"] = stopped
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -359,6 +362,7 @@ def main():
 
     files = tempfile.mkdtemp(prefix="runner-files-", dir=args.runner_temp)
     path_entries = []
+    commands = {}
     status = "success"
     result = {"steps": [], "annotations": [], "uses": [], "summary": ""}
     for n, step in enumerate(action["runs"]["steps"]):
@@ -407,7 +411,7 @@ def main():
         text = proc.stdout.decode("utf-8", "replace")
         sys.stdout.write(text)
         sys.stdout.flush()
-        workflow_commands(text, sid, result["annotations"])
+        workflow_commands(text, sid, result["annotations"], commands)
         outputs = read_kv_file(env["GITHUB_OUTPUT"])
         with open(env["GITHUB_PATH"], encoding="utf-8") as f:
             path_entries += [line for line in f.read().splitlines() if line]
