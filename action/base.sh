@@ -9,7 +9,8 @@
 #                                       branch (BEFORE all zeros) or a previous tip that is gone
 #                                       (a force push), origin/DEFAULT..HEAD if the default
 #                                       branch can be had, else the whole history
-#   anything else                       the whole history
+#   anything else                       the whole history (every ref in the clone: with
+#                                       fetch-depth: 0, every branch and tag)
 # The input `since` overrides this: a revision (`origin/main`, a commit, `A..B`), or `all`.
 #
 # A shallow clone (actions/checkout's default depth is 1) lacks the base and the history between
