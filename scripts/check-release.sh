@@ -8,7 +8,8 @@
 # - CHANGELOG.md has a non-empty section for X.Y.Z (a heading "## X.Y.Z", "## [X.Y.Z]" or
 #   "## vX.Y.Z", anything after it on the line);
 # - action.yml's input `version` defaults to X.Y.Z, so that the Action at this tag installs
-#   this release.
+#   this release;
+# - packaging/pre-commit (the wheel-based hooks) is version X.Y.Z and pins roster-nhi==X.Y.Z.
 # Prints X.Y.Z; with --notes, writes the CHANGELOG section to FILE (the release notes).
 # Needs python3 (3.11 or later, for tomllib).
 set -euo pipefail
@@ -63,6 +64,14 @@ m = re.search(r"^  version:\n(?:    .*\n)*?    default: *[\"']?([^\"'\n]*)[\"']?
 if not m or m.group(1) != version:
     problems.append(
         f"action.yml's input version defaults to {m.group(1) if m else None!r}, not {version!r}"
+    )
+
+with open("packaging/pre-commit/pyproject.toml", "rb") as f:
+    hooks = tomllib.load(f)["project"]
+if hooks.get("version") != version or hooks.get("dependencies") != [f"roster-nhi=={version}"]:
+    problems.append(
+        f"packaging/pre-commit/pyproject.toml is version {hooks.get('version')!r} depending on "
+        f"{hooks.get('dependencies')}, not {version!r} and roster-nhi=={version}"
     )
 
 if problems:

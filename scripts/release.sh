@@ -31,18 +31,23 @@ done
 [ ${#targets[@]} -gt 0 ] || targets=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
 
 command -v cargo >/dev/null || { echo "release.sh: cargo is required (https://rustup.rs)" >&2; exit 2; }
-command -v python3 >/dev/null || { echo "release.sh: python3 is required" >&2; exit 2; }
-version=$(cargo metadata --no-deps --format-version 1 --locked |
-  python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "roster"))')
+python=$(command -v python3 || command -v python) || { echo "release.sh: python3 is required" >&2; exit 2; }
 log() { echo "release.sh: $*" >&2; }
 
 deps=target/release-deps
-if [ ! -x "$deps/venv/bin/maturin" ]; then
+bin=bin
+case "$(uname -s)" in MINGW* | MSYS* | CYGWIN*) bin=Scripts ;; esac
+if [ ! -x "$deps/venv/$bin/maturin" ] && [ ! -x "$deps/venv/$bin/maturin.exe" ]; then
   log "installing maturin and ziglang into $deps/venv"
-  python3 -m venv "$deps/venv"
-  "$deps/venv/bin/pip" install --quiet --disable-pip-version-check 'maturin==1.16.0' 'ziglang==0.14.1' 'wheel==0.45.1'
+  "$python" -m venv "$deps/venv"
+  "$deps/venv/$bin/python" -m pip install --quiet --disable-pip-version-check 'maturin==1.16.0' 'ziglang==0.14.1' 'wheel==0.45.1'
 fi
-py="$deps/venv/bin/python"
+# The venv first: maturin finds zig as `python3 -m ziglang`.
+PATH="$PWD/$deps/venv/$bin:$PATH"
+export PATH
+py=python
+version=$(cargo metadata --no-deps --format-version 1 --locked |
+  "$py" -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "roster"))')
 
 if command -v rustup >/dev/null; then
   rustup target add wasm32-wasip2 "${targets[@]}" >/dev/null 2>&1 ||
@@ -64,7 +69,7 @@ for t in "${targets[@]}"; do
   zig=()
   case "$t" in *-linux-*) zig=(--zig) ;; esac
   rm -rf "$stage/wheel" && mkdir -p "$stage/wheel"
-  "$deps/venv/bin/maturin" build --locked --quiet --profile "$profile" --target "$t" "${zig[@]}" --out "$stage/wheel" >&2
+  maturin build --locked --quiet --profile "$profile" --target "$t" ${zig[@]+"${zig[@]}"} --out "$stage/wheel" >&2
   wheel=$(ls "$stage"/wheel/*.whl)
   case "$t" in
     *-linux-musl)
@@ -75,30 +80,60 @@ for t in "${targets[@]}"; do
       wheel=$(ls "$stage"/wheel/*.whl)
       ;;
   esac
-  exe=roster
-  case "$t" in *windows*) exe=roster.exe ;; esac
-  name="roster-$version-$t"
-  rm -rf "${stage:?}/$name" && mkdir -p "$stage/$name"
-  "$py" - "$wheel" "$exe" "$stage/$name/$exe" <<'EOF'
-import sys, zipfile
-wheel, exe, dest = sys.argv[1:]
+  "$py" - "$wheel" "$version" "$t" "$out" <<'EOF'
+# The archive of the wheel's binary (with README.md, LICENSE, CHANGELOG.md in one folder; owner
+# root, files dated by SOURCE_DATE_EPOCH when set), and the bare binary beside it.
+import io, os, sys, tarfile, time, zipfile
+wheel, version, target, out = sys.argv[1:]
+exe = "roster.exe" if "windows" in target else "roster"
 with zipfile.ZipFile(wheel) as z:
     [member] = [n for n in z.namelist() if n.endswith(".data/scripts/" + exe)]
-    with z.open(member) as src, open(dest, "wb") as out:
-        out.write(src.read())
+    binary = z.read(member)
+name = f"roster-{version}-{target}"
+files = [(exe, binary, 0o755)]
+for doc in ("CHANGELOG.md", "LICENSE", "README.md"):
+    with open(doc, "rb") as f:
+        files.append((doc, f.read(), 0o644))
+mtime = int(os.environ.get("SOURCE_DATE_EPOCH", time.time()))
+if "windows" in target:
+    with zipfile.ZipFile(f"{out}/{name}.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        for f, data, mode in files:
+            info = zipfile.ZipInfo(f"{name}/{f}", time.gmtime(mtime)[:6])
+            info.external_attr = mode << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, data)
+else:
+    with tarfile.open(f"{out}/{name}.tar.gz", "w:gz") as t:
+        folder = tarfile.TarInfo(name)
+        folder.type, folder.mode, folder.mtime, folder.uname, folder.gname = tarfile.DIRTYPE, 0o755, mtime, "root", "root"
+        t.addfile(folder)
+        for f, data, mode in files:
+            info = tarfile.TarInfo(f"{name}/{f}")
+            info.size, info.mode, info.mtime, info.uname, info.gname = len(data), mode, mtime, "root", "root"
+            t.addfile(info, io.BytesIO(data))
+bare = f"{out}/roster-{target}" + (".exe" if exe.endswith(".exe") else "")
+with open(bare, "wb") as f:
+    f.write(binary)
+os.chmod(bare, 0o755)
+print(f"release.sh: {target}: {len(binary) / 1048576:.1f} MiB binary", file=sys.stderr)
 EOF
-  chmod 0755 "$stage/$name/$exe"
-  cp README.md LICENSE CHANGELOG.md "$stage/$name/"
-  case "$t" in
-    *windows*) (cd "$stage" && "$py" -m zipfile -c "$name.zip" "$name") && mv "$stage/$name.zip" "$out/" ;;
-    *) tar -C "$stage" --owner=0 --group=0 --numeric-owner -czf "$out/$name.tar.gz" "$name" ;;
-  esac
-  # The bare binary too, for the container image (scripts/image.sh).
-  cp "$stage/$name/$exe" "$out/roster-$t${exe#roster}"
   mv "$wheel" "$out/"
-  log "$t: $(du -h "$out/roster-$t${exe#roster}" | cut -f1) binary, $(( $(date +%s) - start ))s"
+  log "$t: built in $(( $(date +%s) - start ))s"
 done
 
-(cd "$out" && find . -maxdepth 1 -type f ! -name SHA256SUMS -printf '%P\n' | LC_ALL=C sort | xargs sha256sum > SHA256SUMS)
-log "artifacts in $out/:"
-(cd "$out" && ls -l --block-size=K) >&2
+# SHA256SUMS, in sha256sum's format, of every file in the output folder.
+"$py" - "$out" <<'EOF'
+import hashlib, os, sys
+out = sys.argv[1]
+names = sorted(n for n in os.listdir(out) if n != "SHA256SUMS" and os.path.isfile(os.path.join(out, n)))
+lines = []
+for n in names:
+    h = hashlib.sha256()
+    with open(os.path.join(out, n), "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    lines.append(f"{h.hexdigest()}  {n}\n")
+    print(f"release.sh: {os.path.getsize(os.path.join(out, n)) / 1048576:8.1f} MiB  {n}", file=sys.stderr)
+with open(os.path.join(out, "SHA256SUMS"), "w", newline="\n") as f:
+    f.writelines(lines)
+EOF

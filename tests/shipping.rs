@@ -86,10 +86,32 @@ fn connectors_lists_every_built_in_with_its_hash() {
     assert!(text.contains("8 built-in connectors"), "{text}");
 
     // A folder of components replaces the built-in one it holds.
-    env.write("override/connector_okta.wasm", roster_testkit::guest_bytes("connector_hostile"));
+    env.write(
+        "override/connector_okta.wasm",
+        roster_testkit::guest_bytes("connector_hostile"),
+    );
     let dir = env.path("override").display().to_string();
     let out = env.roster_env(&["connectors", "--format", "json"], &[("ROSTER_CONNECTOR_DIR", &dir)]);
     let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let okta = list.iter().find(|c| c["name"] == "okta").unwrap();
-    assert!(okta["replaced_by"].as_str().unwrap().ends_with("connector_okta.wasm"), "{okta:#}");
+    assert!(
+        okta["replaced_by"].as_str().unwrap().ends_with("connector_okta.wasm"),
+        "{okta:#}"
+    );
+}
+
+/// The tree can be tagged as its own version: Cargo.toml, Cargo.lock, CHANGELOG.md, the Action's
+/// default version and the wheel-based pre-commit hooks agree (what the release workflow checks
+/// before building).
+#[test]
+fn this_tree_is_releasable_as_its_version() {
+    let version = env!("CARGO_PKG_VERSION");
+    let out = std::process::Command::new("bash")
+        .arg("scripts/check-release.sh")
+        .arg(format!("v{version}"))
+        .current_dir(roster_testkit::workspace_root())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), version);
 }

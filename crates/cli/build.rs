@@ -29,7 +29,12 @@ fn main() {
     let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(&connectors)
         .expect("connectors/ is readable")
         .flatten()
-        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path().join("profile.toml")))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                e.path().join("profile.toml"),
+            )
+        })
         .filter(|(_, profile)| profile.is_file())
         .collect();
     found.sort();
@@ -139,7 +144,14 @@ fn target_dir(out_dir: &Path) -> PathBuf {
         Some(d) => Some(d.to_path_buf()),
         None => None,
     }
-    .filter(|d| out_dir.ancestors().nth(2).and_then(Path::file_name).is_some_and(|n| n == "build") && d.is_dir())
+    .filter(|d| {
+        out_dir
+            .ancestors()
+            .nth(2)
+            .and_then(Path::file_name)
+            .is_some_and(|n| n == "build")
+            && d.is_dir()
+    })
     .unwrap_or_else(|| out_dir.join("connectors"))
 }
 
@@ -162,7 +174,9 @@ fn ensure_wasm_target() {
         .status()
         .is_ok_and(|s| s.success());
     if added {
-        println!("cargo:warning=added the {WASM_TARGET} Rust target (the built-in connectors are WebAssembly components)");
+        println!(
+            "cargo:warning=added the {WASM_TARGET} Rust target (the built-in connectors are WebAssembly components)"
+        );
     } else {
         panic!(
             "the built-in connectors are WebAssembly components: this toolchain needs the {WASM_TARGET} target \

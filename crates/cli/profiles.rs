@@ -97,7 +97,11 @@ pub fn list_command(format: &str) -> anyhow::Result<std::process::ExitCode> {
                     out.push_str(&format!("{:<18} replaced by {p} (ROSTER_CONNECTOR_DIR)\n", ""));
                 }
             }
-            out.push_str(&format!("{} built-in connectors in roster {}\n", rows.len(), env!("ROSTER_VERSION")));
+            out.push_str(&format!(
+                "{} built-in connectors in roster {}\n",
+                rows.len(),
+                env!("ROSTER_VERSION")
+            ));
             out
         }
         other => anyhow::bail!("--format {other:?}: expected text or json"),

@@ -17,7 +17,7 @@ for tool in actionlint shellcheck python3; do
 done
 
 status=0
-shellcheck -x action/*.sh tests/action/*.sh scripts/check-release.sh scripts/check-dist.sh || status=1
+shellcheck -x action/*.sh tests/action/*.sh tests/packaging/*.sh scripts/*.sh .ci/run || status=1
 actionlint .github/workflows/*.yml || status=1
 
 tmp=$(mktemp -d)
