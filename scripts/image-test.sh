@@ -290,7 +290,7 @@ while read -r platform _; do
     failed "$platform: two scans with one state volume gave two fingerprints: the key was not kept"
 
   run "$image" -- demo --output /tmp/out
-  [ "$rc" -eq 0 ] || failed "$platform: roster demo --output /tmp/out exited $rc, expected 0"
+  [ "$rc" -eq 0 ] || failed "$platform: roster demo --output /tmp/out exited $rc, expected 0 (exit 3: a source of the sample could not be read)"
   grep -q '/tmp/out/report.json' "$out" || failed "$platform: roster demo did not report /tmp/out/report.json"
 
   run "$image" --

@@ -98,6 +98,22 @@ fn connectors_lists_every_built_in_with_its_hash() {
         okta["replaced_by"].as_str().unwrap().ends_with("connector_okta.wasm"),
         "{okta:#}"
     );
+
+    // The demo with a broken connector in its place does not pass for a demo: exit 3, the
+    // source named.
+    env.write("override/connector_okta.wasm", "not a component");
+    let out = env.roster_env(&["demo", "--output", "broken"], &[("ROSTER_CONNECTOR_DIR", &dir)]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&std::fs::read(env.path("broken/report.json")).unwrap()).unwrap();
+    assert_eq!(report["incomplete"], true);
+    let failed: Vec<&str> = report["connectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] != "complete")
+        .map(|c| c["connector"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["okta"]);
 }
 
 /// The tree can be tagged as its own version: Cargo.toml, Cargo.lock, CHANGELOG.md, the Action's

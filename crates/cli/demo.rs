@@ -266,5 +266,7 @@ pub fn run(out: &Path) -> Result<ExitCode> {
         text.push_str(&format!("Report: {}\n", p.display()));
     }
     crate::write_output(None, &text)?;
-    Ok(ExitCode::SUCCESS)
+    // The sample is complete by construction: a source that failed (a connector missing from
+    // the binary, say) is a broken install, not a demo.
+    Ok(crate::exit_code(false, d.report.incomplete, false))
 }
