@@ -206,7 +206,10 @@ pub fn run(o: &Options) -> Result<Discovery> {
     write("report.md", roster_report::render(&report, Format::Md, &infos))?;
     write("gaps.csv", roster_report::gaps_csv(&report))?;
     write("report.sarif", roster_report::render(&report, Format::Sarif, &infos))?;
-    write("report.ocsf.jsonl", roster_report::ocsf(&report, &infos, o.now_ms, "discover"))?;
+    write(
+        "report.ocsf.jsonl",
+        roster_report::ocsf(&report, &infos, o.now_ms, "discover"),
+    )?;
     Ok(Discovery {
         report,
         history,

@@ -27,7 +27,9 @@ pub fn ocsf(report: &Report, rules: &[RuleInfo], time_ms: i64, feature: &str) ->
     };
     let groups = finding_groups(&report.findings);
     let by_fingerprint: BTreeMap<&str, Vec<String>> = groups.iter().fold(BTreeMap::new(), |mut m, g| {
-        m.entry(g.findings[0].fingerprint.as_str()).or_default().push(g.uid.clone());
+        m.entry(g.findings[0].fingerprint.as_str())
+            .or_default()
+            .push(g.uid.clone());
         m
     });
     let mut out = String::new();
@@ -205,7 +207,9 @@ fn gap_event(g: &Gap, env: &Envelope<'_>, by_fingerprint: &BTreeMap<&str, Vec<St
         && o.name.contains('@')
         && !o.name.starts_with('@')
     {
-        observables.push(json!({"name": "resources[0].owner.email_addr", "type_id": 5, "type": "Email Address", "value": o.name}));
+        observables.push(
+            json!({"name": "resources[0].owner.email_addr", "type_id": 5, "type": "Email Address", "value": o.name}),
+        );
     }
     e["observables"] = json!(observables);
     if let Some(a) = &g.accepted {
@@ -300,7 +304,8 @@ fn finding_event(g: &FindingGroup<'_>, rule: Option<&RuleInfo>, env: &Envelope<'
             .iter()
             .find(|o| o.uid != g.uid && o.findings[0].fingerprint == *pair && o.findings[0].path == f.path)
     {
-        info["related_events"] = json!([{"uid": other.uid, "type_uid": CLASS_UID * 100 + 1, "type": "Detection Finding: Create"}]);
+        info["related_events"] =
+            json!([{"uid": other.uid, "type_uid": CLASS_UID * 100 + 1, "type": "Detection Finding: Create"}]);
     }
     let (confidence_id, confidence) = if f.rule_id.starts_with("generic.") {
         (2, "Medium")
@@ -335,7 +340,11 @@ fn finding_event(g: &FindingGroup<'_>, rule: Option<&RuleInfo>, env: &Envelope<'
             })
             .collect::<Vec<_>>()
     );
-    let dates: Vec<i64> = g.findings.iter().filter_map(|o| o.date.as_deref().and_then(parse_time)).collect();
+    let dates: Vec<i64> = g
+        .findings
+        .iter()
+        .filter_map(|o| o.date.as_deref().and_then(parse_time))
+        .collect();
     if let (Some(min), Some(max)) = (dates.iter().min(), dates.iter().max()) {
         e["start_time"] = json!(min);
         e["end_time"] = json!(max);
