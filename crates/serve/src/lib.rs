@@ -1,0 +1,1 @@
+//! `roster serve`: a read-only web dashboard and JSON API over the state database.
