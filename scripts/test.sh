@@ -22,13 +22,13 @@ mkdir -p "$deps"
 # maturin builds the wheel and pre-commit runs the wheel-based hook
 # (tests/packaging/wheel-and-pre-commit.sh); that hook's package builds with setuptools, whose
 # wheel is kept in $deps/wheels so that the test needs no index.
-if [ ! -x "$deps/venv/bin/python" ] || ! "$deps/venv/bin/python" -c 'import jsonschema, moto, awscli, markdown_it, maturin, pre_commit, yaml, py_ocsf_models, kubernetes_validate' 2>/dev/null ||
+if [ ! -x "$deps/venv/bin/python" ] || ! "$deps/venv/bin/python" -c 'import jsonschema, moto, awscli, markdown_it, maturin, pre_commit, yaml, py_ocsf_models, kubernetes_validate, selenium' 2>/dev/null ||
   [ ! -f "$deps/wheels/setuptools-80.9.0-py3-none-any.whl" ]; then
   command -v python3 >/dev/null || { echo "test.sh: python3 is required" >&2; exit 2; }
   python3 -m venv "$deps/venv"
   "$deps/venv/bin/pip" install --quiet --disable-pip-version-check 'jsonschema==4.26.0' 'moto[server]==5.2.5' \
     'awscli==1.46.2' 'markdown-it-py==4.3.0' 'maturin==1.16.0' 'pre-commit==4.7.0' 'PyYAML==6.0.3' \
-    'py-ocsf-models==0.10.0' 'kubernetes-validate==1.37.0'
+    'py-ocsf-models==0.10.0' 'kubernetes-validate==1.37.0' 'selenium==4.50.0'
   "$deps/venv/bin/pip" download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
     -d "$deps/wheels" 'setuptools==80.9.0'
 fi
@@ -40,15 +40,16 @@ if [ ! -f "$deps/sarif-2.1.0-rtm.5.json" ]; then
   cp "$tmp/package/lib/schemas/sarif-2.1.0-rtm.5.json" "$deps/"
   rm -rf "$tmp"
 fi
-# Headless Chromium (Debian's package) opens the HTML report in the tests; systemd-analyze
-# (Debian's systemd) verifies the systemd recipe in deploy/.
-if ! command -v "${ROSTER_CHROMIUM:-chromium}" >/dev/null || ! command -v systemd-analyze >/dev/null; then
+# Headless Chromium (Debian's package) opens the HTML report in the tests, and drives the
+# dashboard through Selenium with Debian's matching chromedriver; systemd-analyze (Debian's
+# systemd) verifies the systemd recipe in deploy/.
+if ! command -v "${ROSTER_CHROMIUM:-chromium}" >/dev/null || ! command -v chromedriver >/dev/null || ! command -v systemd-analyze >/dev/null; then
   sudo=""
   if [ "$(id -u)" != 0 ]; then
-    sudo -n true 2>/dev/null || { echo "test.sh: chromium and systemd are required (sudo apt-get install chromium systemd)" >&2; exit 2; }
+    sudo -n true 2>/dev/null || { echo "test.sh: chromium, chromedriver and systemd are required (sudo apt-get install chromium chromium-driver systemd)" >&2; exit 2; }
     sudo="sudo -n"
   fi
-  $sudo apt-get install -y -q chromium systemd >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium systemd >/dev/null; }
+  $sudo apt-get install -y -q chromium chromium-driver systemd >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium chromium-driver systemd >/dev/null; }
 fi
 phase "test dependencies"
 cargo fmt --all --check

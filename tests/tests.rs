@@ -16,6 +16,7 @@ mod hostile;
 mod leaks;
 mod ocsf;
 mod scan_files;
+mod serve;
 mod shipping;
 
 /// The binary under test, as cargo built it for these tests (run in a `roster_testkit::Env`).

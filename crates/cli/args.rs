@@ -33,6 +33,8 @@ pub enum Command {
     Runs(RunsArgs),
     /// Run the whole pipeline on the bundled sample organization and write its reports.
     Demo(DemoArgs),
+    /// Serve a read-only web dashboard and JSON API (/api/v1/) over the recorded runs.
+    Serve(ServeArgs),
     /// Baselines: accepted findings (a file, for `scan` in CI) and accepted gaps (in roster.db,
     /// for `discover`).
     #[command(subcommand)]
@@ -239,6 +241,22 @@ pub struct RunsArgs {
     /// Output format: text or json.
     #[arg(short = 'f', long, default_value = "text")]
     pub format: String,
+    /// The state directory holding roster.db; default as for `scan`.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address and port to listen on. Without a token only a loopback address is allowed.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// A file holding the token every request must carry (instead of ROSTER_SERVE_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// The scope shown by default (default: the scope of the latest run).
+    #[arg(long, value_name = "NAME")]
+    pub scope: Option<String>,
     /// The state directory holding roster.db; default as for `scan`.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,

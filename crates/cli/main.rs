@@ -18,6 +18,7 @@ mod private;
 mod profiles;
 mod registry;
 mod repos;
+mod serve;
 mod sources;
 mod state;
 
@@ -79,6 +80,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Discover(a) => discover::command(&a),
         Command::Diff(a) => discover::diff_command(&a),
         Command::Runs(a) => discover::runs_command(&a),
+        Command::Serve(a) => serve::command(&a),
         Command::Registry(args::RegistryCommand::Init { report, output }) => registry::init(&report, output.as_deref()),
         Command::Rules(RulesCommand::Check { files, gitleaks }) => rules_check(&files, gitleaks),
         Command::Rules(RulesCommand::List { rules, format }) => rules_list(&rules, &format),

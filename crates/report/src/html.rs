@@ -7,34 +7,9 @@ use roster_model::{ControlStatus, CredentialStatus, Gap, Report, Severity};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-/// Escapes text, and shows `quoted` names as code.
-fn rich(s: &str) -> String {
-    let mut out = String::new();
-    for (i, part) in s.split('`').enumerate() {
-        if i % 2 == 1 {
-            let _ = write!(out, "<code>{}</code>", esc(part));
-        } else {
-            out.push_str(&esc(part));
-        }
-    }
-    out
-}
+use crate::html_rich as rich;
 
-/// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
+use crate::html_escape as esc;
 
 const CSS: &str = r#"
 :root{--fg:#1d2330;--muted:#5b6475;--line:#e3e6ec;--bg:#f6f7f9;--card:#fff;

@@ -15,6 +15,37 @@ mod text;
 use csv::csv;
 pub use gaps::{gap_summary, gaps_csv, gaps_text};
 pub use html::html;
+use std::fmt::Write as _;
+
+/// Escapes text, and shows `quoted` names as code.
+pub fn html_rich(s: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in s.split('`').enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(out, "<code>{}</code>", html_escape(part));
+        } else {
+            out.push_str(&html_escape(part));
+        }
+    }
+    out
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn html_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
 use jsonl::jsonl;
 use markdown::markdown;
 pub use ocsf::{OCSF_VERSION, ocsf};

@@ -13,11 +13,13 @@
 //! transaction, so a run that crashes midway leaves the previous runs intact.
 
 mod baseline;
+mod history;
 mod meta;
 mod runs;
 mod schema;
 
 pub use baseline::AcceptedGap;
+pub use history::{GapInRun, TrendPoint};
 pub use runs::{Diff, RunGaps, RunInfo};
 use rusqlite::Connection;
 use std::path::Path;

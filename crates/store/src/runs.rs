@@ -66,6 +66,8 @@ impl Store {
             "gaps": report.gaps.len(), "identities": report.identities.len(),
             "agents": report.agents.len(), "findings": report.findings.len(),
             "sources": report.sources, "connectors": report.connectors.iter().map(|c| (&c.source, &c.status)).collect::<Vec<_>>(),
+            "connector_runs": report.connectors,
+            "errors": report.issues.iter().filter(|i| i.level == "error").collect::<Vec<_>>(),
         });
         tx.execute(
             "INSERT INTO runs (scope, started, as_of, config, incomplete, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -130,6 +132,25 @@ impl Store {
                     |_| Ok(()),
                 )
                 .map_err(|x| e("cannot record first seen", x))?;
+            }
+        }
+        {
+            let mut agent = tx
+                .prepare(
+                    "INSERT OR REPLACE INTO agents (run_id, agent_id, source, owner, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(|x| e("cannot prepare", x))?;
+            for a in &report.agents {
+                let body = serde_json::to_string(a).map_err(|x| StoreError(x.to_string()))?;
+                agent
+                    .execute(params![
+                        run,
+                        a.id,
+                        a.source,
+                        a.accountable.as_ref().map(|o| o.name.clone()),
+                        body
+                    ])
+                    .map_err(|x| e("cannot record an agent", x))?;
             }
         }
         tx.commit().map_err(|x| e("cannot commit the run", x))?;

@@ -90,6 +90,19 @@ INSERT INTO scanned_tips_scoped (scope, repo, tip) SELECT 'default', repo, tip F
 DROP TABLE scanned_tips;
 ALTER TABLE scanned_tips_scoped RENAME TO scanned_tips;
 "#,
+    // Agents join the stored inventory (the dashboard lists them per run), and gaps are looked
+    // up by id across runs (a gap's history).
+    r#"
+CREATE TABLE agents (
+    run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    agent_id  TEXT NOT NULL,
+    source    TEXT NOT NULL,
+    owner     TEXT,
+    body      TEXT NOT NULL,
+    PRIMARY KEY (run_id, agent_id)
+);
+CREATE INDEX gaps_by_id ON gaps (gap_id, run_id);
+"#,
 ];
 
 impl Store {
