@@ -96,6 +96,8 @@ pub(crate) fn assert_every_sample_gap(report: &Value) {
         s("long-lived-credential", "identity", "support-bot local"),
         s("stale-identity", "identity", "invoice-bot"),
         s("registry-zombie", "registry-entry", "Invoice summarizer"),
+        // Its review was due on 2025-06-30.
+        s("review-overdue", "registry-entry", "Invoice summarizer"),
         // Google Workspace: employees granted ChatGPT read access to their Drive.
         s("over-privileged-agent", "identity", "ChatGPT"),
         s("unregistered-agent", "identity", "ChatGPT"),
@@ -133,6 +135,12 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     }
     let report = read_json(&env.path("demo/report.json"));
     assert_every_sample_gap(&report);
+    // The reports name the organization (`organization` in roster.toml).
+    assert_eq!(report["organization"], "Acme");
+    let md = std::fs::read_to_string(env.path("demo/report.md")).unwrap();
+    assert!(md.starts_with("# Roster discovery report: Acme\n"), "{}", &md[..80]);
+    let html = std::fs::read_to_string(env.path("demo/report.html")).unwrap();
+    assert!(html.contains("<h1>Non-human identity and AI agent discovery: Acme</h1>"));
 
     // Every gap is actionable: id, evidence, remediation, standards, first seen.
     for g in gaps(&report) {
@@ -273,11 +281,12 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     let again = env.roster(&["demo", "--output", "demo"]);
     assert_eq!(again.status.code(), Some(0));
     let again = String::from_utf8_lossy(&again.stdout);
-    assert!(again.contains("0 new gap(s), 0 resolved, 31 still open"), "{again}");
+    let n = gaps(&report).len();
+    assert!(again.contains(&format!("0 new gap(s), 0 resolved, {n} still open")), "{again}");
     let diff = env.roster(&["diff", "--state-dir", "demo/state", "--format", "json"]);
     assert_eq!(diff.status.code(), Some(0), "{}", String::from_utf8_lossy(&diff.stderr));
     let diff: Value = serde_json::from_slice(&diff.stdout).unwrap();
-    assert_eq!(diff["still_open"].as_array().unwrap().len(), 31);
+    assert_eq!(diff["still_open"].as_array().unwrap().len(), n);
     assert_eq!(diff["from"]["id"], 1);
     assert_eq!(diff["to"]["id"], 2);
 
@@ -387,7 +396,10 @@ fn two_discover_runs_show_new_and_resolved_gaps() {
         "registry = \"agents.toml\"\n[scan]\nrepos = [\"app\"]\n[thresholds]\naccess_key_max_age_days = 180\nunused_days = 45\n",
     );
     // The registry lists the bot without an owner: a no-owner gap.
-    env.write("agents.toml", "[[agent]]\nid = \"bot\"\ncode = [\"bot\"]\n");
+    env.write(
+        "agents.toml",
+        "[[agent]]\nid = \"bot\"\npurpose = \"Answers questions.\"\ncode = [\"bot\"]\n",
+    );
     let run = |env: &Env| {
         let out = env.roster(&["discover", "--config", "roster.toml", "--output-dir", "out"]);
         assert_eq!(
@@ -446,7 +458,7 @@ fn two_discover_runs_show_new_and_resolved_gaps() {
     // Between runs: the owner is named, and someone commits a key.
     env.write(
         "agents.toml",
-        "[[agent]]\nid = \"bot\"\nowner = \"dana@example.org\"\ncode = [\"bot\"]\n",
+        "[[agent]]\nid = \"bot\"\nowner = \"dana@example.org\"\npurpose = \"Answers questions.\"\ncode = [\"bot\"]\n",
     );
     let key = fake::openai_project();
     env.write("app/bot/.env", format!("OPENAI_API_KEY={key}\n"));

@@ -18,6 +18,8 @@ pub struct Config {
     pub scan: ScanConfig,
     /// The agent registry (agents.toml), relative to roster.toml.
     pub registry: Option<PathBuf>,
+    /// The organization's name, shown on the reports (a consultant's report names the client).
+    pub organization: Option<String>,
     /// The scope this configuration's runs are recorded in (default: one derived from the
     /// file's path; see `crate::state::config_scope`).
     pub scope: Option<String>,

@@ -174,6 +174,12 @@ pub fn run(o: &Options) -> Result<Discovery> {
         None => std::sync::Arc::new(crate::load_rules(&[], &[])?),
     };
     crate::scrub(&mut report, &rules)?;
+    report.organization = cfg
+        .organization
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(str::to_owned);
     // Record the run (all or nothing), and learn when each gap was first seen.
     crate::acceptances::apply_baseline(&mut report, &store.acceptances()?, o.now_ms);
     let config_name = std::fs::canonicalize(o.config).unwrap_or_else(|_| o.config.to_owned());

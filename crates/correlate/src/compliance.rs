@@ -25,6 +25,8 @@ enum Needs {
     Activity,
     /// An agent registry.
     Registry,
+    /// Identities, and a registry that gives their purpose and review dates.
+    IdentitiesAndRegistry,
 }
 
 impl Needs {
@@ -40,6 +42,7 @@ impl Needs {
             Needs::Permissions => r.identities.iter().any(|i| !i.permissions.is_empty()),
             Needs::Activity => !r.activities.is_empty(),
             Needs::Registry => registry,
+            Needs::IdentitiesAndRegistry => idents && registry,
         }
     }
 
@@ -53,6 +56,9 @@ impl Needs {
             Needs::Permissions => "identities' permissions",
             Needs::Activity => "audit-log activity",
             Needs::Registry => "an agent registry",
+            Needs::IdentitiesAndRegistry => {
+                "identities from a connector and an agent registry (purposes and review dates)"
+            }
         }
     }
 }
@@ -100,7 +106,9 @@ const CONTROLS: &[Control] = &[
         id: "CIS Controls v8 5.5",
         requirement: "An inventory of service accounts, with owner, purpose and review date, is established and maintained",
         limit: None,
-        needs: Needs::Identities,
+        // Owners alone do not make the inventory: the registry's purposes and review dates are
+        // what `review-overdue` checks.
+        needs: Needs::IdentitiesAndRegistry,
     },
     Control {
         id: "CIS Controls v8 16.1",
@@ -281,5 +289,10 @@ mod tests {
         assert_eq!(status(&res, "CIS AWS Foundations 1.14"), "not-assessed");
         assert_eq!(status(&res, "OWASP NHI2"), "incomplete");
         assert!(res.iter().all(|c| c.status != ControlStatus::Pass));
+        // CIS 5.5 asks for purposes and review dates, not owners alone: without a registry it
+        // is not assessed, even with identities and no gap.
+        let res = assess(&r, &[], &strict, false);
+        assert_eq!(status(&res, "CIS Controls v8 5.5"), "not-assessed");
+        assert_eq!(status(&assess(&r, &[], &strict, true), "CIS Controls v8 5.5"), "pass");
     }
 }

@@ -27,11 +27,13 @@ pub enum GapKind {
     CommittedSecret,
     /// A registered agent whose identities are gone or unused: an offboarding candidate.
     RegistryZombie,
+    /// A registry entry whose review date has passed, or that gives no purpose.
+    ReviewOverdue,
 }
 
 impl GapKind {
     /// All kinds, in report order.
-    pub const ALL: [GapKind; 9] = [
+    pub const ALL: [GapKind; 10] = [
         GapKind::CommittedSecret,
         GapKind::SharedCredential,
         GapKind::HumanCredentialUsedByAgent,
@@ -40,6 +42,7 @@ impl GapKind {
         GapKind::NoOwner,
         GapKind::LongLivedCredential,
         GapKind::StaleIdentity,
+        GapKind::ReviewOverdue,
         GapKind::RegistryZombie,
     ];
 
@@ -55,6 +58,7 @@ impl GapKind {
             GapKind::HumanCredentialUsedByAgent => "human-credential-used-by-agent",
             GapKind::CommittedSecret => "committed-secret",
             GapKind::RegistryZombie => "registry-zombie",
+            GapKind::ReviewOverdue => "review-overdue",
         }
     }
 }

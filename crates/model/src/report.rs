@@ -23,6 +23,10 @@ pub struct Report {
     pub version: u32,
     /// The tool.
     pub tool: ToolInfo,
+    /// The organization the report is about (`organization` in roster.toml): a consultant's
+    /// report names the client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
     /// The sources given (paths and repositories).
     pub sources: Vec<String>,
     /// True when some source could not be read completely (see `issues`).
@@ -81,6 +85,7 @@ impl Report {
                 name: "roster".into(),
                 version: tool_version.into(),
             },
+            organization: None,
             sources: vec![],
             incomplete: false,
             stats: ScanStats::default(),

@@ -130,13 +130,21 @@ pub fn html(r: &Report) -> String {
         s,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src '{}'; img-src data:; base-uri 'none'; form-action 'none'\">\
-         <title>Roster discovery report</title><style>{CSS}</style></head><body>",
-        script_hash()
+         <title>{}Roster discovery report</title><style>{CSS}</style></head><body>",
+        script_hash(),
+        r.organization
+            .as_deref()
+            .map(|o| format!("{}: ", esc(o)))
+            .unwrap_or_default()
     );
     let sources = r.sources.len() + r.connectors.len();
     let _ = write!(
         s,
-        "<header><h1>Non-human identity and AI agent discovery</h1><p>Roster {} &middot; {} source{} &middot; {}</p></header><main>",
+        "<header><h1>Non-human identity and AI agent discovery{}</h1><p>Roster {} &middot; {} source{} &middot; {}</p></header><main>",
+        r.organization
+            .as_deref()
+            .map(|o| format!(": {}", esc(o)))
+            .unwrap_or_default(),
         esc(&r.tool.version),
         sources,
         if sources == 1 { "" } else { "s" },

@@ -115,10 +115,14 @@ fn md_code(s: &str) -> String {
 
 pub(crate) fn markdown(r: &Report) -> String {
     let mut s = String::from(if r.gaps.is_empty() && r.identities.is_empty() {
-        "# Roster scan report\n\n"
+        "# Roster scan report"
     } else {
-        "# Roster discovery report\n\n"
+        "# Roster discovery report"
     });
+    if let Some(o) = &r.organization {
+        let _ = write!(s, ": {}", md_cell(o));
+    }
+    s.push_str("\n\n");
     let _ = writeln!(
         s,
         "{} finding(s){}, {} agent(s); {} files, {} commits scanned.{}\n",

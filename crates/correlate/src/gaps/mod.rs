@@ -29,6 +29,7 @@ mod long_lived_credential;
 mod no_owner;
 mod over_privileged_agent;
 mod registry_zombie;
+mod review_overdue;
 mod shared_credential;
 mod stale_identity;
 mod unregistered_agent;
@@ -129,7 +130,7 @@ impl Correlation<'_, '_> {
         }
     }
 
-    /// The gaps of each registry entry: no owner, then registry zombie.
+    /// The gaps of each registry entry: no owner, review overdue, then registry zombie.
     pub(crate) fn registry_gaps(&mut self) {
         let Some(reg) = self.cx.registry else { return };
         // "Gone" needs every connector to have read its provider completely.
@@ -141,6 +142,7 @@ impl Correlation<'_, '_> {
                 .all(|c| c.status == roster_model::RunStatus::Complete);
         for r in 0..reg.agents.len() {
             self.registered_agent_without_owner(r);
+            self.review_overdue(r);
             self.registry_zombie(r, collected);
         }
     }
