@@ -14,6 +14,7 @@ mod escaping;
 mod git_history;
 mod hostile;
 mod leaks;
+mod notify;
 mod ocsf;
 mod scan_files;
 mod serve;

@@ -29,6 +29,9 @@ pub struct Config {
     /// Thresholds for the time-based gaps.
     #[serde(default)]
     pub thresholds: roster_correlate::Thresholds,
+    /// Where `roster discover` sends what changed since the previous run (docs/notify.md).
+    #[serde(default, rename = "notify")]
+    pub notify: Vec<roster_notify::TargetConfig>,
 }
 
 /// `[scan]`: the code `roster discover` scans. Paths are relative to roster.toml.
@@ -156,7 +159,7 @@ const COMMON_SETTINGS: [&str; 1] = ["api"];
 
 /// Everything wrong with a configuration, checked before any work: unknown connectors,
 /// settings a connector does not take, missing required settings, `[scan]` targets that do
-/// not exist, duplicate source names.
+/// not exist, duplicate source names, `[[notify]]` tables that are incomplete or wrong.
 fn problems(cfg: &Config, base: &Path) -> Vec<String> {
     let mut out = vec![];
     if let Some(s) = &cfg.scope
@@ -220,6 +223,7 @@ fn problems(cfg: &Config, base: &Path) -> Vec<String> {
             }
         }
     }
+    out.extend(roster_notify::problems(&cfg.notify));
     for (what, list) in [("paths", &cfg.scan.paths), ("repos", &cfg.scan.repos)] {
         for p in list {
             let full = base.join(p);

@@ -80,6 +80,16 @@ pub fn run(o: &Options) -> Result<Discovery> {
         }
         None => crate::state::config_scope(o.config, cfg.scope.as_deref())?,
     };
+    // Notification targets read their secrets now: a variable that is not set stops the run
+    // before any work, like every other problem of the user's own configuration.
+    let targets = roster_notify::resolve(&cfg.notify, &|k| std::env::var(k).ok()).map_err(|p| {
+        anyhow::anyhow!(
+            "config {} has {} problem(s); nothing was run:\n  - {}",
+            o.config.display(),
+            p.len(),
+            p.join("\n  - ")
+        )
+    })?;
     let now_ms = match o.as_of.or(cfg.as_of.as_deref()) {
         Some(d) => roster_model::parse_time(d)
             .with_context(|| format!("as_of {d:?} is not a date: write YYYY-MM-DD or an RFC 3339 time"))?,
@@ -198,6 +208,21 @@ pub fn run(o: &Options) -> Result<Discovery> {
         ));
     }
 
+    // Tell the notification targets what changed; a delivery that fails is reported, never
+    // fatal: the run is recorded and its reports are written whatever the receivers do.
+    report.notifications = notify(&store, &targets, &scope, run, diff.as_ref(), &report, o.now_ms);
+    for n in &report.notifications {
+        if let Some(e) = &n.error {
+            eprintln!(
+                "roster: notify {:?} ({}): {}: {}",
+                n.target,
+                n.kind,
+                n.status,
+                roster_report::one_line(e)
+            );
+        }
+    }
+
     std::fs::create_dir_all(o.output_dir)
         .with_context(|| format!("cannot create the output folder {}", o.output_dir.display()))?;
     let mut written = vec![];
@@ -221,6 +246,52 @@ pub fn run(o: &Options) -> Result<Discovery> {
         history,
         written,
     })
+}
+
+/// Delivers this run's changes (against the previous run of `scope`, `diff.from`) to `targets`.
+fn notify(
+    store: &roster_store::Store,
+    targets: &[roster_notify::Target],
+    scope: &str,
+    run: i64,
+    diff: Option<&roster_store::Diff>,
+    report: &Report,
+    started_ms: i64,
+) -> Vec<roster_model::Notification> {
+    if targets.is_empty() {
+        return vec![];
+    }
+    let failed = |why: String| {
+        targets
+            .iter()
+            .map(|t| roster_model::Notification {
+                target: t.name.clone(),
+                kind: t.kind().to_owned(),
+                status: roster_model::DeliveryStatus::Failed,
+                error: Some(why.clone()),
+                ..Default::default()
+            })
+            .collect()
+    };
+    let previous = match diff {
+        None => BTreeMap::new(),
+        Some(d) => match store.run_gaps(scope, Some(d.from.id)) {
+            Ok(g) => g.map(|(_, g)| g).unwrap_or_default(),
+            Err(e) => return failed(format!("cannot read the previous run's gaps: {e}")),
+        },
+    };
+    let changes = roster_notify::changes(&previous, &report.gaps);
+    let info = roster_notify::RunInfo {
+        scope: scope.to_owned(),
+        run,
+        previous_run: diff.map(|d| d.from.id),
+        started: roster_model::format_millis(started_ms),
+        roster_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt.block_on(roster_notify::deliver(targets, &info, &changes)),
+        Err(e) => failed(format!("cannot start the HTTP client: {e}")),
+    }
 }
 
 /// `roster discover`.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Activity, Agent, ConnectorRun, Finding, Gap, Identity, Repository, ScanIssue, ScanStats};
+use crate::{Activity, Agent, ConnectorRun, Finding, Gap, Identity, Notification, Repository, ScanIssue, ScanStats};
 
 /// The version of the JSON report contract (`docs/report-format.md`).
 pub const REPORT_VERSION: u32 = 1;
@@ -58,6 +58,9 @@ pub struct Report {
     /// Each control the gaps map to, passed or failed (`roster discover`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub compliance: Vec<ControlResult>,
+    /// How each `[[notify]]` target's delivery of this run's changes ended (`roster discover`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notifications: Vec<Notification>,
 }
 
 /// One control of the compliance mapping.
@@ -98,6 +101,7 @@ impl Report {
             repositories: vec![],
             gaps: vec![],
             compliance: vec![],
+            notifications: vec![],
         }
     }
 }

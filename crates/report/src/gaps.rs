@@ -54,7 +54,40 @@ fn gaps_text_raw(r: &Report) -> String {
             }
         );
     }
+    notifications_text(r, &mut s);
     s
+}
+
+/// One line per `[[notify]]` target: what it was sent, or why it failed.
+fn notifications_text(r: &Report, s: &mut String) {
+    for n in &r.notifications {
+        let c = &n.changes;
+        let what = format!(
+            "{} change(s): {} new, {} worsened, {} lapsed, {} resolved",
+            c.total(),
+            c.new,
+            c.worsened,
+            c.lapsed,
+            c.resolved
+        );
+        let _ = match n.status {
+            roster_model::DeliveryStatus::NothingToSend => {
+                writeln!(s, "Notify {} ({}): nothing to send", n.target, n.kind)
+            }
+            roster_model::DeliveryStatus::Delivered => writeln!(
+                s,
+                "Notify {} ({}): delivered {what} ({} request(s))",
+                n.target, n.kind, n.attempts
+            ),
+            roster_model::DeliveryStatus::Failed => writeln!(
+                s,
+                "Notify {} ({}): FAILED to deliver {what}: {}",
+                n.target,
+                n.kind,
+                n.error.as_deref().unwrap_or("?")
+            ),
+        };
+    }
 }
 
 /// One line: how many gaps of each kind, and whether the inventory is complete.

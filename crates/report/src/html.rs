@@ -462,6 +462,23 @@ pub fn html(r: &Report) -> String {
             c.status
         );
     }
+    for n in &r.notifications {
+        let c = &n.changes;
+        let mut what = format!(
+            "notify: {} new, {} worsened, {} lapsed, {} resolved; {} request(s)",
+            c.new, c.worsened, c.lapsed, c.resolved, n.attempts
+        );
+        if let Some(e) = &n.error {
+            let _ = write!(what, "<br><strong>error:</strong> {}", esc(e));
+        }
+        let _ = write!(
+            s,
+            "<tr class=\"notification\"><td>{} <span class=\"muted\">({})</span></td><td>{}</td><td>{what}</td></tr>",
+            esc(&n.target),
+            esc(&n.kind),
+            n.status
+        );
+    }
     s.push_str("</tbody></table>");
     let errors: Vec<_> = r.issues.iter().filter(|i| i.level == "error").collect();
     if !errors.is_empty() {

@@ -183,6 +183,26 @@ pub(crate) fn markdown(r: &Report) -> String {
         }
         s.push('\n');
     }
+    if !r.notifications.is_empty() {
+        s.push_str("## Notifications\n\n| Target | Kind | Status | New | Worsened | Lapsed | Resolved | Requests | Error |\n|---|---|---|---|---|---|---|---|---|\n");
+        for n in &r.notifications {
+            let c = &n.changes;
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                md_cell(&n.target),
+                n.kind,
+                n.status,
+                c.new,
+                c.worsened,
+                c.lapsed,
+                c.resolved,
+                n.attempts,
+                md_cell(n.error.as_deref().unwrap_or(""))
+            );
+        }
+        s.push('\n');
+    }
     let errors: Vec<_> = r.issues.iter().filter(|i| i.level == "error").collect();
     if !errors.is_empty() {
         s.push_str("## Issues\n\n");
