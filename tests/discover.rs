@@ -282,7 +282,10 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     assert_eq!(again.status.code(), Some(0));
     let again = String::from_utf8_lossy(&again.stdout);
     let n = gaps(&report).len();
-    assert!(again.contains(&format!("0 new gap(s), 0 resolved, {n} still open")), "{again}");
+    assert!(
+        again.contains(&format!("0 new gap(s), 0 resolved, {n} still open")),
+        "{again}"
+    );
     let diff = env.roster(&["diff", "--state-dir", "demo/state", "--format", "json"]);
     assert_eq!(diff.status.code(), Some(0), "{}", String::from_utf8_lossy(&diff.stderr));
     let diff: Value = serde_json::from_slice(&diff.stdout).unwrap();
