@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Checks the scheduling recipes in deploy/ with the tools that can:
-# - systemd: `systemd-analyze verify` of the service and timer (any message fails), with
+# - systemd: `systemd-analyze verify` of the services and timer (any message fails), with
 #   ExecStart pointed at the roster under test; then ExecStart's own arguments run for real on
-#   the sample organization, with the unit's environment;
+#   the sample organization, with the unit's environment, and roster-serve.service's on the
+#   state that run recorded;
 # - Kubernetes: `kubernetes-validate --strict` (the API's OpenAPI schemas, offline) of every
 #   object; the CronJob's fields a scheduled run depends on; and its container's arguments run
 #   for real the same way.
@@ -42,7 +43,31 @@ set -e
 [ "$code" = 0 ] || fail "ExecStart exited $code: $(tail -5 "$work/systemd.out")"
 [ -s "$work/systemd-state/reports/report.json" ] || fail "ExecStart wrote no report in the state directory"
 [ -s "$work/systemd-state/roster.db" ] || fail "ExecStart recorded no run in the state directory"
-echo "deploy/check.sh: systemd units verified; ExecStart ran (exit 0, report and run recorded)" >&2
+# roster-serve.service's ExecStart on that state: the token from the credential file, a free
+# loopback port instead of 0.0.0.0:8080; 401 without the token, the run with it.
+serve_start=$(sed -n 's/^ExecStart=//p' deploy/systemd/roster-serve.service)
+for unit in roster-serve roster-discover; do
+  grep -q '^User=roster$' "deploy/systemd/$unit.service" ||
+    fail "$unit.service must run as User=roster, as the other does (one state directory)"
+done
+mkdir -p "$work/credentials"
+token=$(python3 -c 'import secrets; print(secrets.token_hex(24))')
+printf '%s\n' "$token" > "$work/credentials/token"
+serve_start=${serve_start//\$\{CREDENTIALS_DIRECTORY\}/$work/credentials}
+serve_start=${serve_start//0.0.0.0:8080/127.0.0.1:0}
+read -r -a argv <<< "${serve_start//\/var\/lib\/roster/$work/systemd-state}"
+[ "${argv[0]}" = /usr/local/bin/roster ] || fail "roster-serve ExecStart runs ${argv[0]}"
+"$roster" "${argv[@]:1}" 2> "$work/serve.err" &
+serve_pid=$!
+trap 'kill "$serve_pid" 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do grep -q 'http://' "$work/serve.err" && break; sleep 0.1; done
+base=$(grep -o 'http://[0-9.:]*' "$work/serve.err" | head -1)
+[ -n "$base" ] || fail "roster serve did not start: $(cat "$work/serve.err")"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/v1/runs")" = 401 ] || fail "roster serve answered without the token"
+curl -sf -H "Authorization: Bearer $token" "$base/api/v1/runs" | grep -q '"id":1' || fail "roster serve did not list the recorded run"
+kill "$serve_pid"
+! grep -qF "$token" "$work/serve.err" || fail "roster serve printed its token"
+echo "deploy/check.sh: systemd units verified; ExecStart ran (exit 0, report and run recorded); roster-serve answered 401 without its token and listed the run with it" >&2
 
 # --- Kubernetes ----------------------------------------------------------------------------
 "$deps/venv/bin/kubernetes-validate" --strict --quiet -k 1.33.0 deploy/kubernetes/*.yaml ||

@@ -4,7 +4,7 @@
 //! when nothing changed that a target's filters let through.
 //!
 //! - [`config`]: the tables as written, checked before any work, their filters, their secrets.
-//! - [`changes`]: the changes between two runs' gaps (pure).
+//! - [`mod@changes`]: the changes between two runs' gaps (pure).
 //! - [`webhook`]: a signed JSON POST; [`slack`]: a Block Kit message to an incoming webhook;
 //!   [`jira`]: one issue per gap, never two, and comments as it changes.
 //! - [`http`]: https only (plain http to loopback), no redirects, a time limit per attempt,

@@ -5,9 +5,9 @@
 //!   runs and the diff between two runs.
 //! - API under `/api/v1/` (documented in docs/serve.md): `runs`, `gaps`, `gaps/{id}`,
 //!   `identities`, `agents`, `diff`.
-//! - Access ([`access`]): with a token, every request must carry it (`Authorization: Bearer`, or
-//!   the session cookie the login form sets), else 401; without one, only loopback addresses
-//!   may be listened on.
+//! - Access (the `access` module, and [`check_listen`]): with a token, every request must carry
+//!   it (`Authorization: Bearer`, or the session cookie the login form sets), else 401; without
+//!   one, only loopback addresses may be listened on.
 //!
 //! Nothing here writes to the database: the store is opened once (which migrates an older file,
 //! as every command does) and then only read.
