@@ -59,7 +59,7 @@ read -r -a argv <<< "${serve_start//\/var\/lib\/roster/$work/systemd-state}"
 [ "${argv[0]}" = /usr/local/bin/roster ] || fail "roster-serve ExecStart runs ${argv[0]}"
 "$roster" "${argv[@]:1}" 2> "$work/serve.err" &
 serve_pid=$!
-trap 'kill "$serve_pid" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill "$serve_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do grep -q 'http://' "$work/serve.err" && break; sleep 0.1; done
 base=$(grep -o 'http://[0-9.:]*' "$work/serve.err" | head -1)
 [ -n "$base" ] || fail "roster serve did not start: $(cat "$work/serve.err")"
