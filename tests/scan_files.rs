@@ -586,6 +586,49 @@ paths = ['''(^|/)vendor/''']
     assert_eq!(field(&v, "rule_id"), ["internal-service-token"]);
 }
 
+/// gitleaks' own default config (v8.30.1, tests/fixtures/gitleaks), unchanged: its Go regular
+/// expressions are translated, so the rules the `regex` crate refused (too large once Unicode,
+/// or with literal braces in their allowlists) load and find their tokens, and the global
+/// allowlist's `${VAR}` placeholders stay quiet.
+#[test]
+fn gitleaks_own_default_config_loads_and_finds_its_tokens() {
+    let env = Env::new(ROSTER);
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gitleaks/gitleaks.toml");
+    let word = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    env.write(
+        "r/publish.env",
+        format!("TWINE_PASSWORD=pypi-AgEIcHlwaS5vcmc{}\n", rand_from(word, 80)),
+    );
+    env.write("r/vault.env", format!("VAULT_TOKEN=hvb.{}\n", rand_from(word, 160)));
+    env.write("r/placeholder.env", "API_KEY=${API_KEY}\nsecret_token = \"$1\"\n");
+    let (code, v, stderr) = env.scan_json(&["r", "--gitleaks-config", config.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stderr}");
+    let found: std::collections::BTreeSet<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                f["rule_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&("publish.env".into(), "pypi-upload-token".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("vault.env".into(), "vault-batch-token".into())),
+        "{found:?}"
+    );
+    assert!(!found.iter().any(|(p, _)| p == "placeholder.env"), "{found:?}");
+    assert!(
+        !stderr.contains("invalid") && !stderr.contains("size limit"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn every_builtin_rule_is_listed_and_checked_by_the_cli() {
     let env = Env::new(ROSTER);

@@ -199,6 +199,15 @@ fn invalid(origin: &str, id: &str, message: impl Into<String>) -> RuleError {
     }
 }
 
+/// A pattern in the `regex` crate's syntax: a gitleaks config's are Go regular expressions
+/// (`crate::goregex`), Roster's own are taken as they are.
+fn dialect(pattern: &str, flavor: Flavor) -> Result<std::borrow::Cow<'_, str>, String> {
+    match flavor {
+        Flavor::Roster => Ok(std::borrow::Cow::Borrowed(pattern)),
+        Flavor::Gitleaks => crate::goregex::translate(pattern).map(std::borrow::Cow::Owned),
+    }
+}
+
 fn compile_rule(
     origin: &str,
     syn: RuleSyntax,
@@ -218,15 +227,17 @@ fn compile_rule(
         }
         return Err(invalid(origin, &id, "a rule needs a `regex`"));
     };
-    let regex = RegexBuilder::new(pattern)
+    let regex_error = |message: String| RuleError::Regex {
+        origin: origin.to_owned(),
+        rule_id: id.clone(),
+        message,
+    };
+    let pattern = dialect(pattern, flavor).map_err(regex_error)?;
+    let regex = RegexBuilder::new(&pattern)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
-        .map_err(|e| RuleError::Regex {
-            origin: origin.to_owned(),
-            rule_id: id.clone(),
-            message: e.to_string().replace('\n', "\n  "),
-        })?;
+        .map_err(|e| regex_error(e.to_string().replace('\n', "\n  ")))?;
     let groups = regex.captures_len() - 1;
     let secret_group = match syn.secret_group {
         Some(g) if g > groups => {
@@ -332,11 +343,13 @@ fn compile_rule(
         path_filter = Some(PathFilter::globs(&syn.paths).map_err(|m| invalid(origin, &id, m))?);
     }
     if let Some(p) = &syn.path {
-        let re = Regex::new(p).map_err(|e| RuleError::Regex {
-            origin: origin.to_owned(),
-            rule_id: id.clone(),
-            message: format!("in `path`: {e}"),
-        })?;
+        let re = dialect(p, flavor)
+            .and_then(|p| Regex::new(&p).map_err(|e| e.to_string()))
+            .map_err(|e| RuleError::Regex {
+                origin: origin.to_owned(),
+                rule_id: id.clone(),
+                message: format!("in `path`: {e}"),
+            })?;
         path_filter = Some(match path_filter {
             Some(PathFilter::Globs(g)) => PathFilter::Both(g, re),
             _ => PathFilter::Regex(re),
@@ -448,7 +461,11 @@ impl Allowlist {
         let regexes = a
             .regexes
             .iter()
-            .map(|r| Regex::new(r).map_err(|e| format!("invalid allowlist regex {r:?}: {e}")))
+            .map(|r| {
+                dialect(r, flavor)
+                    .and_then(|t| Regex::new(&t).map_err(|e| e.to_string()))
+                    .map_err(|e| format!("invalid allowlist regex {r:?}: {e}"))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let target = match a.regex_target.as_deref() {
             None | Some("secret") => Target::Secret,
@@ -459,7 +476,16 @@ impl Allowlist {
         let paths = if a.paths.is_empty() {
             None
         } else if flavor == Flavor::Gitleaks {
-            let joined = a.paths.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
+            let joined = a
+                .paths
+                .iter()
+                .map(|p| {
+                    dialect(p, flavor)
+                        .map(|t| format!("(?:{t})"))
+                        .map_err(|e| format!("invalid allowlist path regex {p:?}: {e}"))
+                })
+                .collect::<Result<Vec<_>, _>>()?
+                .join("|");
             Some(PathFilter::Regex(
                 Regex::new(&joined).map_err(|e| format!("invalid allowlist path regex: {e}"))?,
             ))
@@ -555,6 +581,30 @@ mod tests {
         let msg = b.build().unwrap_err().to_string();
         assert!(msg.contains("duplicate id"), "{msg}");
         assert!(msg.contains("mine.toml"), "{msg}");
+    }
+
+    /// gitleaks' own default config (v8.30.1, tests/fixtures/gitleaks) loads as it is: its Go
+    /// regular expressions are translated, none is refused, and its rules find what its own
+    /// allowlists do not stop.
+    #[test]
+    fn gitleaks_own_default_config_loads_as_it_is() {
+        let text = include_str!("../../../tests/fixtures/gitleaks/gitleaks.toml");
+        let mut b = RuleSetBuilder::new();
+        b.add("gitleaks.toml", text, Flavor::Gitleaks);
+        let set = b.build().unwrap_or_else(|e| panic!("{e}"));
+        // 222 rules; the one with only a `path` (PKCS#12 files) is skipped with a warning.
+        assert_eq!(set.rules().len(), 221);
+        assert!(
+            set.warnings().iter().any(|w| w.contains("pkcs12-file")),
+            "{:?}",
+            set.warnings()
+        );
+        // The translated global allowlist: `${VAR}` and `$1`-style placeholders are allowed.
+        let generic = set.rule_by_id("generic-api-key").expect("generic-api-key");
+        assert!(!generic.regex().is_empty());
+        for id in ["pypi-upload-token", "vault-batch-token", "curl-auth-user"] {
+            assert!(set.rule_by_id(id).is_some(), "{id} did not load");
+        }
     }
 
     #[test]

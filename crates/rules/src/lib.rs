@@ -8,6 +8,7 @@
 mod check;
 mod compile;
 mod entropy;
+mod goregex;
 mod matcher;
 pub mod syntax;
 mod validate;
