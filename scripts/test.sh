@@ -43,14 +43,22 @@ fi
 # Headless Chromium (Debian's package) opens the HTML report in the tests, and drives the
 # dashboard through Selenium with Debian's matching chromedriver; systemd-analyze (Debian's
 # systemd) verifies the systemd recipe in deploy/.
-if ! command -v "${ROSTER_CHROMIUM:-chromium}" >/dev/null || ! command -v chromedriver >/dev/null || ! command -v systemd-analyze >/dev/null; then
+# PostgreSQL (Debian's package) is the shared state database the store and sharded discovery
+# are tested against: one throwaway server for the whole suite (scripts/postgres.sh).
+if ! command -v "${ROSTER_CHROMIUM:-chromium}" >/dev/null || ! command -v chromedriver >/dev/null || ! command -v systemd-analyze >/dev/null ||
+  ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || ! command -v psql >/dev/null; then
   sudo=""
   if [ "$(id -u)" != 0 ]; then
-    sudo -n true 2>/dev/null || { echo "test.sh: chromium, chromedriver and systemd are required (sudo apt-get install chromium chromium-driver systemd)" >&2; exit 2; }
+    sudo -n true 2>/dev/null || { echo "test.sh: chromium, chromedriver, systemd and postgresql are required (sudo apt-get install chromium chromium-driver systemd postgresql)" >&2; exit 2; }
     sudo="sudo -n"
   fi
-  $sudo apt-get install -y -q chromium chromium-driver systemd >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium chromium-driver systemd >/dev/null; }
+  pkgs=(chromium chromium-driver systemd postgresql)
+  $sudo apt-get install -y -q "${pkgs[@]}" >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q "${pkgs[@]}" >/dev/null; }
 fi
+pg_dir=$(mktemp -d)
+trap 'bash scripts/postgres.sh stop "$pg_dir/server" || true; rm -rf "$pg_dir"' EXIT
+ROSTER_TEST_POSTGRES_URL=$(bash scripts/postgres.sh start "$pg_dir/server")
+export ROSTER_TEST_POSTGRES_URL
 phase "test dependencies"
 cargo fmt --all --check
 # The connector plugins are wasm32-wasip2 guests; the tests load them from $CARGO_TARGET_DIR

@@ -65,7 +65,7 @@ pub fn accept_command(args: &crate::args::AcceptArgs) -> Result<std::process::Ex
         }
         None => None,
     };
-    let (mut store, _) = open_existing_store(args.state_dir.as_deref())?;
+    let (mut store, _) = open_existing_store(args.state_dir.as_deref(), args.config.as_deref())?;
     let scope = crate::state::reading_scope(&store, args.scope.as_deref(), args.config.as_deref())?;
     let Some((run, gaps)) = store.run_gaps(&scope, None)? else {
         anyhow::bail!(
@@ -106,7 +106,7 @@ pub fn accept_command(args: &crate::args::AcceptArgs) -> Result<std::process::Ex
 
 /// `roster baseline list`.
 pub fn baseline_list(format: &str, state_dir: Option<&Path>) -> Result<std::process::ExitCode> {
-    let (store, _) = open_existing_store(state_dir)?;
+    let (store, _) = open_existing_store(state_dir, None)?;
     let all = store.acceptances()?;
     let text = match format {
         "json" => {
@@ -139,7 +139,7 @@ pub fn baseline_list(format: &str, state_dir: Option<&Path>) -> Result<std::proc
 
 /// `roster baseline revoke`.
 pub fn baseline_revoke(ids: &[String], state_dir: Option<&Path>) -> Result<std::process::ExitCode> {
-    let (mut store, _) = open_existing_store(state_dir)?;
+    let (mut store, _) = open_existing_store(state_dir, None)?;
     let n = store.revoke(ids)?;
     if n < ids.len() {
         eprintln!(

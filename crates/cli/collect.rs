@@ -39,7 +39,7 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
         .build()
         .context("cannot start the connector runtime")?;
     let cache_key = {
-        let mut store = crate::state::open_store(state_dir)?;
+        let mut store = crate::state::open_store_with(state_dir, cfg.database_url.as_deref())?;
         crate::state::plugin_cache_key(&mut store)?
     };
     let host = Host::new(Some(CodeCache::new(state_dir.join("plugin-cache"), cache_key)))?;

@@ -29,6 +29,9 @@ pub struct Config {
     /// Thresholds for the time-based gaps.
     #[serde(default)]
     pub thresholds: roster_correlate::Thresholds,
+    /// The state database, when it is PostgreSQL (`postgresql://...`; `ROSTER_DATABASE_URL`
+    /// overrides it): default, `roster.db` in the state directory.
+    pub database_url: Option<String>,
     /// Where `roster discover` sends what changed since the previous run (docs/notify.md).
     #[serde(default, rename = "notify")]
     pub notify: Vec<roster_notify::TargetConfig>,

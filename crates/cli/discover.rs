@@ -165,7 +165,7 @@ pub fn run(o: &Options) -> Result<Discovery> {
         .chain(repos.iter().map(|r| (r.clone(), true)))
         .collect();
     let owners = crate::codeowners::codeowners(&roots, &labels, &mut report.issues);
-    let mut store = crate::state::open_store(o.state_dir)?;
+    let mut store = crate::state::open_store_with(o.state_dir, cfg.database_url.as_deref())?;
     let fp = Fingerprinter::new(crate::state::fingerprint_key(o.state_dir, &mut store)?);
     let fingerprint = |b: &[u8]| fp.fingerprint(b);
     roster_correlate::correlate(
@@ -345,7 +345,7 @@ pub fn diff_line(scope: &str, d: Option<&roster_store::Diff>) -> String {
 
 /// `roster diff`: new and resolved gaps between two stored runs of one scope.
 pub fn diff_command(args: &crate::args::DiffArgs) -> Result<std::process::ExitCode> {
-    let (store, db) = open_existing_store(args.state_dir.as_deref())?;
+    let (store, db) = open_existing_store(args.state_dir.as_deref(), args.config.as_deref())?;
     // Runs named by number pick their own scope; --scope or --config then must agree.
     let named = match (&args.scope, &args.config, args.to.or(args.from)) {
         (None, None, Some(id)) => store.run(id)?.map(|r| r.scope),
@@ -364,7 +364,7 @@ pub fn diff_command(args: &crate::args::DiffArgs) -> Result<std::process::ExitCo
             } else {
                 "only one run is recorded"
             },
-            db.display(),
+            db,
             if n == 0 { "twice" } else { "again" },
             crate::state::scope_list(&store)?
         );
@@ -403,7 +403,7 @@ pub fn diff_command(args: &crate::args::DiffArgs) -> Result<std::process::ExitCo
 
 /// `roster runs`: the recorded runs with their scopes, oldest first.
 pub fn runs_command(args: &crate::args::RunsArgs) -> Result<std::process::ExitCode> {
-    let (store, db) = open_existing_store(args.state_dir.as_deref())?;
+    let (store, db) = open_existing_store(args.state_dir.as_deref(), None)?;
     if let Some(s) = &args.scope {
         crate::config::check_scope(s).with_context(|| format!("--scope {s:?}"))?;
     }
@@ -413,7 +413,7 @@ pub fn runs_command(args: &crate::args::RunsArgs) -> Result<std::process::ExitCo
     {
         anyhow::bail!(
             "no runs of scope {s:?} in {} (scopes with runs: {})",
-            db.display(),
+            db,
             crate::state::scope_list(&store)?
         );
     }
@@ -444,12 +444,29 @@ pub fn runs_command(args: &crate::args::RunsArgs) -> Result<std::process::ExitCo
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-/// Opens the state database that holds the runs, or says that nothing was recorded yet.
-pub(crate) fn open_existing_store(state_dir: Option<&Path>) -> Result<(roster_store::Store, PathBuf)> {
+/// Opens the state database that holds the runs (see `state::location`; `config`'s
+/// `database_url` counts when given), or says that nothing was recorded yet. Returns the store
+/// and how to name it.
+pub(crate) fn open_existing_store(
+    state_dir: Option<&Path>,
+    config: Option<&Path>,
+) -> Result<(roster_store::Store, String)> {
     let state = crate::state::state_dir(state_dir)?;
-    let db = state.join("roster.db");
-    if !db.exists() {
-        anyhow::bail!("no runs recorded in {}: run `roster discover` first", state.display());
+    let url = match config {
+        Some(c) => config::load_config(c)?.database_url,
+        None => None,
+    };
+    let location = crate::state::location(&state, url.as_deref())?;
+    if let roster_store::Location::File(db) = &location
+        && !db.exists()
+    {
+        anyhow::bail!(
+            "no runs recorded in {}: run `roster discover` first (runs recorded in PostgreSQL are read with ROSTER_DATABASE_URL set)",
+            state.display()
+        );
     }
-    Ok((crate::state::open_store(&state)?, db))
+    Ok((
+        crate::state::open_store_with(&state, url.as_deref())?,
+        location.display(),
+    ))
 }

@@ -37,7 +37,7 @@ pub fn command(args: &crate::args::ServeArgs) -> Result<std::process::ExitCode> 
         crate::config::check_scope(s).with_context(|| format!("--scope {s:?}"))?;
     }
     let state = crate::state::state_dir(args.state_dir.as_deref())?;
-    let db = state.join("roster.db");
+    let db = crate::state::location(&state, None)?;
     roster_serve::check_listen(args.listen, token.as_deref()).map_err(anyhow::Error::msg)?;
     let secured = token.is_some();
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -22,10 +22,30 @@ pub fn state_dir(flag: Option<&Path>) -> Result<PathBuf> {
     bail!("cannot find a state directory: set ROSTER_STATE_DIR or pass --state-dir")
 }
 
-/// Opens the state database `roster.db` in `dir`, creating the directory (mode 0700) first.
+/// Where the state database is: `$ROSTER_DATABASE_URL`, else the configuration's
+/// `database_url`, else `roster.db` in the state directory `dir`.
+pub fn location(dir: &Path, config_url: Option<&str>) -> Result<roster_store::Location> {
+    let env = std::env::var("ROSTER_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty());
+    let (url, from) = match (env, config_url) {
+        (Some(u), _) => (Some(u), "ROSTER_DATABASE_URL"),
+        (None, Some(u)) => (Some(u.to_owned()), "database_url in the configuration"),
+        (None, None) => (None, ""),
+    };
+    roster_store::Location::new(url.as_deref(), dir).with_context(|| format!("{from} is not usable"))
+}
+
+/// Opens the state database (see [`location`]), creating the state directory (mode 0700)
+/// first: it also holds the audit log, the plugin cache and fetched clones.
 pub fn open_store(dir: &Path) -> Result<roster_store::Store> {
+    open_store_with(dir, None)
+}
+
+/// [`open_store`], with the configuration's `database_url`.
+pub fn open_store_with(dir: &Path, config_url: Option<&str>) -> Result<roster_store::Store> {
     private_dir(dir)?;
-    Ok(roster_store::Store::open(&dir.join("roster.db"))?)
+    Ok(roster_store::Store::open_at(&location(dir, config_url)?)?)
 }
 
 /// Creates `dir` (and its parents) if missing, readable by this user only: the state directory

@@ -19,9 +19,8 @@ mod view;
 
 use axum::Router;
 use axum::routing::get;
-use roster_store::Store;
+use roster_store::{Location, Store};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 pub use access::check_listen;
@@ -33,14 +32,15 @@ pub struct Options {
     /// The bearer token every request must carry; none means loopback only.
     pub token: Option<String>,
     /// The state database.
-    pub db: PathBuf,
+    pub db: Location,
     /// The scope shown by default (else the scope of the latest run).
     pub scope: Option<String>,
 }
 
 /// What every handler shares.
 pub(crate) struct App {
-    store: Mutex<Store>,
+    /// The store; taken out (and closed off the async threads) when the server stops.
+    store: Mutex<Option<Store>>,
     token: Option<access::Token>,
     scope: Option<String>,
 }
@@ -57,7 +57,10 @@ impl App {
                 .store
                 .lock()
                 .map_err(|_| view::Error::Internal("the state database lock is poisoned".into()))?;
-            f(&store, app.scope.as_deref())
+            let store = store
+                .as_ref()
+                .ok_or_else(|| view::Error::Internal("the server is stopping".into()))?;
+            f(store, app.scope.as_deref())
         })
         .await
         .map_err(|e| view::Error::Internal(format!("a request failed: {e}")))?
@@ -98,15 +101,22 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
     check_listen(o.listen, o.token.as_deref())?;
-    if !o.db.exists() {
+    if let Location::File(db) = &o.db
+        && !db.exists()
+    {
         return Err(format!(
-            "no state database at {}: run `roster discover` first (or pass the --state-dir it used)",
-            o.db.display()
+            "no state database at {}: run `roster discover` first (or pass the --state-dir it used; runs recorded in PostgreSQL are read with ROSTER_DATABASE_URL set)",
+            db.display()
         ));
     }
-    let store = Store::open(&o.db).map_err(|e| e.to_string())?;
+    // The PostgreSQL client blocks: it is opened, used and closed on blocking threads only.
+    let location = o.db.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open_at(&location))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
     let app = Arc::new(App {
-        store: Mutex::new(store),
+        store: Mutex::new(Some(store)),
         token: o.token.as_deref().map(access::Token::new),
         scope: o.scope,
     });
@@ -117,8 +127,11 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| format!("cannot listen on {}: {e}", o.listen))?;
     ready(addr);
-    axum::serve(listener, router(app))
+    let served = axum::serve(listener, router(Arc::clone(&app)))
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(|e| format!("the server on {addr} stopped: {e}"))
+        .map_err(|e| format!("the server on {addr} stopped: {e}"));
+    let store = app.store.lock().ok().and_then(|mut s| s.take());
+    let _ = tokio::task::spawn_blocking(move || drop(store)).await;
+    served
 }

@@ -1,8 +1,8 @@
 //! The baseline: gaps the organization accepted, with the reason and how long for.
 
+use crate::db::{Exec as _, params};
 use crate::{Store, StoreError};
 use roster_model::{Acceptance, Gap};
-use rusqlite::params;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -22,56 +22,73 @@ pub struct AcceptedGap {
 impl Store {
     /// Accepts gaps into the baseline, replacing earlier acceptances of the same gaps.
     pub fn accept(&mut self, gaps: &[&Gap], a: &Acceptance) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let e =
-            move |x: rusqlite::Error| StoreError(format!("state database {path}: cannot record the acceptance: {x}"));
-        let tx = self.conn.transaction().map_err(&e)?;
+        let e = |x: String| self.err("cannot record the acceptance", x);
+        let mut db = self.db.borrow_mut();
+        let mut tx = db.transaction(false).map_err(e)?;
         for g in gaps {
             tx.execute(
-                "INSERT OR REPLACE INTO accepted (gap_id, kind, title, reason, accepted, until, by, severity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![g.id, g.kind.as_str(), g.title, a.reason, a.accepted, a.until, a.by, g.severity.as_str()],
+                "INSERT INTO accepted (gap_id, kind, title, reason, accepted, until, by, severity)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (gap_id) DO UPDATE SET kind = excluded.kind, title = excluded.title,
+                     reason = excluded.reason, accepted = excluded.accepted, until = excluded.until,
+                     by = excluded.by, severity = excluded.severity",
+                params![
+                    &g.id,
+                    g.kind.as_str(),
+                    &g.title,
+                    &a.reason,
+                    &a.accepted,
+                    a.until.as_deref(),
+                    a.by.as_deref(),
+                    g.severity.as_str()
+                ],
             )
-            .map_err(&e)?;
+            .map_err(e)?;
         }
-        tx.commit().map_err(&e)
+        tx.commit().map_err(e)
     }
 
     /// Every accepted gap, by gap id.
     pub fn acceptances(&self) -> Result<BTreeMap<String, AcceptedGap>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare("SELECT gap_id, kind, title, reason, accepted, until, by, severity FROM accepted ORDER BY gap_id")
-            .map_err(|e| self.err("cannot read the baseline", e))?;
-        st.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                AcceptedGap {
-                    kind: r.get(1)?,
-                    title: r.get(2)?,
-                    severity: r.get(7)?,
-                    acceptance: Acceptance {
-                        reason: r.get(3)?,
-                        accepted: r.get(4)?,
-                        until: r.get(5)?,
-                        by: r.get(6)?,
+        let rows = self.query(
+            "SELECT gap_id, kind, title, reason, accepted, until, by, severity FROM accepted ORDER BY gap_id",
+            &[],
+            "the baseline",
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.text(0)?,
+                    AcceptedGap {
+                        kind: r.text(1)?,
+                        title: r.text(2)?,
+                        severity: r.text(7)?,
+                        acceptance: Acceptance {
+                            reason: r.text(3)?,
+                            accepted: r.text(4)?,
+                            until: r.opt_text(5)?,
+                            by: r.opt_text(6)?,
+                        },
                     },
-                },
-            ))
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(|e| self.err("cannot read the baseline", e))
+                ))
+            })
+            .collect::<Result<_, String>>()
+            .map_err(|e| self.err("cannot read the baseline", e))
     }
 
     /// Removes gaps from the baseline; returns how many were in it.
     pub fn revoke(&mut self, ids: &[String]) -> Result<usize, StoreError> {
+        let e = |x: String| self.err("cannot change the baseline", x);
+        let mut db = self.db.borrow_mut();
+        let mut tx = db.transaction(false).map_err(e)?;
         let mut n = 0;
         for id in ids {
-            n += self
-                .conn
-                .execute("DELETE FROM accepted WHERE gap_id = ?1", [id])
-                .map_err(|e| self.err("cannot change the baseline", e))?;
+            n += tx
+                .execute("DELETE FROM accepted WHERE gap_id = ?1", params![id])
+                .map_err(e)?;
         }
-        Ok(n)
+        tx.commit().map_err(e)?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 }
 
@@ -82,9 +99,13 @@ mod tests {
 
     #[test]
     fn key_baseline_and_tips_survive_reopening() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("roster.db");
-        let mut s = Store::open(&db).unwrap();
+        for b in crate::testing::backends() {
+            key_baseline_and_tips_on(&b);
+        }
+    }
+
+    fn key_baseline_and_tips_on(b: &crate::testing::Backend) {
+        let mut s = b.open();
         assert_eq!(s.meta_get_or_insert("k", "first").unwrap(), "first");
         assert_eq!(s.meta_get_or_insert("k", "second").unwrap(), "first", "never replaced");
         let a = Acceptance {
@@ -99,7 +120,7 @@ mod tests {
         s.record_tips("a", "repo", &["c2".into(), "c3".into()]).unwrap();
         s.record_tips("b", "repo", &["c9".into()]).unwrap();
         drop(s);
-        let mut s = Store::open(&db).unwrap();
+        let mut s = b.open();
         assert_eq!(s.meta_get_or_insert("k", "third").unwrap(), "first");
         assert_eq!(s.acceptances().unwrap()["gap-1"].acceptance, a);
         assert_eq!(s.acceptances().unwrap()["gap-1"].severity, "medium");

@@ -1,6 +1,7 @@
 //! Reading the history back for the dashboard: the trend of gaps over runs, a run's summary and
 //! inventory, when things were first and last seen, and one gap across the runs of its scope.
 
+use crate::db::params;
 use crate::{Store, StoreError};
 use roster_model::{Agent, Gap, Identity};
 use serde::Serialize;
@@ -51,16 +52,16 @@ impl Store {
                 (r.id, p)
             })
             .collect();
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT g.run_id, g.severity, g.kind, COUNT(*) FROM gaps g JOIN runs r ON r.id = g.run_id
-                 WHERE r.scope = ?1 GROUP BY g.run_id, g.severity, g.kind",
-            )
-            .map_err(|e| self.err("cannot read the trend", e))?;
-        let rows: Vec<(i64, String, String, i64)> = st
-            .query_map([scope], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .and_then(|rows| rows.collect())
+        let rows = self.query(
+            "SELECT g.run_id, g.severity, g.kind, COUNT(*) FROM gaps g JOIN runs r ON r.id = g.run_id
+             WHERE r.scope = ?1 GROUP BY g.run_id, g.severity, g.kind",
+            params![scope],
+            "the trend",
+        )?;
+        let rows: Vec<(i64, String, String, i64)> = rows
+            .iter()
+            .map(|r| Ok((r.int(0)?, r.text(1)?, r.text(2)?, r.int(3)?)))
+            .collect::<Result<_, String>>()
             .map_err(|e| self.err("cannot read the trend", e))?;
         for (run, severity, kind, n) in rows {
             if let Some(p) = points.get_mut(&run) {
@@ -74,37 +75,45 @@ impl Store {
 
     /// The summary recorded with a run: counts, sources, each connector's outcome, the errors.
     pub fn run_summary(&self, run: i64) -> Result<serde_json::Value, StoreError> {
-        let text: String = self
-            .conn
-            .query_row("SELECT summary FROM runs WHERE id = ?1", [run], |r| r.get(0))
+        let text = self
+            .query(
+                "SELECT summary FROM runs WHERE id = ?1",
+                params![run],
+                &format!("run {run}"),
+            )?
+            .first()
+            .ok_or_else(|| format!("there is no run {run}"))
+            .and_then(|r| r.text(0))
             .map_err(|e| self.err(&format!("cannot read run {run}"), e))?;
         serde_json::from_str(&text).map_err(|e| self.err(&format!("the summary of run {run} is not readable"), e))
     }
 
     /// First and last seen of everything of one kind (`gap` or `identity`) in `scope`, by key.
     pub fn seen(&self, scope: &str, what: &str) -> Result<BTreeMap<String, (String, String)>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare("SELECT key, first_seen, last_seen FROM seen WHERE scope = ?1 AND what = ?2")
-            .map_err(|e| self.err("cannot read first and last seen", e))?;
-        st.query_map([scope, what], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err("cannot read first and last seen", e))
+        self.query(
+            "SELECT key, first_seen, last_seen FROM seen WHERE scope = ?1 AND what = ?2",
+            params![scope, what],
+            "first and last seen",
+        )?
+        .iter()
+        .map(|r| Ok((r.text(0)?, (r.text(1)?, r.text(2)?))))
+        .collect::<Result<_, String>>()
+        .map_err(|e| self.err("cannot read first and last seen", e))
     }
 
     /// One gap across the runs of `scope`: every run, and the gap as that run had it (if it did).
     pub fn gap_history(&self, scope: &str, gap_id: &str) -> Result<Vec<GapInRun>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT r.id, r.started, g.severity, g.body FROM runs r
-                 LEFT JOIN gaps g ON g.run_id = r.id AND g.gap_id = ?2
-                 WHERE r.scope = ?1 ORDER BY r.id",
-            )
-            .map_err(|e| self.err("cannot read the gap's history", e))?;
-        let rows: Vec<(i64, String, Option<String>, Option<String>)> = st
-            .query_map([scope, gap_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .and_then(|rows| rows.collect())
+        let rows = self.query(
+            "SELECT r.id, r.started, g.severity, g.body FROM runs r
+             LEFT JOIN gaps g ON g.run_id = r.id AND g.gap_id = ?2
+             WHERE r.scope = ?1 ORDER BY r.id",
+            params![scope, gap_id],
+            "the gap's history",
+        )?;
+        let rows: Vec<(i64, String, Option<String>, Option<String>)> = rows
+            .iter()
+            .map(|r| Ok((r.int(0)?, r.text(1)?, r.opt_text(2)?, r.opt_text(3)?)))
+            .collect::<Result<_, String>>()
             .map_err(|e| self.err("cannot read the gap's history", e))?;
         rows.into_iter()
             .map(|(run, started, severity, body)| {
@@ -144,13 +153,11 @@ impl Store {
     }
 
     fn bodies<T: serde::de::DeserializeOwned>(&self, sql: &str, run: i64, what: &str) -> Result<Vec<T>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare(sql)
-            .map_err(|e| self.err(&format!("cannot read {what}"), e))?;
-        let rows: Vec<String> = st
-            .query_map([run], |r| r.get(0))
-            .and_then(|rows| rows.collect())
+        let rows: Vec<String> = self
+            .query(sql, params![run], what)?
+            .iter()
+            .map(|r| r.text(0))
+            .collect::<Result<_, String>>()
             .map_err(|e| self.err(&format!("cannot read {what}"), e))?;
         rows.iter()
             .map(|b| {

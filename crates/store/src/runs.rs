@@ -1,8 +1,8 @@
 //! Recording discover runs, and reading them back: the run list, a run's gaps, the diff.
 
+use crate::db::{Exec as _, Row, Value, params};
 use crate::{Store, StoreError};
 use roster_model::{Gap, Report, format_millis};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -56,12 +56,7 @@ impl Store {
         scope: &str,
     ) -> Result<(i64, BTreeMap<String, String>), StoreError> {
         let started = format_millis(started_ms);
-        let path = self.path.clone();
-        let e = move |what: &str, e: rusqlite::Error| StoreError(format!("state database {path}: {what}: {e}"));
-        let tx = self
-            .conn
-            .transaction()
-            .map_err(|x| e("cannot start a transaction", x))?;
+        let e = |what: &str, x: String| self.err(what, x);
         let summary = serde_json::json!({
             "gaps": report.gaps.len(), "identities": report.identities.len(),
             "agents": report.agents.len(), "findings": report.findings.len(),
@@ -69,89 +64,90 @@ impl Store {
             "connector_runs": report.connectors,
             "errors": report.issues.iter().filter(|i| i.level == "error").collect::<Vec<_>>(),
         });
-        tx.execute(
-            "INSERT INTO runs (scope, started, as_of, config, incomplete, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                scope,
-                started,
-                format_millis(as_of_ms),
-                config,
-                report.incomplete,
-                summary.to_string()
-            ],
-        )
-        .map_err(|x| e("cannot record the run", x))?;
-        let run = tx.last_insert_rowid();
+        let mut db = self.db.borrow_mut();
+        let mut tx = db.transaction(false).map_err(|x| e("cannot start a transaction", x))?;
+        let run = tx
+            .query_one(
+                "INSERT INTO runs (scope, started, as_of, config, incomplete, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+                params![
+                    scope,
+                    &started,
+                    format_millis(as_of_ms),
+                    config,
+                    report.incomplete,
+                    summary.to_string()
+                ],
+            )
+            .and_then(|r| r.int(0))
+            .map_err(|x| e("cannot record the run", x))?;
         let mut first = BTreeMap::new();
-        {
-            let mut gap = tx
-                .prepare("INSERT OR REPLACE INTO gaps (run_id, gap_id, kind, severity, title, owner, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-                .map_err(|x| e("cannot prepare", x))?;
-            let mut seen = tx
-                .prepare(
-                    "INSERT INTO seen (scope, what, key, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)
-                     ON CONFLICT (scope, what, key) DO UPDATE SET last_seen = excluded.last_seen
-                     RETURNING first_seen",
-                )
-                .map_err(|x| e("cannot prepare", x))?;
-            for g in &report.gaps {
-                let body = serde_json::to_string(g).map_err(|x| StoreError(x.to_string()))?;
-                gap.execute(params![
+        const SEEN: &str = "INSERT INTO seen (scope, what, key, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)
+             ON CONFLICT (scope, what, key) DO UPDATE SET last_seen = excluded.last_seen
+             RETURNING first_seen";
+        // Keys are upserted in one order (by id), so two runs recorded at once never wait on
+        // each other's rows in opposite orders.
+        let mut gaps: Vec<&Gap> = report.gaps.iter().collect();
+        gaps.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut identities: Vec<_> = report.identities.iter().collect();
+        identities.sort_by(|a, b| (&a.source, &a.id).cmp(&(&b.source, &b.id)));
+        for g in gaps {
+            tx.execute(
+                "INSERT INTO gaps (run_id, gap_id, kind, severity, title, owner, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (run_id, gap_id) DO UPDATE SET kind = excluded.kind, severity = excluded.severity,
+                     title = excluded.title, owner = excluded.owner, body = excluded.body",
+                params![
                     run,
-                    g.id,
+                    &g.id,
                     g.kind.as_str(),
                     g.severity.as_str(),
-                    g.title,
+                    &g.title,
                     g.owner.as_ref().map(|o| o.name.clone()),
-                    body
-                ])
-                .map_err(|x| e("cannot record a gap", x))?;
-                let f: String = seen
-                    .query_row(params![scope, "gap", g.id, started], |r| r.get(0))
-                    .map_err(|x| e("cannot record first seen", x))?;
-                first.insert(g.id.clone(), f);
-            }
-            let mut ident = tx
-                .prepare("INSERT OR REPLACE INTO identities (run_id, source, identity_id, kind, name, owner, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-                .map_err(|x| e("cannot prepare", x))?;
-            for i in &report.identities {
-                let body = serde_json::to_string(i).map_err(|x| StoreError(x.to_string()))?;
-                ident
-                    .execute(params![
-                        run,
-                        i.source,
-                        i.id,
-                        i.kind,
-                        i.name,
-                        i.accountable.as_ref().map(|o| o.name.clone()),
-                        body
-                    ])
-                    .map_err(|x| e("cannot record an identity", x))?;
-                seen.query_row(
-                    params![scope, "identity", format!("{}\u{0}{}", i.source, i.id), started],
-                    |_| Ok(()),
-                )
+                    serde_json::to_string(g).map_err(|x| e("cannot encode", x.to_string()))?
+                ],
+            )
+            .map_err(|x| e("cannot record a gap", x))?;
+            let f = tx
+                .query_one(SEEN, params![scope, "gap", &g.id, &started])
+                .and_then(|r| r.text(0))
                 .map_err(|x| e("cannot record first seen", x))?;
-            }
+            first.insert(g.id.clone(), f);
         }
-        {
-            let mut agent = tx
-                .prepare(
-                    "INSERT OR REPLACE INTO agents (run_id, agent_id, source, owner, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(|x| e("cannot prepare", x))?;
-            for a in &report.agents {
-                let body = serde_json::to_string(a).map_err(|x| StoreError(x.to_string()))?;
-                agent
-                    .execute(params![
-                        run,
-                        a.id,
-                        a.source,
-                        a.accountable.as_ref().map(|o| o.name.clone()),
-                        body
-                    ])
-                    .map_err(|x| e("cannot record an agent", x))?;
-            }
+        for i in identities {
+            tx.execute(
+                "INSERT INTO identities (run_id, source, identity_id, kind, name, owner, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (run_id, source, identity_id) DO UPDATE SET kind = excluded.kind, name = excluded.name,
+                     owner = excluded.owner, body = excluded.body",
+                params![
+                    run,
+                    &i.source,
+                    &i.id,
+                    &i.kind,
+                    &i.name,
+                    i.accountable.as_ref().map(|o| o.name.clone()),
+                    serde_json::to_string(i).map_err(|x| e("cannot encode", x.to_string()))?
+                ],
+            )
+            .map_err(|x| e("cannot record an identity", x))?;
+            tx.query(
+                SEEN,
+                params![scope, "identity", format!("{}\u{1f}{}", i.source, i.id), &started],
+            )
+            .map_err(|x| e("cannot record first seen", x))?;
+        }
+        for a in &report.agents {
+            tx.execute(
+                "INSERT INTO agents (run_id, agent_id, source, owner, body) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (run_id, agent_id) DO UPDATE SET source = excluded.source, owner = excluded.owner,
+                     body = excluded.body",
+                params![
+                    run,
+                    &a.id,
+                    &a.source,
+                    a.accountable.as_ref().map(|o| o.name.clone()),
+                    serde_json::to_string(a).map_err(|x| e("cannot encode", x.to_string()))?
+                ],
+            )
+            .map_err(|x| e("cannot record an agent", x))?;
         }
         tx.commit().map_err(|x| e("cannot commit the run", x))?;
         Ok((run, first))
@@ -159,63 +155,65 @@ impl Store {
 
     /// The stored runs of `scope` (every scope with None), oldest first.
     pub fn runs(&self, scope: Option<&str>) -> Result<Vec<RunInfo>, StoreError> {
-        self.query_runs(
-            "(?1 IS NULL OR r.scope = ?1)",
-            rusqlite::types::Value::from(scope.map(str::to_owned)),
-        )
+        match scope {
+            Some(s) => self.query_runs("r.scope = ?1", params![s]),
+            None => self.query_runs("1 = 1", &[]),
+        }
     }
 
     /// Run `id`, in whatever scope.
     pub fn run(&self, id: i64) -> Result<Option<RunInfo>, StoreError> {
-        Ok(self.query_runs("r.id = ?1", id.into())?.pop())
+        Ok(self.query_runs("r.id = ?1", params![id])?.pop())
     }
 
-    fn query_runs(&self, filter: &str, arg: rusqlite::types::Value) -> Result<Vec<RunInfo>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare(&format!(
+    fn query_runs(&self, filter: &str, args: &[Value]) -> Result<Vec<RunInfo>, StoreError> {
+        let rows = self.query(
+            &format!(
                 "SELECT r.id, r.scope, r.config, r.started, r.as_of, r.incomplete,
                         (SELECT COUNT(*) FROM gaps g WHERE g.run_id = r.id)
                  FROM runs r WHERE {filter} ORDER BY r.id"
-            ))
-            .map_err(|e| self.err("cannot list runs", e))?;
-        st.query_map([arg], |r| {
+            ),
+            args,
+            "runs",
+        )?;
+        let info = |r: &Row| {
             Ok(RunInfo {
-                id: r.get(0)?,
-                scope: r.get(1)?,
-                config: r.get(2)?,
-                started: r.get(3)?,
-                as_of: r.get(4)?,
-                incomplete: r.get(5)?,
-                gaps: r.get::<_, i64>(6)? as u64,
+                id: r.int(0)?,
+                scope: r.text(1)?,
+                config: r.text(2)?,
+                started: r.text(3)?,
+                as_of: r.text(4)?,
+                incomplete: r.int(5)? != 0,
+                gaps: u64::try_from(r.int(6)?).unwrap_or(0),
             })
-        })
-        .and_then(|rows| rows.collect())
-        .map_err(|e| self.err("cannot list runs", e))
+        };
+        rows.iter()
+            .map(info)
+            .collect::<Result<_, String>>()
+            .map_err(|e| self.err("cannot list runs", e))
     }
 
     /// Every scope with runs, and how many runs each has, by name.
     pub fn scopes(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare("SELECT scope, COUNT(*) FROM runs GROUP BY scope ORDER BY scope")
-            .map_err(|e| self.err("cannot list scopes", e))?;
-        st.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err("cannot list scopes", e))
+        self.query(
+            "SELECT scope, COUNT(*) FROM runs GROUP BY scope ORDER BY scope",
+            &[],
+            "scopes",
+        )?
+        .iter()
+        .map(|r| Ok((r.text(0)?, u64::try_from(r.int(1)?).unwrap_or(0))))
+        .collect::<Result<_, String>>()
+        .map_err(|e| self.err("cannot list scopes", e))
     }
 
     fn gaps(&self, run: i64) -> Result<BTreeMap<String, Gap>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare("SELECT gap_id, body FROM gaps WHERE run_id = ?1")
-            .map_err(|e| self.err("cannot read gaps", e))?;
-        let rows: Vec<(String, String)> = st
-            .query_map([run], |r| Ok((r.get(0)?, r.get(1)?)))
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.err("cannot read gaps", e))?;
-        rows.into_iter()
-            .map(|(id, body)| {
+        let rows = self.query("SELECT gap_id, body FROM gaps WHERE run_id = ?1", params![run], "gaps")?;
+        rows.iter()
+            .map(|r| {
+                let (id, body) = (r.text(0), r.text(1));
+                let (id, body) = id
+                    .and_then(|i| Ok((i, body?)))
+                    .map_err(|e| self.err("cannot read gaps", e))?;
                 serde_json::from_str::<Gap>(&body)
                     .map(|g| (id.clone(), g))
                     .map_err(|e| self.err(&format!("gap {id} of run {run} is not readable"), e))
@@ -301,10 +299,9 @@ impl Store {
 
     /// The last run of `scope`, if any.
     pub fn last_run(&self, scope: &str) -> Result<Option<i64>, StoreError> {
-        self.conn
-            .query_row("SELECT MAX(id) FROM runs WHERE scope = ?1", [scope], |r| r.get(0))
-            .optional()
-            .map(Option::flatten)
+        self.query("SELECT MAX(id) FROM runs WHERE scope = ?1", params![scope], "runs")?
+            .first()
+            .map_or(Ok(None), |r| r.opt_int(0))
             .map_err(|e| self.err("cannot read runs", e))
     }
 }
@@ -340,9 +337,13 @@ mod tests {
 
     #[test]
     fn runs_diff_and_first_seen() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("roster.db");
-        let mut s = Store::open(&db).unwrap();
+        for b in crate::testing::backends() {
+            runs_diff_and_first_seen_on(&b);
+        }
+    }
+
+    fn runs_diff_and_first_seen_on(b: &crate::testing::Backend) {
+        let mut s = b.open();
         assert_eq!(s.version().unwrap(), MIGRATIONS.len() as i64);
         assert!(s.diff("s", None, None).unwrap().is_none());
         let (r1, f1) = s
@@ -360,14 +361,19 @@ mod tests {
         assert_eq!(d.still_open, ["b"]);
         drop(s);
         // Reopening migrates nothing and keeps the runs.
-        let s = Store::open(&db).unwrap();
+        let s = b.open();
         assert_eq!(s.runs(None).unwrap().len(), 2);
     }
 
     #[test]
     fn scopes_keep_their_own_history_first_seen_and_diff() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("roster.db")).unwrap();
+        for b in crate::testing::backends() {
+            scopes_on(&b);
+        }
+    }
+
+    fn scopes_on(b: &crate::testing::Backend) {
+        let mut s = b.open();
         let day = 86_400_000;
         let (_, a1) = s.record(&report(&["a", "shared"]), 0, 0, "a.toml", "A").unwrap();
         // B's run has none of A's gaps, and sees `shared` for the first time in B.
@@ -407,16 +413,65 @@ mod tests {
 
     #[test]
     fn a_failed_run_leaves_earlier_runs_intact() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("roster.db")).unwrap();
-        s.record(&report(&["a"]), 0, 0, "x", "s").unwrap();
-        // A trigger makes the second run fail midway, after its run row and first gap.
-        s.conn
-            .execute_batch("CREATE TRIGGER boom BEFORE INSERT ON gaps WHEN NEW.gap_id = 'bad' BEGIN SELECT RAISE(ABORT, 'disk full'); END;")
-            .unwrap();
-        assert!(s.record(&report(&["z", "bad"]), 1, 1, "x", "s").is_err());
-        let runs = s.runs(None).unwrap();
-        assert_eq!(runs.len(), 1);
-        assert_eq!(runs[0].gaps, 1);
+        for b in crate::testing::backends() {
+            let mut s = b.open();
+            s.record(&report(&["a"]), 0, 0, "x", "s").unwrap();
+            // A trigger makes the second run fail midway, after its run row and first gap.
+            s.batch(if s.is_postgres() {
+                "CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN
+                     IF NEW.gap_id = 'bad' THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW;
+                 END $$ LANGUAGE plpgsql;
+                 CREATE TRIGGER boom BEFORE INSERT ON gaps FOR EACH ROW EXECUTE FUNCTION boom();"
+            } else {
+                "CREATE TRIGGER boom BEFORE INSERT ON gaps WHEN NEW.gap_id = 'bad' BEGIN SELECT RAISE(ABORT, 'disk full'); END;"
+            });
+            let e = s.record(&report(&["z", "bad"]), 1, 1, "x", "s").err().unwrap().0;
+            assert!(e.contains("disk full"), "{}: {e}", b.name);
+            let runs = s.runs(None).unwrap();
+            assert_eq!(runs.len(), 1, "{}", b.name);
+            assert_eq!(runs[0].gaps, 1);
+            // The store is still usable after the failed transaction.
+            let (r, _) = s.record(&report(&["z"]), 2, 2, "x", "s").unwrap();
+            assert_eq!(s.runs(Some("s")).unwrap().last().unwrap().id, r);
+        }
+    }
+
+    /// Several processes record runs into one database at once (shards, or two scheduled jobs
+    /// that overlap): every run is kept whole with its own number, and the first-time key is
+    /// the same for all of them.
+    #[test]
+    fn concurrent_writers_keep_every_run_and_agree_on_the_key() {
+        for b in crate::testing::backends() {
+            drop(b.open());
+            let keys: Vec<(Vec<i64>, String)> = std::thread::scope(|t| {
+                let handles: Vec<_> = (0..4)
+                    .map(|w| {
+                        let b = &b;
+                        t.spawn(move || {
+                            let mut s = b.open();
+                            let key = s.meta_get_or_insert("k", &format!("writer {w}")).unwrap();
+                            let ids = (0..5)
+                                .map(|i| {
+                                    let gaps = [format!("w{w}-{i}"), "shared".to_owned()];
+                                    let gaps: Vec<&str> = gaps.iter().map(String::as_str).collect();
+                                    s.record(&report(&gaps), i, i, "x", "s").unwrap().0
+                                })
+                                .collect();
+                            (ids, key)
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let s = b.open();
+            let mut ids: Vec<i64> = keys.iter().flat_map(|(i, _)| i.clone()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(ids.len(), 20, "{}: every run has its own number", b.name);
+            assert!(keys.iter().all(|(_, k)| *k == keys[0].1), "{}: {keys:?}", b.name);
+            let runs = s.runs(Some("s")).unwrap();
+            assert_eq!(runs.len(), 20, "{}", b.name);
+            assert!(runs.iter().all(|r| r.gaps == 2), "{}: every run is whole", b.name);
+        }
     }
 }

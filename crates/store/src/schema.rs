@@ -1,6 +1,9 @@
-//! The schema: migrations numbered by SQLite's `user_version`, applied under a write lock.
+//! The schema: migrations numbered by SQLite's `user_version` (in PostgreSQL, the one row of
+//! `roster_schema`), applied under the database's write lock. Both engines run the same
+//! migrations: PostgreSQL reads their DDL with 64-bit integers (`db::pg_ddl`).
 
-use crate::{Store, StoreError};
+use crate::db::{Exec as _, Tx, Value};
+use crate::{MOVE_ASIDE, Store, StoreError};
 
 /// Migrations, in order; migration `i` brings the schema to version `i + 1`.
 pub(crate) const MIGRATIONS: &[&str] = &[
@@ -103,9 +106,76 @@ CREATE TABLE agents (
 );
 CREATE INDEX gaps_by_id ON gaps (gap_id, run_id);
 "#,
+    // An identity's first/last seen key separates its source and id with U+001F, which both
+    // engines' text holds (PostgreSQL's cannot hold the U+0000 used before): `sqlite_only`
+    // rewrites the keys recorded earlier.
+    "",
 ];
 
+/// Rewrites rows that only a SQLite file can hold from before PostgreSQL was supported, after
+/// migration `i` (SQLite's `replace` stops at U+0000, so this is done row by row).
+fn sqlite_only(tx: &mut Tx<'_>, i: usize) -> Result<(), String> {
+    if i != 4 || !matches!(tx, Tx::Sqlite(_)) {
+        return Ok(());
+    }
+    for r in tx.query("SELECT scope, key FROM seen WHERE what = 'identity'", &[])? {
+        let (scope, key) = (r.text(0)?, r.text(1)?);
+        if key.contains('\0') {
+            tx.execute(
+                "UPDATE seen SET key = ?3 WHERE scope = ?1 AND what = 'identity' AND key = ?2",
+                &[
+                    Value::Text(scope),
+                    Value::Text(key.clone()),
+                    Value::Text(key.replace('\0', "\u{1f}")),
+                ],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// PostgreSQL keeps the schema version in this table (SQLite in its `user_version`).
+const PG_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS roster_schema (version BIGINT NOT NULL)";
+
+fn read_version(tx: &mut Tx<'_>) -> Result<i64, String> {
+    match tx {
+        Tx::Sqlite(_) => tx.query_one("PRAGMA user_version", &[])?.int(0),
+        Tx::Postgres(..) => {
+            tx.batch(PG_VERSION_TABLE)?;
+            let rows = tx.query("SELECT version FROM roster_schema", &[])?;
+            rows.first().map_or(Ok(0), |r| r.int(0))
+        }
+    }
+}
+
+fn write_version(tx: &mut Tx<'_>, v: i64) -> Result<(), String> {
+    match tx {
+        Tx::Sqlite(_) => tx.batch(&format!("PRAGMA user_version = {v}")),
+        Tx::Postgres(..) => {
+            tx.execute("DELETE FROM roster_schema", &[])?;
+            tx.execute("INSERT INTO roster_schema (version) VALUES (?1)", &[v.into()])
+                .map(drop)
+        }
+    }
+}
+
 impl Store {
+    /// The schema version the database is at.
+    pub fn version(&self) -> Result<i64, StoreError> {
+        let mut db = self.db.borrow_mut();
+        let mut tx = db
+            .transaction(false)
+            .map_err(|e| self.err("cannot read the schema version", e))?;
+        let v = read_version(&mut tx).map_err(|e| {
+            self.err(
+                "cannot read the schema version (is it a Roster database?)",
+                format!("{e}; {MOVE_ASIDE}"),
+            )
+        })?;
+        tx.commit().map_err(|e| self.err("cannot read the schema version", e))?;
+        Ok(v)
+    }
+
     pub(crate) fn migrate(&mut self) -> Result<(), StoreError> {
         let v = self.version()?;
         let known = MIGRATIONS.len() as i64;
@@ -121,16 +191,15 @@ impl Store {
         // One writer at a time: the version is read again inside the write lock, so two first
         // runs at once do not both migrate.
         let path = self.path.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        let mut db = self.db.borrow_mut();
+        let mut tx = db
+            .transaction(true)
             .map_err(|e| StoreError(format!("state database {path}: cannot lock it to migrate: {e}")))?;
-        let v: i64 = tx
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| StoreError(format!("state database {path}: {e}")))?;
+        let v = read_version(&mut tx).map_err(|e| StoreError(format!("state database {path}: {e}")))?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(v).unwrap_or(0)) {
-            tx.execute_batch(sql)
-                .and_then(|()| tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1)))
+            tx.batch(sql)
+                .and_then(|()| sqlite_only(&mut tx, i))
+                .and_then(|()| write_version(&mut tx, i as i64 + 1))
                 .map_err(|e| {
                     StoreError(format!(
                         "state database {path}: migration to version {} failed: {e}",
@@ -142,7 +211,6 @@ impl Store {
             .map_err(|e| StoreError(format!("state database {path}: cannot commit the migration: {e}")))
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,11 +220,7 @@ mod tests {
     fn a_newer_schema_and_a_non_database_are_refused_clearly() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("roster.db");
-        Store::open(&db)
-            .unwrap()
-            .conn
-            .execute_batch("PRAGMA user_version = 99")
-            .unwrap();
+        Store::open(&db).unwrap().batch("PRAGMA user_version = 99");
         let e = Store::open(&db).err().unwrap().0;
         assert!(e.contains("schema version 99, newer than this Roster knows"), "{e}");
         let junk = dir.path().join("junk.db");
@@ -177,6 +241,41 @@ mod tests {
         assert_eq!(s.version().unwrap(), MIGRATIONS.len() as i64);
         assert_eq!(s.runs(None).unwrap().len(), 1);
         assert_eq!(s.meta_get_or_insert("k", "v").unwrap(), "v");
+    }
+
+    /// Identity keys written with U+0000 between source and id (before version 5) are read
+    /// the same afterwards; a name holding U+0000 is stored (as U+FFFD) on both engines.
+    #[test]
+    fn identity_keys_move_to_a_separator_both_engines_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("roster.db");
+        let c = Connection::open(&db).unwrap();
+        for m in &MIGRATIONS[..4] {
+            c.execute_batch(m).unwrap();
+        }
+        c.execute_batch("PRAGMA user_version = 4; INSERT INTO seen VALUES ('default', 'identity', 'aws' || char(0) || 'AIDA1', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');")
+            .unwrap();
+        drop(c);
+        let s = Store::open(&db).unwrap();
+        let seen = s.seen(crate::DEFAULT_SCOPE, "identity").unwrap();
+        assert_eq!(seen.keys().collect::<Vec<_>>(), ["aws\u{1f}AIDA1"]);
+        for b in crate::testing::backends() {
+            let mut s = b.open();
+            let mut r = roster_model::Report::empty("t");
+            r.identities = vec![roster_testkit::records::identity("aws", "user", "AIDA2", "evil\0name")];
+            let (run, _) = s.record(&r, 0, 0, "x", "s").unwrap();
+            assert_eq!(
+                s.run_identities(run).unwrap()[0].name,
+                "evil\0name",
+                "{}: the body keeps it",
+                b.name
+            );
+            assert!(
+                s.seen("s", "identity").unwrap().contains_key("aws\u{1f}AIDA2"),
+                "{}",
+                b.name
+            );
+        }
     }
 
     /// A database written before scopes (version 2) keeps its history: its runs, first seen and

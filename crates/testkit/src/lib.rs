@@ -2,7 +2,7 @@
 //! binary ([`Env`]), git repositories ([`git_in`]), fake credentials in real formats ([`fake`]),
 //! record builders ([`records`]), report helpers, the test key ([`keys`]) and the built guests
 //! ([`guest`]). Behind features: `moto` (the AWS emulator, module `moto`), `http` (wiremock
-//! helpers, module `http`) and `jwt` (`keys::verify_jwt`).
+//! helpers, module `http`) and `jwt` (`keys::verify_jwt`). PostgreSQL test databases: [`postgres::database`].
 //!
 //! A dev-dependency only; it depends on `roster-model` and nothing else of Roster's.
 
@@ -14,6 +14,7 @@ pub mod http;
 pub mod keys;
 #[cfg(feature = "moto")]
 pub mod moto;
+pub mod postgres;
 pub mod records;
 mod report;
 
