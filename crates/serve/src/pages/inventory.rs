@@ -2,7 +2,7 @@
 
 use super::layout::{Page, layout};
 use crate::App;
-use crate::view::{self, Params};
+use crate::view::{self, Params, Searchable as _};
 use axum::extract::{Query, State};
 use axum::response::Html;
 use roster_report::html_escape as esc;
@@ -25,10 +25,7 @@ pub(crate) async fn inventory(State(app): State<Arc<App>>, Query(p): Query<Param
             );
             let shown: Vec<_> = identities
                 .iter()
-                .filter(|i| {
-                    let owner = i.accountable.as_ref().map_or("", |o| o.name.as_str());
-                    view::matches(&p.q, &format!("{} {} {} {} {owner}", i.source, i.kind, i.id, i.name))
-                })
+                .filter(|i| view::matches(&p.q, &i.search_text()))
                 .collect();
             let _ = write!(
                 b,
@@ -71,7 +68,7 @@ pub(crate) async fn inventory(State(app): State<Arc<App>>, Query(p): Query<Param
             b.push_str("</tbody></table>");
             let shown: Vec<_> = agents
                 .iter()
-                .filter(|a| view::matches(&p.q, &format!("{} {} {} {}", a.id, a.source, a.path, a.frameworks.join(" "))))
+                .filter(|a| view::matches(&p.q, &a.search_text()))
                 .collect();
             let _ = write!(
                 b,
