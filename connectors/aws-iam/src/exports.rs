@@ -7,7 +7,8 @@ use roster_connector_sdk::types::*;
 use roster_connector_sdk::{Emitter, parse_time};
 use serde_json::Value;
 
-use crate::{analyse_policy, owners_from_tags, role_facts, stop, trusted_principals};
+use crate::records::{analyse_policy, owners_from_tags, role_facts, trusted_principals};
+use crate::stop;
 
 /// One active access key slot of the credential report: no id, its creation time (the report's
 /// `last_rotated`), last use and service.

@@ -321,14 +321,12 @@ impl Failure {
     }
 }
 
-type Connector = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
-
 /// The host's own HTTP client for token endpoints (azure_identity's, Okta's): hyper over rustls
 /// (ring), trusting the system's roots (Mozilla's when the system has none) plus an optional
 /// extra CA; https only, except plain http to a loopback address (local test stand-ins).
 #[derive(Clone)]
 pub struct HostHttp {
-    client: hyper_util::client::legacy::Client<Connector, Full<Bytes>>,
+    client: hyper_util::client::legacy::Client<roster_tls::Connector, Full<Bytes>>,
     last_error: Arc<std::sync::Mutex<Option<String>>>,
     /// Plain http to the instance metadata address is allowed (managed identity).
     metadata: bool,
@@ -345,12 +343,7 @@ impl HostHttp {
     /// allows plain http to the cloud instance metadata address (managed identity only).
     pub fn new(extra_ca_pem: Option<&[u8]>, metadata: bool) -> Result<HostHttp, String> {
         use rustls::pki_types::{CertificateDer, pem::PemObject as _};
-        let mut roots = rustls::RootCertStore::empty();
-        let native = rustls_native_certs::load_native_certs();
-        let (added, _) = roots.add_parsable_certificates(native.certs);
-        if added == 0 {
-            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        }
+        let mut roots = roster_tls::roots();
         if let Some(pem) = extra_ca_pem {
             let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem)
                 .collect::<Result<_, _>>()
@@ -364,16 +357,7 @@ impl HostHttp {
                     .map_err(|e| format!("the CA file holds a certificate rustls cannot use: {e}"))?;
             }
         }
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS setup: {e}"))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .build();
+        let connector = roster_tls::connector(roster_tls::client_config(roots)?);
         let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
         Ok(HostHttp {
             client,

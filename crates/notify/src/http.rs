@@ -4,7 +4,6 @@
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The longest `Retry-After` Roster waits for; a receiver asking for more is given up on.
@@ -88,12 +87,10 @@ pub fn host(url: &url::Url) -> String {
     }
 }
 
-type Connector = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
-
 /// The client.
 #[derive(Clone)]
 pub struct Client {
-    client: hyper_util::client::legacy::Client<Connector, Full<Bytes>>,
+    client: hyper_util::client::legacy::Client<roster_tls::Connector, Full<Bytes>>,
 }
 
 /// Why an attempt got no answer.
@@ -105,21 +102,7 @@ enum Failure {
 impl Client {
     /// A client trusting the system's roots (Mozilla's when the system has none).
     pub fn new() -> Result<Client, String> {
-        let mut roots = rustls::RootCertStore::empty();
-        let (added, _) = roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-        if added == 0 {
-            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        }
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS setup: {e}"))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .build();
+        let connector = roster_tls::connector(roster_tls::client_config(roster_tls::roots())?);
         Ok(Client {
             client: hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector),
         })

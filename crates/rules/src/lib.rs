@@ -5,6 +5,7 @@
 //! The built-in rules live in the repository's `rules/` directory and are embedded at build
 //! time ([`builtin_sources`]); user files and gitleaks configs go through the same loader.
 
+mod allowlist;
 mod check;
 mod compile;
 mod entropy;
@@ -72,8 +73,8 @@ pub struct Rule {
     pub(crate) regex: regex::bytes::Regex,
     pub(crate) secret_group: usize,
     pub(crate) entropy: Option<f64>,
-    pub(crate) path_filter: Option<compile::PathFilter>,
-    pub(crate) allowlists: Vec<compile::Allowlist>,
+    pub(crate) path_filter: Option<allowlist::PathFilter>,
+    pub(crate) allowlists: Vec<allowlist::Allowlist>,
     pub(crate) validator: Option<validate::Validator>,
     pub(crate) window: usize,
 }
@@ -109,7 +110,7 @@ impl Required {
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
-    global: Vec<compile::Allowlist>,
+    global: Vec<allowlist::Allowlist>,
     prefilter: aho_corasick::AhoCorasick,
     /// For each prefilter pattern, the rules that use it as a keyword.
     keyword_rules: Vec<Vec<u32>>,

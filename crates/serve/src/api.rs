@@ -1,11 +1,13 @@
 //! The JSON API under `/api/v1/` (docs/serve.md documents every endpoint and field).
 
 use crate::App;
-use crate::view::{self, Error, Params};
+use crate::view::{self, Error, Params, Searchable};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use roster_store::{Store, StoreError};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -76,41 +78,31 @@ pub(crate) async fn gap(State(app): State<Arc<App>>, Path(id): Path<String>, Que
 
 /// `GET /api/v1/identities[?q=]`: the run's identities with their credentials.
 pub(crate) async fn identities(State(app): State<Arc<App>>, Query(p): Query<Params>) -> Answer {
-    app.read(move |s, default| {
-        let cx = p.context(s, default)?;
-        let list: Vec<_> = s
-            .run_identities(cx.run.id)?
-            .into_iter()
-            .filter(|i| {
-                let owner = i.accountable.as_ref().map_or("", |o| o.name.as_str());
-                view::matches(&p.q, &format!("{} {} {} {} {owner}", i.source, i.kind, i.id, i.name))
-            })
-            .collect();
-        let mut v = run_json(&cx);
-        v["count"] = list.len().into();
-        v["identities"] = serde_json::to_value(list).map_err(|e| Error::Internal(e.to_string()))?;
-        Ok(Json(v))
-    })
-    .await
+    listing(app, p, "identities", Store::run_identities).await
 }
 
 /// `GET /api/v1/agents[?q=]`: the run's agents.
 pub(crate) async fn agents(State(app): State<Arc<App>>, Query(p): Query<Params>) -> Answer {
+    listing(app, p, "agents", Store::run_agents).await
+}
+
+/// A list of the run's inventory, as `read` reads it, kept to the entries matching `q`, under
+/// `key` with its `count`.
+async fn listing<T: Searchable + Serialize + Send + 'static>(
+    app: Arc<App>,
+    p: Params,
+    key: &'static str,
+    read: fn(&Store, i64) -> Result<Vec<T>, StoreError>,
+) -> Answer {
     app.read(move |s, default| {
         let cx = p.context(s, default)?;
-        let list: Vec<_> = s
-            .run_agents(cx.run.id)?
+        let list: Vec<T> = read(s, cx.run.id)?
             .into_iter()
-            .filter(|a| {
-                view::matches(
-                    &p.q,
-                    &format!("{} {} {} {}", a.id, a.source, a.path, a.frameworks.join(" ")),
-                )
-            })
+            .filter(|x| view::matches(&p.q, &x.search_text()))
             .collect();
         let mut v = run_json(&cx);
         v["count"] = list.len().into();
-        v["agents"] = serde_json::to_value(list).map_err(|e| Error::Internal(e.to_string()))?;
+        v[key] = serde_json::to_value(list).map_err(|e| Error::Internal(e.to_string()))?;
         Ok(Json(v))
     })
     .await

@@ -1,7 +1,7 @@
 //! What the pages and the API show, read from the store: the scope and run a request is about,
 //! the run's gaps with first/last seen and acceptance, and the filters over them.
 
-use roster_model::{Gap, Severity};
+use roster_model::{Agent, Gap, Identity, Severity};
 use roster_store::{RunInfo, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -302,6 +302,33 @@ pub(crate) fn matches(q: &Option<String>, hay: &str) -> bool {
     nonempty(q).is_none_or(|q| q.split_whitespace().all(|w| hay.contains(&w.to_lowercase())))
 }
 
+/// An inventory entry the `q` search looks through, on the inventory page and in the API alike.
+pub(crate) trait Searchable {
+    /// The text the words of `q` are looked for in (see [`matches`]).
+    fn search_text(&self) -> String;
+}
+
+impl Searchable for Identity {
+    /// Its source, kind, id, name and owner.
+    fn search_text(&self) -> String {
+        let owner = self.accountable.as_ref().map_or("", |o| o.name.as_str());
+        format!("{} {} {} {} {owner}", self.source, self.kind, self.id, self.name)
+    }
+}
+
+impl Searchable for Agent {
+    /// Its id, source, path and frameworks.
+    fn search_text(&self) -> String {
+        format!(
+            "{} {} {} {}",
+            self.id,
+            self.source,
+            self.path,
+            self.frameworks.join(" ")
+        )
+    }
+}
+
 /// Each owner's open gaps (accepted ones left out), most to fix first; `(none)` gathers the
 /// gaps nobody owns.
 pub(crate) fn owners(rows: &[(Gap, GapRow)]) -> Vec<(String, BTreeMap<Severity, u64>, u64)> {
@@ -327,4 +354,32 @@ pub(crate) fn owners(rows: &[(Gap, GapRow)]) -> Vec<(String, BTreeMap<Severity, 
             .then_with(|| a.0.cmp(&b.0))
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_inventory_search_looks_in_names_ids_sources_and_owners() {
+        let i: Identity = serde_json::from_value(json!({
+            "source": "aws-prod", "kind": "role", "id": "arn:aws:iam::1:role/deployer", "name": "deployer",
+            "owner": null, "created": null, "last_used": null, "credentials": [],
+            "accountable": { "name": "Platform Team", "via": "tag", "attested": true, "evidence": "tag owner" }
+        }))
+        .expect("an identity");
+        assert_eq!(
+            i.search_text(),
+            "aws-prod role arn:aws:iam::1:role/deployer deployer Platform Team"
+        );
+        assert!(matches(&Some("platform DEPLOYER".into()), &i.search_text()));
+        assert!(!matches(&Some("platform nobody".into()), &i.search_text()));
+        let a: Agent = serde_json::from_value(json!({
+            "id": "agent:repo:svc", "path": "svc", "source": "repo", "frameworks": ["langchain", "mcp"],
+            "credentials": [], "mcp_servers": [], "evidence": []
+        }))
+        .expect("an agent");
+        assert_eq!(a.search_text(), "agent:repo:svc repo svc langchain mcp");
+    }
 }
