@@ -357,21 +357,10 @@ impl Db {
     }
 }
 
-/// TLS for `sslmode=prefer` (the default) and `require`: the system's roots, as every other
-/// connection Roster makes. (The driver checks the certificate whenever TLS is used.)
+/// TLS for `sslmode=prefer` (the default) and `require`: the roots every other client of
+/// Roster trusts (roster-tls). The driver checks the certificate whenever TLS is used.
 fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    let found = rustls_native_certs::load_native_certs();
-    for c in found.certs {
-        let _ = roots.add(c);
-    }
-    let config =
-        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("cannot set up TLS: {e}"))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+    roster_tls::client_config(roster_tls::roots()).map(tokio_postgres_rustls::MakeRustlsConnect::new)
 }
 
 impl ToSql for Value {
