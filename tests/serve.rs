@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 const TOKEN: &str = "serve-test-token-8c1f0b7e2d";
 
 /// A running `roster serve`, stopped on drop.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     base: String,
 }
@@ -28,7 +28,13 @@ impl Drop for Server {
 
 /// Starts `roster serve` on a free loopback port and waits for its ready line.
 fn serve(env: &Env, args: &[&str], token: Option<&str>) -> Server {
+    serve_env(env, args, token, &[])
+}
+
+/// [`serve`] with more environment variables.
+pub(crate) fn serve_env(env: &Env, args: &[&str], token: Option<&str>, vars: &[(&str, &str)]) -> Server {
     let mut cmd = Command::new(ROSTER);
+    cmd.envs(vars.iter().copied());
     cmd.arg("serve")
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
@@ -55,14 +61,14 @@ fn serve(env: &Env, args: &[&str], token: Option<&str>) -> Server {
 }
 
 /// A response: status, headers (lowercase names) and body.
-struct Answer {
-    status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     headers: String,
     body: String,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
     }
 }
@@ -87,7 +93,7 @@ fn request(base: &str, method: &str, path: &str, headers: &[(&str, &str)], body:
     }
 }
 
-fn get(server: &Server, path: &str, token: Option<&str>) -> Answer {
+pub(crate) fn get(server: &Server, path: &str, token: Option<&str>) -> Answer {
     let auth = token.map(|t| format!("Bearer {t}"));
     let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
     request(&server.base, "GET", path, &headers, "")

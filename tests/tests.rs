@@ -18,6 +18,7 @@ mod notify;
 mod ocsf;
 mod scan_files;
 mod serve;
+mod shard;
 mod shipping;
 
 /// The binary under test, as cargo built it for these tests (run in a `roster_testkit::Env`).

@@ -194,6 +194,23 @@ pub struct DiscoverArgs {
     /// looks clean.
     #[arg(long)]
     pub allow_incomplete: bool,
+
+    /// Sharded discovery (docs/scale.md): the run's id, the same for every shard and the merge
+    /// (e.g. the Kubernetes Job's name).
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// Do shard K (from 0) of N of the run's work units and record them in the state database
+    /// (PostgreSQL, shared by the shards); no report is written.
+    #[arg(long, value_name = "K/N", requires = "run_id")]
+    pub shard: Option<crate::shard::ShardSpec>,
+    /// Put the run's N shards together once all finished: correlate, record the run, notify and
+    /// write the reports, as a run on one machine. With --shard, shard 0 does it after its own
+    /// share, waiting for the others (one command for every pod of an Indexed Job).
+    #[arg(long, requires = "run_id")]
+    pub merge: bool,
+    /// With --shard 0/N --merge: how long to wait for the other shards before giving up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3 * 3600)]
+    pub merge_wait_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]

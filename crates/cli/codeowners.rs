@@ -6,12 +6,14 @@ use roster_model::ScanIssue;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// The CODEOWNERS of each scanned root (`(path, is_repository)`), keyed by its label.
-pub(crate) fn codeowners(
+/// The CODEOWNERS file of each scanned root (`(path, is_repository)`) that has one, keyed by
+/// the root's label: (the file as named in the report, its text). A file that cannot be read is
+/// an issue.
+pub(crate) fn codeowners_texts(
     roots: &[(PathBuf, bool)],
     labels: &BTreeMap<String, String>,
     issues: &mut Vec<ScanIssue>,
-) -> BTreeMap<String, CodeOwners> {
+) -> BTreeMap<String, (String, String)> {
     let mut out = BTreeMap::new();
     for (root, is_repo) in roots {
         // Named by the source as configured, so reports do not carry this machine's paths.
@@ -38,17 +40,30 @@ pub(crate) fn codeowners(
                     continue;
                 }
             };
+            out.insert(label, (origin, text));
+            break;
+        }
+    }
+    out
+}
+
+/// Parses the files [`codeowners_texts`] read; lines that cannot be read are issues.
+pub(crate) fn parse_codeowners(
+    texts: BTreeMap<String, (String, String)>,
+    issues: &mut Vec<ScanIssue>,
+) -> BTreeMap<String, CodeOwners> {
+    texts
+        .into_iter()
+        .map(|(label, (origin, text))| {
             let (c, warnings) = CodeOwners::parse(&text, &origin);
             issues.extend(warnings.into_iter().map(|w| ScanIssue {
                 level: "skipped".into(),
                 source: origin.clone(),
                 message: w,
             }));
-            out.insert(label, c);
-            break;
-        }
-    }
-    out
+            (label, c)
+        })
+        .collect()
 }
 
 /// The largest CODEOWNERS file read (GitHub ignores files over 3 MB).

@@ -39,7 +39,7 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
         .build()
         .context("cannot start the connector runtime")?;
     let cache_key = {
-        let mut store = crate::state::open_store_with(state_dir, cfg.database_url.as_deref())?;
+        let mut store = crate::state::open_store(state_dir, cfg.database_url.as_deref())?;
         crate::state::plugin_cache_key(&mut store)?
     };
     let host = Host::new(Some(CodeCache::new(state_dir.join("plugin-cache"), cache_key)))?;
@@ -198,6 +198,26 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
         runs,
         auths,
     })
+}
+
+/// The endpoint and credential of each of `sources`, as `collect` prepares them: for fetching
+/// the repositories a code host listed in another process (a shard).
+pub fn auths(
+    config_path: &Path,
+    sources: &[&crate::config::SourceConfig],
+) -> Result<BTreeMap<String, (Option<String>, Auth)>> {
+    let base = config_path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the credential setup")?;
+    let mut out = BTreeMap::new();
+    for src in sources {
+        let prepared = rt.block_on(prepare(src, &base))?;
+        let auth = prepared.manifest.allow.first().map_or(Auth::None, |r| r.auth.clone());
+        out.insert(src.name().to_string(), (prepared.endpoint, auth));
+    }
+    Ok(out)
 }
 
 /// Puts collected records into a report; a source that did not complete marks it incomplete.

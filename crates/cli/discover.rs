@@ -70,8 +70,24 @@ fn relabel(report: &mut Report, labels: &BTreeMap<String, String>) {
     }
 }
 
-/// Runs the pipeline and writes the reports into `output_dir`.
-pub fn run(o: &Options) -> Result<Discovery> {
+/// A scanned root: its path as resolved, and as the configuration names it.
+pub(crate) type Root = (PathBuf, String);
+
+/// What a run reads before any work: the configuration and what it names.
+pub(crate) struct Setup {
+    pub cfg: Config,
+    pub scope: String,
+    pub targets: Vec<roster_notify::Target>,
+    /// "Now" for the time thresholds.
+    pub as_of_ms: i64,
+    /// The folder relative paths in the configuration start from.
+    pub base: PathBuf,
+    pub registry: Option<Registry>,
+}
+
+/// Reads the configuration, the scope, the notification targets and the registry: a problem in
+/// the user's own configuration stops the run before any work, with the file and entry named.
+pub(crate) fn setup(o: &Options) -> Result<Setup> {
     let cfg: Config = config::load_config(o.config)?;
     let scope = match o.scope {
         Some(s) => {
@@ -90,17 +106,12 @@ pub fn run(o: &Options) -> Result<Discovery> {
             p.join("\n  - ")
         )
     })?;
-    let now_ms = match o.as_of.or(cfg.as_of.as_deref()) {
+    let as_of_ms = match o.as_of.or(cfg.as_of.as_deref()) {
         Some(d) => roster_model::parse_time(d)
             .with_context(|| format!("as_of {d:?} is not a date: write YYYY-MM-DD or an RFC 3339 time"))?,
         None => o.now_ms,
     };
     let base = o.config.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let paths: Vec<PathBuf> = cfg.scan.paths.iter().map(|p| resolve(&base, p)).collect();
-    let mut repos: Vec<PathBuf> = cfg.scan.repos.iter().map(|p| resolve(&base, p)).collect();
-
-    // Registry first: a broken registry is the user's own config, so it stops the run before
-    // any work is done, with the file and entry named.
     let registry = match o
         .registry
         .map(Path::to_path_buf)
@@ -113,59 +124,168 @@ pub fn run(o: &Options) -> Result<Discovery> {
         }
         None => None,
     };
+    Ok(Setup {
+        cfg,
+        scope,
+        targets,
+        as_of_ms,
+        base,
+        registry,
+    })
+}
 
-    // Connectors first: a code host's repository list (`scan_repos`) feeds the history scan.
-    let mut collected = if cfg.sources.is_empty() {
-        None
-    } else {
-        Some(collect::collect(o.config, &cfg, o.state_dir, o.progress)?)
-    };
-    let fetched = match collected.as_mut() {
-        Some(c) => crate::repos::fetch_repositories(&cfg, o.state_dir, c, o.progress)?,
-        None => vec![],
-    };
-    repos.extend(fetched.iter().map(|(p, _)| p.clone()));
+impl Setup {
+    /// The `[scan]` paths and repositories: (as resolved, as the config writes them).
+    pub fn roots(&self) -> (Vec<Root>, Vec<Root>) {
+        let label = |p: &PathBuf| (resolve(&self.base, p), p.display().to_string());
+        (
+            self.cfg.scan.paths.iter().map(label).collect(),
+            self.cfg.scan.repos.iter().map(label).collect(),
+        )
+    }
+}
 
-    let (mut report, rules) = if paths.is_empty() && repos.is_empty() {
+/// What a run gathers before correlation: the scan of its roots, its sources' records and its
+/// roots' CODEOWNERS files. A whole run gathers everything; a shard, its share, which the merge
+/// puts together (so it is stored, and never holds a raw secret).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct Gathered {
+    /// Findings (raw secrets cleared), agents, issues and records, named as configured.
+    pub report: Report,
+    /// Each root's CODEOWNERS: (file as named in the report, text), by the root's label.
+    pub codeowners: BTreeMap<String, (String, String)>,
+    /// Whether anything was scanned (the user's rule files then also redact the report).
+    pub scanned: bool,
+    /// The rules the scan ran with (a whole run's, not stored).
+    #[serde(skip)]
+    pub rules: Option<std::sync::Arc<roster_rules::RuleSet>>,
+}
+
+impl Gathered {
+    /// Adds another share.
+    pub fn absorb(&mut self, other: Gathered) {
+        let (r, o) = (&mut self.report, other.report);
+        r.sources.extend(o.sources);
+        r.incomplete |= o.incomplete;
+        r.stats.add(&o.stats);
+        r.findings.extend(o.findings);
+        r.agents.extend(o.agents);
+        r.issues.extend(o.issues);
+        r.identities.extend(o.identities);
+        r.activities.extend(o.activities);
+        r.connectors.extend(o.connectors);
+        r.repositories.extend(o.repositories);
+        self.codeowners.extend(other.codeowners);
+        self.scanned |= other.scanned;
+    }
+}
+
+/// Scans `paths` and `repos` (and the code-host repositories `fetched`), puts the `collected`
+/// records in, and reads the roots' CODEOWNERS.
+pub(crate) fn gather(
+    o: &Options,
+    s: &Setup,
+    paths: &[Root],
+    repos: &[Root],
+    fetched: &[Root],
+    collected: Option<collect::Collected>,
+) -> Result<Gathered> {
+    let scan_paths: Vec<PathBuf> = paths.iter().map(|(p, _)| p.clone()).collect();
+    let scan_repos: Vec<PathBuf> = repos.iter().chain(fetched).map(|(p, _)| p.clone()).collect();
+    let (mut report, rules) = if scan_paths.is_empty() && scan_repos.is_empty() {
         (crate::assemble_empty(), None)
     } else {
-        let mut request = crate::ScanRequest::new(paths.clone(), repos.clone());
-        request.exclude = cfg.scan.exclude.clone();
-        request.rules = cfg.scan.rules.iter().map(|r| resolve(&base, r)).collect();
+        let mut request = crate::ScanRequest::new(scan_paths, scan_repos);
+        request.exclude = s.cfg.scan.exclude.clone();
+        request.rules = s.cfg.scan.rules.iter().map(|r| resolve(&s.base, r)).collect();
         request.state_dir = Some(o.state_dir.to_path_buf());
+        request.database_url = s.cfg.database_url.clone();
         request.progress = o.progress;
         let (report, rules) = crate::run_scan(&request)?;
         (report, Some(rules))
     };
-    let infos = rules.as_deref().map(crate::rule_infos).unwrap_or_default();
     for f in &mut report.findings {
         f.raw = None;
     }
     // Sources are named as the config writes them (relative to roster.toml), not as resolved:
     // agent and gap ids then stay the same whatever directory discover runs from.
-    let labels: BTreeMap<String, String> = cfg
-        .scan
-        .paths
+    let labels: BTreeMap<String, String> = paths
         .iter()
-        .zip(&paths)
-        .chain(cfg.scan.repos.iter().zip(&repos))
-        .map(|(written, resolved)| (resolved.display().to_string(), written.display().to_string()))
-        .chain(
-            fetched
-                .iter()
-                .map(|(p, label)| (p.display().to_string(), label.clone())),
-        )
+        .chain(repos)
+        .chain(fetched)
+        .map(|(p, label)| (p.display().to_string(), label.clone()))
         .collect();
     relabel(&mut report, &labels);
     if let Some(c) = collected {
         collect::merge_into(&mut report, c);
     }
-
-    let roots: Vec<(PathBuf, bool)> = (paths.iter().map(|p| (p.clone(), false)))
-        .chain(repos.iter().map(|r| (r.clone(), true)))
+    let roots: Vec<(PathBuf, bool)> = (paths.iter().map(|(p, _)| (p.clone(), false)))
+        .chain(repos.iter().chain(fetched).map(|(r, _)| (r.clone(), true)))
         .collect();
-    let owners = crate::codeowners::codeowners(&roots, &labels, &mut report.issues);
-    let mut store = crate::state::open_store_with(o.state_dir, cfg.database_url.as_deref())?;
+    let codeowners = crate::codeowners::codeowners_texts(&roots, &labels, &mut report.issues);
+    Ok(Gathered {
+        report,
+        codeowners,
+        scanned: rules.is_some(),
+        rules,
+    })
+}
+
+/// Runs the pipeline and writes the reports into `output_dir`.
+pub fn run(o: &Options) -> Result<Discovery> {
+    let s = setup(o)?;
+    // Connectors first: a code host's repository list (`scan_repos`) feeds the history scan.
+    let mut collected = if s.cfg.sources.is_empty() {
+        None
+    } else {
+        Some(collect::collect(o.config, &s.cfg, o.state_dir, o.progress)?)
+    };
+    let fetched = match collected.as_mut() {
+        Some(c) => crate::repos::fetch_repositories(&s.cfg, o.state_dir, c, o.progress)?,
+        None => vec![],
+    };
+    let (paths, repos) = s.roots();
+    let gathered = gather(o, &s, &paths, &repos, &fetched, collected)?;
+    finish(o, s, gathered)
+}
+
+/// Puts a report's parts in one order, whatever order its shares were gathered in, so that a
+/// merged run correlates exactly as a whole one.
+fn canonical_order(r: &mut Report) {
+    roster_scan::sort_findings(&mut r.findings);
+    r.sources.sort();
+    r.sources.dedup();
+    r.agents.sort_by(|a, b| a.id.cmp(&b.id));
+    r.identities.sort_by(|a, b| (&a.source, &a.id).cmp(&(&b.source, &b.id)));
+    r.activities
+        .sort_by(|a, b| (&a.source, &a.time, &a.id).cmp(&(&b.source, &b.time, &b.id)));
+    r.repositories
+        .sort_by(|a, b| (&a.source, &a.full_name).cmp(&(&b.source, &b.full_name)));
+    r.connectors.sort_by(|a, b| a.source.cmp(&b.source));
+    r.issues
+        .sort_by(|a, b| (&a.source, &a.level, &a.message).cmp(&(&b.source, &b.level, &b.message)));
+}
+
+/// Correlates what was gathered, records the run, tells the notification targets and writes the
+/// reports.
+pub(crate) fn finish(o: &Options, s: Setup, gathered: Gathered) -> Result<Discovery> {
+    let Gathered {
+        mut report,
+        codeowners,
+        scanned,
+        rules,
+    } = gathered;
+    canonical_order(&mut report);
+    let owners = crate::codeowners::parse_codeowners(codeowners, &mut report.issues);
+    let Setup {
+        cfg,
+        scope,
+        targets,
+        as_of_ms: now_ms,
+        base,
+        registry,
+    } = s;
+    let mut store = crate::state::open_store(o.state_dir, cfg.database_url.as_deref())?;
     let fp = Fingerprinter::new(crate::state::fingerprint_key(o.state_dir, &mut store)?);
     let fingerprint = |b: &[u8]| fp.fingerprint(b);
     roster_correlate::correlate(
@@ -179,10 +299,16 @@ pub fn run(o: &Options) -> Result<Discovery> {
         },
     );
 
+    // The rules the scan ran with redact the report (a merged run loads the same ones again).
     let rules = match rules {
         Some(r) => r,
+        None if scanned => {
+            let user: Vec<PathBuf> = cfg.scan.rules.iter().map(|r| resolve(&base, r)).collect();
+            std::sync::Arc::new(crate::load_rules(&user, &[])?)
+        }
         None => std::sync::Arc::new(crate::load_rules(&[], &[])?),
     };
+    let infos = if scanned { crate::rule_infos(&rules) } else { vec![] };
     crate::scrub(&mut report, &rules)?;
     report.organization = cfg
         .organization
@@ -298,7 +424,7 @@ fn notify(
 pub fn command(args: &crate::args::DiscoverArgs) -> Result<std::process::ExitCode> {
     let fail_on = crate::parse_fail_on(&args.fail_on)?;
     let state = crate::state::state_dir(args.state_dir.as_deref())?;
-    let d = run(&Options {
+    let o = Options {
         config: &args.config,
         registry: args.registry.as_deref(),
         output_dir: &args.output_dir,
@@ -307,7 +433,25 @@ pub fn command(args: &crate::args::DiscoverArgs) -> Result<std::process::ExitCod
         now_ms: now_ms(),
         as_of: args.as_of.as_deref(),
         scope: args.scope.as_deref(),
-    })?;
+    };
+    let d = match (&args.run_id, args.shard, args.merge) {
+        (Some(id), Some(spec), merge) => {
+            crate::write_output(None, &crate::shard::shard(&o, id, spec)?)?;
+            // With --merge, shard 0 waits for the others and merges; the rest are done.
+            if !(merge && spec.index == 0) {
+                return Ok(std::process::ExitCode::SUCCESS);
+            }
+            let wait = std::time::Duration::from_secs(args.merge_wait_secs);
+            crate::shard::merge(&o, id, Some((wait, i64::from(spec.count))))?
+        }
+        (Some(id), None, true) => crate::shard::merge(&o, id, None)?,
+        (Some(_), None, false) => {
+            anyhow::bail!(
+                "--run-id names a sharded run: add --shard K/N (one shard's share) or --merge (put the shards together)"
+            )
+        }
+        (None, ..) => run(&o)?,
+    };
     let mut text = roster_report::gaps_text(&d.report);
     text.push_str(&d.history);
     for p in &d.written {
@@ -465,8 +609,5 @@ pub(crate) fn open_existing_store(
             state.display()
         );
     }
-    Ok((
-        crate::state::open_store_with(&state, url.as_deref())?,
-        location.display(),
-    ))
+    Ok((crate::state::open_store(&state, url.as_deref())?, location.display()))
 }

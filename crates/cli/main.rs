@@ -19,6 +19,7 @@ mod profiles;
 mod registry;
 mod repos;
 mod serve;
+mod shard;
 mod sources;
 mod state;
 
@@ -312,6 +313,8 @@ pub(crate) struct ScanRequest {
     pub follow_symlinks: bool,
     pub threads: usize,
     pub state_dir: Option<std::path::PathBuf>,
+    /// The configuration's `database_url` (the fingerprint key is in that database).
+    pub database_url: Option<String>,
     pub progress: bool,
 }
 
@@ -336,6 +339,7 @@ impl ScanRequest {
             follow_symlinks: false,
             threads: 0,
             state_dir: None,
+            database_url: None,
             progress: std::io::stderr().is_terminal(),
         }
     }
@@ -364,6 +368,7 @@ impl From<&ScanArgs> for ScanRequest {
             follow_symlinks: a.follow_symlinks,
             threads: a.threads,
             state_dir: a.state_dir.clone(),
+            database_url: None,
             progress: std::io::stderr().is_terminal() && !a.no_progress,
         }
     }
@@ -382,7 +387,7 @@ fn run_scan(args: &ScanRequest) -> Result<(Report, Arc<RuleSet>)> {
     config::check_scope(&args.scope).with_context(|| format!("--scope {:?}", args.scope))?;
     let rules = Arc::new(load_rules(&args.rules, &args.gitleaks_config)?);
     let dir = state::state_dir(args.state_dir.as_deref())?;
-    let mut store = state::open_store(&dir)?;
+    let mut store = state::open_store(&dir, args.database_url.as_deref())?;
     let key = state::fingerprint_key(&dir, &mut store)?;
     let counters = Arc::new(Progress::default());
     let opts = ScanOptions {

@@ -74,6 +74,16 @@ fn earlier_clones(dir: &Path) -> Vec<(String, PathBuf)> {
     found
 }
 
+/// Whether `src` is a setting `k` that is `true`.
+fn flag(src: &SourceConfig, k: &str) -> bool {
+    src.settings.get(k).and_then(toml::Value::as_bool) == Some(true)
+}
+
+/// Whether the repositories `src` lists are fetched and scanned (`scan_repos = true`).
+pub(crate) fn lists_repositories(src: &SourceConfig) -> bool {
+    flag(src, "scan_repos")
+}
+
 /// For every source with `scan_repos = true`, fetches the repositories its connector listed
 /// (forks and archived ones only with `scan_forks` / `scan_archived`) into bare clones under the
 /// state directory, and returns them with their labels (`<source>:<owner/name>`) for the
@@ -85,8 +95,7 @@ pub fn fetch_repositories(
     collected: &mut Collected,
     progress: bool,
 ) -> Result<Vec<(PathBuf, String)>> {
-    let flag = |src: &SourceConfig, k: &str| src.settings.get(k).and_then(toml::Value::as_bool) == Some(true);
-    let sources: Vec<&SourceConfig> = cfg.sources.iter().filter(|s| flag(s, "scan_repos")).collect();
+    let sources: Vec<&SourceConfig> = cfg.sources.iter().filter(|s| lists_repositories(s)).collect();
     if sources.is_empty() {
         return Ok(vec![]);
     }

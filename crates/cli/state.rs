@@ -36,14 +36,10 @@ pub fn location(dir: &Path, config_url: Option<&str>) -> Result<roster_store::Lo
     roster_store::Location::new(url.as_deref(), dir).with_context(|| format!("{from} is not usable"))
 }
 
-/// Opens the state database (see [`location`]), creating the state directory (mode 0700)
-/// first: it also holds the audit log, the plugin cache and fetched clones.
-pub fn open_store(dir: &Path) -> Result<roster_store::Store> {
-    open_store_with(dir, None)
-}
-
-/// [`open_store`], with the configuration's `database_url`.
-pub fn open_store_with(dir: &Path, config_url: Option<&str>) -> Result<roster_store::Store> {
+/// Opens the state database (see [`location`]; `config_url` is the configuration's
+/// `database_url`), creating the state directory (mode 0700) first: it also holds the audit
+/// log, the plugin cache and fetched clones.
+pub fn open_store(dir: &Path, config_url: Option<&str>) -> Result<roster_store::Store> {
     private_dir(dir)?;
     Ok(roster_store::Store::open_at(&location(dir, config_url)?)?)
 }

@@ -18,10 +18,12 @@ mod history;
 mod meta;
 mod runs;
 mod schema;
+mod shards;
 
 pub use baseline::AcceptedGap;
 pub use history::{GapInRun, TrendPoint};
 pub use runs::{Diff, RunGaps, RunInfo};
+pub use shards::{Listing, ShardRow};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 

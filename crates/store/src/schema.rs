@@ -110,6 +110,28 @@ CREATE INDEX gaps_by_id ON gaps (gap_id, run_id);
     // engines' text holds (PostgreSQL's cannot hold the U+0000 used before): `sqlite_only`
     // rewrites the keys recorded earlier.
     "",
+    // Sharded discovery: each shard's share of a run, and the repository listing one shard
+    // makes for all (crate::shards).
+    r#"
+CREATE TABLE shard_results (
+    scope     TEXT NOT NULL,
+    run_key   TEXT NOT NULL,
+    shard     INTEGER NOT NULL,
+    shards    INTEGER NOT NULL,
+    finished  TEXT NOT NULL,
+    units     TEXT NOT NULL,
+    body      TEXT NOT NULL,
+    PRIMARY KEY (scope, run_key, shard)
+);
+CREATE TABLE shard_listings (
+    scope      TEXT NOT NULL,
+    run_key    TEXT NOT NULL,
+    holder     TEXT NOT NULL,
+    heartbeat  INTEGER NOT NULL,
+    body       TEXT,
+    PRIMARY KEY (scope, run_key)
+);
+"#,
 ];
 
 /// Rewrites rows that only a SQLite file can hold from before PostgreSQL was supported, after
@@ -141,7 +163,12 @@ fn read_version(tx: &mut Tx<'_>) -> Result<i64, String> {
     match tx {
         Tx::Sqlite(_) => tx.query_one("PRAGMA user_version", &[])?.int(0),
         Tx::Postgres(..) => {
-            tx.batch(PG_VERSION_TABLE)?;
+            // Only a migration creates the table (under the write lock): two first runs at
+            // once must not both create it.
+            let exists = tx.query_one("SELECT to_regclass('roster_schema') IS NOT NULL", &[])?;
+            if exists.int(0)? == 0 {
+                return Ok(0);
+            }
             let rows = tx.query("SELECT version FROM roster_schema", &[])?;
             rows.first().map_or(Ok(0), |r| r.int(0))
         }
@@ -167,9 +194,14 @@ impl Store {
             .transaction(false)
             .map_err(|e| self.err("cannot read the schema version", e))?;
         let v = read_version(&mut tx).map_err(|e| {
+            let hint = if matches!(tx, Tx::Postgres(..)) {
+                "check that the URL names Roster's database and that its user may read it"
+            } else {
+                MOVE_ASIDE
+            };
             self.err(
                 "cannot read the schema version (is it a Roster database?)",
-                format!("{e}; {MOVE_ASIDE}"),
+                format!("{e}; {hint}"),
             )
         })?;
         tx.commit().map_err(|e| self.err("cannot read the schema version", e))?;
@@ -195,6 +227,10 @@ impl Store {
         let mut tx = db
             .transaction(true)
             .map_err(|e| StoreError(format!("state database {path}: cannot lock it to migrate: {e}")))?;
+        if matches!(tx, Tx::Postgres(..)) {
+            tx.batch(PG_VERSION_TABLE)
+                .map_err(|e| StoreError(format!("state database {path}: {e}")))?;
+        }
         let v = read_version(&mut tx).map_err(|e| StoreError(format!("state database {path}: {e}")))?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(v).unwrap_or(0)) {
             tx.batch(sql)
