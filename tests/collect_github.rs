@@ -326,7 +326,7 @@ fn app_settings_without_auth_app_are_an_error_not_silently_ignored() {
 /// server would), only to requests carrying `authorization`.
 struct DumbGit {
     root: std::path::PathBuf,
-    prefix: &'static str,
+    prefix: String,
     authorization: String,
 }
 
@@ -335,7 +335,7 @@ impl wiremock::Respond for DumbGit {
         if req.headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(self.authorization.as_str()) {
             return ResponseTemplate::new(401).insert_header("www-authenticate", "Basic realm=\"GitHub\"");
         }
-        let rel = req.url.path().strip_prefix(self.prefix).unwrap_or_default();
+        let rel = req.url.path().strip_prefix(self.prefix.as_str()).unwrap_or_default();
         if rel.split('/').any(|p| p == "..") {
             return ResponseTemplate::new(404);
         }
@@ -382,7 +382,7 @@ async fn discover_clones_the_organizations_repositories_with_the_host_credential
         .and(wiremock::matchers::path_regex("^/acme/app\\.git/"))
         .respond_with(DumbGit {
             root: served.clone(),
-            prefix: "/acme/app.git/",
+            prefix: "/acme/app.git/".into(),
             authorization: format!("Basic {basic}"),
         })
         .mount(&server)
@@ -562,4 +562,159 @@ async fn progress_shows_per_source_on_a_terminal_and_stays_quiet_when_piped() {
     let quiet = String::from_utf8_lossy(&piped.stderr);
     assert!(!quiet.contains("collecting:") && !quiet.contains('\x1b'), "{quiet:?}");
     assert!(env.path("out.json").is_file());
+}
+
+/// A code host's repositories split across shards: the organization is listed once for the
+/// run (by the first shard), each repository is fetched by exactly one shard, and the merged
+/// run equals the run on one machine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sharded_discover_lists_the_code_host_once_and_fetches_each_repository_in_one_shard() {
+    use base64::Engine as _;
+    use roster_testkit::{fake, git_in};
+    let work = Env::new(ROSTER);
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{TOKEN}"));
+    let names: Vec<String> = (0..6).map(|i| format!("svc-{i}")).collect();
+    let mut listed = vec![];
+    for name in &names {
+        work.write(
+            &format!("{name}/agent.py"),
+            format!("OPENAI_API_KEY = \"{}\"\n", fake::openai_project()),
+        );
+        work.git(name, &["init", "-q", "-b", "main"]);
+        work.git(name, &["add", "."]);
+        work.git(name, &["commit", "-qm", "agent"]);
+        git_in(
+            &work.path("served"),
+            &[
+                "clone",
+                "-q",
+                "--bare",
+                work.path(name).to_str().unwrap(),
+                &format!("{name}.git"),
+            ],
+        );
+        git_in(&work.path(&format!("served/{name}.git")), &["update-server-info"]);
+        Mock::given(method("GET"))
+            .and(wiremock::matchers::path_regex(format!("^/acme/{name}\\.git/")))
+            .respond_with(DumbGit {
+                root: work.path(&format!("served/{name}.git")),
+                prefix: format!("/acme/{name}.git/"),
+                authorization: format!("Basic {basic}"),
+            })
+            .mount(&server)
+            .await;
+        listed.push(
+            json!({"id": 1, "name": name, "full_name": format!("acme/{name}"), "private": true, "fork": false,
+            "archived": false, "default_branch": "main", "visibility": "private",
+            "clone_url": format!("{uri}/acme/{name}.git"), "pushed_at": "2026-11-30T10:00:00Z"}),
+        );
+    }
+    Mock::given(method("GET"))
+        .and(path("/orgs/acme/repos"))
+        .respond_with(ok(Value::Array(listed)))
+        .mount(&server)
+        .await;
+
+    let env = Env::new(ROSTER);
+    env.write(
+        "roster.toml",
+        format!("[[source]]\nname = \"gh\"\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 0\nscan_repos = true\n"),
+    );
+    let key = "0a".repeat(32);
+    let db = roster_testkit::postgres::database();
+    let env = tokio::task::spawn_blocking(move || {
+        let run = |state: &str, db: Option<&str>, args: &[&str]| {
+            let mut cmd = std::process::Command::new(ROSTER);
+            cmd.args(["discover", "--config", "roster.toml", "--state-dir", state])
+                .args(args)
+                .env("GITHUB_TOKEN", TOKEN)
+                .env("ROSTER_FINGERPRINT_KEY", &key)
+                .current_dir(env.dir.path())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            if let Some(db) = db {
+                cmd.env("ROSTER_DATABASE_URL", db);
+            }
+            cmd.spawn().unwrap()
+        };
+        let single = run("st-single", None, &["--output-dir", "single"])
+            .wait_with_output()
+            .unwrap();
+        assert!(
+            single.status.code() == Some(3),
+            "{}",
+            String::from_utf8_lossy(&single.stderr)
+        );
+        let shards: Vec<_> = (0..3)
+            .map(|k| {
+                run(
+                    &format!("st-{k}"),
+                    Some(&db),
+                    &["--run-id", "r", "--shard", &format!("{k}/3")],
+                )
+            })
+            .collect();
+        for s in shards {
+            let out = s.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        let merged = run(
+            "st-merge",
+            Some(&db),
+            &["--run-id", "r", "--merge", "--output-dir", "merged"],
+        )
+        .wait_with_output()
+        .unwrap();
+        assert_eq!(
+            merged.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&merged.stderr)
+        );
+        env
+    })
+    .await
+    .unwrap();
+    let read = |rel: &str| -> Value { serde_json::from_slice(&std::fs::read(env.path(rel)).unwrap()).unwrap() };
+    let (single, merged) = (read("single/report.json"), read("merged/report.json"));
+    let scanned = |r: &Value| {
+        r["repositories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["scan"] == "scanned")
+            .count()
+    };
+    assert_eq!(scanned(&single), 6);
+    assert_eq!(merged["repositories"], single["repositories"]);
+    assert_eq!(merged["findings"], single["findings"]);
+    assert_eq!(merged["findings"].as_array().unwrap().len(), 6);
+    let ids = |r: &Value| -> Vec<String> {
+        r["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids(&merged), ids(&single));
+    // The organization was listed twice in all: once by the single run, once for the shards;
+    // each repository was fetched twice: once by the single run, once by its shard.
+    let got = server.received_requests().await.unwrap();
+    let count = |p: &str| got.iter().filter(|r| r.url.path() == p).count();
+    assert_eq!(count("/orgs/acme/repos"), 2);
+    for name in &names {
+        assert_eq!(count(&format!("/acme/{name}.git/info/refs")), 2, "{name}");
+    }
+    // Each shard cloned only its own repositories.
+    let cloned: usize = (0..3)
+        .map(|k| {
+            std::fs::read_dir(env.path(&format!("st-{k}/repos/gh/acme")))
+                .map(|d| d.count())
+                .unwrap_or(0)
+        })
+        .sum();
+    assert_eq!(cloned, 6);
 }
