@@ -6,7 +6,9 @@
 #   state that run recorded;
 # - Kubernetes: `kubernetes-validate --strict` (the API's OpenAPI schemas, offline) of every
 #   object; the CronJob's fields a scheduled run depends on; and its container's arguments run
-#   for real the same way.
+#   for real the same way. The sharded CronJob's pods (one per completion index, the same
+#   arguments) run as processes at once on a PostgreSQL database (ROSTER_TEST_POSTGRES_URL, as
+#   scripts/test.sh sets it, else one scripts/postgres.sh starts), and shard 0 merges.
 #   tests/deploy/check.sh ROSTER        (scripts/test.sh runs it with the suite's build)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -109,3 +111,65 @@ set -e
 [ "$code" = 0 ] || fail "the CronJob's arguments exited $code: $(tail -5 "$work/k8s.out")"
 [ -s "$work/k8s/reports/report.json" ] || fail "the CronJob's arguments wrote no report"
 echo "deploy/check.sh: Kubernetes objects valid; the CronJob's arguments ran (exit 0)" >&2
+
+# --- Kubernetes, sharded -------------------------------------------------------------------
+"$deps/venv/bin/python" - deploy/kubernetes/roster-discover-sharded.yaml "$version" > "$work/k8s-sharded" <<'PY'
+import sys, yaml
+docs = {d["kind"]: d for d in yaml.safe_load_all(open(sys.argv[1])) if d}
+version = sys.argv[2]
+job = docs["CronJob"]["spec"]["jobTemplate"]["spec"]
+pod = job["template"]["spec"]
+[c] = pod["containers"]
+args = c["args"]
+env = {e["name"]: e for e in c["env"]}
+problems = []
+def want(cond, what):
+    if not cond:
+        problems.append(what)
+want(docs["CronJob"]["spec"]["concurrencyPolicy"] == "Forbid", "runs may overlap")
+want(job["completionMode"] == "Indexed", "not an Indexed Job")
+n = job["completions"]
+shard = args[args.index("--shard") + 1]
+want(shard == f"$(JOB_COMPLETION_INDEX)/{n}", f"--shard {shard} does not match completions {n}")
+want(job["parallelism"] >= 2, "parallelism below 2: shard 0 would wait for shards that cannot start")
+want("--merge" in args and args[args.index("--run-id") + 1] == "$(RUN_ID)", "no merge, or no run id")
+want(env["RUN_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.labels['batch.kubernetes.io/job-name']", "the run id is not the Job's name")
+want(env["ROSTER_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "roster-database", "the database URL is not from a Secret")
+want(c["image"] == f"ghcr.io/roster-nhi/roster:{version}", f"image {c['image']} is not this release's")
+want(c["securityContext"]["readOnlyRootFilesystem"] and c["securityContext"]["capabilities"]["drop"] == ["ALL"], "container not locked down")
+serve = docs["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+senv = {e["name"]: e for e in serve["env"]}
+want("ROSTER_SERVE_TOKEN" in senv and "secretKeyRef" in senv["ROSTER_SERVE_TOKEN"]["valueFrom"], "the dashboard has no token")
+if problems:
+    sys.exit("; ".join(problems))
+print(n)
+print("\n".join(args))
+PY
+mapfile -t sharded < "$work/k8s-sharded"
+shards=${sharded[0]}
+pg_url=${ROSTER_TEST_POSTGRES_URL:-}
+if [ -z "$pg_url" ]; then
+  pg_url=$(bash scripts/postgres.sh start "$work/pg" $$)
+fi
+psql "$pg_url" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE roster_deploy_check_$$" >/dev/null || fail "cannot create a database on $pg_url"
+db=${pg_url%%\?*}
+db="${db%/*}/roster_deploy_check_$$?${pg_url#*\?}"
+pids=()
+for k in $(seq 0 $(( shards - 1 ))); do
+  args=("${sharded[@]:1}")
+  args=("${args[@]//\$(RUN_ID)/roster-discover-sharded-29000000}")
+  args=("${args[@]//\$(JOB_COMPLETION_INDEX)/$k}")
+  args=("${args[@]//\/etc\/roster\/roster.toml/$sample/roster.toml}")
+  args=("${args[@]//\/var\/lib\/roster/$work/pod$k}")
+  (cd "$sample" && ROSTER_STATE_DIR="$work/pod$k/state" ROSTER_DATABASE_URL="$db" "$roster" "${args[@]}" > "$work/pod$k.out" 2>&1) &
+  pids+=($!)
+done
+for k in "${!pids[@]}"; do
+  wait "${pids[$k]}" || fail "pod $k of the sharded CronJob exited $?: $(tail -5 "$work/pod$k.out")"
+done
+[ -s "$work/pod0/reports/report.json" ] || fail "shard 0 merged no report: $(tail -5 "$work/pod0.out")"
+for k in $(seq 1 $(( shards - 1 ))); do
+  [ ! -e "$work/pod$k/reports/report.json" ] || fail "shard $k wrote a report: only shard 0 merges"
+done
+psql "$pg_url" -q -c "DROP DATABASE roster_deploy_check_$$" >/dev/null 2>&1 || true
+echo "deploy/check.sh: the sharded CronJob's $shards pods ran at once on PostgreSQL; shard 0 merged the run" >&2
