@@ -903,3 +903,45 @@ fn files_roster_writes_are_private() {
         assert_eq!(mode(file), 0o600, "{file}");
     }
 }
+
+/// A gitleaks config with a rule the regex crate cannot compile still scans with its other
+/// rules: the skipped rule is a warning on standard error and a `skipped` issue naming the
+/// config and the rule, and the scan is not incomplete.
+#[test]
+fn a_gitleaks_rule_that_cannot_compile_is_skipped_and_the_rest_scan() {
+    let env = Env::new(ROSTER);
+    env.write(
+        "theirs.toml",
+        "[[rules]]\nid = \"any-byte\"\nregex = '''tok=(\\C+)'''\nkeywords = [\"tok=\"]\n\
+         [[rules]]\nid = \"acme-token\"\nregex = '''acme_[a-z0-9]{24}'''\nkeywords = [\"acme_\"]\n",
+    );
+    let token = format!("acme_{}", rand_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 24));
+    env.write("r/app.env", format!("ACME_TOKEN={token}\n"));
+    let (code, v, stderr) = env.scan_json(&["r", "--gitleaks-config", "theirs.toml"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("theirs.toml: rule any-byte: skipped (not applied)"),
+        "{stderr}"
+    );
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"acme-token"), "{rules:?}");
+    let issue = v["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| {
+            i["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("rule any-byte was not applied")
+        })
+        .unwrap_or_else(|| panic!("{:#}", v["issues"]));
+    assert_eq!(issue["level"], "skipped");
+    assert_eq!(issue["source"], "theirs.toml");
+    assert_eq!(v["incomplete"], false);
+}

@@ -456,6 +456,16 @@ fn run_scan(args: &ScanRequest) -> Result<(Report, Arc<RuleSet>)> {
             report.stats.findings_over_cap, args.max_findings_per_rule
         );
     }
+    // Rules of an imported gitleaks config that cannot be compiled were left out (load_rules
+    // warned): the report says which, so that a scan that ran without them never reads as if it
+    // applied them.
+    report
+        .issues
+        .extend(rules.skipped().iter().map(|s| roster_model::ScanIssue {
+            level: "skipped".into(),
+            source: s.origin.clone(),
+            message: format!("rule {} was not applied: it cannot be compiled: {}", s.id, s.reason),
+        }));
     Ok((report, rules))
 }
 

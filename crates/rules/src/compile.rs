@@ -14,6 +14,10 @@ pub(crate) const DEFAULT_RADIUS: usize = 1024;
 const MAX_WINDOW: usize = 64 * 1024;
 /// Compiled-regex size cap per rule.
 const REGEX_SIZE_LIMIT: usize = 8 << 20;
+/// A rule whose automaton outgrows [`REGEX_SIZE_LIMIT`] gets one more try within this cap (an
+/// imported config's broad generic rules can need it); beyond it the rule is refused, so that one
+/// rule cannot take the memory of a scan.
+const REGEX_SIZE_LIMIT_LARGE: usize = 64 << 20;
 
 /// The dialect of a rules file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +66,7 @@ impl RuleSetBuilder {
     pub fn build(self) -> Result<RuleSet, Errors> {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
+        let mut skipped = Vec::new();
         let mut rules: Vec<Rule> = Vec::new();
         let mut global = Vec::new();
         let mut seen: HashMap<String, String> = HashMap::new();
@@ -96,9 +101,24 @@ impl RuleSetBuilder {
                     continue;
                 }
                 seen.insert(syn.id.clone(), origin.clone());
+                let id = syn.id.clone();
                 match compile_rule(origin, syn, *flavor, &mut warnings) {
                     Ok(Some(rule)) => rules.push(rule),
                     Ok(None) => {}
+                    // An imported gitleaks config is someone else's: a rule of it that cannot
+                    // be compiled is left out and named, and the rest runs.
+                    Err(e) if *flavor == Flavor::Gitleaks => {
+                        let reason = match &e {
+                            RuleError::Regex { message, .. } | RuleError::Invalid { message, .. } => message.clone(),
+                            other => other.to_string(),
+                        };
+                        warnings.push(format!("{origin}: rule {id}: skipped (not applied): {reason}"));
+                        skipped.push(crate::SkippedRule {
+                            origin: origin.clone(),
+                            id,
+                            reason,
+                        });
+                    }
                     Err(e) => errors.push(e),
                 }
             }
@@ -188,6 +208,7 @@ impl RuleSetBuilder {
             unkeyed,
             by_id,
             warnings,
+            skipped,
         })
     }
 }
@@ -206,6 +227,20 @@ pub(crate) fn dialect(pattern: &str, flavor: Flavor) -> Result<std::borrow::Cow<
     match flavor {
         Flavor::Roster => Ok(std::borrow::Cow::Borrowed(pattern)),
         Flavor::Gitleaks => crate::goregex::translate(pattern).map(std::borrow::Cow::Owned),
+    }
+}
+
+/// Compiles a rule's pattern within [`REGEX_SIZE_LIMIT`], else within [`REGEX_SIZE_LIMIT_LARGE`].
+fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    let build = |limit: usize| {
+        RegexBuilder::new(pattern)
+            .size_limit(limit)
+            .dfa_size_limit(limit)
+            .build()
+    };
+    match build(REGEX_SIZE_LIMIT) {
+        Err(regex::Error::CompiledTooBig(_)) => build(REGEX_SIZE_LIMIT_LARGE),
+        other => other,
     }
 }
 
@@ -234,11 +269,7 @@ fn compile_rule(
         message,
     };
     let pattern = dialect(pattern, flavor).map_err(regex_error)?;
-    let regex = RegexBuilder::new(&pattern)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .dfa_size_limit(REGEX_SIZE_LIMIT)
-        .build()
-        .map_err(|e| regex_error(e.to_string().replace('\n', "\n  ")))?;
+    let regex = compile_regex(&pattern).map_err(|e| regex_error(e.to_string().replace('\n', "\n  ")))?;
     let groups = regex.captures_len() - 1;
     let secret_group = match syn.secret_group {
         Some(g) if g > groups => {
@@ -471,6 +502,53 @@ mod tests {
         for id in ["pypi-upload-token", "vault-batch-token", "curl-auth-user"] {
             assert!(set.rule_by_id(id).is_some(), "{id} did not load");
         }
+    }
+
+    /// An imported gitleaks config's rule that outgrows the default automaton cap gets the
+    /// larger one; one that still cannot compile is left out and named while the rest load. A
+    /// rule of Roster's own schema stays an error.
+    #[test]
+    fn a_gitleaks_rule_that_cannot_compile_is_skipped_and_named() {
+        let config = r#"
+[[rules]]
+id = "wide-letters"
+regex = '''name=(\pL{300})'''
+[[rules]]
+id = "too-wide"
+regex = '''name=(\pL{3000})'''
+[[rules]]
+id = "any-byte"
+regex = '''tok=(\C+)'''
+[[rules]]
+id = "plain-token"
+regex = '''tok_[a-z0-9]{20}'''
+keywords = ["tok_"]
+"#;
+        let mut b = RuleSetBuilder::new();
+        b.add("theirs.toml", config, Flavor::Gitleaks);
+        let set = b.build().unwrap_or_else(|e| panic!("{e}"));
+        let ids: Vec<&str> = set.rules().iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["wide-letters", "plain-token"]);
+        let skipped: Vec<(&str, &str)> = set
+            .skipped()
+            .iter()
+            .map(|s| (s.origin.as_str(), s.id.as_str()))
+            .collect();
+        assert_eq!(skipped, [("theirs.toml", "too-wide"), ("theirs.toml", "any-byte")]);
+        assert!(set.skipped()[0].reason.contains("size limit"), "{:?}", set.skipped());
+        for id in ["too-wide", "any-byte"] {
+            assert!(
+                set.warnings()
+                    .iter()
+                    .any(|w| w.contains(&format!("theirs.toml: rule {id}: skipped"))),
+                "{:?}",
+                set.warnings()
+            );
+        }
+        let msg = build("[[rules]]\nid = \"too-wide\"\nregex = '''name=(\\pL{3000})'''\nkeywords = [\"name\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("too-wide") && msg.contains("size limit"), "{msg}");
     }
 
     #[test]

@@ -120,6 +120,20 @@ pub struct RuleSet {
     by_id: std::collections::HashMap<String, u32>,
     /// Warnings from loading (unsupported gitleaks features and the like).
     warnings: Vec<String>,
+    /// Rules of imported gitleaks configs that could not be compiled and were left out.
+    skipped: Vec<SkippedRule>,
+}
+
+/// A rule of an imported gitleaks config left out because it cannot be compiled: the rest of
+/// the config runs, and the scan's report names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedRule {
+    /// The file it is in.
+    pub origin: String,
+    /// Its id.
+    pub id: String,
+    /// Why it was left out.
+    pub reason: String,
 }
 
 impl RuleSet {
@@ -141,6 +155,11 @@ impl RuleSet {
     /// Warnings produced while loading.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// Rules of imported gitleaks configs that were left out (each also a warning).
+    pub fn skipped(&self) -> &[SkippedRule] {
+        &self.skipped
     }
 
     /// True when a global allowlist excludes this path.
