@@ -101,6 +101,18 @@ fn three_shards_and_a_merge_on_postgresql_give_exactly_the_single_machine_gaps()
     );
     assert!(String::from_utf8_lossy(&outs[0].stdout).contains("Shard 0/3 of run \"nightly-1\""));
 
+    // What the shards recorded holds none of the planted secrets (findings are stored redacted).
+    let stored = Command::new("psql")
+        .args([db.as_str(), "-At", "-c", "SELECT units || body FROM shard_results"])
+        .output()
+        .unwrap();
+    assert!(stored.status.success(), "{}", text(&stored));
+    let stored = String::from_utf8_lossy(&stored.stdout);
+    assert!(stored.contains("\"findings\""), "{stored:.200}");
+    for secret in crate::discover::SAMPLE_SECRETS {
+        assert!(!stored.contains(secret), "a shard stored {secret:.12}…");
+    }
+
     // The merge names the shard that has not finished, and records nothing.
     let merge = |out_dir: &str| {
         roster(
