@@ -322,6 +322,14 @@ fn app_settings_without_auth_app_are_an_error_not_silently_ignored() {
     );
 }
 
+/// A github source of organization acme on the fixture server at `uri` whose repositories are
+/// fetched and scanned.
+fn scan_repos_config(uri: &str) -> String {
+    format!(
+        "[[source]]\nname = \"gh\"\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 0\nscan_repos = true\n"
+    )
+}
+
 /// Serves a bare repository over git's "dumb" HTTP protocol (plain files, as any static web
 /// server would), only to requests carrying `authorization`.
 struct DumbGit {
@@ -410,10 +418,7 @@ async fn discover_clones_the_organizations_repositories_with_the_host_credential
         .await;
 
     let env = Env::new(ROSTER);
-    env.write(
-        "roster.toml",
-        format!("[[source]]\nname = \"gh\"\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 0\nscan_repos = true\n"),
-    );
+    env.write("roster.toml", scan_repos_config(&uri));
     let run = move |env: Env| async move {
         tokio::task::spawn_blocking(move || {
             let out = env.roster_env(
@@ -618,10 +623,7 @@ async fn sharded_discover_lists_the_code_host_once_and_fetches_each_repository_i
         .await;
 
     let env = Env::new(ROSTER);
-    env.write(
-        "roster.toml",
-        format!("[[source]]\nname = \"gh\"\nconnector = \"github\"\norg = \"acme\"\nendpoint_url = \"{uri}\"\nhttp_retries = 0\nscan_repos = true\n"),
-    );
+    env.write("roster.toml", scan_repos_config(&uri));
     let key = "0a".repeat(32);
     let db = roster_testkit::postgres::database();
     let env = tokio::task::spawn_blocking(move || {

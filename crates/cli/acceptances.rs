@@ -1,7 +1,8 @@
 //! Accepted gaps (`roster baseline accept`, `list`, `revoke`) and how an acceptance applies to a
 //! run's gaps.
 
-use crate::discover::{now_ms, open_existing_store};
+use crate::discover::now_ms;
+use crate::history::open_existing_store;
 use anyhow::{Context, Result};
 use roster_model::{Report, Severity};
 use std::collections::BTreeMap;

@@ -111,8 +111,7 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
                     config.push((k.to_string(), v.clone()));
                 }
             }
-            let auth = prepared.manifest.allow.first().map_or(Auth::None, |r| r.auth.clone());
-            auths.insert(src.name().to_string(), (prepared.endpoint.clone(), auth));
+            auths.insert(src.name().to_string(), prepared.host_auth());
             let mut limits = Limits {
                 time: Duration::from_secs(src.timeout_secs.unwrap_or(600)),
                 memory: src.memory_mib.unwrap_or(256) << 20,
@@ -213,9 +212,7 @@ pub fn auths(
         .context("cannot start the credential setup")?;
     let mut out = BTreeMap::new();
     for src in sources {
-        let prepared = rt.block_on(prepare(src, &base))?;
-        let auth = prepared.manifest.allow.first().map_or(Auth::None, |r| r.auth.clone());
-        out.insert(src.name().to_string(), (prepared.endpoint, auth));
+        out.insert(src.name().to_string(), rt.block_on(prepare(src, &base))?.host_auth());
     }
     Ok(out)
 }

@@ -14,6 +14,7 @@ mod config;
 mod demo;
 mod discover;
 mod git_fetch;
+mod history;
 mod private;
 mod profiles;
 mod registry;
@@ -79,8 +80,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Collect(a) => collect_cmd(&a),
         Command::Demo(a) => demo::run(&a.output),
         Command::Discover(a) => discover::command(&a),
-        Command::Diff(a) => discover::diff_command(&a),
-        Command::Runs(a) => discover::runs_command(&a),
+        Command::Diff(a) => history::diff_command(&a),
+        Command::Runs(a) => history::runs_command(&a),
         Command::Serve(a) => serve::command(&a),
         Command::Registry(args::RegistryCommand::Init { report, output }) => registry::init(&report, output.as_deref()),
         Command::Rules(RulesCommand::Check { files, gitleaks }) => rules_check(&files, gitleaks),

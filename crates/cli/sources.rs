@@ -23,6 +23,19 @@ pub struct Prepared {
     pub host_settings: BTreeSet<String>,
 }
 
+impl Prepared {
+    /// The endpoint and the credential the host attaches to the source's requests (the
+    /// repository fetch reuses them).
+    pub fn host_auth(&self) -> (Option<String>, roster_plugin_host::Auth) {
+        let auth = self
+            .manifest
+            .allow
+            .first()
+            .map_or(roster_plugin_host::Auth::None, |r| r.auth.clone());
+        (self.endpoint.clone(), auth)
+    }
+}
+
 /// A source's plugin code.
 pub struct PluginCode {
     /// The WebAssembly component.
