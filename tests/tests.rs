@@ -20,6 +20,7 @@ mod scan_files;
 mod serve;
 mod shard;
 mod shipping;
+mod validate;
 
 /// The binary under test, as cargo built it for these tests (run in a `roster_testkit::Env`).
 const ROSTER: &str = env!("CARGO_BIN_EXE_roster");

@@ -377,6 +377,17 @@ pub struct ScanArgs {
     #[arg(long)]
     pub show_secrets: bool,
 
+    /// Ask each provider whether the secrets found are live: one request per distinct secret to
+    /// the read-only endpoint its rule declares (GitHub /user, OpenAI's model list, AWS STS
+    /// GetCallerIdentity...). Off by default: it sends the secrets to their own providers.
+    #[arg(long)]
+    pub validate: bool,
+
+    /// With --validate: send a rule's requests elsewhere, as PREFIX=URL
+    /// (`https://api.github.com=https://github.example.com/api/v3`). Repeatable.
+    #[arg(long, value_name = "PREFIX=URL", requires = "validate", value_parser = endpoint_override)]
+    pub validate_endpoint: Vec<(String, String)>,
+
     /// Where Roster keeps its fingerprint key and scan state (default: $ROSTER_STATE_DIR,
     /// else $XDG_STATE_HOME/roster, else ~/.local/state/roster).
     #[arg(long, value_name = "DIR")]
@@ -391,4 +402,16 @@ pub struct ScanArgs {
     /// looks clean.
     #[arg(long)]
     pub allow_incomplete: bool,
+}
+
+/// Parses `PREFIX=URL` for `--validate-endpoint`.
+fn endpoint_override(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((from, to))
+            if from.starts_with("https://") && (to.starts_with("https://") || to.starts_with("http://")) =>
+        {
+            Ok((from.to_owned(), to.to_owned()))
+        }
+        _ => Err("expected PREFIX=URL, e.g. https://api.github.com=https://github.example.com/api/v3".into()),
+    }
 }

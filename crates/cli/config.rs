@@ -53,6 +53,13 @@ pub struct ScanConfig {
     /// More rule files (Roster TOML).
     #[serde(default)]
     pub rules: Vec<PathBuf>,
+    /// Ask each provider whether the secrets found are live (`roster scan --validate`).
+    #[serde(default)]
+    pub validate: bool,
+    /// Validation endpoints replaced: a rule's URL prefix and what replaces it (a GitHub
+    /// Enterprise server, a gateway).
+    #[serde(default)]
+    pub validate_endpoints: BTreeMap<String, String>,
 }
 
 /// An extra URL prefix a source's plugin may reach, what it may send there, and how the host

@@ -201,6 +201,8 @@ pub(crate) fn gather(
         request.state_dir = Some(o.state_dir.to_path_buf());
         request.database_url = s.cfg.database_url.clone();
         request.progress = o.progress;
+        request.validate = s.cfg.scan.validate;
+        request.validate_endpoints = s.cfg.scan.validate_endpoints.clone().into_iter().collect();
         let (report, rules) = crate::run_scan(&request)?;
         (report, Some(rules))
     };

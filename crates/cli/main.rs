@@ -317,6 +317,10 @@ pub(crate) struct ScanRequest {
     /// The configuration's `database_url` (the fingerprint key is in that database).
     pub database_url: Option<String>,
     pub progress: bool,
+    /// Ask the providers whether the secrets found are live.
+    pub validate: bool,
+    /// Validation endpoint prefixes replaced.
+    pub validate_endpoints: Vec<(String, String)>,
 }
 
 impl ScanRequest {
@@ -342,6 +346,8 @@ impl ScanRequest {
             state_dir: None,
             database_url: None,
             progress: std::io::stderr().is_terminal(),
+            validate: false,
+            validate_endpoints: vec![],
         }
     }
 }
@@ -371,8 +377,46 @@ impl From<&ScanArgs> for ScanRequest {
             state_dir: a.state_dir.clone(),
             database_url: None,
             progress: std::io::stderr().is_terminal() && !a.no_progress,
+            validate: a.validate,
+            validate_endpoints: a.validate_endpoint.clone(),
         }
     }
+}
+
+/// `--validate`: asks the providers about the secrets found, records every request in the state
+/// directory's audit.jsonl, and says on the terminal what was checked.
+fn validate(report: &mut Report, rules: &RuleSet, state_dir: &std::path::Path, args: &ScanRequest) -> Result<()> {
+    if args.progress {
+        eprint!("roster: validating secrets with their providers…");
+    }
+    let opts = roster_verify::Options {
+        endpoints: args.validate_endpoints.clone(),
+        ..roster_verify::Options::default()
+    };
+    let done = roster_verify::validate(&mut report.findings, rules, &opts);
+    if args.progress {
+        eprint!("\r\x1b[2K");
+    }
+    let audit_path = state_dir.join("audit.jsonl");
+    let mut audit = private::append(&audit_path).with_context(|| format!("cannot write {}", audit_path.display()))?;
+    for r in &done.requests {
+        let line = serde_json::json!({"source": "validate", "request": r});
+        writeln!(audit, "{line}").with_context(|| format!("cannot write {}", audit_path.display()))?;
+    }
+    let s = &done.stats;
+    eprintln!(
+        "roster: validated {} distinct secret(s) with their providers: {} live, {} revoked, {} unknown, {} error; \
+         {} had no endpoint to ask (requests in {})",
+        s.checked,
+        s.live,
+        s.revoked,
+        s.unknown,
+        s.error,
+        s.not_checkable,
+        audit_path.display()
+    );
+    report.stats.validation = Some(done.stats);
+    Ok(())
 }
 
 /// Runs the scan `args` describe. Findings still hold their raw secrets (in memory only): the
@@ -431,6 +475,9 @@ fn run_scan(args: &ScanRequest) -> Result<(Report, Arc<RuleSet>)> {
         let before = report.findings.len();
         report.findings.retain(|f| !b.contains(f));
         report.stats.suppressed_baseline = (before - report.findings.len()) as u64;
+    }
+    if args.validate {
+        validate(&mut report, &rules, &dir, args)?;
     }
     for i in report.issues.iter().filter(|i| i.level == "error") {
         eprintln!("roster: warning: {}: {}", i.source, i.message);

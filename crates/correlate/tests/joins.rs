@@ -341,3 +341,32 @@ fn a_client_id_in_agent_code_joins_the_agent_to_the_okta_app() {
         "the agent is registered"
     );
 }
+
+#[test]
+fn the_providers_answer_to_validate_sets_the_committed_secrets_severity() {
+    let mut r = Report::empty("test");
+    let mut live = finding("f-live", "sk-proj-…Live", "app", "a/.env", "Dana <dana@example.org>");
+    live.validation = Some(Validation::Live);
+    live.validation_detail = Some("HTTP 200 from api.openai.com".into());
+    live.severity = Severity::Critical;
+    let mut gone = finding("f-gone", "sk-proj-…Gone", "app", "b/.env", "Dana <dana@example.org>");
+    gone.validation = Some(Validation::Revoked);
+    gone.validation_detail = Some("HTTP 401 from api.openai.com".into());
+    gone.severity = Severity::Low;
+    r.findings.extend([live, gone]);
+    run(&mut r, None, &BTreeMap::new());
+    let gap = |fp: &str| {
+        r.gaps
+            .iter()
+            .find(|g| g.kind == GapKind::CommittedSecret && g.entities[0].id == fp)
+            .unwrap()
+    };
+    let g = gap("f-live");
+    assert_eq!(g.severity, Severity::Critical);
+    assert!(g.title.ends_with("and live (the provider accepted it)"), "{}", g.title);
+    assert!(g.evidence.iter().any(|e| e.source == "validation"
+        && e.detail == "the provider answered live: HTTP 200 from api.openai.com"));
+    let g = gap("f-gone");
+    assert_eq!(g.severity, Severity::Low);
+    assert!(g.title.ends_with("(the provider refused it)"), "{}", g.title);
+}

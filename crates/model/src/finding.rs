@@ -81,6 +81,13 @@ pub struct Finding {
     /// Set when the rule's format checksum was verified (`github-crc32`, `jwt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validated: Option<String>,
+    /// What the provider said when `--validate` asked whether the secret works; absent when
+    /// it was not asked (no flag, or no read-only endpoint for this kind of secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<Validation>,
+    /// The answer behind `validation` ("HTTP 401 from api.openai.com").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_detail: Option<String>,
     /// The commit that introduced the secret at this path (history scans).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
@@ -99,6 +106,32 @@ pub struct Finding {
     /// The raw secret, in memory only for the duration of the run (never serialized).
     #[serde(skip)]
     pub raw: Option<SecretBytes>,
+}
+
+/// What the provider said about a secret `--validate` sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Validation {
+    /// The provider accepted it: the secret works now.
+    Live,
+    /// The provider refused it: revoked, expired or never valid.
+    Revoked,
+    /// The provider answered neither way (a 403 for a missing permission, a redirect).
+    Unknown,
+    /// No answer: the request failed or was throttled after its retries.
+    Error,
+}
+
+impl Validation {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Validation::Live => "live",
+            Validation::Revoked => "revoked",
+            Validation::Unknown => "unknown",
+            Validation::Error => "error",
+        }
+    }
 }
 
 /// Raw secret bytes. `Debug` never shows them and they are never serialized.

@@ -25,14 +25,14 @@ pub use agent::{Agent, AgentCategory, AgentCredential, AgentEvidence, McpServer}
 pub use classify::{classify_app_name, classify_user_agent};
 pub use connector::{ConnectorRun, RunStatus};
 pub use error::error_chain;
-pub use finding::{CommitInfo, Finding, RuleKind, SecretBytes};
+pub use finding::{CommitInfo, Finding, RuleKind, SecretBytes, Validation};
 pub use gap::{Acceptance, EntityRef, Evidence, Gap, GapKind, ResolvedOwner};
 pub use hex::{hex, unhex};
 pub use identity::{Credential, CredentialStatus, Identity, Owner, Permission};
 pub use notification::{ChangeCounts, DeliveryStatus, Notification};
 pub use report::{ControlResult, ControlStatus, REPORT_VERSION, Report, ToolInfo};
 pub use repository::Repository;
-pub use scan::{ScanIssue, ScanStats};
+pub use scan::{ScanIssue, ScanStats, ValidationStats};
 pub use severity::Severity;
 pub use strings::edit_strings;
 pub use time::{format_millis, parse_time};

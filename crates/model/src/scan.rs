@@ -38,6 +38,26 @@ pub struct ScanStats {
     /// (`--max-findings-per-rule`) in that file; each such file and rule is in the issues.
     #[serde(default)]
     pub findings_over_cap: u64,
+    /// What `--validate` asked the providers (absent without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<ValidationStats>,
+}
+
+/// Distinct secrets `--validate` checked with their providers, by answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationStats {
+    /// Distinct secrets sent to their provider's endpoint.
+    pub checked: u64,
+    /// The provider accepted them.
+    pub live: u64,
+    /// The provider refused them.
+    pub revoked: u64,
+    /// The answer said neither.
+    pub unknown: u64,
+    /// No answer (network, throttling, server errors).
+    pub error: u64,
+    /// Distinct secrets with no read-only endpoint to ask (not sent anywhere).
+    pub not_checkable: u64,
 }
 
 impl ScanStats {

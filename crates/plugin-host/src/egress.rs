@@ -78,6 +78,41 @@ pub struct RequestLog {
     pub elapsed_ms: u64,
 }
 
+impl RequestLog {
+    /// The entry of a request not yet allowed; the URL is logged without its query string.
+    fn denied(method: &http::Method, uri: &http::Uri) -> Self {
+        let mut shown = uri.clone().into_parts();
+        if let Some(pq) = &shown.path_and_query {
+            shown.path_and_query = pq.path().parse().ok();
+        }
+        RequestLog {
+            method: method.to_string(),
+            url: http::Uri::from_parts(shown).map_or_else(|_| "<invalid>".into(), |u| u.to_string()),
+            status: None,
+            outcome: "denied".into(),
+            detail: None,
+            auth: "none".into(),
+            attempts: 0,
+            elapsed_ms: 0,
+        }
+    }
+}
+
+/// Adds a finished request to the run's log, within its bound.
+fn record(log: &Mutex<RequestLogs>, entry: RequestLog, limits: &HttpLimits) {
+    if let Ok(mut l) = log.lock() {
+        l.total += 1;
+        if entry.outcome == "denied" {
+            l.denied += 1;
+        }
+        if l.entries.len() < limits.max_logged {
+            l.entries.push(entry);
+        } else {
+            l.dropped += 1;
+        }
+    }
+}
+
 /// The audit log of one run: the first `max_logged` requests, and counts of all of them.
 #[derive(Debug, Default)]
 pub struct RequestLogs {
@@ -146,20 +181,7 @@ impl WasiHttpHooks for Egress {
         let buffered = self.buffered.clone();
         Box::new(async move {
             let started = Instant::now();
-            let mut shown = request.uri().clone().into_parts();
-            if let Some(pq) = &shown.path_and_query {
-                shown.path_and_query = pq.path().parse().ok();
-            }
-            let mut entry = RequestLog {
-                method: request.method().to_string(),
-                url: http::Uri::from_parts(shown).map_or_else(|_| "<invalid>".into(), |u| u.to_string()),
-                status: None,
-                outcome: "denied".into(),
-                detail: None,
-                auth: "none".into(),
-                attempts: 0,
-                elapsed_ms: 0,
-            };
+            let mut entry = RequestLog::denied(request.method(), request.uri());
             let result = match canonical::checked_url(request.uri()) {
                 Err(why) => {
                     entry.detail = Some(why);
@@ -181,20 +203,51 @@ impl WasiHttpHooks for Egress {
                 },
             };
             entry.elapsed_ms = started.elapsed().as_millis() as u64;
-            if let Ok(mut l) = log.lock() {
-                l.total += 1;
-                if entry.outcome == "denied" {
-                    l.denied += 1;
-                }
-                if l.entries.len() < limits.max_logged {
-                    l.entries.push(entry);
-                } else {
-                    l.dropped += 1;
-                }
-            }
+            record(&log, entry, &limits);
             result.map(|res| (res, Box::new(async { Ok(()) }) as BoxFut<Result<(), HttpError>>))
         })
     }
+}
+
+/// A request the host makes on its own behalf (checking whether a found key is live), through
+/// the same gate as a plugin's: the canonical URL, the manifest's allowlist and methods, the
+/// credential attached by the host, timeouts, size caps, retries on throttling, no redirects, and
+/// an entry in `log`. Returns the status and the body.
+pub async fn host_request(
+    manifest: &Manifest,
+    limits: &HttpLimits,
+    log: &Mutex<RequestLogs>,
+    request: Request<Bytes>,
+) -> Result<(StatusCode, Bytes), String> {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let mut entry = RequestLog::denied(&parts.method, &parts.uri);
+    let buffered = Arc::new(AtomicUsize::new(0));
+    let result = match canonical::checked_url(&parts.uri).and_then(|url| {
+        let rule = manifest.check(&parts.method, &url)?;
+        Ok((url, rule))
+    }) {
+        Err(why) => {
+            entry.detail = Some(why.clone());
+            Err(why)
+        }
+        Ok((url, rule)) => {
+            entry.auth = rule.auth.describe();
+            match send_bytes(parts, body, url, rule, limits, &buffered, &mut entry).await {
+                Ok(res) => {
+                    let status = res.status();
+                    match res.into_body().collect().await {
+                        Ok(b) => Ok((status, b.to_bytes())),
+                        Err(e) => Err(format!("response body: {e}")),
+                    }
+                }
+                Err(e) => Err(entry.detail.clone().unwrap_or_else(|| format!("{e:?}"))),
+            }
+        }
+    };
+    entry.elapsed_ms = started.elapsed().as_millis() as u64;
+    record(log, entry, limits);
+    result
 }
 
 /// A response body the plugin has not read yet, counted against its buffer budget until dropped.
@@ -270,7 +323,6 @@ async fn send(
     buffered: &Arc<AtomicUsize>,
     entry: &mut RequestLog,
 ) -> Result<Response<WasiBody>, HttpError> {
-    let auth = &rule.auth;
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, limits.max_request_body).collect().await {
         Ok(b) => b.to_bytes(),
@@ -280,6 +332,22 @@ async fn send(
             return Err(HttpError::HttpRequestBodySize(None));
         }
     };
+    send_bytes(parts, body, url, rule, limits, buffered, entry).await
+}
+
+/// Sends a checked request whose body is read: the allowed actions, the host's headers and
+/// credential, retries on throttling, and the response body within its limits. Redirects are
+/// never followed: a 3xx is the answer.
+async fn send_bytes(
+    parts: http::request::Parts,
+    body: Bytes,
+    url: Url,
+    rule: &AllowRule,
+    limits: &HttpLimits,
+    buffered: &Arc<AtomicUsize>,
+    entry: &mut RequestLog,
+) -> Result<Response<WasiBody>, HttpError> {
+    let auth = &rule.auth;
     if let Err(why) = rule.check_actions(&url, &parts.headers, &body) {
         entry.detail = Some(why);
         return Err(HttpError::HttpRequestDenied);

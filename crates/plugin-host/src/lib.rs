@@ -17,7 +17,7 @@ pub mod profile;
 mod runtime;
 
 pub use cache::CodeCache;
-pub use egress::{HttpLimits, RequestLog, RequestLogs};
+pub use egress::{HttpLimits, RequestLog, RequestLogs, host_request};
 pub use manifest::{AWS_READ_ACTIONS, AllowRule, Auth, Manifest, ManifestError, READ_METHODS, Secret, TokenMinter};
 pub use runtime::{ExportFile, Host, Limits, LogLine, Plugin, ProgressFn, RunOutcome, RunRequest, sha256_hex};
 

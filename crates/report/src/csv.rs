@@ -13,8 +13,9 @@ pub(crate) fn csv_field(s: &str) -> String {
 }
 
 pub(crate) fn csv(r: &Report) -> String {
-    let mut s =
-        String::from("severity,rule_id,provider,source,path,line,column,redacted,fingerprint,commit,author,date\n");
+    let mut s = String::from(
+        "severity,rule_id,provider,source,path,line,column,redacted,fingerprint,commit,author,date,validation\n",
+    );
     for f in &r.findings {
         let row = [
             f.severity.as_str().to_owned(),
@@ -29,6 +30,7 @@ pub(crate) fn csv(r: &Report) -> String {
             f.commit.clone().unwrap_or_default(),
             f.author.clone().unwrap_or_default(),
             f.date.clone().unwrap_or_default(),
+            f.validation.map(|v| v.as_str().to_owned()).unwrap_or_default(),
         ];
         let row: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
         s.push_str(&row.join(","));

@@ -103,6 +103,9 @@ pub(crate) fn sarif(r: &Report, rules: &[RuleInfo]) -> String {
             if let Some(i) = idx {
                 res["ruleIndex"] = json!(i);
             }
+            if let Some(v) = f.validation {
+                res["properties"]["validation"] = json!(v);
+            }
             if let Some(c) = &f.commit {
                 res["properties"]["commit"] = json!(c);
                 res["properties"]["author"] = json!(f.author);

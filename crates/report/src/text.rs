@@ -33,6 +33,14 @@ pub(crate) fn text(r: &Report) -> String {
         if let Some(d) = &f.decoded {
             let _ = writeln!(s, "          decoded from {d}");
         }
+        if let Some(v) = f.validation {
+            let _ = writeln!(
+                s,
+                "          validation: {} ({})",
+                v.as_str(),
+                f.validation_detail.as_deref().unwrap_or("")
+            );
+        }
         if let Some(p) = &f.paired_with
             && let Some(partner) = r.findings.iter().find(|o| o.fingerprint == *p)
         {

@@ -356,6 +356,11 @@ fn compile_rule(
             format!("entropy {e} is outside 0..=8 bits per byte"),
         ));
     }
+    let verify = match syn.verify.clone() {
+        Some(v) if kind == RuleKind::Secret => Some(crate::Verify::compile(v).map_err(|m| invalid(origin, &id, m))?),
+        Some(_) => return Err(invalid(origin, &id, "`verify` is only for rules of kind secret")),
+        None => None,
+    };
     let window = syn.window.unwrap_or(0);
     if window > MAX_WINDOW {
         return Err(invalid(
@@ -438,6 +443,7 @@ fn compile_rule(
         allowlists,
         validator,
         window,
+        verify,
         id,
     }))
 }

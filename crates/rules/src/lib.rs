@@ -13,11 +13,13 @@ mod goregex;
 mod matcher;
 pub mod syntax;
 mod validate;
+mod verify;
 
 pub use check::{CheckFailure, check_rules};
 pub use compile::{Flavor, RuleSetBuilder};
 pub use entropy::shannon_entropy;
 pub use matcher::{Match, Scratch};
+pub use verify::{Outcome, Verify, VerifyAuth};
 
 use roster_model::{AgentCategory, RuleKind, Severity};
 use std::fmt;
@@ -77,6 +79,8 @@ pub struct Rule {
     pub(crate) allowlists: Vec<allowlist::Allowlist>,
     pub(crate) validator: Option<validate::Validator>,
     pub(crate) window: usize,
+    /// How `--validate` checks a secret with the provider (built-in rules only use it).
+    pub verify: Option<Verify>,
 }
 
 impl Rule {

@@ -117,6 +117,9 @@ pub struct RuleSyntax {
     /// the secret itself.
     #[serde(default)]
     pub identifier: bool,
+    /// How `--validate` asks the provider whether a found secret is live.
+    #[serde(default)]
+    pub verify: Option<crate::verify::VerifySyntax>,
 }
 
 /// One `[[rules.required]]` entry.

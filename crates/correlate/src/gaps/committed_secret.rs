@@ -10,7 +10,9 @@
 //!
 //! Severity: **critical** when the credential it was tied to is still active (status `active`,
 //! or no status and not expired); **low** when it is not (inactive, expired, revoked); when it
-//! was tied to nothing, the highest severity of the findings' rules. The title names where it was
+//! was tied to nothing, the highest severity of the findings' rules. With `validate` on, a
+//! provider that accepts the secret makes it **critical** whatever the records say, and one
+//! that refuses a secret tied to nothing makes it **low**; its answer is in the evidence. The title names where it was
 //! first committed. The evidence lists every place it was found (commit and author from
 //! history), how it was tied to the provider's credential, and the credential's status, creation
 //! and last use.
@@ -44,7 +46,7 @@
 use super::shared_credential::{self, SharedSecret};
 use crate::correlation::Correlation;
 use crate::util::{ent, ev, is_active, reports_usage};
-use roster_model::{EntityRef, Evidence, Finding, GapKind, Report, Severity};
+use roster_model::{EntityRef, Evidence, Finding, GapKind, Report, Severity, Validation};
 use std::collections::BTreeSet;
 
 impl<'r> Correlation<'r, '_> {
@@ -137,6 +139,30 @@ impl<'r> Correlation<'r, '_> {
                 live = format!(" (the provider shows it {})", c.status);
             }
             owner = self.identity_owner[*i].clone();
+        }
+        // `--validate`: the provider's own answer outranks what the collected record says.
+        if let Some(x) = f.iter().find(|x| x.validation.is_some()) {
+            let v = x.validation.unwrap_or(Validation::Unknown);
+            evidence.push(ev(
+                "validation",
+                format!(
+                    "the provider answered {}: {}",
+                    v.as_str(),
+                    x.validation_detail.as_deref().unwrap_or("")
+                ),
+                None,
+            ));
+            match v {
+                Validation::Live => {
+                    severity = Severity::Critical;
+                    live = " and live (the provider accepted it)".into();
+                }
+                Validation::Revoked if joined.is_none() => {
+                    severity = Severity::Low;
+                    live = " (the provider refused it)".into();
+                }
+                _ => {}
+            }
         }
         if owner.is_none() {
             owner = self.code_owner(&findings);
