@@ -206,6 +206,8 @@ impl Engine {
                 decoded: decoded.map(|d| d.how.to_owned()),
                 paired_with: None,
                 validated: m.validated.map(str::to_owned),
+                validation: None,
+                validation_detail: None,
                 commit: None,
                 author: None,
                 date: None,

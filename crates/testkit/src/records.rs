@@ -63,6 +63,8 @@ pub fn finding(rule_id: &str, fingerprint: &str) -> Finding {
         decoded: None,
         paired_with: None,
         validated: None,
+        validation: None,
+        validation_detail: None,
         commit: None,
         author: None,
         date: None,
