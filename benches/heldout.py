@@ -120,7 +120,8 @@ def negatives(rng, names):
     return out
 
 
-def main():
+def setup():
+    """The command line and the corpus directory (shared with heldout-estate.py)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("roster")
     ap.add_argument("--seed", type=int, default=7)
@@ -128,11 +129,15 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--keep")
     a = ap.parse_args()
-    rng = random.Random(a.seed)
-    prov = providers(rng)
     tmp = a.keep or tempfile.mkdtemp()
     corpus = os.path.join(tmp, "corpus")
     os.makedirs(corpus, exist_ok=True)
+    return a, random.Random(a.seed), tmp, corpus
+
+
+def main():
+    a, rng, tmp, corpus = setup()
+    prov = providers(rng)
     labels = {}
     n = 0
     for name, (env, ctor, gen) in prov.items():
