@@ -84,7 +84,16 @@ fn jwt(token: &[u8]) -> bool {
     let Ok(serde_json::Value::Object(h)) = serde_json::from_slice::<serde_json::Value>(&h) else {
         return false;
     };
-    h.contains_key("alg") && decode(payload).is_some()
+    if !h.contains_key("alg") {
+        return false;
+    }
+    let Some(payload) = decode(payload) else { return false };
+    // Supabase's anon key is a JWT with `role: anon`, made to ship in browser code
+    // (supabase.com/docs/guides/api/api-keys): public, not a credential to report.
+    !matches!(
+        serde_json::from_slice::<serde_json::Value>(&payload),
+        Ok(serde_json::Value::Object(p)) if p.get("role").and_then(|r| r.as_str()) == Some("anon")
+    )
 }
 
 #[cfg(test)]
