@@ -39,8 +39,9 @@ pub fn check_rules(set: &RuleSet, select: impl Fn(&str) -> bool) -> Vec<CheckFai
                 message,
             });
         };
-        if rule.keywords.is_empty() {
-            fail("no keywords: its regex would run on every byte of every file".into());
+        // A rule bound to a few files by `paths` (`.pgpass`) may run on all of each one.
+        if rule.keywords.is_empty() && rule.path_filter.is_none() {
+            fail("no keywords: its regex would run on every byte of every file (give keywords, or paths for a rule bound to its own files)".into());
         }
         if rule.examples.len() < 2 {
             fail(format!("needs at least 2 examples, has {}", rule.examples.len()));
