@@ -6,19 +6,22 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use aws_credential_types::provider::ProvideCredentials;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use tokio::sync::Semaphore;
 use url::Url;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::canonical;
+
+mod auth;
+mod retry;
 use crate::manifest::{AllowRule, Auth, Manifest};
-use roster_model::error_chain;
+use auth::authenticate;
+use retry::{backoff, is_throttled, retry_wait, retryable_error};
 
 /// Bounds on one plugin's HTTP traffic.
 #[derive(Clone, Debug)]
@@ -435,202 +438,5 @@ async fn send_bytes(
                 return Err(e);
             }
         }
-    }
-}
-
-fn retryable_error(e: &HttpError) -> bool {
-    matches!(
-        e,
-        HttpError::Connect(_)
-            | HttpError::ConnectionRefused
-            | HttpError::ConnectionTimeout
-            | HttpError::ConnectionReadTimeout
-            | HttpError::ConnectionTerminated
-            | HttpError::Hyper(_)
-    )
-}
-
-/// 429, 5xx, and a 403 that says the rate limit is spent (GitHub).
-fn is_throttled(status: StatusCode, headers: &HeaderMap) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS
-        || status.is_server_error()
-        || (status == StatusCode::FORBIDDEN && header_str(headers, "x-ratelimit-remaining") == Some("0"))
-}
-
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
-}
-
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(250u64 << attempt.min(8))
-}
-
-/// How long the provider asks us to wait: `Retry-After` (seconds), else a rate-limit reset time
-/// (`X-Rate-Limit-Reset` for Okta, measured against the response's `Date`; `x-ratelimit-reset`
-/// for GitHub), else exponential backoff.
-fn retry_wait(headers: &HeaderMap, attempt: u32) -> Duration {
-    let retry_after = header_str(headers, "retry-after");
-    // Seconds (only a finite number: "nan" and "inf" parse as floats too), or an HTTP date.
-    if let Some(secs) = retry_after
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|s| s.is_finite())
-    {
-        return Duration::from_secs_f64(secs.clamp(0.0, 3600.0));
-    }
-    if let Some(at) = retry_after.and_then(parse_http_date) {
-        return Duration::from_secs(at.saturating_sub(now_secs(headers)).min(3600));
-    }
-    let reset = header_str(headers, "x-rate-limit-reset").or_else(|| header_str(headers, "x-ratelimit-reset"));
-    if let Some(reset) = reset.and_then(|r| r.parse::<u64>().ok()) {
-        return Duration::from_secs(reset.saturating_sub(now_secs(headers)));
-    }
-    backoff(attempt)
-}
-
-/// The response's `Date`, else this machine's clock, in Unix seconds.
-fn now_secs(headers: &HeaderMap) -> u64 {
-    header_str(headers, "date")
-        .and_then(parse_http_date)
-        .unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0)
-        })
-}
-
-/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) into Unix seconds.
-fn parse_http_date(s: &str) -> Option<u64> {
-    let parts: Vec<&str> = s.split_whitespace().collect();
-    let [_, day, mon, year, time, "GMT"] = parts.as_slice() else {
-        return None;
-    };
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let m = MONTHS.iter().position(|x| x == mon)? + 1;
-    let iso = format!("{year}-{m:02}-{day:0>2}T{time}Z");
-    roster_model::parse_time(&iso).map(|ms| (ms / 1000) as u64)
-}
-
-/// Sets a header holding a secret, marked sensitive so that it is never logged.
-fn set_secret(req: &mut Request<()>, name: http::HeaderName, value: &str, what: &str) -> Result<(), String> {
-    let mut v = HeaderValue::from_str(value).map_err(|_| format!("the {what} is not a valid header value"))?;
-    v.set_sensitive(true);
-    req.headers_mut().insert(name, v);
-    Ok(())
-}
-
-async fn authenticate(req: &mut Request<()>, auth: &Auth, body: &Bytes) -> Result<(), String> {
-    match auth {
-        Auth::None => Ok(()),
-        Auth::Authorization { scheme, secret } => set_secret(
-            req,
-            http::header::AUTHORIZATION,
-            &format!("{scheme} {}", secret.expose()),
-            "configured token",
-        ),
-        Auth::Minted { scheme, minter } => {
-            let token = minter.token().await?;
-            let uri = req.uri();
-            let htu = format!(
-                "{}://{}{}",
-                uri.scheme_str().unwrap_or("https"),
-                uri.authority().map(|a| a.as_str()).unwrap_or_default(),
-                uri.path()
-            );
-            // A DPoP-bound token goes with its proof and the DPoP scheme (RFC 9449 §7.1).
-            let scheme = match minter.proof(req.method().as_str(), &htu, &token)? {
-                Some(proof) => {
-                    set_secret(req, http::HeaderName::from_static("dpop"), &proof, "DPoP proof")?;
-                    "DPoP"
-                }
-                None => scheme.as_str(),
-            };
-            set_secret(
-                req,
-                http::header::AUTHORIZATION,
-                &format!("{scheme} {}", token.expose()),
-                "minted token",
-            )
-        }
-        Auth::Header { name, secret } => set_secret(req, name.clone(), secret.expose(), "configured secret"),
-        Auth::AwsSigV4 {
-            service,
-            region,
-            provider,
-        } => {
-            use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-            let creds = provider
-                .provide_credentials()
-                .await
-                .map_err(|e| {
-                    format!(
-                        "no AWS credentials (the SDK's chain tried the environment, profiles, SSO and instance metadata): \
-                         set AWS_PROFILE or `profile` in the source, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; {}",
-                        error_chain(&e)
-                    )
-                })?;
-            let identity = creds.into();
-            let params = aws_sigv4::sign::v4::SigningParams::builder()
-                .identity(&identity)
-                .region(region)
-                .name(service)
-                .time(SystemTime::now())
-                .settings(SigningSettings::default())
-                .build()
-                .map_err(|e| format!("SigV4 parameters: {e}"))?
-                .into();
-            let uri = req.uri().to_string();
-            let headers: Vec<(&str, &str)> = req
-                .headers()
-                .iter()
-                .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
-                .collect();
-            let signable = SignableRequest::new(
-                req.method().as_str(),
-                uri.as_str(),
-                headers.into_iter(),
-                SignableBody::Bytes(body),
-            )
-            .map_err(|e| format!("SigV4: {e}"))?;
-            let (instructions, _) = sign(signable, &params).map_err(|e| format!("SigV4: {e}"))?.into_parts();
-            instructions.apply_to_request_http1x(req);
-            if let Some(v) = req.headers_mut().get_mut(http::header::AUTHORIZATION) {
-                v.set_sensitive(true);
-            }
-            Ok(())
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_waits_follow_the_provider() {
-        let mut h = HeaderMap::new();
-        h.insert("retry-after", HeaderValue::from_static("2"));
-        assert_eq!(retry_wait(&h, 1), Duration::from_secs(2));
-        let mut h = HeaderMap::new();
-        h.insert("x-rate-limit-reset", HeaderValue::from_static("784111780"));
-        h.insert("date", HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
-        assert_eq!(retry_wait(&h, 1), Duration::from_secs(3));
-        assert_eq!(retry_wait(&HeaderMap::new(), 2), Duration::from_millis(1000));
-        for odd in ["nan", "NaN", "inf", "-inf", "1e400", "-5"] {
-            let mut h = HeaderMap::new();
-            h.insert("retry-after", HeaderValue::from_str(odd).unwrap());
-            assert!(retry_wait(&h, 1) <= Duration::from_secs(3600), "{odd}");
-        }
-        let mut h = HeaderMap::new();
-        h.insert("retry-after", HeaderValue::from_static("Sun, 06 Nov 1994 08:49:40 GMT"));
-        h.insert("date", HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
-        assert_eq!(retry_wait(&h, 1), Duration::from_secs(3));
-        let mut h = HeaderMap::new();
-        h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
-        assert!(is_throttled(StatusCode::FORBIDDEN, &h));
-        assert!(!is_throttled(StatusCode::FORBIDDEN, &HeaderMap::new()));
-        assert!(is_throttled(StatusCode::BAD_GATEWAY, &HeaderMap::new()));
     }
 }

@@ -7,7 +7,7 @@
 //! retries on throttling, never a redirect followed, and an audit log entry without the secret.
 //! Only built-in rules validate: a user's rules file cannot send secrets anywhere.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -54,8 +54,8 @@ pub struct Validated {
 }
 
 /// One distinct secret to check.
-struct Job {
-    verify: Verify,
+struct Job<'r> {
+    verify: &'r Verify,
     /// The secret, or the access key id for SigV4.
     secret: String,
     /// SigV4: the secret access key paired with the id.
@@ -106,7 +106,7 @@ pub fn validate(findings: &mut [Finding], rules: &RuleSet, opts: &Options) -> Va
                 .entry(host.clone())
                 .or_insert_with(|| Arc::new(Semaphore::new(opts.per_host.max(1))))
                 .clone();
-            let (verify, secret, paired) = (j.verify.clone(), j.secret.clone(), j.paired.clone());
+            let (verify, secret, paired) = (Verify::clone(j.verify), j.secret.clone(), j.paired.clone());
             let (limits, log) = (opts.limits.clone(), log.clone());
             tasks.push(tokio::spawn(async move {
                 let _turn = gate.acquire_owned().await;
@@ -125,83 +125,63 @@ pub fn validate(findings: &mut [Finding], rules: &RuleSet, opts: &Options) -> Va
     for (j, (v, detail)) in jobs.iter().zip(answers) {
         apply(findings, j, v, detail, &mut out.stats);
     }
-    out.requests = std::mem::take(
-        &mut log
-            .lock()
-            .map(|mut l| std::mem::take(&mut l.entries))
-            .unwrap_or_default(),
-    );
+    out.requests = log
+        .lock()
+        .map(|mut l| std::mem::take(&mut l.entries))
+        .unwrap_or_default();
     out
 }
 
+/// The raw secret as text (headers and signatures need it so).
+fn text(f: &Finding) -> Option<&str> {
+    f.raw.as_ref().and_then(|r| std::str::from_utf8(&r.0).ok())
+}
+
 /// The distinct secrets that can be checked; counts the others as not checkable.
-fn jobs(findings: &[Finding], rules: &RuleSet, stats: &mut ValidationStats) -> Vec<Job> {
-    let by_fp: HashMap<&str, usize> = findings
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.fingerprint.as_str(), i))
-        .collect();
-    let mut jobs: Vec<Job> = Vec::new();
-    let mut index: BTreeMap<(String, String), usize> = BTreeMap::new();
+fn jobs<'r>(findings: &[Finding], rules: &'r RuleSet, stats: &mut ValidationStats) -> Vec<Job<'r>> {
+    // Only built-in rules validate: a user's rules file cannot send a secret anywhere.
+    let verify_of = |rule_id: &str| {
+        rules
+            .rule_by_id(rule_id)
+            .filter(|r| r.origin.starts_with("builtin:"))
+            .and_then(|r| r.verify.as_ref())
+    };
+    let mut by_fp: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        by_fp.entry(f.fingerprint.as_str()).or_default().push(i);
+    }
+    let mut jobs: Vec<Job<'r>> = Vec::new();
+    let mut index: HashMap<(&str, &str, &str), usize> = HashMap::new();
     let mut not_checkable = std::collections::BTreeSet::new();
     for (i, f) in findings.iter().enumerate() {
-        let verify = rules
-            .rule_by_id(&f.rule_id)
-            .filter(|r| r.origin.starts_with("builtin:"))
-            .and_then(|r| r.verify.clone());
-        let secret = f
-            .raw
-            .as_ref()
-            .and_then(|r| std::str::from_utf8(&r.0).ok().map(str::to_owned));
-        let (Some(verify), Some(secret)) = (verify, secret) else {
+        let partner = f.paired_with.as_deref().filter(|p| by_fp.contains_key(p));
+        let Some(verify) = verify_of(&f.rule_id) else {
             // The other half of a pair is checked with its partner.
-            if !f.paired_with.as_deref().is_some_and(|p| {
-                by_fp.get(p).is_some_and(|&j| {
-                    rules
-                        .rule_by_id(&findings[j].rule_id)
-                        .is_some_and(|r| r.verify.is_some())
-                })
-            }) {
-                not_checkable.insert(f.fingerprint.clone());
+            if partner.is_none_or(|p| verify_of(&findings[by_fp[p][0]].rule_id).is_none()) {
+                not_checkable.insert(f.fingerprint.as_str());
             }
             continue;
         };
-        let mut paired = None;
-        let mut partner = None;
-        if matches!(verify.auth, VerifyAuth::AwsSigV4 { .. }) {
-            let p = f.paired_with.as_deref().and_then(|p| by_fp.get(p).copied());
-            paired = p
-                .and_then(|j| findings[j].raw.as_ref())
-                .and_then(|r| std::str::from_utf8(&r.0).ok().map(str::to_owned));
-            if paired.is_none() {
-                not_checkable.insert(f.fingerprint.clone());
-                continue;
-            }
-            partner = p;
-        }
-        let key = (
-            f.rule_id.clone(),
-            format!("{}+{}", f.fingerprint, f.paired_with.as_deref().unwrap_or_default()),
-        );
+        // SigV4 signs with the secret access key paired with the key id found.
+        let sigv4 = matches!(verify.auth, VerifyAuth::AwsSigV4 { .. });
+        let paired = if sigv4 { partner } else { None };
+        let paired_secret = paired.and_then(|p| text(&findings[by_fp[p][0]]));
+        let (Some(secret), false) = (text(f), sigv4 && paired_secret.is_none()) else {
+            not_checkable.insert(f.fingerprint.as_str());
+            continue;
+        };
+        let key = (f.rule_id.as_str(), f.fingerprint.as_str(), paired.unwrap_or_default());
         let at = *index.entry(key).or_insert_with(|| {
             jobs.push(Job {
                 verify,
-                secret,
-                paired,
-                findings: vec![],
+                secret: secret.to_owned(),
+                paired: paired_secret.map(str::to_owned),
+                // Every finding of the paired secret gets the answer too.
+                findings: paired.map(|p| by_fp[p].clone()).unwrap_or_default(),
             });
             jobs.len() - 1
         });
         jobs[at].findings.push(i);
-        if let Some(p) = partner {
-            // Every finding of the paired secret gets the answer too.
-            let pfp = &findings[p].fingerprint;
-            for (k, g) in findings.iter().enumerate() {
-                if &g.fingerprint == pfp && !jobs[at].findings.contains(&k) {
-                    jobs[at].findings.push(k);
-                }
-            }
-        }
     }
     stats.not_checkable = not_checkable.len() as u64;
     jobs
@@ -268,7 +248,11 @@ async fn ask(
     let method = http::Method::from_bytes(v.method.as_bytes()).unwrap_or(http::Method::GET);
     rule.methods = vec![method.clone()];
     if let VerifyAuth::AwsSigV4 { .. } = v.auth {
-        rule.actions = Some(vec!["GetCallerIdentity".into()]);
+        // An AWS API request names its operation: only the one the rule's body names passes.
+        let named = url::form_urlencoded::parse(v.body.as_bytes())
+            .filter(|(k, _)| k == "Action")
+            .map(|(_, a)| a.into_owned());
+        rule.actions = Some(named.collect());
     }
     let manifest = Manifest {
         plugin: "validate".into(),
@@ -325,7 +309,7 @@ fn matches(o: &Outcome, status: u16, body: &[u8]) -> bool {
     })
 }
 
-fn apply(findings: &mut [Finding], j: &Job, v: Validation, detail: String, stats: &mut ValidationStats) {
+fn apply(findings: &mut [Finding], j: &Job<'_>, v: Validation, detail: String, stats: &mut ValidationStats) {
     stats.checked += 1;
     match v {
         Validation::Live => stats.live += 1,

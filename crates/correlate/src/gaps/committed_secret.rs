@@ -141,8 +141,7 @@ impl<'r> Correlation<'r, '_> {
             owner = self.identity_owner[*i].clone();
         }
         // `--validate`: the provider's own answer outranks what the collected record says.
-        if let Some(x) = f.iter().find(|x| x.validation.is_some()) {
-            let v = x.validation.unwrap_or(Validation::Unknown);
+        if let Some((x, v)) = f.iter().find_map(|x| x.validation.map(|v| (x, v))) {
             evidence.push(ev(
                 "validation",
                 format!(
