@@ -45,6 +45,9 @@ pub(crate) struct Allowlist {
     regexes: Vec<Regex>,
     target: Target,
     stopwords: Vec<String>,
+    /// Roster's schema: a stopword of letters counts in one case only (see [`has_word`]); a
+    /// gitleaks config keeps gitleaks' case-insensitive substring.
+    words: bool,
     paths: Option<PathFilter>,
     and: bool,
     pub(crate) target_rules: Vec<String>,
@@ -96,6 +99,7 @@ impl Allowlist {
             regexes,
             target,
             stopwords: a.stopwords.iter().map(|s| s.to_lowercase()).collect(),
+            words: flavor == Flavor::Roster,
             paths,
             and,
             target_rules: a.target_rules.clone(),
@@ -122,8 +126,13 @@ impl Allowlist {
             checks.push(self.regexes.iter().any(|r| r.is_match(target)));
         }
         if !self.stopwords.is_empty() {
-            let lower = String::from_utf8_lossy(secret).to_lowercase();
-            checks.push(self.stopwords.iter().any(|s| lower.contains(s.as_str())));
+            let hit = if self.words {
+                self.stopwords.iter().any(|w| has_word(secret, w.as_bytes()))
+            } else {
+                let lower = String::from_utf8_lossy(secret).to_lowercase();
+                self.stopwords.iter().any(|s| lower.contains(s.as_str()))
+            };
+            checks.push(hit);
         }
         if let Some(p) = &self.paths {
             checks.push(p.matches(path));
@@ -136,5 +145,53 @@ impl Allowlist {
         } else {
             checks.iter().any(|c| *c)
         }
+    }
+}
+
+/// True when `text` holds the (lower-case) stopword `word`. A stopword of letters only is a word
+/// a placeholder spells in one case (`dummy`, `DUMMY`, `Dummy`, as in `sk-proj-dummy-key`,
+/// `DUMMY_TOKEN`, `AKIAIOSFODNN7EXAMPLE`); in mixed case (`...UIcDumMyAz...`) it is letters of a
+/// random key, which hold some five-letter stopword case-insensitively about once in 50,000
+/// 150-character keys. Any other stopword (a published sample token, `${`) is matched
+/// case-insensitively anywhere.
+pub(crate) fn has_word(text: &[u8], word: &[u8]) -> bool {
+    if word.is_empty() || text.len() < word.len() {
+        return false;
+    }
+    let letters = word.iter().all(u8::is_ascii_alphabetic);
+    text.windows(word.len()).any(|o| {
+        o.eq_ignore_ascii_case(word)
+            && (!letters
+                || o == word
+                || o.iter().all(u8::is_ascii_uppercase)
+                || (o[0].is_ascii_uppercase() && o[1..] == word[1..]))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_word;
+
+    #[test]
+    fn a_stopword_of_letters_counts_in_one_case_only() {
+        // A placeholder spells the word in one case.
+        for t in [
+            "sk-proj-dummy-key-1234567890",
+            "DUMMY_TOKEN_VALUE",
+            "myDummyKey0123",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYDUMMYKEY",
+        ] {
+            assert!(has_word(t.as_bytes(), b"dummy"), "{t}");
+        }
+        // A random key holds the letters in mixed case.
+        for t in ["sk-proj-4Zv5UIcDumMyAzvm9UMYEp", "dUmmy", "DUMMy"] {
+            assert!(!has_word(t.as_bytes(), b"dummy"), "{t}");
+        }
+        // A stopword that is not all letters (a published sample token) matches in any case.
+        assert!(has_word(
+            b"Bearer QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+            b"qwxhzgrpbjpvcgvuihnlc2ftzq=="
+        ));
+        assert!(has_word(b"postgres://u:${PW}@h/db", b"${"));
     }
 }
