@@ -111,6 +111,9 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
                     config.push((k.to_string(), v.clone()));
                 }
             }
+            for (name, url) in &prepared.other_endpoints {
+                config.push((format!("endpoint_url.{name}"), url.clone()));
+            }
             auths.insert(src.name().to_string(), prepared.host_auth());
             let mut limits = Limits {
                 time: Duration::from_secs(src.timeout_secs.unwrap_or(600)),

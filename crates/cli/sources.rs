@@ -19,6 +19,8 @@ pub struct Prepared {
     pub manifest: Manifest,
     /// The endpoint handed to the plugin (`endpoint_url`), for a connector with a profile.
     pub endpoint: Option<String>,
+    /// The profile's other endpoints, handed to the plugin as `endpoint_url.<name>`.
+    pub other_endpoints: std::collections::BTreeMap<String, String>,
     /// Settings the host reads itself; they are not handed to the plugin.
     pub host_settings: BTreeSet<String>,
 }
@@ -108,11 +110,13 @@ pub async fn prepare(src: &SourceConfig, base_dir: &Path) -> Result<Prepared> {
             allow: vec![],
         },
         endpoint: None,
+        other_endpoints: Default::default(),
         host_settings: BTreeSet::new(),
     };
     if let Some(profile) = crate::profiles::builtin(&src.connector) {
         prepared.host_settings = profile.host_settings().into_iter().map(str::to_string).collect();
         let endpoint = profile.endpoint(src.endpoint_url.as_deref(), &setting, &region);
+        prepared.other_endpoints = profile.other_endpoints(src.endpoint_url.as_deref());
         if exports_only {
             prepared.endpoint = endpoint.ok();
         } else {
@@ -132,7 +136,7 @@ pub async fn prepare(src: &SourceConfig, base_dir: &Path) -> Result<Prepared> {
             let spec = roster_credentials::auth_spec(profile, &request)?;
             let auth = roster_credentials::resolve(spec, &src.connector, &request).await?;
             prepared.manifest.allow = profile
-                .allow_rules(&endpoint, &setting, &auth)
+                .allow_rules(&endpoint, &prepared.other_endpoints, &setting, &auth)
                 .with_context(|| format!("source {name}"))?;
             prepared.endpoint = Some(endpoint);
         }

@@ -5,7 +5,7 @@
 //! it takes and which export formats it reads. The host resolves the endpoint and gives it to
 //! the plugin, which keeps no URL of its own.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use http::Method;
 use serde::Deserialize;
@@ -25,6 +25,11 @@ pub struct Profile {
     pub endpoint: Option<String>,
     /// A setting whose value is the base URL (an Okta org URL), when there is no default.
     pub endpoint_setting: Option<String>,
+    /// The provider's other API hosts by name, for a provider that spreads its read APIs over
+    /// several (Google Cloud: one host per API). The plugin gets each as `endpoint_url.<name>`;
+    /// a source's `endpoint_url` replaces them all (one fixture server in tests).
+    #[serde(default)]
+    pub endpoints: BTreeMap<String, String>,
     /// Settings a source must set.
     #[serde(default)]
     pub required: Vec<String>,
@@ -50,8 +55,11 @@ pub struct Profile {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AllowSpec {
+    /// The name of one of the profile's other `endpoints` the path is under, instead of the
+    /// main endpoint.
+    pub endpoint: Option<String>,
     /// Path prefix under the endpoint's path; `{setting}` is a setting's value (one plain path
-    /// segment).
+    /// segment); a setting that is a list gives one prefix per item.
     pub path: String,
     /// Methods (default GET and HEAD).
     #[serde(default)]
@@ -113,6 +121,11 @@ impl Profile {
             return Err(err("allows requests but names no endpoint nor endpoint_setting".into()));
         }
         for a in &p.allow {
+            if let Some(e) = a.endpoint.as_ref().filter(|e| !p.endpoints.contains_key(*e)) {
+                return Err(err(format!(
+                    "allow names the endpoint {e:?}, which [endpoints] does not list"
+                )));
+            }
             for m in &a.methods {
                 Method::from_bytes(m.as_bytes()).map_err(|_| err(format!("{m:?} is not an HTTP method")))?;
             }
@@ -174,57 +187,90 @@ impl Profile {
         Ok(base.trim_end_matches('/').to_string())
     }
 
-    /// The manifest rules for a source: each allowed request under `endpoint`, with `auth`.
+    /// The other endpoints for a source, by name: each the source's `endpoint_url` when it
+    /// sets one, else the profile's. No trailing slash.
+    pub fn other_endpoints(&self, endpoint_url: Option<&str>) -> BTreeMap<String, String> {
+        self.endpoints
+            .iter()
+            .map(|(k, v)| (k.clone(), endpoint_url.unwrap_or(v).trim_end_matches('/').to_string()))
+            .collect()
+    }
+
+    /// The manifest rules for a source: each allowed request under `endpoint` (or the one of
+    /// `others` it names), with `auth`.
     pub fn allow_rules(
         &self,
         endpoint: &str,
+        others: &BTreeMap<String, String>,
         setting: &dyn Fn(&str) -> Option<String>,
         auth: &Auth,
     ) -> Result<Vec<AllowRule>, ManifestError> {
         let mut rules = vec![];
         for a in &self.allow {
-            let path = fill(&a.path, setting).map_err(|reason| ManifestError {
+            let err = |reason: String| ManifestError {
                 prefix: a.path.clone(),
                 reason,
-            })?;
-            let mut rule = AllowRule::new(&format!("{endpoint}{path}"), auth.clone())?;
-            if !a.methods.is_empty() {
-                rule = rule.methods(a.methods.iter().filter_map(|m| Method::from_bytes(m.as_bytes()).ok()));
+            };
+            let base = match &a.endpoint {
+                None => endpoint,
+                Some(name) => others
+                    .get(name)
+                    .ok_or_else(|| err(format!("no endpoint named {name:?}")))?,
+            };
+            for path in fill(&a.path, setting).map_err(err)? {
+                let mut rule = AllowRule::new(&format!("{base}{path}"), auth.clone())?;
+                if !a.methods.is_empty() {
+                    rule = rule.methods(a.methods.iter().filter_map(|m| Method::from_bytes(m.as_bytes()).ok()));
+                }
+                if let Some(actions) = &a.actions {
+                    rule = rule.actions(actions.iter().cloned());
+                }
+                rules.push(rule);
             }
-            if let Some(actions) = &a.actions {
-                rule = rule.actions(actions.iter().cloned());
-            }
-            rules.push(rule);
         }
         Ok(rules)
     }
 }
 
-/// Fills `{setting}` placeholders with settings that are one plain path segment.
-fn fill(path: &str, setting: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
-    let mut out = String::new();
+/// The values of a setting for a path: each item of a list (handed over as JSON text), else the
+/// value itself.
+fn setting_values(value: &str) -> Vec<String> {
+    match serde_json::from_str::<Vec<String>>(value) {
+        Ok(items) if value.trim_start().starts_with('[') => items,
+        _ => vec![value.to_string()],
+    }
+}
+
+/// Fills `{setting}` placeholders with settings that are one plain path segment; a setting that
+/// is a list gives one path per item.
+fn fill(path: &str, setting: &dyn Fn(&str) -> Option<String>) -> Result<Vec<String>, String> {
+    let mut outs = vec![String::new()];
     let mut rest = path;
     while let Some(start) = rest.find('{') {
         let end = rest[start..].find('}').ok_or("an unclosed {")? + start;
         let key = &rest[start + 1..end];
-        let value = setting(key).ok_or_else(|| format!("the setting {key} is not set"))?;
-        let plain = !value.is_empty()
-            && value != "."
-            && value != ".."
-            && value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if !plain {
-            return Err(format!(
-                "{key} = {value:?} must be a plain name (letters, digits, '-', '_', '.')"
-            ));
+        let text = setting(key).ok_or_else(|| format!("the setting {key} is not set"))?;
+        let values = setting_values(&text);
+        for value in &values {
+            let plain = !value.is_empty()
+                && value != "."
+                && value != ".."
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            if !plain {
+                return Err(format!(
+                    "{key} = {value:?} must be a plain name (letters, digits, '-', '_', '.')"
+                ));
+            }
         }
-        out.push_str(&rest[..start]);
-        out.push_str(&value);
+        outs = outs
+            .iter()
+            .flat_map(|o| values.iter().map(move |v| format!("{o}{}{v}", &rest[..start])))
+            .collect();
         rest = &rest[end + 1..];
     }
-    out.push_str(rest);
-    Ok(out)
+    Ok(outs.into_iter().map(|o| format!("{o}{rest}")).collect())
 }
 
 #[cfg(test)]
@@ -248,17 +294,70 @@ secret_env = "GITHUB_TOKEN"
         let p = Profile::parse("github", GITHUB).unwrap();
         let org = |v: &'static str| move |k: &str| (k == "org").then(|| v.to_string());
         let ep = p.endpoint(None, &org("acme"), "us-east-1").unwrap();
-        let rules = p.allow_rules(&ep, &org("acme"), &Auth::None).unwrap();
+        let rules = p.allow_rules(&ep, &BTreeMap::new(), &org("acme"), &Auth::None).unwrap();
         assert_eq!(rules[0].prefix.as_str(), "https://api.github.com/orgs/acme/");
         assert_eq!(rules[0].methods, crate::READ_METHODS);
-        for bad in ["..", "acme/../../users", "a%2fb", ""] {
-            let e = p.allow_rules(&ep, &org(bad), &Auth::None).unwrap_err().to_string();
+        let both = |k: &str| (k == "org").then(|| r#"["acme","beta"]"#.to_string());
+        let rules = p.allow_rules(&ep, &BTreeMap::new(), &both, &Auth::None).unwrap();
+        let prefixes: Vec<&str> = rules.iter().map(|r| r.prefix.as_str()).collect();
+        assert_eq!(
+            prefixes,
+            ["https://api.github.com/orgs/acme/", "https://api.github.com/orgs/beta/"],
+            "a list setting gives one rule per item"
+        );
+        for bad in ["..", "acme/../../users", "a%2fb", "", r#"["acme",".."]"#] {
+            let e = p
+                .allow_rules(&ep, &BTreeMap::new(), &org(bad), &Auth::None)
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("must be a plain name"), "{bad}: {e}");
         }
         assert_eq!(
             p.endpoint(Some("http://127.0.0.1:9/"), &org("acme"), "x").unwrap(),
             "http://127.0.0.1:9"
         );
+    }
+
+    #[test]
+    fn other_endpoints_hold_their_own_rules_and_follow_endpoint_url() {
+        let text = r#"
+connector = "gcp"
+description = "test"
+endpoint = "https://iam.googleapis.com"
+[endpoints]
+crm = "https://cloudresourcemanager.googleapis.com"
+[[allow]]
+endpoint = "crm"
+path = "/v1/projects/{projects}:getIamPolicy"
+methods = ["POST"]
+[[auth]]
+name = "token"
+mechanism = "bearer"
+"#;
+        let p = Profile::parse("gcp", text).unwrap();
+        let projects = |k: &str| (k == "projects").then(|| "acme".to_string());
+        let rules = p
+            .allow_rules(
+                "https://iam.googleapis.com",
+                &p.other_endpoints(None),
+                &projects,
+                &Auth::None,
+            )
+            .unwrap();
+        assert_eq!(
+            rules[0].prefix.as_str(),
+            "https://cloudresourcemanager.googleapis.com/v1/projects/acme:getIamPolicy/"
+        );
+        assert_eq!(rules[0].methods, [Method::POST]);
+        let local = p.other_endpoints(Some("http://127.0.0.1:9/"));
+        assert_eq!(
+            local["crm"], "http://127.0.0.1:9",
+            "endpoint_url replaces every endpoint"
+        );
+        let e = Profile::parse("gcp", &text.replace("endpoint = \"crm\"", "endpoint = \"nope\""))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"nope\""), "{e}");
     }
 
     #[test]
