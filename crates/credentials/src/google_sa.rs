@@ -97,12 +97,13 @@ impl GoogleServiceAccountMinter {
                 if self.client_id.is_empty() { "(the key file's client_id)" } else { &self.client_id },
                 self.scopes
             ),
-            "invalid_grant" if self.subject.is_none() => {
+            "invalid_grant" if self.subject.is_none() && self.scopes == REPORTS_SCOPE => {
                 "; set subject = \"admin@your-domain\": reading audit reports needs domain-wide delegation to an administrator".into()
             }
-            "invalid_grant" => {
+            "invalid_grant" if self.subject.is_some() => {
                 "; check that subject is an active administrator with the Reports privilege, that the key is not deleted, and this machine's clock".into()
             }
+            "invalid_grant" => "; check that the key is not deleted or disabled, and this machine's clock".into(),
             _ => String::new(),
         }
         })
