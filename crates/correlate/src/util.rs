@@ -31,7 +31,8 @@ pub(crate) fn days(ms: i64) -> i64 {
 
 /// Whether the provider reports when this kind of identity was last used, so that no date means
 /// never used: AWS users (key and console use) and roles (RoleLastUsed), GitHub fine-grained
-/// tokens and deploy keys, OpenAI keys. Anthropic keys, Okta tokens and apps, Entra apps without
+/// tokens and deploy keys, OpenAI keys, Google Cloud service account keys whose project's key
+/// activity was read (the gcp-iam connector marks those `provider = gcp`). Anthropic keys, Okta tokens and apps, Entra apps without
 /// the sign-in report, and GitHub app installations carry no such date.
 pub(crate) fn reports_usage(ident: &Identity) -> bool {
     matches!(
@@ -40,7 +41,7 @@ pub(crate) fn reports_usage(ident: &Identity) -> bool {
     ) || ident
         .credentials
         .iter()
-        .any(|c| c.attrs.get("provider").is_some_and(|p| p == "openai"))
+        .any(|c| c.attrs.get("provider").is_some_and(|p| p == "openai" || p == "gcp"))
 }
 
 /// Whether a credential can still be used: the provider says active, or gives no status (Entra)

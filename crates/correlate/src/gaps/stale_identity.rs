@@ -5,7 +5,8 @@
 //! An enabled identity whose latest use is more than `unused_days` ago. Its latest use is the
 //! latest of: the identity's last use, each credential's last use, and the audit-log events
 //! joined to it (by credential id, identity id, or app or client id). Where the provider reports
-//! use (AWS users and roles, GitHub fine-grained tokens and deploy keys, OpenAI keys), an
+//! use (AWS users and roles, GitHub fine-grained tokens and deploy keys, OpenAI keys, Google
+//! Cloud service account keys when their last authentication was read), an
 //! identity with no recorded use is stale once it was created more than `unused_days` ago (its
 //! own creation, else its oldest credential's); elsewhere no date means unknown, not unused.
 //! Severity: **medium** while it still has an active credential, **low** otherwise.
