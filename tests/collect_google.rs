@@ -42,11 +42,12 @@ fn scopes(s: &[&str]) -> Value {
 }
 
 fn key_file(token_uri: &str) -> String {
-    json!({"type": "service_account", "project_id": "roster-fixture", "private_key_id": "fixture-key-1",
-        "private_key": roster_testkit::keys::TEST_RSA_KEY_PKCS8,
-        "client_email": "roster-audit@roster-fixture.iam.gserviceaccount.com", "client_id": "104857600000000000001",
-        "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": token_uri})
-    .to_string()
+    roster_testkit::keys::google_key_file(
+        "roster-audit@roster-fixture.iam.gserviceaccount.com",
+        "fixture-key-1",
+        "104857600000000000001",
+        token_uri,
+    )
 }
 
 fn config(api: &str, key: &std::path::Path) -> String {
@@ -92,29 +93,10 @@ async fn google_workspace_token_audit_lists_oauth_apps_their_grants_and_use() {
         .mount(&server)
         .await;
     // Page 2: throttled once, then a server error once, then the page.
-    first()
-        .and(query_param("pageToken", "A:1731000000000:P2"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("retry-after", "1")
-                .set_body_json(
-                    json!({"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}}),
-                ),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    first()
-        .and(query_param("pageToken", "A:1731000000000:P2"))
-        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "0"))
-        .up_to_n_times(1)
-        .with_priority(2)
-        .mount(&server)
-        .await;
-    first()
-        .and(query_param("pageToken", "A:1731000000000:P2"))
-        .respond_with(ok(json!({
+    roster_testkit::http::mount_after_google_429_and_503(
+        &server,
+        || first().and(query_param("pageToken", "A:1731000000000:P2")),
+        ok(json!({
             "kind": "admin#reports#activities",
             "items": [
                 item("2026-08-02T10:00:00.000Z", "carol@acme.example", "revoke", CHATGPT, "ChatGPT", json!([])),
@@ -126,10 +108,9 @@ async fn google_workspace_token_audit_lists_oauth_apps_their_grants_and_use() {
                     scopes(&["https://mail.google.com/"])),
                 // An older grant by alice with fewer scopes: her newer one stands.
                 item("2026-06-10T10:00:00.000Z", "alice@acme.example", "authorize", CHATGPT, "ChatGPT", scopes(&[EMAIL_SCOPE])),
-            ]})))
-        .with_priority(3)
-        .mount(&server)
-        .await;
+            ]})),
+    )
+    .await;
 
     let keys = Env::new(ROSTER);
     let key = keys.write("sa.json", key_file(&format!("{uri}/token")));
@@ -200,12 +181,7 @@ async fn google_workspace_token_audit_lists_oauth_apps_their_grants_and_use() {
 
     // The requests: one token for the run; every API call carries it, set by the host.
     let got = server.received_requests().await.unwrap();
-    let minted: Vec<_> = got.iter().filter(|r| r.url.path() == "/token").collect();
-    assert_eq!(minted.len(), 1, "one token for the whole run");
-    let form: std::collections::HashMap<String, String> =
-        url::form_urlencoded::parse(&minted[0].body).into_owned().collect();
-    assert_eq!(form["grant_type"], "urn:ietf:params:oauth:grant-type:jwt-bearer");
-    let (head, claims) = roster_testkit::keys::verify_jwt(&form["assertion"]);
+    let (head, claims) = roster_testkit::keys::google_token_assertion(&got);
     assert_eq!((&head["alg"], &head["kid"]), (&json!("RS256"), &json!("fixture-key-1")));
     assert_eq!(claims["iss"], "roster-audit@roster-fixture.iam.gserviceaccount.com");
     assert_eq!(claims["sub"], "admin@acme.example", "domain-wide delegation");
@@ -229,30 +205,13 @@ async fn google_workspace_token_audit_lists_oauth_apps_their_grants_and_use() {
         ),
         "{audit}"
     );
-    let state = roster_testkit::all_bytes_under(&env.state());
-    assert!(!roster_testkit::contains(&state, MINTED));
-    assert!(!roster_testkit::contains(&state, "BEGIN PRIVATE KEY"));
+    env.assert_state_holds_none(&[MINTED, "BEGIN PRIVATE KEY"]);
 
     // discover: ChatGPT holds a broad Drive grant and is not registered; Google's own Chrome
     // sign-in is Google's, not an ownerless app.
-    let (code, report, stderr) = tokio::task::spawn_blocking(move || {
-        let out = env.roster(&["discover", "--config", "roster.toml", "--output-dir", "out"]);
-        let report: Value = serde_json::from_slice(&std::fs::read(env.path("out/report.json")).unwrap()).unwrap();
-        (
-            out.status.code(),
-            report,
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    })
-    .await
-    .unwrap();
-    assert_eq!(code, Some(0), "{stderr}");
+    let report = env.discover_json().await;
     let gaps = report["gaps"].as_array().unwrap();
-    let about = |kind: &str, name: &str| {
-        gaps.iter()
-            .find(|g| g["kind"] == kind && g["entities"][0]["name"] == name)
-            .cloned()
-    };
+    let about = |kind: &str, name: &str| roster_testkit::gap(&report, kind, name).cloned();
     let over = about("over-privileged-agent", "ChatGPT").unwrap_or_else(|| panic!("{gaps:#?}"));
     let evidence = over["evidence"].to_string();
     assert!(

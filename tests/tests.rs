@@ -5,6 +5,7 @@ mod collect_ai;
 mod collect_aws;
 mod collect_cloudtrail;
 mod collect_entra;
+mod collect_gcp;
 mod collect_github;
 mod collect_google;
 mod collect_okta;

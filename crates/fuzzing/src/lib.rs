@@ -146,7 +146,7 @@ pub fn profile_toml(data: &[u8]) {
     let _ = p.auth_spec(None);
     let setting = |k: &str| (k != "missing").then(|| "acme".to_string());
     if let Ok(endpoint) = p.endpoint(None, &setting, "us-east-1") {
-        let _ = p.allow_rules(&endpoint, &setting, &Auth::None);
+        let _ = p.allow_rules(&endpoint, &p.other_endpoints(None), &setting, &Auth::None);
     }
 }
 
@@ -198,13 +198,14 @@ pub const FILE_SEPARATOR: &[u8] = b"\0FILE\0";
 /// first byte picks its format among the connector's, the rest is its content.
 pub fn connector_exports(data: &[u8]) {
     type ReadExports = fn(&mut Emitter, &[ExportFile]) -> Result<(), ConnectorError>;
-    const READERS: [(&str, ReadExports); 8] = [
+    const READERS: [(&str, ReadExports); 9] = [
         ("anthropic-admin", connector_anthropic_admin::read_exports),
         ("aws-cloudtrail", connector_aws_cloudtrail::read_exports),
         ("aws-iam", |out, files| {
             connector_aws_iam::read_exports(out, files).map(drop)
         }),
         ("entra-id", connector_entra_id::read_exports),
+        ("gcp-iam", connector_gcp_iam::read_exports),
         ("github", connector_github::read_exports),
         ("google-workspace", connector_google_workspace::read_exports),
         ("okta", connector_okta::read_exports),

@@ -77,6 +77,28 @@ impl Env {
         .unwrap()
     }
 
+    /// Runs `roster discover` on the roster.toml a [`Env::collect_json`] wrote, off the async
+    /// runtime; checks that it exits 0 and returns `out/report.json`.
+    pub async fn discover_json(self) -> serde_json::Value {
+        tokio::task::spawn_blocking(move || {
+            let out = self.roster(&["discover", "--config", "roster.toml", "--output-dir", "out"]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(0), "{stderr}");
+            let report = std::fs::read(self.path("out/report.json")).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+            serde_json::from_slice(&report).unwrap()
+        })
+        .await
+        .unwrap()
+    }
+
+    /// Checks that no file under the state folder holds any of `secrets`.
+    pub fn assert_state_holds_none(&self, secrets: &[&str]) {
+        let state = crate::all_bytes_under(&self.state());
+        for s in secrets {
+            assert!(!crate::contains(&state, s), "the state holds {s:?}");
+        }
+    }
+
     /// Runs `roster scan ARGS --format json` and parses the report.
     pub fn scan_json(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
         let mut a = vec!["scan", "--format", "json"];

@@ -1,7 +1,7 @@
 //! wiremock helpers for the fixture servers that stand in for providers' APIs.
 
 use wiremock::matchers::{any, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
 
 /// A 200 answer with this JSON body.
 pub fn ok(body: serde_json::Value) -> ResponseTemplate {
@@ -27,4 +27,28 @@ pub async fn mount_get(server: &MockServer, at: &str, response: ResponseTemplate
         .respond_with(response)
         .mount(server)
         .await;
+}
+
+/// Answers the requests `matching` picks on `server` first with a 429 (Retry-After 1) in Google
+/// APIs' error shape, then with a 503, then with `page`: a page a client reads only by retrying.
+pub async fn mount_after_google_429_and_503(
+    server: &MockServer,
+    matching: impl Fn() -> MockBuilder,
+    page: ResponseTemplate,
+) {
+    let throttled = ResponseTemplate::new(429)
+        .insert_header("retry-after", "1")
+        .set_body_json(
+            serde_json::json!({"error": {"code": 429, "message": "Quota exceeded", "status": "RESOURCE_EXHAUSTED"}}),
+        );
+    let failed = ResponseTemplate::new(503).insert_header("retry-after", "0");
+    for (priority, answer) in [(1, throttled), (2, failed)] {
+        matching()
+            .respond_with(answer)
+            .up_to_n_times(1)
+            .with_priority(priority)
+            .mount(server)
+            .await;
+    }
+    matching().respond_with(page).with_priority(3).mount(server).await;
 }

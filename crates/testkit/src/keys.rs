@@ -48,3 +48,37 @@ pub fn verify_jwt(jwt: &str) -> (serde_json::Value, serde_json::Value) {
         .expect("the JWT is signed with the test key");
     (head, claims)
 }
+
+/// A Google service account key file (the JSON Google issues) for `client_email`, holding the
+/// test key, whose token endpoint is `token_uri`.
+pub fn google_key_file(client_email: &str, key_id: &str, client_id: &str, token_uri: &str) -> String {
+    let project = client_email
+        .split_once('@')
+        .and_then(|(_, d)| d.strip_suffix(".iam.gserviceaccount.com"))
+        .unwrap_or("roster-fixture");
+    serde_json::json!({"type": "service_account", "project_id": project, "private_key_id": key_id,
+        "private_key": TEST_RSA_KEY_PKCS8, "client_email": client_email, "client_id": client_id,
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": token_uri})
+    .to_string()
+}
+
+/// The one token request among `requests` (POST `/token`, the JWT bearer grant Google's token
+/// endpoint takes): the header and claims of its assertion, checked to be signed with the test
+/// key.
+#[cfg(all(feature = "jwt", feature = "http"))]
+pub fn google_token_assertion(requests: &[wiremock::Request]) -> (serde_json::Value, serde_json::Value) {
+    let minted: Vec<_> = requests.iter().filter(|r| r.url.path() == "/token").collect();
+    assert_eq!(minted.len(), 1, "one token for the whole run");
+    let form = String::from_utf8_lossy(&minted[0].body).into_owned();
+    let field = |k: &str| {
+        form.split('&')
+            .find_map(|p| p.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("no {k} in the token request: {form}"))
+            .to_string()
+    };
+    assert_eq!(
+        field("grant_type"),
+        "urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"
+    );
+    verify_jwt(&field("assertion"))
+}

@@ -54,6 +54,15 @@ pub fn identity<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::
         .unwrap_or_else(|| panic!("no identity {id} in {:#}", report["identities"]))
 }
 
+/// The first gap of `kind` whose first entity is named `name`, in a discover report.
+pub fn gap<'a>(report: &'a serde_json::Value, kind: &str, name: &str) -> Option<&'a serde_json::Value> {
+    report["gaps"]
+        .as_array()
+        .expect("gaps")
+        .iter()
+        .find(|g| g["kind"] == kind && g["entities"][0]["name"] == name)
+}
+
 /// True when `redacted` is a redacted form of `secret`: what it shows before the ellipsis starts
 /// the secret, what it shows after ends it, and it shows at most half of the secret (the public
 /// prefix and a quarter of the rest).
