@@ -524,6 +524,9 @@ impl Guest for GcpIam {
         let mut result = Ok(());
         if setting(cfg, "api") != Some("false") {
             if list.is_empty() {
+                // What the export files gave is kept.
+                let _ = inv.emit(&mut p.out);
+                let _ = p.out.flush();
                 return Err(ConnectorError::Config(
                     "set projects = [\"my-project\", ...]: the projects whose service accounts to read".into(),
                 ));
