@@ -32,6 +32,9 @@ const FILES: &[(&str, &str)] = sample!(
     "exports/anthropic/users.json",
     "exports/anthropic/api-keys.json",
     "exports/google/token-activities.json",
+    "exports/gcp/service-accounts.json",
+    "exports/gcp/keys-analytics-export.json",
+    "exports/gcp/iam-policy.json",
 );
 
 /// The files of the acme-app repository, at their final version.
