@@ -349,6 +349,23 @@ mechanism = "bearer"
             "https://cloudresourcemanager.googleapis.com/v1/projects/acme:getIamPolicy/"
         );
         assert_eq!(rules[0].methods, [Method::POST]);
+        let manifest = crate::Manifest {
+            plugin: "gcp".into(),
+            allow: rules,
+        };
+        let url = |p: &str| url::Url::parse(&format!("https://cloudresourcemanager.googleapis.com{p}")).unwrap();
+        assert!(
+            manifest
+                .check(&Method::POST, &url("/v1/projects/acme:getIamPolicy"))
+                .is_ok()
+        );
+        for refused in [
+            "/v1/projects/acme:setIamPolicy",
+            "/v1/projects/acme",
+            "/v1/projects/other:getIamPolicy",
+        ] {
+            assert!(manifest.check(&Method::POST, &url(refused)).is_err(), "{refused}");
+        }
         let local = p.other_endpoints(Some("http://127.0.0.1:9/"));
         assert_eq!(
             local["crm"], "http://127.0.0.1:9",
