@@ -375,3 +375,81 @@ fn overwrite(path: &std::path::Path, bytes: impl AsRef<[u8]>) {
     std::fs::set_permissions(path, perms).unwrap();
     std::fs::write(path, bytes).unwrap();
 }
+
+/// A whole-history scan of a packed repository decodes the packs in pack order (by delta tree,
+/// on every core) rather than blob by blob: it must report exactly what the loose repository
+/// gives, each secret once at the commit that introduced it, and cover every blob.
+#[test]
+fn a_packed_history_gives_the_findings_of_the_loose_one() {
+    let env = Env::new(ROSTER);
+    env.git("r", &["init", "-q", "-b", "main"]);
+    let filler: String = (0..300).map(|i| format!("setting_{i} = lookup({i})\n")).collect();
+    env.write("r/config.py", &filler);
+    env.write(
+        "r/bot/agent.py",
+        "from langchain_openai import ChatOpenAI\nllm = ChatOpenAI()\n",
+    );
+    env.git("r", &["add", "."]);
+    env.git("r", &["commit", "-qm", "base"]);
+    let keys = [fake::openai_project(), fake::anthropic(), fake::github_pat()];
+    let mut lines: Vec<String> = filler.lines().map(str::to_owned).collect();
+    let mut introduced = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        // Each key goes into the middle of the file, and stays there for later versions.
+        lines.insert(100 * i + 50, format!("TOKEN_{i} = \"{k}\""));
+        env.write("r/config.py", lines.join("\n") + "\n");
+        env.git("r", &["commit", "-qam", &format!("key {i}")]);
+        introduced.push(env.git("r", &["rev-parse", "HEAD"]));
+        for j in 0..5 {
+            lines[10 + j] = format!("setting_edit_{i}_{j} = 1");
+            env.write("r/config.py", lines.join("\n") + "\n");
+            env.git("r", &["commit", "-qam", &format!("edit {i}.{j}")]);
+        }
+    }
+    // The same key copied to a second path later: a finding of its own there.
+    env.write("r/deploy/.env", format!("OPENAI_API_KEY={}\n", keys[0]));
+    env.git("r", &["add", "."]);
+    env.git("r", &["commit", "-qm", "deploy"]);
+    let copied = env.git("r", &["rev-parse", "HEAD"]);
+
+    let summary = |v: &serde_json::Value| {
+        let mut f: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{} {} {} {}", f["rule_id"], f["path"], f["line"], f["commit"]))
+            .collect();
+        f.sort();
+        (f, v["agents"].clone(), v["stats"]["blobs"].clone())
+    };
+    let (_, loose, stderr) = env.scan_json(&["--git", "r"]);
+    assert!(loose["issues"].as_array().unwrap().is_empty(), "{stderr}");
+    env.git("r", &["repack", "-adfq"]);
+    env.git("r", &["prune-packed"]);
+    let (_, packed, stderr) = env.scan_json(&["--git", "r"]);
+    assert!(packed["issues"].as_array().unwrap().is_empty(), "{stderr}");
+    assert_eq!(summary(&loose), summary(&packed));
+
+    let f = packed["findings"].as_array().unwrap();
+    assert_eq!(
+        f.len(),
+        4,
+        "three keys in config.py, one copied to deploy/.env: {packed:#}"
+    );
+    for (i, commit) in introduced.iter().enumerate() {
+        let at = f
+            .iter()
+            .find(|x| x["path"] == "config.py" && x["commit"] == commit.as_str())
+            .unwrap_or_else(|| panic!("key {i} not attributed to its commit: {packed:#}"));
+        assert!(roster_testkit::is_redaction_of(
+            at["redacted"].as_str().unwrap(),
+            &keys[i]
+        ));
+    }
+    assert!(
+        f.iter()
+            .any(|x| x["path"] == "deploy/.env" && x["commit"] == copied.as_str())
+    );
+    // 1 + 3 * 6 versions of config.py, the agent and the .env.
+    assert_eq!(packed["stats"]["blobs"], 21);
+}

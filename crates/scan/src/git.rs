@@ -5,6 +5,7 @@
 
 mod blobs;
 mod lines;
+mod pack;
 mod walk;
 
 use crate::{PROJECT_MARKERS, ScanOutput, Scanner};

@@ -24,9 +24,12 @@ impl Scanner {
     ) {
         let source = out.source.clone();
         let sync = repo.clone().into_sync();
+        // A whole-history scan reads its blobs in pack order; the rest (or everything, for a
+        // narrow scan) by id, path by path.
+        let (packed, done) = self.scan_packed(repo, &blobs, &source);
         let mut chain_of: HashMap<&str, usize> = HashMap::new();
         let mut chains: Vec<Vec<usize>> = Vec::new();
-        for (i, b) in blobs.iter().enumerate() {
+        for (i, b) in blobs.iter().enumerate().filter(|(i, _)| !done[*i]) {
             let c = *chain_of.entry(b.path.as_str()).or_insert_with(|| {
                 chains.push(Vec::new());
                 chains.len() - 1
@@ -67,10 +70,12 @@ impl Scanner {
         }
         .into_iter()
         .flatten()
+        .chain(packed)
         .collect::<Vec<_>>();
         results.sort_by_key(|(i, _)| *i);
         let results = results.into_iter().map(|(i, res)| (&blobs[i], res));
         let mut found: Vec<(usize, Finding)> = Vec::new();
+        let mut seen_hits: HashSet<(u32, String, String)> = HashSet::new();
         for (b, (res, issue, bytes)) in results {
             if let Some(msg) = issue {
                 let (level, msg) = msg;
@@ -101,8 +106,12 @@ impl Scanner {
                 found.push((b.commit, f));
             }
             for mut h in res.agent_hits {
-                h.commit = commit.map(|c| c.id.clone());
-                out.agent_hits.push(h);
+                // A line of agent code is evidence once, from the blob that first held it
+                // (results are in commit order): later versions repeat it.
+                if seen_hits.insert((h.rule, h.path.clone(), h.evidence.clone())) {
+                    h.commit = commit.map(|c| c.id.clone());
+                    out.agent_hits.push(h);
+                }
             }
             out.mcp_servers.extend(res.mcp_servers);
         }
@@ -148,7 +157,24 @@ impl Scanner {
             Ok(o) => o,
             Err(e) => return ((None, Some(("error", format!("cannot read blob: {e}"))), 0), None),
         };
-        let data = &obj.data;
+        self.scan_data(engine, b, source, &obj.data, previous, keep_lines)
+    }
+
+    /// Scans a blob read in pack order ([`Scanner::scan_packed`]), whole.
+    pub(super) fn scan_whole(&self, engine: &mut Engine, b: &BlobAt, source: &str, data: &[u8]) -> BlobResult {
+        self.scan_data(engine, b, source, data, None, false).0
+    }
+
+    /// Scans a blob's content: whole, or with `previous` only the lines it changed.
+    fn scan_data(
+        &self,
+        engine: &mut Engine,
+        b: &BlobAt,
+        source: &str,
+        data: &[u8],
+        previous: Option<&LineSet>,
+        keep_lines: bool,
+    ) -> (BlobResult, Option<LineSet>) {
         if data.len() as u64 > self.opts.max_file_size {
             // The header lied about the size (gix checks the inflated length against it, so
             // this is belt and braces).
@@ -195,4 +221,4 @@ impl Scanner {
 }
 
 /// What scanning one blob gave: its result (if any), a problem (level, message), bytes covered.
-type BlobResult = (Option<FileResult>, Option<(&'static str, String)>, u64);
+pub(super) type BlobResult = (Option<FileResult>, Option<(&'static str, String)>, u64);
