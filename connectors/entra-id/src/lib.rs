@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use roster_connector_sdk::http;
-use roster_connector_sdk::rest::{Next, Progress, Stop, export_items, field, pages};
+use roster_connector_sdk::rest::{Next, Progress, Stop, export_items, field, pages, push_fields};
 use roster_connector_sdk::types::*;
 use roster_connector_sdk::{Emitter, Guest, export, parse_time, progress, setting};
 use serde_json::Value;
@@ -188,16 +188,15 @@ fn agent_identity_records(out: &mut Emitter, a: &Value) -> Result<(), Stop> {
         ("agent_identity".into(), "true".into()),
         ("app_id".into(), field(a, "appId")),
     ];
-    for (k, f) in [
-        ("agent_blueprint_id", "agentIdentityBlueprintId"),
-        ("created_by_app_id", "createdByAppId"),
-        ("app_owner_tenant", "appOwnerOrganizationId"),
-    ] {
-        let v = field(a, f);
-        if !v.is_empty() {
-            attrs.push((k.to_string(), v));
-        }
-    }
+    push_fields(
+        &mut attrs,
+        a,
+        &[
+            ("agent_blueprint_id", "agentIdentityBlueprintId"),
+            ("created_by_app_id", "createdByAppId"),
+            ("app_owner_tenant", "appOwnerOrganizationId"),
+        ],
+    );
     out.identity(Identity {
         id: id.clone(),
         kind: IdentityKind::Agent,
@@ -284,17 +283,16 @@ fn sign_in_event(out: &mut Emitter, e: &Value) -> Result<(), Stop> {
     let status = e.get("status").cloned().unwrap_or(Value::Null);
     let ok = status.get("errorCode").and_then(Value::as_i64) == Some(0);
     let mut attrs = vec![("app_id".to_string(), field(e, "appId"))];
-    for (k, f) in [
-        ("service_principal_id", "servicePrincipalId"),
-        ("client_credential_type", "clientCredentialType"),
-        ("resource_id", "resourceId"),
-        ("certificate_thumbprint", "servicePrincipalCredentialThumbprint"),
-    ] {
-        let v = field(e, f);
-        if !v.is_empty() {
-            attrs.push((k.to_string(), v));
-        }
-    }
+    push_fields(
+        &mut attrs,
+        e,
+        &[
+            ("service_principal_id", "servicePrincipalId"),
+            ("client_credential_type", "clientCredentialType"),
+            ("resource_id", "resourceId"),
+            ("certificate_thumbprint", "servicePrincipalCredentialThumbprint"),
+        ],
+    );
     if !ok {
         attrs.push(("failure_reason".into(), field(&status, "failureReason")));
     }

@@ -22,9 +22,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use roster_connector_sdk::http::{self, encode};
-use roster_connector_sdk::rest::{Next, Progress, Stop, export_items, field, pages};
+use roster_connector_sdk::rest::{Next, Progress, Stop, export_items, field, pages, push_fields};
 use roster_connector_sdk::types::*;
-use roster_connector_sdk::{Emitter, Guest, export, parse_time, setting};
+use roster_connector_sdk::{Emitter, Guest, export, parse_time, setting, setting_list};
 use serde_json::Value;
 
 struct GcpIam;
@@ -158,16 +158,15 @@ impl Inventory {
             return Ok(());
         }
         let mut attrs = vec![("provider".to_string(), "gcp".to_string())];
-        for (k, json) in [
-            ("key_type", "keyType"),
-            ("key_origin", "keyOrigin"),
-            ("key_algorithm", "keyAlgorithm"),
-        ] {
-            let val = field(v, json);
-            if !val.is_empty() {
-                attrs.push((k.into(), val));
-            }
-        }
+        push_fields(
+            &mut attrs,
+            v,
+            &[
+                ("key_type", "keyType"),
+                ("key_origin", "keyOrigin"),
+                ("key_algorithm", "keyAlgorithm"),
+            ],
+        );
         // Google writes "no expiry" as the end of year 9999.
         let expires = v
             .get("validBeforeTime")
@@ -345,14 +344,6 @@ fn short(id: &str) -> &str {
 }
 
 /// The configured projects: a list, or one name (the host hands a list over as JSON text).
-fn projects(cfg: &[(String, String)]) -> Vec<String> {
-    match setting(cfg, "projects") {
-        None => vec![],
-        Some(t) if t.trim_start().starts_with('[') => serde_json::from_str(t).unwrap_or_default(),
-        Some(t) => vec![t.to_string()],
-    }
-}
-
 fn read_files(inv: &mut Inventory, files: &[ExportFile], project: Option<&str>) -> Result<(), ConnectorError> {
     let bad = |f: &ExportFile, m: String| ConnectorError::Config(format!("{}: {m}", f.name));
     for f in files {
@@ -510,7 +501,7 @@ impl Guest for GcpIam {
 
     fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
         let cfg = &request.config;
-        let list = projects(cfg);
+        let list = setting_list(cfg, "projects");
         let mut inv = Inventory::default();
         let mut p = Progress::default();
         // Identities are made from everything read, so they are emitted last, also when a part
@@ -540,15 +531,7 @@ impl Guest for GcpIam {
                 }
             }
         }
-        let result = match result {
-            Err(Stop::Limit(m)) => Err(Stop::Limit(m)),
-            Err(e) => {
-                let _ = inv.emit(&mut p.out);
-                Err(e)
-            }
-            Ok(()) => inv.emit(&mut p.out),
-        };
-        p.finish(result)
+        p.finish_emitting(result, |out| inv.emit(out))
     }
 }
 

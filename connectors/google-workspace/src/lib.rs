@@ -395,16 +395,7 @@ impl Guest for GoogleWorkspace {
                 p.part("token audit log", r.map_err(explain))
             }
         };
-        let result = match result {
-            // The host takes nothing more once its output limit is reached.
-            Err(Stop::Limit(m)) => Err(Stop::Limit(m)),
-            Err(e) => {
-                let _ = apps.emit(&mut p.out);
-                Err(e)
-            }
-            Ok(()) => apps.emit(&mut p.out),
-        };
-        p.finish(result)
+        p.finish_emitting(result, |out| apps.emit(out))
     }
 }
 

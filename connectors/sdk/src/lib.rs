@@ -92,6 +92,16 @@ pub fn setting<'a>(config: &'a [(String, String)], key: &str) -> Option<&'a str>
         .filter(|v| !v.is_empty())
 }
 
+/// The items of a setting that may be a list (`projects = ["a", "b"]`, handed over as JSON
+/// text) or one value (`projects = "a"`); none when it is not set.
+pub fn setting_list(config: &[(String, String)], key: &str) -> Vec<String> {
+    match setting(config, key) {
+        None => vec![],
+        Some(t) if t.trim_start().starts_with('[') => serde_json::from_str(t).unwrap_or_default(),
+        Some(t) => vec![t.to_string()],
+    }
+}
+
 /// The host refused more output: stop collecting and return what you have.
 #[derive(Debug, Clone)]
 pub struct OutputLimit(pub String);
@@ -444,6 +454,25 @@ pub mod rest {
             }
         }
 
+        /// [`finish`](Self::finish) for a connector that gathers its records before writing
+        /// them: `emit` writes what was gathered whether or not the run failed (nothing
+        /// collected is lost), unless the host's output limit is what stopped it.
+        pub fn finish_emitting(
+            mut self,
+            result: Result<(), Stop>,
+            emit: impl FnOnce(&mut crate::Emitter) -> Result<(), Stop>,
+        ) -> Result<crate::types::CollectSummary, ConnectorError> {
+            let result = match result {
+                Err(Stop::Limit(m)) => Err(Stop::Limit(m)),
+                Err(e) => {
+                    let _ = emit(&mut self.out);
+                    Err(e)
+                }
+                Ok(()) => emit(&mut self.out),
+            };
+            self.finish(result)
+        }
+
         /// Sends what is queued and says how the run ended. Records sent before a fatal error
         /// stay with the host.
         pub fn finish(mut self, result: Result<(), Stop>) -> Result<crate::types::CollectSummary, ConnectorError> {
@@ -462,6 +491,16 @@ pub mod rest {
     /// A string field, or "".
     pub fn field(v: &Value, k: &str) -> String {
         v.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
+    }
+
+    /// Appends `(attr, v[json])` to `attrs` for each `(attr, json)` whose string field is set.
+    pub fn push_fields(attrs: &mut Vec<(String, String)>, v: &Value, pairs: &[(&str, &str)]) {
+        for (attr, json) in pairs {
+            let val = field(v, json);
+            if !val.is_empty() {
+                attrs.push(((*attr).to_string(), val));
+            }
+        }
     }
 
     /// Calls `each` on every item of `{base}{path}?limit=100`, following `last_id` through the
