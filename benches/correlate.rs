@@ -99,6 +99,8 @@ fn main() {
     }
     let distinct = (n_findings / 4).max(1);
     let mut findings = Vec::with_capacity(n_findings);
+    // Discovery shares each shard's repeated strings as it loads them; so does the generator.
+    let mut shared = Interner::new();
     for i in 0..n_findings {
         let s = i % distinct;
         // A quarter of the distinct secrets are AWS key ids of collected keys.
@@ -107,7 +109,7 @@ fn main() {
         } else {
             format!("sk-proj-{s:040}")
         };
-        findings.push(Finding {
+        let mut f = Finding {
             rule_name: if s % 4 == 0 {
                 "AWS access key ID"
             } else {
@@ -115,19 +117,22 @@ fn main() {
             }
             .into(),
             provider: "p".into(),
-            path: format!("src/mod{}/file{}.py", i % 1000, i % 37),
+            path: format!("src/mod{}/file{}.py", i % 1000, i % 37).into(),
             line: (i % 500) as u32 + 1,
             column: 5,
-            redacted: format!("{}…{}", &secret[..4], &secret[secret.len() - 4..]),
+            redacted: format!("{}…{}", &secret[..4], &secret[secret.len() - 4..]).into(),
             length: secret.len(),
             entropy: 4.0,
-            source: format!("repo{}", i % 200),
-            commit: Some(format!("{i:040x}")),
-            author: Some(format!("Dev {} <dev{}@example.com>", i % 300, i % 300)),
-            date: Some(day((i % 700) as i64)),
+            source: format!("repo{}", i % 200).into(),
+            commit: Some(format!("{i:040x}").into()),
+            author: Some(format!("Dev {} <dev{}@example.com>", i % 300, i % 300).into()),
+            date: Some(day((i % 700) as i64).into()),
             ..records::finding("x", &fp(secret.as_bytes()))
-        });
+        };
+        f.share_strings(&mut shared);
+        findings.push(f);
     }
+    drop(shared);
     let activities: Vec<Activity> = (0..n_identities * 2)
         .map(|i| Activity {
             source: "cloudtrail".into(),

@@ -49,8 +49,12 @@ fn relabel(report: &mut Report, labels: &BTreeMap<String, String>) {
             s.clone_from(l);
         }
     };
+    let shared: BTreeMap<&str, roster_model::Text> =
+        labels.iter().map(|(k, v)| (k.as_str(), v.as_str().into())).collect();
     for f in &mut report.findings {
-        label(&mut f.source);
+        if let Some(l) = shared.get(f.source.as_str()) {
+            f.source = l.clone();
+        }
     }
     for a in &mut report.agents {
         label(&mut a.source);
@@ -206,8 +210,11 @@ pub(crate) fn gather(
         let (report, rules) = crate::run_scan(&request)?;
         (report, Some(rules))
     };
+    // The strings findings repeat (rule, repository, path, commit) held once.
+    let mut shared = roster_model::Interner::new();
     for f in &mut report.findings {
         f.raw = None;
+        f.share_strings(&mut shared);
     }
     // Sources are named as the config writes them (relative to roster.toml), not as resolved:
     // agent and gap ids then stay the same whatever directory discover runs from.

@@ -71,7 +71,7 @@ pub fn draft(report: &Report, origin: &str) -> String {
                     .iter()
                     .skip(1)
                     .filter(|e| e.kind == "identity")
-                    .map(|e| e.id.clone())
+                    .map(|e| e.id.to_string())
                     .collect();
                 let label = if path == "." {
                     "repository root".to_owned()
@@ -80,7 +80,7 @@ pub fn draft(report: &Report, origin: &str) -> String {
                 };
                 (vec![glob_literal(path)], linked, format!("{label} ({frameworks})"))
             }
-            "identity" => (vec![], vec![subject.id.clone()], subject.name.clone()),
+            "identity" => (vec![], vec![subject.id.to_string()], subject.name.to_string()),
             _ => continue,
         };
         let base = slug(if code.first().is_some_and(|c| c != ".") {

@@ -371,12 +371,17 @@ pub fn merge(o: &Options, run_id: &str, wait: Option<(Duration, i64)>) -> Result
     expected.extend(listing.iter().flat_map(|l| l.repositories.iter().map(fetched_unit)));
     let mut seen = BTreeSet::new();
     let mut gathered: Option<Gathered> = None;
+    // The strings findings repeat (rule, repository, path, commit) held once across shards.
+    let mut shared = roster_model::Interner::new();
     for r in &rows {
         let units: Vec<String> = serde_json::from_str(&r.units)
             .with_context(|| format!("run {run_id:?}: shard {}'s unit list is not readable", r.shard))?;
         seen.extend(units);
-        let g: Gathered = serde_json::from_str(&r.body)
+        let mut g: Gathered = serde_json::from_str(&r.body)
             .with_context(|| format!("run {run_id:?}: shard {}'s results are not readable", r.shard))?;
+        for f in &mut g.report.findings {
+            f.share_strings(&mut shared);
+        }
         match gathered.as_mut() {
             Some(all) => all.absorb(g),
             None => gathered = Some(g),

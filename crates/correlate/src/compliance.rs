@@ -188,7 +188,7 @@ const CONTROLS: &[Control] = &[
 pub fn assess(r: &Report, gaps: &[Gap], t: &Thresholds, registry: bool) -> Vec<ControlResult> {
     let mut cited: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for g in gaps {
-        for s in &g.standards {
+        for s in g.standards.iter() {
             cited.entry(s.as_str()).or_default().push(g.id.clone());
         }
     }

@@ -3,8 +3,9 @@
 
 use crate::util::ent;
 use crate::{Context, gap_id};
-use roster_model::{EntityRef, Gap, GapKind, Report, ResolvedOwner, Severity};
+use roster_model::{EntityRef, Gap, GapKind, Interner, Report, ResolvedOwner, Severity, Text};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Where a credential sits: identity index, credential index.
 pub(crate) type CredRef = (usize, usize);
@@ -42,6 +43,10 @@ pub(crate) struct Correlation<'r, 'c> {
     pub(crate) agent_owner: Vec<Option<ResolvedOwner>>,
     pub(crate) agent_reg: Vec<Option<usize>>,
     pub(crate) gaps: Vec<Gap>,
+    /// Texts that many gaps repeat (a remediation naming a provider), held once.
+    pub(crate) texts: Interner,
+    /// Lists of controls that vary by gap, held once per distinct list.
+    pub(crate) lists: HashMap<Vec<String>, Arc<[Text]>>,
 }
 
 impl<'r, 'c> Correlation<'r, 'c> {
@@ -64,6 +69,8 @@ impl<'r, 'c> Correlation<'r, 'c> {
             agent_owner: vec![None; r.agents.len()],
             agent_reg: vec![None; r.agents.len()],
             gaps: vec![],
+            texts: Interner::new(),
+            lists: HashMap::new(),
         }
     }
 
@@ -85,6 +92,16 @@ impl<'r, 'c> Correlation<'r, 'c> {
     pub(crate) fn ident_entity(&self, i: usize) -> EntityRef {
         let x = &self.r.identities[i];
         ent("identity", &x.id, &x.name)
+    }
+
+    /// The shared copy of a list of controls.
+    pub(crate) fn shared_list(&mut self, items: Vec<String>) -> Arc<[Text]> {
+        if let Some(l) = self.lists.get(&items) {
+            return l.clone();
+        }
+        let l: Arc<[Text]> = items.iter().map(|s| self.texts.get(s)).collect();
+        self.lists.insert(items, l.clone());
+        l
     }
 
     /// Raises a gap; its id comes from its kind and subject.

@@ -104,7 +104,11 @@ impl<'r> Correlation<'r, '_> {
         }
         for g in &mut self.groups {
             // An exact key id beats a redaction match anywhere in the group.
-            if let Some(&cr) = g.findings.iter().find_map(|&fi| by_key_fp.get(&f[fi].fingerprint)) {
+            if let Some(&cr) = g
+                .findings
+                .iter()
+                .find_map(|&fi| by_key_fp.get(f[fi].fingerprint.as_str()))
+            {
                 let c = &self.r.identities[cr.0].credentials[cr.1];
                 g.joined = Some((
                     cr,

@@ -48,10 +48,10 @@ impl Correlation<'_, '_> {
         let a = &reg.agents[r];
         let who = if a.owner.is_empty() { &a.team } else { &a.owner };
         (!who.is_empty() && self.person_active(who)).then(|| ResolvedOwner {
-            name: who.clone(),
+            name: who.as_str().into(),
             via: "registry".into(),
             attested: true,
-            evidence: format!("{} lists `{}` with owner {who}", reg.origin, a.id),
+            evidence: format!("{} lists `{}` with owner {who}", reg.origin, a.id).into(),
         })
     }
 
@@ -65,10 +65,10 @@ impl Correlation<'_, '_> {
             .filter(|o| self.person_active(o.trim_start_matches('@')))
             .collect();
         (!active.is_empty()).then(|| ResolvedOwner {
-            name: active.join(" "),
+            name: active.join(" ").into(),
             via: "codeowners".into(),
             attested: false,
-            evidence: format!("{} assigns {path} (pattern `{pat}`) to {}", co.origin, owners.join(" ")),
+            evidence: format!("{} assigns {path} (pattern `{pat}`) to {}", co.origin, owners.join(" ")).into(),
         })
     }
 
@@ -90,7 +90,7 @@ impl Correlation<'_, '_> {
                 return None;
             }
             Some(ResolvedOwner {
-                name: author.to_owned(),
+                name: author.into(),
                 via: "commit-author".into(),
                 attested: false,
                 evidence: format!(
@@ -98,7 +98,8 @@ impl Correlation<'_, '_> {
                     x.path,
                     x.commit.as_deref().map(|c| &c[..c.len().min(12)]).unwrap_or("?"),
                     x.date.as_deref().unwrap_or("?")
-                ),
+                )
+                .into(),
             })
         })
     }
@@ -115,7 +116,7 @@ impl Correlation<'_, '_> {
                     name: who.into(),
                     via: "provider".into(),
                     attested: true,
-                    evidence: format!("{} reports `{}` as managed by the provider", ident.source, ident.name),
+                    evidence: format!("{} reports `{}` as managed by the provider", ident.source, ident.name).into(),
                 }),
                 skipped,
             );
@@ -137,14 +138,14 @@ impl Correlation<'_, '_> {
             }
             return (
                 Some(ResolvedOwner {
-                    name: who.clone(),
+                    name: who.as_str().into(),
                     via: if o.via.starts_with("tag:") {
                         "tag".into()
                     } else {
                         "idp-owner".into()
                     },
                     attested: true,
-                    evidence: format!("{} names {who} as {} of {}", ident.source, o.via, ident.name),
+                    evidence: format!("{} names {who} as {} of {}", ident.source, o.via, ident.name).into(),
                 }),
                 skipped,
             );
@@ -167,10 +168,10 @@ impl Correlation<'_, '_> {
             }
             return (
                 Some(ResolvedOwner {
-                    name: who.clone(),
+                    name: who.as_str().into(),
                     via: "creator".into(),
                     attested: false,
-                    evidence: format!("{} records {who} as the creator of {}", ident.source, ident.name),
+                    evidence: format!("{} records {who} as the creator of {}", ident.source, ident.name).into(),
                 }),
                 skipped,
             );

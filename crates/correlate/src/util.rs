@@ -1,26 +1,57 @@
 //! Small helpers shared by the joins, the owner resolution and the gap kinds: entity and
 //! evidence constructors, day arithmetic, and facts about credentials and providers.
 
-use roster_model::{EntityRef, Evidence, Identity, parse_time};
+use roster_model::{EntityRef, Evidence, Identity, Text, parse_time};
 
 /// One day in milliseconds.
 const DAY_MS: i64 = 86_400_000;
 
-/// A reference to an entity a gap involves.
-pub(crate) fn ent(kind: &str, id: &str, name: &str) -> EntityRef {
+/// A text every gap that names it shares: one allocation per call site, made on first use.
+macro_rules! fixed_text {
+    ($s:expr) => {{
+        static TEXT: std::sync::LazyLock<roster_model::Text> =
+            std::sync::LazyLock::new(|| roster_model::Text::from($s));
+        TEXT.clone()
+    }};
+}
+
+/// A list of controls every gap that cites it shares (one allocation per call site).
+macro_rules! controls {
+    ($($s:expr),* $(,)?) => {{
+        static LIST: std::sync::LazyLock<std::sync::Arc<[roster_model::Text]>> =
+            std::sync::LazyLock::new(|| std::sync::Arc::from([$(roster_model::Text::from($s)),*]));
+        LIST.clone()
+    }};
+}
+pub(crate) use {controls, fixed_text};
+
+/// The kind of an entity, shared by every reference to one of that kind.
+fn entity_kind(kind: &str) -> Text {
+    match kind {
+        "identity" => fixed_text!("identity"),
+        "credential" => fixed_text!("credential"),
+        "secret" => fixed_text!("secret"),
+        "agent" => fixed_text!("agent"),
+        "registry-entry" => fixed_text!("registry-entry"),
+        other => Text::from(other),
+    }
+}
+
+/// A reference to an entity a gap involves; `id` and `name` are shared when given as `&Text`.
+pub(crate) fn ent(kind: &str, id: impl Into<Text>, name: impl Into<Text>) -> EntityRef {
     EntityRef {
-        kind: kind.into(),
+        kind: entity_kind(kind),
         id: id.into(),
         name: name.into(),
     }
 }
 
-/// One line of a gap's evidence chain.
-pub(crate) fn ev(source: &str, detail: String, time: Option<&str>) -> Evidence {
+/// One line of a gap's evidence chain; `source` is shared when given as `&Text`.
+pub(crate) fn ev(source: impl Into<Text>, detail: String, time: Option<&str>) -> Evidence {
     Evidence {
         source: source.into(),
         detail,
-        time: time.map(str::to_owned),
+        time: time.map(Text::from),
     }
 }
 

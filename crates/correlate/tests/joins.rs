@@ -62,7 +62,7 @@ fn run(report: &mut Report, registry: Option<&Registry>, codeowners: &BTreeMap<S
 fn kinds(r: &Report) -> Vec<(String, String)> {
     r.gaps
         .iter()
-        .map(|g| (g.kind.as_str().to_owned(), g.entities[0].name.clone()))
+        .map(|g| (g.kind.as_str().to_owned(), g.entities[0].name.to_string()))
         .collect()
 }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use crate::Severity;
+use crate::{Interner, Severity, Text};
 
 /// What a rule detects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -46,31 +46,31 @@ pub struct CommitInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The rule that matched.
-    pub rule_id: String,
+    pub rule_id: Text,
     /// The rule's name ("OpenAI project API key").
-    pub rule_name: String,
+    pub rule_name: Text,
     /// The provider whose credential this is.
-    pub provider: String,
+    pub provider: Text,
     /// Always `secret` for findings.
     pub kind: RuleKind,
     /// Severity from the rule.
     pub severity: Severity,
     /// Path relative to the scan root (or inside the repository for history).
-    pub path: String,
+    pub path: Text,
     /// 1-based line of the secret's first byte.
     pub line: u32,
     /// 1-based byte column of the secret's first byte.
     pub column: u32,
     /// Keyed fingerprint: HMAC-SHA256 of the secret under the installation's key, hex.
-    pub fingerprint: String,
+    pub fingerprint: Text,
     /// A redacted form: a short prefix, an ellipsis, the last four characters.
-    pub redacted: String,
+    pub redacted: Text,
     /// Length of the secret in bytes.
     pub length: usize,
     /// Shannon entropy (bits per byte) of the secret.
     pub entropy: f64,
     /// The scanned source: the directory or repository given on the command line.
-    pub source: String,
+    pub source: Text,
     /// Set when the secret was found in decoded content (e.g. `base64`, Kubernetes Secret data).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decoded: Option<String>,
@@ -90,16 +90,16 @@ pub struct Finding {
     pub validation_detail: Option<String>,
     /// The commit that introduced the secret at this path (history scans).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub commit: Option<String>,
+    pub commit: Option<Text>,
     /// The author of that commit, as `Name <email>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author: Option<String>,
+    pub author: Option<Text>,
     /// The commit's author date (RFC 3339, UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
+    pub date: Option<Text>,
     /// The commit's summary line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub commit_summary: Option<String>,
+    pub commit_summary: Option<Text>,
     /// The raw secret: present only when the user passed `--show-secrets`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
@@ -145,6 +145,30 @@ impl fmt::Debug for SecretBytes {
 }
 
 impl Finding {
+    /// Makes the strings findings repeat (the rule, the source, the path, the commit, the
+    /// fingerprint of a secret found in several places) the interner's shared copies.
+    pub fn share_strings(&mut self, i: &mut Interner) {
+        for t in [
+            &mut self.rule_id,
+            &mut self.rule_name,
+            &mut self.provider,
+            &mut self.path,
+            &mut self.fingerprint,
+            &mut self.redacted,
+            &mut self.source,
+        ] {
+            i.share(t);
+        }
+        for t in [
+            &mut self.commit,
+            &mut self.author,
+            &mut self.date,
+            &mut self.commit_summary,
+        ] {
+            i.share_opt(t);
+        }
+    }
+
     /// The `path:line:column` location string.
     pub fn location(&self) -> String {
         format!("{}:{}:{}", self.path, self.line, self.column)

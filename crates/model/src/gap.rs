@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-use crate::Severity;
+use crate::{Severity, Text};
+use std::sync::Arc;
 
 /// The kinds of gap correlation reports; spelled in kebab-case in the JSON report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -74,23 +75,23 @@ impl fmt::Display for GapKind {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct EntityRef {
     /// `identity`, `credential`, `agent`, `secret` or `registry-entry`.
-    pub kind: String,
+    pub kind: Text,
     /// Its stable id (ARN, key id, agent id, fingerprint, registry id).
-    pub id: String,
+    pub id: Text,
     /// A readable name (user name, redacted secret, agent path).
-    pub name: String,
+    pub name: Text,
 }
 
 /// One link in a gap's evidence chain: which source said what, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
     /// Where the fact comes from: a source name, `code`, `registry`, `correlation`.
-    pub source: String,
+    pub source: Text,
     /// The fact, with the raw fields used ("access key created 2024-09-01, last used 2025-01-15").
     pub detail: String,
     /// The time the fact refers to, when there is one (RFC 3339, UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time: Option<String>,
+    pub time: Option<Text>,
 }
 
 /// The person or team accountable for an identity or agent, and which step of owner resolution
@@ -98,14 +99,14 @@ pub struct Evidence {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResolvedOwner {
     /// E-mail, user or team name.
-    pub name: String,
+    pub name: Text,
     /// `registry`, `idp-owner`, `tag`, `codeowners`, `creator` or `commit-author`.
-    pub via: String,
+    pub via: Text,
     /// True when the owner was declared (registry, IdP, tag); false when inferred (CODEOWNERS,
     /// creator, commit author) and so needs an owner's confirmation.
     pub attested: bool,
     /// The evidence for it ("tag owner=alice@example.com on arn:aws:iam::…:user/bot").
-    pub evidence: String,
+    pub evidence: Text,
 }
 
 /// A correlated problem a security team must act on.
@@ -126,9 +127,10 @@ pub struct Gap {
     /// How correlation concluded this, source by source.
     pub evidence: Vec<Evidence>,
     /// What to do about it.
-    pub remediation: String,
-    /// The controls it maps to (`CIS AWS 1.14`, `OWASP NHI7`, `NIST AI RMF GOVERN 1.6`).
-    pub standards: Vec<String>,
+    pub remediation: Text,
+    /// The controls it maps to (`CIS AWS 1.14`, `OWASP NHI7`, `NIST AI RMF GOVERN 1.6`); gaps of
+    /// one kind share the list.
+    pub standards: Arc<[Text]>,
     /// The first run that reported it (from the state database; RFC 3339, UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_seen: Option<String>,
@@ -149,8 +151,8 @@ impl Gap {
             entities,
             owner: None,
             evidence: vec![],
-            remediation: String::new(),
-            standards: vec![],
+            remediation: Text::default(),
+            standards: Arc::from([]),
             first_seen: None,
             accepted: None,
         }

@@ -18,6 +18,7 @@ mod repository;
 mod scan;
 mod severity;
 mod strings;
+mod text;
 mod time;
 
 pub use activity::Activity;
@@ -35,4 +36,5 @@ pub use repository::Repository;
 pub use scan::{ScanIssue, ScanStats, ValidationStats};
 pub use severity::Severity;
 pub use strings::edit_strings;
+pub use text::{Interner, Text};
 pub use time::{format_millis, parse_time};

@@ -241,7 +241,7 @@ mod tests {
             name: o.into(),
             via: "tag".into(),
             attested: true,
-            evidence: String::new(),
+            evidence: String::new().into(),
         });
         Change {
             change: kind,

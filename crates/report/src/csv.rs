@@ -19,17 +19,17 @@ pub(crate) fn csv(r: &Report) -> String {
     for f in &r.findings {
         let row = [
             f.severity.as_str().to_owned(),
-            f.rule_id.clone(),
-            f.provider.clone(),
-            f.source.clone(),
-            f.path.clone(),
+            f.rule_id.to_string(),
+            f.provider.to_string(),
+            f.source.to_string(),
+            f.path.to_string(),
             f.line.to_string(),
             f.column.to_string(),
-            f.secret.clone().unwrap_or_else(|| f.redacted.clone()),
-            f.fingerprint.clone(),
-            f.commit.clone().unwrap_or_default(),
-            f.author.clone().unwrap_or_default(),
-            f.date.clone().unwrap_or_default(),
+            f.secret.clone().unwrap_or_else(|| f.redacted.to_string()),
+            f.fingerprint.to_string(),
+            f.commit.as_deref().unwrap_or_default().to_owned(),
+            f.author.as_deref().unwrap_or_default().to_owned(),
+            f.date.as_deref().unwrap_or_default().to_owned(),
             f.validation.map(|v| v.as_str().to_owned()).unwrap_or_default(),
         ];
         let row: Vec<String> = row.iter().map(|c| csv_field(c)).collect();

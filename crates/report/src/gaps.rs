@@ -134,12 +134,12 @@ pub fn gaps_csv(r: &Report) -> String {
             g.severity.as_str().to_owned(),
             g.kind.as_str().to_owned(),
             g.title.clone(),
-            g.entities.first().map(|e| e.id.clone()).unwrap_or_default(),
-            g.owner.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
-            g.owner.as_ref().map(|o| o.via.clone()).unwrap_or_default(),
+            g.entities.first().map(|e| e.id.to_string()).unwrap_or_default(),
+            g.owner.as_ref().map(|o| o.name.to_string()).unwrap_or_default(),
+            g.owner.as_ref().map(|o| o.via.to_string()).unwrap_or_default(),
             g.owner.as_ref().map(|o| o.attested.to_string()).unwrap_or_default(),
             g.standards.join("; "),
-            g.remediation.clone(),
+            g.remediation.to_string(),
             g.evidence
                 .iter()
                 .map(|e| format!("[{}] {}", e.source, e.detail))

@@ -276,7 +276,7 @@ pub fn html(r: &Report) -> String {
         let key = g
             .owner
             .as_ref()
-            .map_or_else(|| "\u{0}No accountable owner".to_owned(), |o| o.name.clone());
+            .map_or_else(|| "\u{0}No accountable owner".to_owned(), |o| o.name.to_string());
         by_owner.entry(key).or_default().push(g);
     }
     s.push_str("<h2 id=\"owners\">By owner</h2>");

@@ -107,11 +107,11 @@ pub fn build_agents(rules: &RuleSet, outputs: &[ScanOutput]) -> Vec<Agent> {
             {
                 acc.credentials.insert(AgentCredential {
                     kind: "finding".into(),
-                    name: f.rule_id.clone(),
-                    path: f.path.clone(),
+                    name: f.rule_id.to_string(),
+                    path: f.path.to_string(),
                     line: f.line,
-                    fingerprint: Some(f.fingerprint.clone()),
-                    redacted: Some(f.redacted.clone()),
+                    fingerprint: Some(f.fingerprint.to_string()),
+                    redacted: Some(f.redacted.to_string()),
                 });
             }
         }

@@ -41,7 +41,7 @@ pub struct Baseline {
 impl Baseline {
     fn key(&self, f: &Finding) -> Option<(String, String)> {
         let raw = f.raw.as_ref()?;
-        Some((f.rule_id.clone(), keyed_hex(&self.salt, &raw.0)))
+        Some((f.rule_id.to_string(), keyed_hex(&self.salt, &raw.0)))
     }
 
     /// True when the finding is in the baseline.

@@ -186,23 +186,23 @@ impl Engine {
                 continue;
             }
             out.findings.push(Finding {
-                rule_id: rule.id.clone(),
-                rule_name: rule.name.clone(),
-                provider: rule.provider.clone(),
+                rule_id: rule.id.as_str().into(),
+                rule_name: rule.name.as_str().into(),
+                provider: rule.provider.as_str().into(),
                 kind: RuleKind::Secret,
                 severity: rule.severity,
-                path: path.to_owned(),
+                path: path.into(),
                 line,
                 column,
-                fingerprint: fp.fingerprint(secret),
+                fingerprint: fp.fingerprint(secret).into(),
                 redacted: if rule.identifier {
-                    redact_identifier(secret, known_prefix(rule, secret))
+                    redact_identifier(secret, known_prefix(rule, secret)).into()
                 } else {
-                    redact(secret, known_prefix(rule, secret))
+                    redact(secret, known_prefix(rule, secret)).into()
                 },
                 length: secret.len(),
                 entropy: (shannon_entropy(secret) * 100.0).round() / 100.0,
-                source: source.to_owned(),
+                source: source.into(),
                 decoded: decoded.map(|d| d.how.to_owned()),
                 paired_with: None,
                 validated: m.validated.map(str::to_owned),
@@ -359,7 +359,7 @@ fn pair_findings(rules: &RuleSet, findings: &mut [Finding]) {
     // Each rule's findings as (line, index), sorted: the partner search is a window lookup.
     let mut at: HashMap<String, Vec<(u32, usize)>> = HashMap::new();
     for (j, f) in findings.iter().enumerate() {
-        at.entry(f.rule_id.clone()).or_default().push((f.line, j));
+        at.entry(f.rule_id.to_string()).or_default().push((f.line, j));
     }
     for v in at.values_mut() {
         v.sort_unstable();
@@ -379,8 +379,8 @@ fn pair_findings(rules: &RuleSet, findings: &mut [Finding]) {
             .map(|p| p.1);
         if let Some(j) = nearest {
             let (a, b) = (findings[i].fingerprint.clone(), findings[j].fingerprint.clone());
-            findings[i].paired_with = Some(b);
-            findings[j].paired_with = Some(a);
+            findings[i].paired_with = Some(b.to_string());
+            findings[j].paired_with = Some(a.to_string());
         }
     }
 }

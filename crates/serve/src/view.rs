@@ -155,14 +155,14 @@ pub(crate) fn gaps(store: &Store, cx: &Context) -> Result<Vec<(Gap, GapRow)>, Er
                 kind: g.kind.as_str().to_owned(),
                 severity: g.severity,
                 title: g.title.clone(),
-                owner: g.owner.as_ref().map(|o| o.name.clone()),
+                owner: g.owner.as_ref().map(|o| o.name.to_string()),
                 first_seen: g.first_seen.clone(),
                 last_seen: last,
                 accepted: g.accepted.is_some(),
                 sources: g
                     .evidence
                     .iter()
-                    .map(|e| e.source.clone())
+                    .map(|e| e.source.to_string())
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect(),

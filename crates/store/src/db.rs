@@ -52,6 +52,16 @@ impl From<&String> for Value {
         text(v)
     }
 }
+impl From<&roster_model::Text> for Value {
+    fn from(v: &roster_model::Text) -> Value {
+        text(v)
+    }
+}
+impl From<roster_model::Text> for Value {
+    fn from(v: roster_model::Text) -> Value {
+        text(&v)
+    }
+}
 impl<T: Into<Value>> From<Option<T>> for Value {
     fn from(v: Option<T>) -> Value {
         v.map_or(Value::Null, Into::into)

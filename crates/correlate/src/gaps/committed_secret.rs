@@ -45,7 +45,7 @@
 
 use super::shared_credential::{self, SharedSecret};
 use crate::correlation::Correlation;
-use crate::util::{ent, ev, is_active, reports_usage};
+use crate::util::{controls, ent, ev, is_active, reports_usage};
 use roster_model::{EntityRef, Evidence, Finding, GapKind, Report, Severity, Validation};
 use std::collections::BTreeSet;
 
@@ -74,11 +74,7 @@ impl<'r> Correlation<'r, '_> {
         let mut entities: Vec<EntityRef> = vec![];
         for x in &f {
             if !entities.iter().any(|e| e.id == x.fingerprint) {
-                entities.push(ent(
-                    "secret",
-                    &x.fingerprint,
-                    &format!("{} {}", x.rule_name, x.redacted),
-                ));
+                entities.push(ent("secret", &x.fingerprint, format!("{} {}", x.rule_name, x.redacted)));
             }
         }
         let mut evidence: Vec<Evidence> = f
@@ -88,11 +84,11 @@ impl<'r> Correlation<'r, '_> {
                     (Some(c), Some(a)) => format!(" in commit {} by {a}", &c[..c.len().min(12)]),
                     _ => String::new(),
                 };
-                ev(
-                    &x.source,
-                    format!("{} {} at {}{at}", x.rule_name, x.redacted, x.location()),
-                    x.date.as_deref(),
-                )
+                Evidence {
+                    source: x.source.clone(),
+                    detail: format!("{} {} at {}{at}", x.rule_name, x.redacted, x.location()),
+                    time: x.date.clone(),
+                }
             })
             .collect();
         let mut severity = severity_of_group;
@@ -180,6 +176,15 @@ impl<'r> Correlation<'r, '_> {
             paired.map(|p| format!(" with its {p}")).unwrap_or_default(),
             first_at.location()
         );
+        let remediation = self.texts.get(&format!(
+            "Rotate the {} credential at the provider now{}, then remove it from the code and use a secret manager. Deleting the file or rewriting history does not revoke it.",
+            head.provider,
+            if joined.is_some() {
+                ""
+            } else {
+                " (Roster could not tie it to a collected credential: check with the provider)"
+            }
+        ));
         let shared = shared_credential::is_shared(&locations);
         let gap = self.push(
             GapKind::CommittedSecret,
@@ -195,20 +200,8 @@ impl<'r> Correlation<'r, '_> {
         let committed_id = gap.id.clone();
         gap.evidence = evidence;
         gap.owner = owner.clone();
-        gap.remediation = format!(
-            "Rotate the {} credential at the provider now{}, then remove it from the code and use a secret manager. Deleting the file or rewriting history does not revoke it.",
-            head.provider,
-            if joined.is_some() {
-                ""
-            } else {
-                " (Roster could not tie it to a collected credential: check with the provider)"
-            }
-        );
-        gap.standards = vec![
-            "OWASP NHI2".into(),
-            "ISO/IEC 27001 A.5.17".into(),
-            "CIS Controls v8 16.1".into(),
-        ];
+        gap.remediation = remediation;
+        gap.standards = controls!["OWASP NHI2", "ISO/IEC 27001 A.5.17", "CIS Controls v8 16.1"];
         shared.then_some(SharedSecret {
             subject,
             head,

@@ -79,7 +79,7 @@ pub(crate) fn check(json: &str, kind: GapKind) -> String {
     for g in &gaps {
         let subject = &g.entities[0];
         assert!(
-            ![&g.title, &subject.id, &subject.name]
+            ![g.title.as_str(), subject.id.as_str(), subject.name.as_str()]
                 .iter()
                 .any(|s| s.contains("near-miss")),
             "a near miss raised a gap: {g:#?}"

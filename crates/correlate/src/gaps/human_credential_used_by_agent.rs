@@ -35,7 +35,7 @@
 
 use super::IdentityFacts;
 use crate::correlation::Correlation;
-use crate::util::ev;
+use crate::util::{controls, ev, fixed_text};
 use roster_model::{Activity, Evidence, GapKind, Severity};
 
 /// At most this many AI-client events are quoted as evidence.
@@ -88,8 +88,10 @@ impl Correlation<'_, '_> {
         );
         gap.evidence = evidence;
         gap.owner = x.owner.clone();
-        gap.remediation = "Give the agent its own identity with short-lived credentials and only the permissions it needs, then rotate the person's key.".into();
-        gap.standards = vec!["OWASP NHI10".into(), "ISO/IEC 27001 A.5.16".into()];
+        gap.remediation = fixed_text!(
+            "Give the agent its own identity with short-lived credentials and only the permissions it needs, then rotate the person's key."
+        );
+        gap.standards = controls!["OWASP NHI10", "ISO/IEC 27001 A.5.16"];
     }
 }
 

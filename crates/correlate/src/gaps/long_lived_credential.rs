@@ -47,7 +47,7 @@
 
 use super::IdentityFacts;
 use crate::correlation::Correlation;
-use crate::util::{days, ent, ev, is_active};
+use crate::util::{days, ent, ev, fixed_text, is_active};
 use roster_model::{Evidence, GapKind, Severity, format_millis, parse_time};
 
 impl Correlation<'_, '_> {
@@ -133,6 +133,7 @@ impl Correlation<'_, '_> {
         standards.push("OWASP NHI7".into());
         standards.sort();
         standards.dedup();
+        let standards = self.shared_list(standards);
         let sev = if x.ai.is_empty() {
             Severity::Medium
         } else {
@@ -152,7 +153,9 @@ impl Correlation<'_, '_> {
         );
         gap.evidence = long.into_iter().map(|(_, e, _)| e).collect();
         gap.owner = x.owner.clone();
-        gap.remediation = "Rotate the credential and move the workload to short-lived credentials (IAM roles, workload identity federation, Bedrock short-term keys, expiring secrets).".into();
+        gap.remediation = fixed_text!(
+            "Rotate the credential and move the workload to short-lived credentials (IAM roles, workload identity federation, Bedrock short-term keys, expiring secrets)."
+        );
         gap.standards = standards;
     }
 }

@@ -43,7 +43,7 @@
 
 use super::{IdentityFacts, registry_entity};
 use crate::correlation::Correlation;
-use crate::util::ev;
+use crate::util::{controls, ev, fixed_text};
 use roster_model::{GapKind, Severity};
 
 impl Correlation<'_, '_> {
@@ -75,12 +75,10 @@ impl Correlation<'_, '_> {
         ));
         gap.evidence
             .extend(candidates.into_iter().map(|c| ev("codeowners", c, None)));
-        gap.remediation = "Assign an accountable person (owner tag, IdP owner or registry entry) or disable the identity if no one claims it.".into();
-        gap.standards = vec![
-            "CIS Controls v8 5.5".into(),
-            "OWASP NHI1".into(),
-            "ISO/IEC 27001 A.5.16".into(),
-        ];
+        gap.remediation = fixed_text!(
+            "Assign an accountable person (owner tag, IdP owner or registry entry) or disable the identity if no one claims it."
+        );
+        gap.standards = controls!["CIS Controls v8 5.5", "OWASP NHI1", "ISO/IEC 27001 A.5.16"];
     }
 
     /// Raises the gap of registry entry `r` when it names no active owner.
@@ -108,9 +106,10 @@ impl Correlation<'_, '_> {
             vec![registry_entity(a)],
         );
         gap.evidence = vec![ev("registry", detail, None)];
-        gap.remediation =
-            "Name an active, accountable person as the agent's owner in agents.toml, or decommission the agent.".into();
-        gap.standards = vec!["CIS Controls v8 5.5".into(), "OWASP NHI1".into()];
+        gap.remediation = fixed_text!(
+            "Name an active, accountable person as the agent's owner in agents.toml, or decommission the agent."
+        );
+        gap.standards = controls!["CIS Controls v8 5.5", "OWASP NHI1"];
     }
 }
 

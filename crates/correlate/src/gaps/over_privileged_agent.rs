@@ -32,7 +32,7 @@
 
 use super::IdentityFacts;
 use crate::correlation::Correlation;
-use crate::util::ev;
+use crate::util::{controls, ev, fixed_text};
 use roster_model::{GapKind, Severity};
 
 impl Correlation<'_, '_> {
@@ -64,8 +64,10 @@ impl Correlation<'_, '_> {
                 .collect();
         gap.evidence.extend(privs.into_iter().map(|p| ev(&x.src, p, None)));
         gap.owner = x.owner.clone();
-        gap.remediation = "Replace admin and wildcard grants with the actions and resources the agent needs (IAM Access Analyzer policy generation, Graph least-privilege scopes).".into();
-        gap.standards = vec!["OWASP NHI5".into(), "ISO/IEC 27001 A.8.2".into()];
+        gap.remediation = fixed_text!(
+            "Replace admin and wildcard grants with the actions and resources the agent needs (IAM Access Analyzer policy generation, Graph least-privilege scopes)."
+        );
+        gap.standards = controls!["OWASP NHI5", "ISO/IEC 27001 A.8.2"];
     }
 }
 

@@ -38,7 +38,7 @@
 
 use super::registry_entity;
 use crate::correlation::Correlation;
-use crate::util::{days, ev, reports_usage};
+use crate::util::{controls, days, ev, fixed_text, reports_usage};
 use roster_model::{GapKind, Severity, format_millis, parse_time};
 
 impl Correlation<'_, '_> {
@@ -121,8 +121,10 @@ impl Correlation<'_, '_> {
         );
         gap.evidence = evidence;
         gap.owner = owner;
-        gap.remediation = "Confirm with the owner; if the agent is retired, delete its identities and credentials and remove the registry entry.".into();
-        gap.standards = vec!["OWASP NHI1".into(), "NIST AI RMF GOVERN 1.7".into()];
+        gap.remediation = fixed_text!(
+            "Confirm with the owner; if the agent is retired, delete its identities and credentials and remove the registry entry."
+        );
+        gap.standards = controls!["OWASP NHI1", "NIST AI RMF GOVERN 1.7"];
     }
 }
 

@@ -36,7 +36,7 @@
 
 use super::registry_entity;
 use crate::correlation::Correlation;
-use crate::util::{days, ev};
+use crate::util::{controls, days, ev, fixed_text};
 use roster_model::{GapKind, Severity, parse_time};
 
 /// One day, in milliseconds.
@@ -95,8 +95,10 @@ impl Correlation<'_, '_> {
         );
         gap.evidence = evidence;
         gap.owner = owner;
-        gap.remediation = "Review the entry with its owner: confirm the agent is still needed, what it is for, who owns it and what it holds; then write its purpose and a new review_by date in agents.toml, or retire the agent and remove the entry.".into();
-        gap.standards = vec!["CIS Controls v8 5.5".into(), "NIST AI RMF GOVERN 1.6".into()];
+        gap.remediation = fixed_text!(
+            "Review the entry with its owner: confirm the agent is still needed, what it is for, who owns it and what it holds; then write its purpose and a new review_by date in agents.toml, or retire the agent and remove the entry."
+        );
+        gap.standards = controls!["CIS Controls v8 5.5", "NIST AI RMF GOVERN 1.6"];
     }
 }
 

@@ -32,7 +32,7 @@
 //! - ISO/IEC 27001 A.5.17: authentication information is allocated and handled securely.
 
 use crate::correlation::Correlation;
-use crate::util::ev;
+use crate::util::{controls, ev, fixed_text};
 use roster_model::{EntityRef, Finding, GapKind, ResolvedOwner, Severity};
 use std::collections::BTreeSet;
 
@@ -97,8 +97,10 @@ impl Correlation<'_, '_> {
             ),
         ];
         gap.owner = s.owner;
-        gap.remediation = "Issue one credential per workload and environment, revoke the shared one, and record each new credential's owner in the registry.".into();
-        gap.standards = vec!["OWASP NHI9".into(), "ISO/IEC 27001 A.5.17".into()];
+        gap.remediation = fixed_text!(
+            "Issue one credential per workload and environment, revoke the shared one, and record each new credential's owner in the registry."
+        );
+        gap.standards = controls!["OWASP NHI9", "ISO/IEC 27001 A.5.17"];
     }
 }
 

@@ -39,7 +39,7 @@
 
 use super::IdentityFacts;
 use crate::correlation::Correlation;
-use crate::util::{days, ev, is_active, reports_usage};
+use crate::util::{controls, days, ev, fixed_text, is_active, reports_usage};
 use roster_model::{GapKind, Severity, format_millis, parse_time};
 
 impl Correlation<'_, '_> {
@@ -92,12 +92,10 @@ impl Correlation<'_, '_> {
                 .push(ev(src, format!("{active} active credential(s) still valid"), None));
         }
         gap.owner = x.owner.clone();
-        gap.remediation = "Confirm with the owner, then disable the identity and deactivate its credentials; delete it after a grace period.".into();
-        gap.standards = vec![
-            "CIS Controls v8 5.3".into(),
-            "CIS AWS Foundations 1.12".into(),
-            "OWASP NHI1".into(),
-        ];
+        gap.remediation = fixed_text!(
+            "Confirm with the owner, then disable the identity and deactivate its credentials; delete it after a grace period."
+        );
+        gap.standards = controls!["CIS Controls v8 5.3", "CIS AWS Foundations 1.12", "OWASP NHI1"];
     }
 }
 

@@ -44,7 +44,7 @@
 
 use super::IdentityFacts;
 use crate::correlation::Correlation;
-use crate::util::{ent, ev};
+use crate::util::{controls, ent, ev, fixed_text};
 use roster_model::{Evidence, GapKind, Severity};
 
 impl Correlation<'_, '_> {
@@ -82,8 +82,10 @@ impl Correlation<'_, '_> {
                 None,
             ));
             gap.owner = x.owner.clone();
-            gap.remediation = "Register the agent in agents.toml with an accountable owner, purpose and review date (`roster registry init` drafts entries), or remove its AI access.".into();
-            gap.standards = vec!["NIST AI RMF GOVERN 1.6".into(), "CIS Controls v8 5.1".into()];
+            gap.remediation = fixed_text!(
+                "Register the agent in agents.toml with an accountable owner, purpose and review date (`roster registry init` drafts entries), or remove its AI access."
+            );
+            gap.standards = controls!["NIST AI RMF GOVERN 1.6", "CIS Controls v8 5.1"];
         }
     }
 
@@ -152,8 +154,10 @@ impl Correlation<'_, '_> {
         let gap = self.push(GapKind::UnregisteredAgent, &subject, sev, title, entities);
         gap.evidence = evidence;
         gap.owner = owner;
-        gap.remediation = "Register the agent in agents.toml with an accountable owner, purpose, the identities it uses and a review date (`roster registry init` drafts the entry), or decommission it.".into();
-        gap.standards = vec!["NIST AI RMF GOVERN 1.6".into(), "CIS Controls v8 5.1".into()];
+        gap.remediation = fixed_text!(
+            "Register the agent in agents.toml with an accountable owner, purpose, the identities it uses and a review date (`roster registry init` drafts the entry), or decommission it."
+        );
+        gap.standards = controls!["NIST AI RMF GOVERN 1.6", "CIS Controls v8 5.1"];
     }
 }
 

@@ -98,10 +98,10 @@ impl Scanner {
             let commit = meta.get(b.commit);
             for mut f in res.findings {
                 if let Some(c) = commit {
-                    f.commit = Some(c.id.clone());
-                    f.author = Some(format!("{} <{}>", c.author, c.email));
-                    f.date = Some(c.date.clone());
-                    f.commit_summary = Some(c.summary.clone());
+                    f.commit = Some(c.id.as_str().into());
+                    f.author = Some(format!("{} <{}>", c.author, c.email).into());
+                    f.date = Some(c.date.as_str().into());
+                    f.commit_summary = Some(c.summary.as_str().into());
                 }
                 found.push((b.commit, f));
             }

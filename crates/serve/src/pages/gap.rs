@@ -79,7 +79,7 @@ pub(crate) async fn gap(State(app): State<Arc<App>>, Path(id): Path<String>, Que
             let _ = write!(b, "</tbody></table><h2>Remediation</h2><p>{}</p>", rich(&g.remediation));
             if !g.standards.is_empty() {
                 b.push_str("<h2>Controls</h2><ul>");
-                for c in &g.standards {
+                for c in g.standards.iter() {
                     let _ = write!(b, "<li>{}</li>", esc(c));
                 }
                 b.push_str("</ul>");
