@@ -26,10 +26,30 @@ fn is_ai_service(s: &str) -> bool {
 }
 
 impl Correlation<'_, '_> {
-    /// Why identity `i` is AI-capable, one sentence per reason; empty when it is not.
+    /// Why identity `i` is AI-capable, one sentence per reason, with the reasons of the other
+    /// sources' records of the same principal; empty when it is not.
     pub(crate) fn ai_reasons(&self, i: usize) -> Vec<String> {
+        let mut why = self.own_ai_reasons(i);
+        for &j in self.facets.get(&i).into_iter().flatten() {
+            why.extend(self.own_ai_reasons(j).into_iter().map(|w| self.facet_line(j, w)));
+        }
+        why
+    }
+
+    /// A reason found on `j`, another source's record of a principal, as its directory
+    /// record's evidence.
+    fn facet_line(&self, j: usize, why: String) -> String {
+        let x = &self.r.identities[j];
+        format!("{} (the same principal, object id {}): {why}", x.source, x.id)
+    }
+
+    /// Why identity `i` itself is AI-capable.
+    fn own_ai_reasons(&self, i: usize) -> Vec<String> {
         let ident = &self.r.identities[i];
         let mut why = vec![];
+        if let Some(p) = ident.attrs.get("ai_platform") {
+            why.push(format!("{} marks it an identity of {p}", ident.source));
+        }
         match ident.kind.as_str() {
             "ai-key" | "ai-service-account" => why.push(format!("{} is an AI-provider {}", ident.source, ident.kind)),
             "agent" | "agent-identity" => why.push(format!("{} declares it an agent identity", ident.source)),
@@ -110,8 +130,18 @@ impl Correlation<'_, '_> {
         why
     }
 
-    /// The broad permissions identity `i` holds, as its connector marks them.
+    /// The broad permissions identity `i` holds, as its connector marks them, with those of the
+    /// other sources' records of the same principal.
     pub(crate) fn privilege_reasons(&self, i: usize) -> Vec<String> {
+        let mut why = self.own_privilege_reasons(i);
+        for &j in self.facets.get(&i).into_iter().flatten() {
+            why.extend(self.own_privilege_reasons(j).into_iter().map(|w| self.facet_line(j, w)));
+        }
+        why
+    }
+
+    /// The broad permissions identity `i` itself holds.
+    fn own_privilege_reasons(&self, i: usize) -> Vec<String> {
         let mut why = vec![];
         for p in &self.r.identities[i].permissions {
             if p.attrs.get("admin").is_some_and(|v| v == "true") {
