@@ -279,6 +279,41 @@ async fn azure_rbac_reads_role_assignments_per_subscription_with_the_hosts_arm_t
         assert!(!out.contains(s));
     }
     env.assert_state_holds_none(&[SECRET, MINTED]);
+    let audit = std::fs::read_to_string(env.state().join("audit.jsonl")).unwrap();
+    assert!(
+        audit.contains(&format!(
+            "Authorization: Bearer <Entra ID token, client secret of app {APP_ID}>"
+        )),
+        "{audit}"
+    );
+
+    // A token from the environment (`auth = "token"`) that ARM no longer accepts: 401, the
+    // source fails and says so.
+    const EXPIRED: &str = "expired.arm.token";
+    let refused = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(json!({"error": {"code": "ExpiredAuthenticationToken",
+            "message": "The access token expiry UTC time is earlier than current UTC time."}})),
+        )
+        .mount(&refused)
+        .await;
+    let (_env, code, report, _stderr) = Env::new(ROSTER)
+        .collect_json(
+            format!(
+                "[[source]]\nname = \"azure\"\nconnector = \"azure-rbac\"\nendpoint_url = \"{}\"\nsubscriptions = \"{SUB1}\"\n",
+                refused.uri()
+            ),
+            vec![("AZURE_ARM_ACCESS_TOKEN", EXPIRED.to_string())],
+        )
+        .await;
+    assert_ne!(code, 0);
+    let run = &report["connectors"][0];
+    assert_eq!(run["status"], "failed", "{run:#}");
+    assert!(run.to_string().contains("ExpiredAuthenticationToken"), "{run:#}");
+    let got = refused.received_requests().await.unwrap();
+    assert_eq!(got.len(), 1, "a 401 ends the source");
+    assert_eq!(got[0].headers["authorization"], format!("Bearer {EXPIRED}")[..]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -406,7 +441,9 @@ async fn azure_rbac_reads_az_exports_and_joins_entras_record_of_the_same_princip
     let evidence = over["evidence"].to_string();
     assert!(
         evidence.contains("azure marks it an identity of azure-openai")
-            && evidence.contains("iam-role `Owner` grants full administrative access"),
+            && evidence.contains(&format!(
+                "iam-role `Owner` on /subscriptions/{SUB1} grants full administrative access"
+            )),
         "{evidence}"
     );
     assert_eq!(over["severity"], "high");

@@ -144,14 +144,20 @@ impl Correlation<'_, '_> {
     fn own_privilege_reasons(&self, i: usize) -> Vec<String> {
         let mut why = vec![];
         for p in &self.r.identities[i].permissions {
+            // A role is named with where it is granted (a project, a subscription).
+            let what = if p.kind == "iam-role" && !p.resources.is_empty() {
+                format!("{} `{}` on {}", p.kind, p.name, p.resources.join(", "))
+            } else {
+                format!("{} `{}`", p.kind, p.name)
+            };
             if p.attrs.get("admin").is_some_and(|v| v == "true") {
-                why.push(format!("{} `{}` grants full administrative access", p.kind, p.name));
+                why.push(format!("{what} grants full administrative access"));
             } else if p.attrs.get("directory_wide").is_some_and(|v| v == "true") {
-                why.push(format!("{} `{}` is directory-wide", p.kind, p.name));
+                why.push(format!("{what} is directory-wide"));
             } else if let Some(w) = p.attrs.get("wildcard_actions") {
-                why.push(format!("{} `{}` allows wildcard actions {w}", p.kind, p.name));
+                why.push(format!("{what} allows wildcard actions {w}"));
             } else if let Some(b) = p.attrs.get("broad") {
-                why.push(format!("{} `{}` gives {b}", p.kind, p.name));
+                why.push(format!("{what} gives {b}"));
             }
         }
         why

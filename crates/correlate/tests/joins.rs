@@ -472,7 +472,7 @@ fn an_azure_owner_assignment_of_an_ai_service_principal_joins_its_entra_record()
         evidence,
         [
             "agent link: azure (the same principal, object id aaaaaaaa-0000-0000-0000-000000000001): azure marks it an identity of azure-openai",
-            "azure (the same principal, object id aaaaaaaa-0000-0000-0000-000000000001): iam-role `Owner` grants full administrative access",
+            "azure (the same principal, object id aaaaaaaa-0000-0000-0000-000000000001): iam-role `Owner` on /subscriptions/sub-1 grants full administrative access",
         ]
     );
     let no_owner = r
