@@ -48,7 +48,12 @@ impl Correlation<'_, '_> {
         let ident = &self.r.identities[i];
         let mut why = vec![];
         if let Some(p) = ident.attrs.get("ai_platform") {
-            why.push(format!("{} marks it an identity of {p}", ident.source));
+            let on = ident
+                .attrs
+                .get("ai_resources")
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
+            why.push(format!("{} marks it an identity of {p}{on}", ident.source));
         }
         match ident.kind.as_str() {
             "ai-key" | "ai-service-account" => why.push(format!("{} is an AI-provider {}", ident.source, ident.kind)),
