@@ -316,7 +316,7 @@ async fn the_host_mints_graph_tokens_with_azure_identity_over_tls_and_the_plugin
 
 /// Entra's token endpoint for tenant `contoso.onmicrosoft.com`, answering `minted`, behind TLS
 /// with a test CA: the fixture server, the https port, and the CA's PEM file.
-async fn token_endpoint(minted: &str) -> (MockServer, u16, tempfile::NamedTempFile) {
+pub(crate) async fn token_endpoint(minted: &str) -> (MockServer, u16, tempfile::NamedTempFile) {
     let sts = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/contoso.onmicrosoft.com/oauth2/v2.0/token"))

@@ -28,6 +28,7 @@ const FILES: &[(&str, &str)] = sample!(
     "exports/okta/system-log.json",
     "exports/entra/applications.json",
     "exports/entra/sign-in-activity.json",
+    "exports/entra/service-principals.json",
     "exports/github/personal-access-tokens.json",
     "exports/anthropic/users.json",
     "exports/anthropic/api-keys.json",
@@ -35,6 +36,9 @@ const FILES: &[(&str, &str)] = sample!(
     "exports/gcp/service-accounts.json",
     "exports/gcp/keys-analytics-export.json",
     "exports/gcp/iam-policy.json",
+    "exports/azure/role-assignments.json",
+    "exports/azure/role-definitions.json",
+    "exports/azure/cognitive-services-accounts.json",
 );
 
 /// The files of the acme-app repository, at their final version.

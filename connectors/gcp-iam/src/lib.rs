@@ -22,9 +22,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use roster_connector_sdk::http::{self, encode};
-use roster_connector_sdk::rest::{Next, Progress, Stop, export_items, field, pages, push_fields};
+use roster_connector_sdk::rest::{Next, Progress, Stop, export_items, field, gather_each, pages, push_fields};
 use roster_connector_sdk::types::*;
-use roster_connector_sdk::{Emitter, Guest, export, parse_time, setting, setting_list};
+use roster_connector_sdk::{Emitter, Guest, export, parse_time, setting};
 use serde_json::Value;
 
 struct GcpIam;
@@ -501,37 +501,15 @@ impl Guest for GcpIam {
 
     fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
         let cfg = &request.config;
-        let list = setting_list(cfg, "projects");
-        let mut inv = Inventory::default();
-        let mut p = Progress::default();
-        // Identities are made from everything read, so they are emitted last, also when a part
-        // failed.
-        let one = (list.len() == 1).then(|| list[0].as_str());
-        if let Err(e) = read_files(&mut inv, &request.files, one) {
-            let _ = inv.emit(&mut p.out);
-            let _ = p.out.flush();
-            return Err(e);
-        }
-        let mut result = Ok(());
-        if setting(cfg, "api") != Some("false") {
-            if list.is_empty() {
-                // What the export files gave is kept.
-                let _ = inv.emit(&mut p.out);
-                let _ = p.out.flush();
-                return Err(ConnectorError::Config(
-                    "set projects = [\"my-project\", ...]: the projects whose service accounts to read".into(),
-                ));
-            }
-            let base = roster_connector_sdk::endpoint(cfg)?.to_string();
-            for (n, project) in list.iter().enumerate() {
-                roster_connector_sdk::progress(n as u64, Some(list.len() as u64), project);
-                result = collect_project(&mut p, &mut inv, cfg, &base, project);
-                if result.is_err() {
-                    break;
-                }
-            }
-        }
-        p.finish_emitting(result, |out| inv.emit(out))
+        gather_each(
+            &request,
+            "projects",
+            "set projects = [\"my-project\", ...]: the projects whose service accounts to read",
+            Inventory::default(),
+            |inv, files, list| read_files(inv, files, (list.len() == 1).then(|| list[0].as_str())),
+            |p, inv, base, project| collect_project(p, inv, cfg, base, project),
+            Inventory::emit,
+        )
     }
 }
 

@@ -488,6 +488,48 @@ pub mod rest {
         }
     }
 
+    /// The run of a connector that gathers its records before writing them (identities made
+    /// from everything read, so written last): `read` takes the export files and the items of
+    /// the list setting `list`; unless `api = false`, `each` reads the API for each item in turn,
+    /// under the source's endpoint; `emit` writes what was gathered however the run ended
+    /// (nothing collected is lost). No item while the API is on is a `Config` error: `missing`.
+    pub fn gather_each<I>(
+        request: &crate::types::CollectRequest,
+        list: &str,
+        missing: &str,
+        mut inv: I,
+        read: impl FnOnce(&mut I, &[crate::types::ExportFile], &[String]) -> Result<(), ConnectorError>,
+        mut each: impl FnMut(&mut Progress, &mut I, &str, &str) -> Result<(), Stop>,
+        emit: impl FnOnce(I, &mut crate::Emitter) -> Result<(), Stop>,
+    ) -> Result<crate::types::CollectSummary, ConnectorError> {
+        let cfg = &request.config;
+        let items = crate::setting_list(cfg, list);
+        let mut p = Progress::default();
+        let mut result = Ok(());
+        let mut config = read(&mut inv, &request.files, &items).err();
+        if config.is_none() && crate::setting(cfg, "api") != Some("false") {
+            match crate::endpoint(cfg) {
+                _ if items.is_empty() => config = Some(ConnectorError::Config(missing.to_string())),
+                Err(e) => config = Some(e),
+                Ok(base) => {
+                    for (n, item) in items.iter().enumerate() {
+                        crate::progress(n as u64, Some(items.len() as u64), item);
+                        result = each(&mut p, &mut inv, base, item);
+                        if result.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(e) = config {
+            let _ = emit(inv, &mut p.out);
+            let _ = p.out.flush();
+            return Err(e);
+        }
+        p.finish_emitting(result, |out| emit(inv, out))
+    }
+
     /// A string field, or "".
     pub fn field(v: &Value, k: &str) -> String {
         v.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
@@ -546,6 +588,8 @@ pub mod rest {
         LinkHeader,
         /// An `@odata.nextLink` field of the body (Microsoft Graph).
         ODataNextLink,
+        /// A `nextLink` field of the body (Azure Resource Manager).
+        NextLink,
         /// A `nextPageToken` field of the body, sent back as the `pageToken` query parameter
         /// (Google APIs, which also leave the list out of a page with no items).
         PageToken,
@@ -592,6 +636,11 @@ pub mod rest {
             url = match next {
                 Next::LinkHeader => resp.header("link").and_then(http::next_link),
                 Next::ODataNextLink => body.get("@odata.nextLink").and_then(Value::as_str).map(str::to_string),
+                Next::NextLink => body
+                    .get("nextLink")
+                    .and_then(Value::as_str)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string),
                 Next::PageToken => body
                     .get("nextPageToken")
                     .and_then(Value::as_str)

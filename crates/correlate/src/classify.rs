@@ -26,10 +26,35 @@ fn is_ai_service(s: &str) -> bool {
 }
 
 impl Correlation<'_, '_> {
-    /// Why identity `i` is AI-capable, one sentence per reason; empty when it is not.
+    /// Why identity `i` is AI-capable, one sentence per reason, with the reasons of the other
+    /// sources' records of the same principal; empty when it is not.
     pub(crate) fn ai_reasons(&self, i: usize) -> Vec<String> {
+        let mut why = self.own_ai_reasons(i);
+        for &j in self.facets.get(&i).into_iter().flatten() {
+            why.extend(self.own_ai_reasons(j).into_iter().map(|w| self.facet_line(j, w)));
+        }
+        why
+    }
+
+    /// A reason found on `j`, another source's record of a principal, as its directory
+    /// record's evidence.
+    fn facet_line(&self, j: usize, why: String) -> String {
+        let x = &self.r.identities[j];
+        format!("{} (the same principal, object id {}): {why}", x.source, x.id)
+    }
+
+    /// Why identity `i` itself is AI-capable.
+    fn own_ai_reasons(&self, i: usize) -> Vec<String> {
         let ident = &self.r.identities[i];
         let mut why = vec![];
+        if let Some(p) = ident.attrs.get("ai_platform") {
+            let on = ident
+                .attrs
+                .get("ai_resources")
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
+            why.push(format!("{} marks it an identity of {p}{on}", ident.source));
+        }
         match ident.kind.as_str() {
             "ai-key" | "ai-service-account" => why.push(format!("{} is an AI-provider {}", ident.source, ident.kind)),
             "agent" | "agent-identity" => why.push(format!("{} declares it an agent identity", ident.source)),
@@ -110,18 +135,34 @@ impl Correlation<'_, '_> {
         why
     }
 
-    /// The broad permissions identity `i` holds, as its connector marks them.
+    /// The broad permissions identity `i` holds, as its connector marks them, with those of the
+    /// other sources' records of the same principal.
     pub(crate) fn privilege_reasons(&self, i: usize) -> Vec<String> {
+        let mut why = self.own_privilege_reasons(i);
+        for &j in self.facets.get(&i).into_iter().flatten() {
+            why.extend(self.own_privilege_reasons(j).into_iter().map(|w| self.facet_line(j, w)));
+        }
+        why
+    }
+
+    /// The broad permissions identity `i` itself holds.
+    fn own_privilege_reasons(&self, i: usize) -> Vec<String> {
         let mut why = vec![];
         for p in &self.r.identities[i].permissions {
+            // A role is named with where it is granted (a project, a subscription).
+            let what = if p.kind == "iam-role" && !p.resources.is_empty() {
+                format!("{} `{}` on {}", p.kind, p.name, p.resources.join(", "))
+            } else {
+                format!("{} `{}`", p.kind, p.name)
+            };
             if p.attrs.get("admin").is_some_and(|v| v == "true") {
-                why.push(format!("{} `{}` grants full administrative access", p.kind, p.name));
+                why.push(format!("{what} grants full administrative access"));
             } else if p.attrs.get("directory_wide").is_some_and(|v| v == "true") {
-                why.push(format!("{} `{}` is directory-wide", p.kind, p.name));
+                why.push(format!("{what} is directory-wide"));
             } else if let Some(w) = p.attrs.get("wildcard_actions") {
-                why.push(format!("{} `{}` allows wildcard actions {w}", p.kind, p.name));
+                why.push(format!("{what} allows wildcard actions {w}"));
             } else if let Some(b) = p.attrs.get("broad") {
-                why.push(format!("{} `{}` gives {b}", p.kind, p.name));
+                why.push(format!("{what} gives {b}"));
             }
         }
         why

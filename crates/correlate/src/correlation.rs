@@ -36,6 +36,11 @@ pub(crate) struct Correlation<'r, 'c> {
     pub(crate) client_id_refs: HashMap<usize, Vec<(usize, usize)>>,
     /// Identity index → activity indexes.
     pub(crate) ident_acts: Vec<Vec<usize>>,
+    /// Identity index → the directory record (another source's record of the same principal,
+    /// e.g. Entra's service principal for an Azure RBAC principal) it is joined to.
+    pub(crate) directory_record: Vec<Option<usize>>,
+    /// Directory record → the other sources' records of the same principal.
+    pub(crate) facets: HashMap<usize, Vec<usize>>,
     /// Names and ids (lowercase) of people the IdP says are disabled.
     pub(crate) disabled: BTreeSet<String>,
     pub(crate) identity_owner: Vec<Option<ResolvedOwner>>,
@@ -63,6 +68,8 @@ impl<'r, 'c> Correlation<'r, 'c> {
             client_id_only: BTreeSet::new(),
             client_id_refs: HashMap::new(),
             ident_acts: vec![vec![]; n],
+            directory_record: vec![None; n],
+            facets: HashMap::new(),
             disabled: BTreeSet::new(),
             identity_owner: vec![None; n],
             identity_reg: vec![None; n],
@@ -78,6 +85,7 @@ impl<'r, 'c> Correlation<'r, 'c> {
     pub(crate) fn run(&mut self) {
         self.index_people();
         self.group_secrets();
+        self.join_directory_records();
         self.join_activity();
         self.link_agents();
         self.match_registry();

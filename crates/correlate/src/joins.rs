@@ -159,6 +159,32 @@ impl<'r> Correlation<'r, '_> {
         }
     }
 
+    /// Joins a record that names a principal by its Entra object id (`entra_object_id`: the
+    /// azure-rbac connector's principals) to the directory's record of that principal (the
+    /// entra-id connector's service principal, whose id is the object id). The directory record
+    /// then carries the other record's AI marks and permissions, and its owner is theirs.
+    pub(crate) fn join_directory_records(&mut self) {
+        let mut directory: HashMap<String, usize> = HashMap::new();
+        for (i, ident) in self.r.identities.iter().enumerate() {
+            if ident.attrs.get("object").is_some_and(|o| o == "servicePrincipal")
+                && !ident.attrs.contains_key("entra_object_id")
+            {
+                directory.insert(ident.id.to_ascii_lowercase(), i);
+            }
+        }
+        for (j, ident) in self.r.identities.iter().enumerate() {
+            let Some(oid) = ident.attrs.get("entra_object_id") else {
+                continue;
+            };
+            if let Some(&i) = directory.get(&oid.to_ascii_lowercase())
+                && self.r.identities[i].source != ident.source
+            {
+                self.directory_record[j] = Some(i);
+                self.facets.entry(i).or_default().push(j);
+            }
+        }
+    }
+
     /// Ties each audit-log event to the identity whose credential, id, or app or client id it
     /// names.
     pub(crate) fn join_activity(&mut self) {

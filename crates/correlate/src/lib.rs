@@ -7,6 +7,8 @@
 //!   AWS access key id), or by the provider's redacted value (same prefix, same last four);
 //! - one fingerprint in several places ↔ a shared secret;
 //! - audit-log activity ↔ its credential or identity, and AI user agents ↔ agent activity;
+//! - a cloud role holder named by its Entra object id (Azure RBAC) ↔ the directory's record of
+//!   that service principal (Entra ID), which then carries the holder's roles and AI marks;
 //! - code agents ↔ the secrets in their directories ↔ the identities those secrets belong to;
 //! - the registry ↔ code agents (by path) and identities (by id, name or key id).
 //!

@@ -185,6 +185,19 @@ impl Correlation<'_, '_> {
         for i in 0..self.r.identities.len() {
             self.identity_owner[i] = self.resolve_identity_owner(i).0;
         }
+        // A record joined to its directory record has that record's owner, unless the provider
+        // manages it.
+        for j in 0..self.r.identities.len() {
+            if let Some(i) = self.directory_record[j]
+                && provider_managed(&self.r.identities[j]).is_none()
+            {
+                let dir = &self.r.identities[i];
+                self.identity_owner[j] = self.identity_owner[i].clone().map(|o| ResolvedOwner {
+                    evidence: format!("{} (its record in {}, `{}`)", o.evidence, dir.source, dir.name),
+                    ..o
+                });
+            }
+        }
         for (ai, a) in self.r.agents.iter().enumerate() {
             let owner = self.agent_reg[ai]
                 .and_then(|r| self.registry_owner(r))

@@ -370,3 +370,141 @@ fn the_providers_answer_to_validate_sets_the_committed_secrets_severity() {
     assert_eq!(g.severity, Severity::Low);
     assert!(g.title.ends_with("(the provider refused it)"), "{}", g.title);
 }
+
+/// An Azure RBAC principal (azure-rbac) with `role` on a subscription, marked an Azure OpenAI
+/// identity, and Entra's record of the same service principal (object id `oid`, upper case in
+/// ARM's answer).
+fn azure_principal(oid: &str, role: &str, admin: bool) -> Identity {
+    let mut x = records::identity("azure", "service-principal", &oid.to_ascii_lowercase(), oid);
+    for (k, v) in [
+        ("object", "servicePrincipal"),
+        ("entra_object_id", oid),
+        ("ai_platform", "azure-openai"),
+    ] {
+        x.attrs.insert(k.into(), v.into());
+    }
+    x.permissions.push(Permission {
+        name: role.into(),
+        kind: "iam-role".into(),
+        actions: vec![role.into()],
+        resources: vec!["/subscriptions/sub-1".into()],
+        attrs: if admin {
+            BTreeMap::from([("admin".to_string(), "true".to_string())])
+        } else {
+            BTreeMap::new()
+        },
+    });
+    x
+}
+
+fn entra_sp(oid: &str, name: &str, owners: Vec<Owner>) -> Identity {
+    let mut x = records::identity("entra", "service-principal", oid, name);
+    x.attrs.insert("object".into(), "servicePrincipal".into());
+    x.attrs.insert("app_id".into(), format!("app-{oid}"));
+    x.owners = owners;
+    x
+}
+
+#[test]
+fn an_azure_owner_assignment_of_an_ai_service_principal_joins_its_entra_record() {
+    // Three principals: "chat-agent" holds Owner on the subscription and has no owner in Entra;
+    // "summarizer" holds Owner too, but Entra names its owner; "reader" holds Reader only.
+    let mut r = Report::empty("test");
+    r.identities
+        .push(entra_sp("aaaaaaaa-0000-0000-0000-000000000001", "chat-agent", vec![]));
+    r.identities
+        .push(azure_principal("AAAAAAAA-0000-0000-0000-000000000001", "Owner", true));
+    r.identities.push(entra_sp(
+        "aaaaaaaa-0000-0000-0000-000000000002",
+        "summarizer",
+        vec![Owner {
+            id: "u-1".into(),
+            name: "dana@acme.com".into(),
+            kind: "user".into(),
+            via: "idp-owner".into(),
+            enabled: Some(true),
+        }],
+    ));
+    r.identities
+        .push(azure_principal("aaaaaaaa-0000-0000-0000-000000000002", "Owner", true));
+    r.identities
+        .push(entra_sp("aaaaaaaa-0000-0000-0000-000000000003", "reader", vec![]));
+    r.identities
+        .push(azure_principal("aaaaaaaa-0000-0000-0000-000000000003", "Reader", false));
+    run(&mut r, None, &BTreeMap::new());
+
+    // One set of gaps per principal, raised on its Entra record, with Azure's facts as evidence:
+    // the reader is AI-capable but holds nothing broad (no over-privileged-agent), the
+    // summarizer has an owner (no no-owner). None is registered as an agent.
+    let mut got = kinds(&r);
+    got.sort();
+    let pairs = |v: &[(&str, &str)]| {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        got,
+        pairs(&[
+            ("no-owner", "chat-agent"),
+            ("no-owner", "reader"),
+            ("over-privileged-agent", "chat-agent"),
+            ("over-privileged-agent", "summarizer"),
+            ("unregistered-agent", "chat-agent"),
+            ("unregistered-agent", "reader"),
+            ("unregistered-agent", "summarizer"),
+        ]),
+        "{:#?}",
+        r.gaps
+    );
+    let over = r
+        .gaps
+        .iter()
+        .find(|g| g.kind == GapKind::OverPrivilegedAgent && g.entities[0].name == "chat-agent")
+        .unwrap();
+    assert_eq!(over.severity, Severity::High);
+    assert_eq!(
+        over.entities[0].id, "aaaaaaaa-0000-0000-0000-000000000001",
+        "the Entra record"
+    );
+    let evidence: Vec<&str> = over.evidence.iter().map(|e| e.detail.as_str()).collect();
+    assert_eq!(
+        evidence,
+        [
+            "agent link: azure (the same principal, object id aaaaaaaa-0000-0000-0000-000000000001): azure marks it an identity of azure-openai",
+            "azure (the same principal, object id aaaaaaaa-0000-0000-0000-000000000001): iam-role `Owner` on /subscriptions/sub-1 grants full administrative access",
+        ]
+    );
+    let no_owner = r
+        .gaps
+        .iter()
+        .find(|g| g.kind == GapKind::NoOwner && g.entities[0].name == "chat-agent")
+        .unwrap();
+    assert_eq!(no_owner.severity, Severity::High, "an agent's identity");
+    // Summarizer's owner in Entra is the Azure record's owner too.
+    let azure_summarizer = r
+        .identities
+        .iter()
+        .find(|x| x.source == "azure" && x.id.ends_with("0002"))
+        .unwrap();
+    let owner = azure_summarizer.accountable.as_ref().unwrap();
+    assert_eq!(owner.name, "dana@acme.com");
+    assert!(owner.evidence.contains("its record in entra"), "{owner:?}");
+
+    // Without Entra's record, the Azure record stands for itself.
+    let mut alone = Report::empty("test");
+    alone
+        .identities
+        .push(azure_principal("bbbbbbbb-0000-0000-0000-000000000001", "Owner", true));
+    run(&mut alone, None, &BTreeMap::new());
+    let mut got = kinds(&alone);
+    got.sort();
+    assert_eq!(
+        got,
+        pairs(&[
+            ("no-owner", "bbbbbbbb-0000-0000-0000-000000000001"),
+            ("over-privileged-agent", "bbbbbbbb-0000-0000-0000-000000000001"),
+            ("unregistered-agent", "bbbbbbbb-0000-0000-0000-000000000001"),
+        ])
+    );
+}

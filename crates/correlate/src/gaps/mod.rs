@@ -90,7 +90,8 @@ impl Correlation<'_, '_> {
         }
         for i in 0..self.r.identities.len() {
             let ident = &self.r.identities[i];
-            if Self::skip_identity(ident) {
+            // A record joined to its directory record raises its gaps there.
+            if Self::skip_identity(ident) || self.directory_record[i].is_some() {
                 continue;
             }
             let mut ai = self.ai_reasons(i);
