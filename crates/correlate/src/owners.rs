@@ -193,7 +193,7 @@ impl Correlation<'_, '_> {
             {
                 let dir = &self.r.identities[i];
                 self.identity_owner[j] = self.identity_owner[i].clone().map(|o| ResolvedOwner {
-                    evidence: format!("{} (its record in {}, `{}`)", o.evidence, dir.source, dir.name),
+                    evidence: format!("{} (its record in {}, `{}`)", o.evidence, dir.source, dir.name).into(),
                     ..o
                 });
             }
