@@ -331,11 +331,11 @@ fn scan_repos_config(uri: &str) -> String {
 }
 
 /// Serves a bare repository over git's "dumb" HTTP protocol (plain files, as any static web
-/// server would), only to requests carrying `authorization`.
-struct DumbGit {
-    root: std::path::PathBuf,
-    prefix: String,
-    authorization: String,
+/// server would), only to requests carrying `authorization` (also GitLab's, in collect_gitlab).
+pub(crate) struct DumbGit {
+    pub(crate) root: std::path::PathBuf,
+    pub(crate) prefix: String,
+    pub(crate) authorization: String,
 }
 
 impl wiremock::Respond for DumbGit {

@@ -35,6 +35,9 @@ const FILES: &[(&str, &str)] = sample!(
     "exports/gcp/service-accounts.json",
     "exports/gcp/keys-analytics-export.json",
     "exports/gcp/iam-policy.json",
+    "exports/gitlab/members.json",
+    "exports/gitlab/audit-events.json",
+    "exports/gitlab/project-access-tokens/acme-infra.json",
 );
 
 /// The files of the acme-app repository, at their final version.
