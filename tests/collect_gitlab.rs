@@ -49,6 +49,17 @@ async fn mount(server: &MockServer, p: String, body: Value) {
         .await;
 }
 
+/// The first GET of `p` answers `status` with `Retry-After: 0`; the host retries.
+async fn fail_once(server: &MockServer, p: String, status: u16) {
+    Mock::given(method("GET"))
+        .and(path(p))
+        .respond_with(ResponseTemplate::new(status).insert_header("retry-after", "0"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(server)
+        .await;
+}
+
 async fn gitlab_fixture() -> MockServer {
     let server = MockServer::start().await;
     let uri = server.uri();
@@ -71,13 +82,7 @@ async fn gitlab_fixture() -> MockServer {
         .mount(&server)
         .await;
     // Audit events: a 429 first.
-    Mock::given(method("GET"))
-        .and(path(format!("{GROUP}/audit_events")))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    fail_once(&server, format!("{GROUP}/audit_events"), 429).await;
     mount(
         &server,
         format!("{GROUP}/audit_events"),
@@ -98,13 +103,7 @@ async fn gitlab_fixture() -> MockServer {
     )
     .await;
     // Deploy tokens: a 502 first.
-    Mock::given(method("GET"))
-        .and(path(format!("{GROUP}/deploy_tokens")))
-        .respond_with(ResponseTemplate::new(502).insert_header("retry-after", "0"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    fail_once(&server, format!("{GROUP}/deploy_tokens"), 502).await;
     mount(
         &server,
         format!("{GROUP}/deploy_tokens"),
@@ -204,13 +203,7 @@ async fn gitlab_connector_inventories_tokens_bots_service_accounts_and_their_cre
     assert_eq!(bot["owner"]["via"], "creator");
     assert_eq!(bot["owner"]["enabled"], false, "bob is deactivated");
     assert!(bot["credentials"][0]["expires"].is_null());
-    assert!(
-        bot["permissions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p["name"] == "api")
-    );
+    assert!(roster_testkit::has_permission(bot, "api"), "{bot:#}");
 
     // The service account and its token; the deploy token after a 502.
     let sa = identity(&report, "gitlab-user:57");

@@ -13,7 +13,7 @@
 use std::collections::{HashMap, HashSet};
 
 use roster_connector_sdk::http::encode;
-use roster_connector_sdk::rest::{Next, Progress, Stop, export_items, field, pages};
+use roster_connector_sdk::rest::{Next, Progress, Stop, export_items, field, pages, strings};
 use roster_connector_sdk::types::*;
 use roster_connector_sdk::{Emitter, KeyFacts, export, parse_time, progress, setting};
 use serde_json::Value;
@@ -51,9 +51,8 @@ fn flag(v: &Value, k: &str) -> Option<bool> {
 /// What a token's `scopes` grant, as permissions; `api` reads and writes the whole API, `sudo`
 /// and `admin_mode` act as any user or as an administrator.
 fn scope_permissions(identity: &str, kind: &str, t: &Value) -> Vec<Permission> {
-    let scopes = t.get("scopes").and_then(Value::as_array).into_iter().flatten();
-    scopes
-        .filter_map(Value::as_str)
+    strings(t, "scopes")
+        .into_iter()
         .map(|s| {
             let attrs = match s {
                 "sudo" | "admin_mode" => vec![("admin".to_string(), "true".to_string())],
@@ -76,14 +75,7 @@ fn scope_permissions(identity: &str, kind: &str, t: &Value) -> Vec<Permission> {
 }
 
 fn scopes_text(t: &Value) -> String {
-    let scopes: Vec<&str> = t
-        .get("scopes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    scopes.join(",")
+    strings(t, "scopes").join(",")
 }
 
 /// A token's status: revoked, else inactive (expired when its date has passed), else active.
