@@ -384,3 +384,72 @@ async fn discover_clones_the_groups_projects_with_the_oauth2_token_and_finds_a_p
     assert!(env.state().join("repos/gl/acme/platform/agent.git/HEAD").is_file());
     env.assert_state_holds_none(&[TOKEN, &basic]);
 }
+
+#[test]
+fn gitlab_reads_glab_api_exports_without_the_api() {
+    let env = Env::new(ROSTER);
+    // `glab api --paginate groups/acme/members/all`: two pages, saved as an array of pages.
+    env.write(
+        "exports/members.json",
+        json!([
+            [member(9, "bob", "deactivated", false)],
+            [member(500, "project_12_bot_4f2a", "active", true)]
+        ])
+        .to_string(),
+    );
+    env.write(
+        "exports/audit.json",
+        json!([token_created(2, 9, "Bob", 42, "acme/agent", "Project")]).to_string(),
+    );
+    env.write(
+        "exports/tokens/acme-agent.json",
+        json!([access_token(42, 500, "deploy-agent", &["api"], Value::Null, 40)]).to_string(),
+    );
+    env.write(
+        "exports/keys/acme-agent.json",
+        json!([{"id": 3, "title": "ci-push", "key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFixtureKeyOnly",
+            "fingerprint_sha256": "SHA256:fixture", "created_at": "2025-02-01T00:00:00.000Z",
+            "expires_at": null, "can_push": true}])
+        .to_string(),
+    );
+    env.write("exports/broken.json", "{\"message\": \"404 Not Found\"}");
+    let files = "{ path = \"exports/members.json\", format = \"members\" },\n\
+        { path = \"exports/audit.json\", format = \"audit-events\" },\n\
+        { path = \"exports/tokens/acme-agent.json\", format = \"project-access-tokens\" },\n\
+        { path = \"exports/keys/acme-agent.json\", format = \"deploy-keys\" }";
+    let source = |files: &str| {
+        format!("[[source]]\nconnector = \"gitlab\"\napi = false\ngroup = \"acme\"\nfiles = [\n{files}\n]\n")
+    };
+    env.write("roster.toml", source(files));
+    let out = env.roster(&["collect", "--config", "roster.toml", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    roster_testkit::assert_complete(&report);
+    let bot = identity(&report, "gitlab-user:500");
+    assert_eq!(bot["attrs"]["project"], "acme-agent", "the file names the project");
+    assert_eq!(bot["owner"]["name"], "bob");
+    assert_eq!(bot["owner"]["enabled"], false);
+    assert_eq!(bot["credentials"][0]["id"], "gitlab-token:42");
+    let key = identity(&report, "gitlab-deploy-key:acme-agent:3");
+    assert_eq!(key["kind"], "deploy-key");
+    assert_eq!(key["attrs"]["can_push"], "true");
+    assert!(roster_testkit::has_permission(key, "write_repository"), "{key:#}");
+
+    // A broken export names the file; what the other files gave is kept.
+    env.write(
+        "roster.toml",
+        source(&format!(
+            "{files},\n{{ path = \"exports/broken.json\", format = \"deploy-tokens\" }}"
+        )),
+    );
+    let out = env.roster(&["collect", "--config", "roster.toml", "--format", "json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = report["connectors"][0].to_string();
+    assert!(
+        run.contains("broken.json") && run.contains("not a list response"),
+        "{run}"
+    );
+    assert_eq!(
+        identity(&report, "gitlab-user:500")["credentials"][0]["id"],
+        "gitlab-token:42"
+    );
+}
