@@ -44,6 +44,11 @@ pub fn check_path(path: &str) -> Result<(), String> {
     let lower = path.to_ascii_lowercase();
     let decoded = lower.replace("%2f", "/");
     let path = decoded.as_str();
+    let via = if decoded.len() < lower.len() {
+        " once its encoded slashes (%2F) are decoded"
+    } else {
+        ""
+    };
     for (enc, what) in [
         ("%5c", "an encoded backslash"),
         ("%2e", "an encoded dot"),
@@ -61,11 +66,11 @@ pub fn check_path(path: &str) -> Result<(), String> {
     let last = segments.len() - 1;
     for (i, s) in segments.iter().enumerate() {
         if *s == "." || *s == ".." {
-            return Err(format!("the path contains a dot segment ({s:?})"));
+            return Err(format!("the path contains a dot segment ({s:?}){via}"));
         }
         // A trailing slash is fine; `//` inside a path is not.
         if s.is_empty() && i != last {
-            return Err("the path contains an empty segment (//)".into());
+            return Err(format!("the path contains an empty segment (//){via}"));
         }
     }
     Ok(())
