@@ -256,6 +256,37 @@ async fn gitlab_connector_inventories_tokens_bots_service_accounts_and_their_cre
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_gitlab_token_fails_the_source_at_the_first_401() {
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        format!("{GROUP}/members/all"),
+        json!([member(7, "alice", "active", false)]),
+    )
+    .await;
+    // The token is revoked between two requests: GitLab answers 401 from then on.
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"message": "401 Unauthorized"})))
+        .with_priority(10)
+        .mount(&server)
+        .await;
+    let (_env, code, report, stderr) = Env::new(ROSTER)
+        .collect_json(config(&server.uri()), vec![("GITLAB_TOKEN", TOKEN.to_string())])
+        .await;
+    assert_ne!(code, 0, "{stderr}");
+    let run = &report["connectors"][0];
+    assert_eq!(run["status"], "failed", "{run:#}");
+    let error = run["error"].as_str().unwrap();
+    assert!(
+        error.contains("401 from") && error.contains("401 Unauthorized"),
+        "{run:#}"
+    );
+    assert!(!error.contains(TOKEN));
+    let got = server.received_requests().await.unwrap();
+    assert_eq!(got.len(), 2, "a 401 ends the run: {got:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gitlab_links_outside_the_group_are_refused() {
     let server = MockServer::start().await;
     let uri = server.uri();
