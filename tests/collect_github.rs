@@ -132,13 +132,7 @@ async fn github_connector_inventories_apps_tokens_and_deploy_keys() {
     assert_eq!(app["kind"], "app-installation");
     assert_eq!(app["name"], "claude-code-review");
     assert_eq!(app["attrs"]["admin"], "true");
-    assert!(
-        app["permissions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p["name"] == "contents:write")
-    );
+    assert!(roster_testkit::has_permission(app, "contents:write"), "{app:#}");
     assert_eq!(
         identity(&report, "github-installation:102")["enabled"],
         false,
@@ -151,11 +145,8 @@ async fn github_connector_inventories_apps_tokens_and_deploy_keys() {
     assert_eq!(pat["credentials"][0]["expires"], "2026-12-31T07:00:00Z");
     assert_eq!(pat["credentials"][0]["last_used"], "2026-11-20T00:00:00Z");
     assert!(
-        pat["permissions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p["name"] == "repository/contents:write")
+        roster_testkit::has_permission(pat, "repository/contents:write"),
+        "{pat:#}"
     );
 
     let key = identity(&report, "github-deploy-key:77");
@@ -331,11 +322,11 @@ fn scan_repos_config(uri: &str) -> String {
 }
 
 /// Serves a bare repository over git's "dumb" HTTP protocol (plain files, as any static web
-/// server would), only to requests carrying `authorization`.
-struct DumbGit {
-    root: std::path::PathBuf,
-    prefix: String,
-    authorization: String,
+/// server would), only to requests carrying `authorization` (also GitLab's, in collect_gitlab).
+pub(crate) struct DumbGit {
+    pub(crate) root: std::path::PathBuf,
+    pub(crate) prefix: String,
+    pub(crate) authorization: String,
 }
 
 impl wiremock::Respond for DumbGit {

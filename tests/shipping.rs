@@ -28,7 +28,7 @@ fn a_copied_binary_runs_the_whole_demo_alone() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let report: Value = serde_json::from_slice(&std::fs::read(env.path("work/out/report.json")).unwrap()).unwrap();
     let runs = report["connectors"].as_array().unwrap();
-    assert_eq!(runs.len(), 10, "{runs:#?}");
+    assert_eq!(runs.len(), 11, "{runs:#?}");
     for r in runs {
         assert_eq!(r["status"], "complete", "{r:#}");
     }
@@ -83,7 +83,7 @@ fn connectors_lists_every_built_in_with_its_hash() {
     let text = env.roster(&["connectors"]);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains(list[0]["sha256"].as_str().unwrap()), "{text}");
-    assert!(text.contains("10 built-in connectors"), "{text}");
+    assert!(text.contains("11 built-in connectors"), "{text}");
 
     // A folder of components replaces the built-in one it holds.
     env.write(

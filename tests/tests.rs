@@ -8,6 +8,7 @@ mod collect_cloudtrail;
 mod collect_entra;
 mod collect_gcp;
 mod collect_github;
+mod collect_gitlab;
 mod collect_google;
 mod collect_okta;
 mod collect_plugin;

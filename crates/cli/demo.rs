@@ -39,6 +39,9 @@ const FILES: &[(&str, &str)] = sample!(
     "exports/azure/role-assignments.json",
     "exports/azure/role-definitions.json",
     "exports/azure/cognitive-services-accounts.json",
+    "exports/gitlab/members.json",
+    "exports/gitlab/audit-events.json",
+    "exports/gitlab/project-access-tokens/acme-infra.json",
 );
 
 /// The files of the acme-app repository, at their final version.

@@ -10,27 +10,28 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-/// The `Authorization` header git sends: GitHub takes any token (installation token, PAT) as
-/// the password of the user `x-access-token`.
-async fn header(auth: &Auth) -> Result<Option<String>, String> {
+/// The `Authorization` header git sends: the token as the password of `user` (GitHub takes any
+/// token as the password of `x-access-token`, GitLab an access token as that of `oauth2`).
+async fn header(auth: &Auth, user: &str) -> Result<Option<String>, String> {
     let token = match auth {
         Auth::None => return Ok(None),
         Auth::Authorization { secret, .. } => secret.clone(),
         Auth::Minted { minter, .. } => minter.token().await?,
         other => return Err(format!("{} cannot authenticate git", other.describe())),
     };
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{}", token.expose()));
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", token.expose()));
     Ok(Some(format!("Authorization: Basic {basic}")))
 }
 
 /// Clones `url` into the bare repository `dest`, or, if it is there, fetches its branches and
 /// tags into it (pruning deleted ones), and points its HEAD at `default_branch` (the code host's
 /// current default, which a fetch does not follow). `url` must already be checked against the
-/// source's code host.
+/// source's code host; `user` is the user name the code host takes the token with.
 pub async fn fetch_repository(
     url: &url::Url,
     dest: &Path,
     auth: &Auth,
+    user: &str,
     default_branch: Option<&str>,
     limit: Duration,
 ) -> Result<(), String> {
@@ -40,7 +41,7 @@ pub async fn fetch_repository(
         ("protocol.file.allow".to_string(), "never".to_string()),
         ("protocol.ext.allow".to_string(), "never".to_string()),
     ];
-    if let Some(h) = header(auth).await? {
+    if let Some(h) = header(auth, user).await? {
         config.push((format!("http.{url}.extraHeader"), h));
     }
     let fresh = !dest.join("HEAD").is_file();

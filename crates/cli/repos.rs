@@ -12,7 +12,8 @@ use crate::config::{Config, SourceConfig};
 
 /// Whether the host may send `source`'s credential to `clone_url`: https (plain http only to a
 /// loopback address), on the code host whose API the source reads (`github.com` for
-/// `api.github.com`, `acme.ghe.com` for `api.acme.ghe.com`), under the organization's path.
+/// `api.github.com`, `acme.ghe.com` for `api.acme.ghe.com`; a GitLab's own host), under the
+/// organization's or group's path.
 fn clone_url_allowed(api: &url::Url, org: &str, clone_url: &str) -> Result<url::Url, String> {
     let u = url::Url::parse(clone_url).map_err(|e| format!("clone URL {clone_url:?} is not a URL: {e}"))?;
     let loopback = roster_plugin_host::manifest::is_loopback(&u);
@@ -36,10 +37,11 @@ fn clone_url_allowed(api: &url::Url, org: &str, clone_url: &str) -> Result<url::
     Ok(u)
 }
 
-/// `owner/name` made of safe path segments, for the clone's folder.
+/// `owner/name` (GitLab: `group/subgroup/.../name`) made of safe path segments, for the clone's
+/// folder.
 fn safe_full_name(full_name: &str) -> Option<&str> {
     let parts: Vec<&str> = full_name.split('/').collect();
-    (parts.len() == 2
+    ((2..=MAX_DEPTH).contains(&parts.len())
         && parts.iter().all(|p| {
             !p.is_empty()
                 && !p.starts_with('.')
@@ -49,29 +51,46 @@ fn safe_full_name(full_name: &str) -> Option<&str> {
     .then_some(full_name)
 }
 
-/// The bare clones an earlier run left under `dir` (`<owner>/<name>.git`), by `owner/name`.
+/// How deep a repository's path may be: GitLab nests subgroups up to 20 levels.
+const MAX_DEPTH: usize = 21;
+
+/// The bare clones an earlier run left under `dir` (`<owner>/<name>.git`, GitLab's
+/// `<group>/<subgroup>/<name>.git`), by full name.
 fn earlier_clones(dir: &Path) -> Vec<(String, PathBuf)> {
     let mut found = vec![];
-    for owner in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        for repo in std::fs::read_dir(owner.path()).into_iter().flatten().flatten() {
-            let path = repo.path();
-            let (Some(o), Some(r)) = (
-                owner.file_name().to_str().map(str::to_owned),
-                path.file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| n.strip_suffix(".git"))
-                    .map(str::to_owned),
-            ) else {
+    let mut dirs = vec![(dir.to_path_buf(), String::new(), 0)];
+    while let Some((d, prefix, depth)) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let Some(n) = entry.file_name().to_str().map(str::to_owned) else {
                 continue;
             };
-            let full_name = format!("{o}/{r}");
-            if path.join("HEAD").is_file() && safe_full_name(&full_name).is_some() {
-                found.push((full_name, path));
+            match n.strip_suffix(".git") {
+                Some(r) if depth > 0 && path.join("HEAD").is_file() => {
+                    let full_name = format!("{prefix}{r}");
+                    if safe_full_name(&full_name).is_some() {
+                        found.push((full_name, path));
+                    }
+                }
+                _ if depth + 1 < MAX_DEPTH && path.is_dir() => {
+                    dirs.push((path, format!("{prefix}{n}/"), depth + 1));
+                }
+                _ => {}
             }
         }
     }
     found.sort();
     found
+}
+
+/// The user name a code host takes a token with for HTTPS git: `oauth2` on GitLab,
+/// `x-access-token` on GitHub.
+fn git_user(src: &SourceConfig) -> &'static str {
+    if src.connector == "gitlab" {
+        "oauth2"
+    } else {
+        "x-access-token"
+    }
 }
 
 /// Whether `src` is a setting `k` that is `true`.
@@ -140,7 +159,12 @@ pub fn fetch_repositories(
             }
             continue;
         }
-        let org = src.settings.get("org").and_then(|v| v.as_str()).unwrap_or_default();
+        // The organization (GitHub) or group path (GitLab) the clone URLs must be under.
+        let org = ["org", "group"]
+            .iter()
+            .find_map(|k| src.settings.get(*k).and_then(|v| v.as_str()))
+            .unwrap_or_default()
+            .trim_matches('/');
         // The endpoint and credential collect prepared for this source.
         let setup = (|| -> Result<(url::Url, Auth)> {
             let (endpoint, auth) = collected
@@ -194,6 +218,7 @@ pub fn fetch_repositories(
                     &url,
                     &dest,
                     &auth,
+                    git_user(src),
                     repo.default_branch.as_deref(),
                     Duration::from_secs(1800),
                 ))
@@ -254,17 +279,43 @@ mod tests {
             !ok(&ghes, "https://git.acme.internal:8443/acme/app.git"),
             "another port"
         );
+        // GitLab: the group's path, subgroups included, on the instance's own host.
+        let gitlab = url::Url::parse("https://gitlab.com").unwrap();
+        let in_group = |u: &str| clone_url_allowed(&gitlab, "acme/platform", u).is_ok();
+        assert!(in_group("https://gitlab.com/acme/platform/app.git"));
+        assert!(in_group("https://gitlab.com/acme/platform/ml/agent.git"));
+        assert!(!in_group("https://gitlab.com/acme/platform-evil/app.git"));
+        assert!(!in_group("https://gitlab.com/acme/app.git"), "outside the subgroup");
+        assert!(!in_group("https://gitlab.example.net/acme/platform/app.git"));
+    }
+
+    #[test]
+    fn clones_of_nested_groups_are_found_again() {
+        let dir = tempfile::tempdir().unwrap();
+        for p in ["acme/app.git", "acme/platform/ml/agent.git", "acme/notes"] {
+            std::fs::create_dir_all(dir.path().join(p)).unwrap();
+        }
+        for p in ["acme/app.git/HEAD", "acme/platform/ml/agent.git/HEAD"] {
+            std::fs::write(dir.path().join(p), "ref: refs/heads/main\n").unwrap();
+        }
+        let names: Vec<String> = earlier_clones(dir.path()).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["acme/app", "acme/platform/ml/agent"]);
     }
 
     #[test]
     fn only_plain_owner_and_name_become_folders() {
         assert_eq!(safe_full_name("acme/app"), Some("acme/app"));
         assert_eq!(safe_full_name("acme/app.js"), Some("acme/app.js"));
+        assert_eq!(
+            safe_full_name("acme/platform/app"),
+            Some("acme/platform/app"),
+            "GitLab subgroups"
+        );
         for bad in [
             "acme/..",
             "../app",
             "acme/.git",
-            "acme/app/extra",
+            "acme/../app",
             "acme",
             "acme/a b",
             "/app",

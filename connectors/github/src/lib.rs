@@ -7,7 +7,7 @@
 //! never has it. Saved responses are read as exports (see [`read_exports`]); with `api = false`,
 //! only those.
 
-use roster_connector_sdk::rest::{Next, Progress, Stop, export_items, field, pages};
+use roster_connector_sdk::rest::{Next, Progress, Stop, export_items, field, pages, strings};
 use roster_connector_sdk::types::*;
 use roster_connector_sdk::{Emitter, Guest, KeyFacts, export, parse_time, progress, setting};
 use serde_json::Value;
@@ -79,13 +79,7 @@ fn installation_records(out: &mut Emitter, i: &Value) -> Result<(), Stop> {
         ("app_id".to_string(), id_of(i, "app_id")),
         ("repository_selection".into(), field(i, "repository_selection")),
     ];
-    let events: Vec<&str> = i
-        .get("events")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let events = strings(i, "events");
     if !events.is_empty() {
         attrs.push(("events".into(), events.join(",")));
     }

@@ -535,6 +535,16 @@ pub mod rest {
         v.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
     }
 
+    /// The strings of an array field (`scopes`, `events`); none when it is missing.
+    pub fn strings<'a>(v: &'a Value, k: &str) -> Vec<&'a str> {
+        v.get(k)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect()
+    }
+
     /// Appends `(attr, v[json])` to `attrs` for each `(attr, json)` whose string field is set.
     pub fn push_fields(attrs: &mut Vec<(String, String)>, v: &Value, pairs: &[(&str, &str)]) {
         for (attr, json) in pairs {

@@ -36,12 +36,20 @@ pub fn checked_url(uri: &http::Uri) -> Result<Url, String> {
     Ok(url)
 }
 
-/// Refuses encoded slashes, backslashes and dots, NUL, dot segments and empty segments in a
-/// path: each can lead a server outside the prefix the host checked.
+/// Refuses encoded backslashes and dots, NUL, dot segments and empty segments in a path: each
+/// can lead a server outside the prefix the host checked. An encoded slash (`%2F`, how GitLab
+/// takes a namespace path as one `:id` segment) is checked as the `/` a server may decode it
+/// to, so `a%2F..%2Fb` is a dot segment too; prefixes match the path as written.
 pub fn check_path(path: &str) -> Result<(), String> {
     let lower = path.to_ascii_lowercase();
+    let decoded = lower.replace("%2f", "/");
+    let path = decoded.as_str();
+    let via = if decoded.len() < lower.len() {
+        " once its encoded slashes (%2F) are decoded"
+    } else {
+        ""
+    };
     for (enc, what) in [
-        ("%2f", "an encoded slash"),
         ("%5c", "an encoded backslash"),
         ("%2e", "an encoded dot"),
         ("%00", "an encoded NUL"),
@@ -58,11 +66,11 @@ pub fn check_path(path: &str) -> Result<(), String> {
     let last = segments.len() - 1;
     for (i, s) in segments.iter().enumerate() {
         if *s == "." || *s == ".." {
-            return Err(format!("the path contains a dot segment ({s:?})"));
+            return Err(format!("the path contains a dot segment ({s:?}){via}"));
         }
         // A trailing slash is fine; `//` inside a path is not.
         if s.is_empty() && i != last {
-            return Err("the path contains an empty segment (//)".into());
+            return Err(format!("the path contains an empty segment (//){via}"));
         }
     }
     Ok(())
@@ -84,6 +92,7 @@ mod tests {
             "https://graph.microsoft.com/v1.0/applications?$select=id&$top=999",
             "https://graph.microsoft.com/beta/auditLogs/signIns?$filter=createdDateTime%20ge%202026-01-01T00:00:00Z",
             "https://api.okta.com/api/v1/users/00u1%40x",
+            "https://gitlab.com/api/v4/projects/acme%2Fplatform%2Fapp/access_tokens",
         ] {
             let url = check(u).unwrap_or_else(|e| panic!("{u}: {e}"));
             assert_eq!(url.path(), u.parse::<http::Uri>().unwrap().path());
@@ -95,6 +104,9 @@ mod tests {
         for u in [
             "https://h.example/api/..%2F..%2Fadmin",
             "https://h.example/api/..%2f..%2fadmin",
+            "https://h.example/api/acme%2F..%2F..%2Fadmin",
+            "https://h.example/api/acme%2F%2Fadmin",
+            "https://h.example/api/acme%2F.%2Fadmin",
             "https://h.example/api/..%5Cadmin",
             "https://h.example/api/%2e%2e/admin",
             "https://h.example/api/%2E./admin",

@@ -230,7 +230,9 @@ impl AllowRule {
         if forbidden {
             return Err(err("link-local and metadata addresses are never allowed"));
         }
-        if !url.path().ends_with('/') {
+        // A prefix ends at a segment boundary: a `/`, or the `%2F` inside a GitLab namespace
+        // path (`/projects/acme%2F` is every project of the group acme).
+        if !url.path().ends_with('/') && !url.path().to_ascii_lowercase().ends_with("%2f") {
             let p = format!("{}/", url.path());
             url.set_path(&p);
         }

@@ -23,7 +23,8 @@ pub struct Profile {
     /// The provider's base URL; `{region}` is the source's region. A source's `endpoint_url`
     /// replaces it.
     pub endpoint: Option<String>,
-    /// A setting whose value is the base URL (an Okta org URL), when there is no default.
+    /// A setting whose value is the base URL (an Okta org URL, a self-managed GitLab); with an
+    /// `endpoint` too, that is the default when the setting is not set.
     pub endpoint_setting: Option<String>,
     /// The provider's other API hosts by name, for a provider that spreads its read APIs over
     /// several (Google Cloud: one host per API). The plugin gets each as `endpoint_url.<name>`;
@@ -59,7 +60,9 @@ pub struct AllowSpec {
     /// main endpoint.
     pub endpoint: Option<String>,
     /// Path prefix under the endpoint's path; `{setting}` is a setting's value (one plain path
-    /// segment); a setting that is a list gives one prefix per item.
+    /// segment); `{setting:path}` is one or more plain segments joined by `/`, each `/` sent
+    /// URL-encoded as `%2F` (a GitLab namespace path as an `:id`); a setting that is a list gives
+    /// one prefix per item.
     pub path: String,
     /// Methods (default GET and HEAD).
     #[serde(default)]
@@ -178,9 +181,9 @@ impl Profile {
     ) -> Result<String, String> {
         let base = match (endpoint_url, &self.endpoint_setting, &self.endpoint) {
             (Some(u), _, _) => u.to_string(),
-            (None, Some(k), _) => {
-                setting(k).ok_or_else(|| format!("the {} connector needs {k} = \"https://...\"", self.connector))?
-            }
+            (None, Some(k), default) => setting(k)
+                .or_else(|| default.clone())
+                .ok_or_else(|| format!("the {} connector needs {k} = \"https://...\"", self.connector))?,
             (None, None, Some(d)) => d.replace("{region}", region),
             (None, None, None) => return Err(format!("the {} connector has no endpoint", self.connector)),
         };
@@ -241,26 +244,41 @@ fn setting_values(value: &str) -> Vec<String> {
     }
 }
 
-/// Fills `{setting}` placeholders with settings that are one plain path segment; a setting that
-/// is a list gives one path per item.
+/// Whether `value` is one plain path segment (letters, digits, '-', '_', '.'; not `.` or `..`).
+fn plain(value: &str) -> bool {
+    !value.is_empty()
+        && value != "."
+        && value != ".."
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Fills `{setting}` placeholders with settings that are one plain path segment, and
+/// `{setting:path}` ones with plain segments joined by `/`, sent as `%2F`; a setting that is a
+/// list gives one path per item.
 fn fill(path: &str, setting: &dyn Fn(&str) -> Option<String>) -> Result<Vec<String>, String> {
     let mut outs = vec![String::new()];
     let mut rest = path;
     while let Some(start) = rest.find('{') {
         let end = rest[start..].find('}').ok_or("an unclosed {")? + start;
-        let key = &rest[start + 1..end];
+        let (key, nested) = match &rest[start + 1..end] {
+            k if k.ends_with(":path") => (&k[..k.len() - 5], true),
+            k => (k, false),
+        };
         let text = setting(key).ok_or_else(|| format!("the setting {key} is not set"))?;
-        let values = setting_values(&text);
-        for value in &values {
-            let plain = !value.is_empty()
-                && value != "."
-                && value != ".."
-                && value
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-            if !plain {
+        let mut values = setting_values(&text);
+        for value in &mut values {
+            if nested && value.split('/').all(plain) {
+                *value = value.replace('/', "%2F");
+            } else if !plain(value) {
+                let what = if nested {
+                    "a path of plain names joined by '/'"
+                } else {
+                    "a plain name"
+                };
                 return Err(format!(
-                    "{key} = {value:?} must be a plain name (letters, digits, '-', '_', '.')"
+                    "{key} = {value:?} must be {what} (letters, digits, '-', '_', '.')"
                 ));
             }
         }
@@ -316,6 +334,77 @@ secret_env = "GITHUB_TOKEN"
             p.endpoint(Some("http://127.0.0.1:9/"), &org("acme"), "x").unwrap(),
             "http://127.0.0.1:9"
         );
+    }
+
+    #[test]
+    fn a_namespace_path_is_sent_url_encoded_and_its_prefix_check_agrees() {
+        let text = r#"
+connector = "gitlab"
+description = "test"
+endpoint = "https://gitlab.com"
+endpoint_setting = "base_url"
+[[allow]]
+path = "/api/v4/groups/{group:path}/access_tokens"
+[[allow]]
+path = "/api/v4/projects/{group:path}%2F"
+[[auth]]
+name = "token"
+mechanism = "bearer"
+"#;
+        let p = Profile::parse("gitlab", text).unwrap();
+        let none = |_: &str| None;
+        assert_eq!(p.endpoint(None, &none, "").unwrap(), "https://gitlab.com");
+        let self_managed = |k: &str| (k == "base_url").then(|| "https://git.acme.internal/".to_string());
+        assert_eq!(
+            p.endpoint(None, &self_managed, "").unwrap(),
+            "https://git.acme.internal"
+        );
+        let group = |k: &str| (k == "group").then(|| "acme/platform".to_string());
+        let rules = p
+            .allow_rules("https://gitlab.com", &BTreeMap::new(), &group, &Auth::None)
+            .unwrap();
+        let prefixes: Vec<&str> = rules.iter().map(|r| r.prefix.as_str()).collect();
+        assert_eq!(
+            prefixes,
+            [
+                "https://gitlab.com/api/v4/groups/acme%2Fplatform/access_tokens/",
+                "https://gitlab.com/api/v4/projects/acme%2Fplatform%2F"
+            ]
+        );
+        let manifest = crate::Manifest {
+            plugin: "gitlab".into(),
+            allow: rules,
+        };
+        let check = |p: &str| {
+            let uri: http::Uri = format!("https://gitlab.com{p}").parse().unwrap();
+            crate::canonical::checked_url(&uri).and_then(|u| manifest.check(&Method::GET, &u).map(|_| ()))
+        };
+        for ok in [
+            "/api/v4/groups/acme%2Fplatform/access_tokens?per_page=100",
+            "/api/v4/projects/acme%2Fplatform%2Fapp/access_tokens",
+            "/api/v4/projects/acme%2Fplatform%2Fml%2Fagent/deploy_keys",
+        ] {
+            assert!(check(ok).is_ok(), "{ok}: {:?}", check(ok));
+        }
+        for refused in [
+            "/api/v4/groups/acme/access_tokens",
+            "/api/v4/groups/acme%2Fplatform-evil/access_tokens",
+            "/api/v4/projects/acme%2Fplatform-evil%2Fapp/access_tokens",
+            "/api/v4/projects/acme%2Fplatform%2F..%2F..%2Fother%2Fapp/access_tokens",
+            "/api/v4/projects/acme%2Fplatform%2F%2Fapp/access_tokens",
+            "/api/v4/projects/acme%2fplatform%2fapp/access_tokens",
+            "/api/v4/projects/acme/platform/app/access_tokens",
+        ] {
+            assert!(check(refused).is_err(), "{refused} was allowed");
+        }
+        for bad in ["acme/../x", "/acme", "acme//x", "acme/", "acme%2Fx"] {
+            let g = move |k: &str| (k == "group").then(|| bad.to_string());
+            let e = p
+                .allow_rules("https://gitlab.com", &BTreeMap::new(), &g, &Auth::None)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("must be a path of plain names"), "{bad}: {e}");
+        }
     }
 
     #[test]

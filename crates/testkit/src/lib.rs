@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 pub use browser::chromium;
 pub use env::{Env, git_in};
-pub use report::{all_bytes_under, assert_complete, contains, field, gap, identity, is_redaction_of};
+pub use report::{all_bytes_under, assert_complete, contains, field, gap, has_permission, identity, is_redaction_of};
 
 /// The workspace's root folder (where the root Cargo.toml is).
 pub fn workspace_root() -> &'static Path {

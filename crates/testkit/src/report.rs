@@ -54,6 +54,13 @@ pub fn identity<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::
         .unwrap_or_else(|| panic!("no identity {id} in {:#}", report["identities"]))
 }
 
+/// Whether an identity of a report holds a permission of that name.
+pub fn has_permission(identity: &serde_json::Value, name: &str) -> bool {
+    identity["permissions"]
+        .as_array()
+        .is_some_and(|ps| ps.iter().any(|p| p["name"] == name))
+}
+
 /// The first gap of `kind` whose first entity is named `name`, in a discover report.
 pub fn gap<'a>(report: &'a serde_json::Value, kind: &str, name: &str) -> Option<&'a serde_json::Value> {
     report["gaps"]

@@ -1,0 +1,611 @@
+//! Roster connector for a GitLab group (gitlab.com or self-managed) and its subgroups: group and
+//! project access tokens and the bot users behind them, group service accounts and their
+//! personal access tokens, deploy tokens and deploy keys (scopes, creation, expiry, last use,
+//! revoked or active), members (whose `state` says whether a token's creator is still active),
+//! audit events (which name the creator of each access token), and the projects, for the host's
+//! repository scan.
+//!
+//! REST reference: <https://docs.gitlab.com/api/rest/>. The host attaches the token; this plugin
+//! never has it. The group is addressed by its URL-encoded path (`acme%2Fplatform`), its projects
+//! by theirs, so every request stays under the prefixes the profile allows for the group. Saved
+//! responses are read as exports (see [`read_exports`]); with `api = false`, only those.
+
+use std::collections::{HashMap, HashSet};
+
+use roster_connector_sdk::http::encode;
+use roster_connector_sdk::rest::{Next, Progress, Stop, export_items, field, pages, strings};
+use roster_connector_sdk::types::*;
+use roster_connector_sdk::{Emitter, KeyFacts, export, parse_time, progress, setting};
+use serde_json::Value;
+
+struct GitLab;
+
+const HEADERS: [(&str, &str); 2] = [
+    ("accept", "application/json"),
+    ("user-agent", "roster-connector-gitlab"),
+];
+
+/// A time field: RFC 3339, or a date (`expires_at` of tokens), read as its midnight UTC.
+fn time(v: &Value, k: &str) -> Option<i64> {
+    let s = v.get(k).and_then(Value::as_str)?;
+    if s.len() == 10 {
+        parse_time(&format!("{s}T00:00:00Z"))
+    } else {
+        parse_time(s)
+    }
+}
+
+/// A numeric or string id as text ("" when missing).
+fn id_of(v: &Value, k: &str) -> String {
+    match v.get(k) {
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+fn flag(v: &Value, k: &str) -> Option<bool> {
+    v.get(k).and_then(Value::as_bool)
+}
+
+/// What a token's `scopes` grant, as permissions; `api` reads and writes the whole API, `sudo`
+/// and `admin_mode` act as any user or as an administrator.
+fn scope_permissions(identity: &str, kind: &str, t: &Value) -> Vec<Permission> {
+    strings(t, "scopes")
+        .into_iter()
+        .map(|s| {
+            let attrs = match s {
+                "sudo" | "admin_mode" => vec![("admin".to_string(), "true".to_string())],
+                "api" => vec![(
+                    "broad".to_string(),
+                    "read and write access to the whole API".to_string(),
+                )],
+                _ => vec![],
+            };
+            Permission {
+                identity_id: identity.into(),
+                name: s.into(),
+                kind: kind.into(),
+                actions: vec![s.into()],
+                resources: vec![],
+                attrs,
+            }
+        })
+        .collect()
+}
+
+fn scopes_text(t: &Value) -> String {
+    strings(t, "scopes").join(",")
+}
+
+/// A token's status: revoked, else inactive (expired when its date has passed), else active.
+fn token_status(t: &Value) -> CredentialStatus {
+    if flag(t, "revoked") == Some(true) {
+        CredentialStatus::Revoked
+    } else if flag(t, "active") == Some(false) || flag(t, "expired") == Some(true) {
+        CredentialStatus::Expired
+    } else {
+        CredentialStatus::Active
+    }
+}
+
+/// What was read, kept until the end so that owners (creators from the audit events, their state
+/// from the members) are known when the tokens are written.
+#[derive(Default)]
+struct Gathered {
+    /// Group members (inherited too), by user id.
+    members: HashMap<String, Value>,
+    audit_events: Vec<Value>,
+    /// Group and project access tokens, with the group or project they belong to.
+    access_tokens: Vec<(Value, &'static str, String)>,
+    deploy_tokens: Vec<Value>,
+    /// Deploy keys, with their project.
+    deploy_keys: Vec<(Value, String)>,
+    service_accounts: Vec<Value>,
+    service_account_tokens: Vec<Value>,
+}
+
+impl Gathered {
+    /// Creators of access tokens from the `*_access_token_created` audit events: token id →
+    /// (author id, author name).
+    fn creators(&self) -> HashMap<String, (String, String)> {
+        let mut out = HashMap::new();
+        for e in &self.audit_events {
+            let name = field(e, "event_name");
+            let details = e.get("details").cloned().unwrap_or(Value::Null);
+            let message = field(&details, "custom_message").to_ascii_lowercase();
+            let created = name.ends_with("access_token_created")
+                || (message.starts_with("created") && message.contains("access token"));
+            if !created {
+                continue;
+            }
+            let target = id_of(&details, "target_id");
+            if !target.is_empty() {
+                out.insert(target, (id_of(e, "author_id"), field(&details, "author_name")));
+            }
+        }
+        out
+    }
+
+    /// The owner a creator gives, disabled when the group's members show that user blocked or
+    /// deactivated.
+    fn owner(&self, (id, name): &(String, String)) -> Owner {
+        let member = self.members.get(id);
+        let name = member
+            .map(|m| field(m, "username"))
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| name.clone());
+        Owner {
+            id: id.clone(),
+            name,
+            kind: "user".into(),
+            via: "creator".into(),
+            enabled: member
+                .map(|m| field(m, "state"))
+                .filter(|s| !s.is_empty())
+                .map(|s| s == "active"),
+        }
+    }
+
+    /// A bot or service account user as a `service-principal` identity.
+    fn user_identity(&self, id: &str, name: String, owners: Vec<Owner>, attrs: Vec<(String, String)>) -> Identity {
+        let member = self.members.get(id);
+        let mut attrs = attrs;
+        if let Some(m) = member {
+            attrs.push(("state".into(), field(m, "state")));
+        }
+        Identity {
+            id: format!("gitlab-user:{id}"),
+            kind: IdentityKind::ServicePrincipal,
+            name,
+            created: member.and_then(|m| time(m, "created_at")),
+            last_used: None,
+            enabled: member
+                .map(|m| field(m, "state"))
+                .filter(|s| !s.is_empty())
+                .map(|s| s == "active"),
+            owners,
+            tags: vec![],
+            trusted_by: vec![],
+            attrs,
+        }
+    }
+
+    /// Writes every record.
+    fn emit(&self, out: &mut Emitter) -> Result<(), Stop> {
+        let creators = self.creators();
+        let mut users = HashSet::new();
+        // Bot users of group and project access tokens: one identity each, its token a credential.
+        for (t, scope, resource) in &self.access_tokens {
+            let user = id_of(t, "user_id");
+            let token = id_of(t, "id");
+            let owners: Vec<Owner> = creators.get(&token).map(|c| self.owner(c)).into_iter().collect();
+            if !user.is_empty() && users.insert(user.clone()) {
+                let name = self
+                    .members
+                    .get(&user)
+                    .map(|m| field(m, "username"))
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| field(t, "name"));
+                let mut ident = self.user_identity(
+                    &user,
+                    name,
+                    owners,
+                    vec![
+                        ("bot".into(), "true".into()),
+                        ((*scope).into(), resource.clone()),
+                        ("access_level".into(), id_of(t, "access_level")),
+                    ],
+                );
+                ident.enabled = Some(token_status(t) == CredentialStatus::Active);
+                ident.created = time(t, "created_at");
+                out.identity(ident)?;
+            }
+            let holder = format!("gitlab-user:{user}");
+            for p in scope_permissions(&holder, "token-scope", t) {
+                out.permission(p)?;
+            }
+            out.credential(token_credential(t, &holder, &format!("{scope}-access-token"), resource))?;
+        }
+        for sa in &self.service_accounts {
+            let id = id_of(sa, "id");
+            if id.is_empty() || !users.insert(id.clone()) {
+                continue;
+            }
+            let mut attrs = vec![("service_account".into(), "true".into())];
+            if let Some(e) = sa.get("email").and_then(Value::as_str) {
+                attrs.push(("email".into(), e.into()));
+            }
+            let name = Some(field(sa, "username"))
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| field(sa, "name"));
+            let mut ident = self.user_identity(&id, name, vec![], attrs);
+            ident.enabled.get_or_insert(true);
+            out.identity(ident)?;
+        }
+        for t in &self.service_account_tokens {
+            let holder = format!("gitlab-user:{}", id_of(t, "user_id"));
+            for p in scope_permissions(&holder, "token-scope", t) {
+                out.permission(p)?;
+            }
+            out.credential(token_credential(t, &holder, "personal-access-token", ""))?;
+        }
+        // Bot members no token listed (a project token the reader cannot see): identities too.
+        for (id, m) in &self.members {
+            let bot = flag(m, "bot") == Some(true);
+            if bot && users.insert(id.clone()) {
+                let ident = self.user_identity(id, field(m, "username"), vec![], vec![("bot".into(), "true".into())]);
+                out.identity(ident)?;
+            }
+        }
+        for t in &self.deploy_tokens {
+            let id = format!("gitlab-deploy-token:{}", id_of(t, "id"));
+            for p in scope_permissions(&id, "deploy-token-scope", t) {
+                out.permission(p)?;
+            }
+            let status = token_status(t);
+            out.key_identity(
+                Identity {
+                    id,
+                    kind: IdentityKind::ApiToken,
+                    name: field(t, "name"),
+                    created: time(t, "created_at"),
+                    last_used: None,
+                    enabled: Some(status == CredentialStatus::Active),
+                    owners: vec![],
+                    tags: vec![],
+                    trusted_by: vec![],
+                    attrs: vec![
+                        ("deploy_token".into(), "true".into()),
+                        ("username".into(), field(t, "username")),
+                        ("scopes".into(), scopes_text(t)),
+                    ],
+                },
+                KeyFacts {
+                    kind: CredentialKind::Token,
+                    status,
+                    expires: time(t, "expires_at"),
+                    redacted: None,
+                    attrs: vec![],
+                },
+            )?;
+        }
+        for (k, project) in &self.deploy_keys {
+            let can_push = flag(k, "can_push").unwrap_or(false);
+            let mut attrs = vec![("can_push".to_string(), can_push.to_string())];
+            if !project.is_empty() {
+                attrs.push(("project".into(), project.clone()));
+            }
+            let fingerprint = field(k, "fingerprint_sha256");
+            if !fingerprint.is_empty() {
+                attrs.push(("fingerprint_sha256".into(), fingerprint));
+            }
+            let id = format!("gitlab-deploy-key:{project}:{}", id_of(k, "id"));
+            if can_push {
+                out.permission(Permission {
+                    identity_id: id.clone(),
+                    name: "write_repository".into(),
+                    kind: "deploy-key".into(),
+                    actions: vec!["write_repository".into()],
+                    resources: vec![project.clone()],
+                    attrs: vec![],
+                })?;
+            }
+            out.key_identity(
+                Identity {
+                    id,
+                    kind: IdentityKind::DeployKey,
+                    name: field(k, "title"),
+                    created: time(k, "created_at"),
+                    last_used: None,
+                    enabled: Some(true),
+                    owners: vec![],
+                    tags: vec![],
+                    trusted_by: vec![],
+                    attrs,
+                },
+                KeyFacts {
+                    kind: CredentialKind::SshKey,
+                    status: CredentialStatus::Active,
+                    expires: time(k, "expires_at"),
+                    redacted: None,
+                    attrs: vec![],
+                },
+            )?;
+        }
+        for e in &self.audit_events {
+            audit_event(out, e)?;
+        }
+        Ok(())
+    }
+}
+
+/// A group, project or personal access token held by the user `holder`.
+fn token_credential(t: &Value, holder: &str, kind: &str, resource: &str) -> Credential {
+    let mut attrs = vec![
+        ("token_type".to_string(), kind.to_string()),
+        ("scopes".into(), scopes_text(t)),
+    ];
+    if !resource.is_empty() {
+        attrs.push(("resource".into(), resource.into()));
+    }
+    let level = id_of(t, "access_level");
+    if !level.is_empty() {
+        attrs.push(("access_level".into(), level));
+    }
+    Credential {
+        id: format!("gitlab-token:{}", id_of(t, "id")),
+        identity_id: holder.into(),
+        kind: CredentialKind::Token,
+        status: token_status(t),
+        name: Some(field(t, "name")).filter(|n| !n.is_empty()),
+        created: time(t, "created_at"),
+        expires: time(t, "expires_at"),
+        last_used: time(t, "last_used_at"),
+        last_used_service: None,
+        redacted: None,
+        attrs,
+    }
+}
+
+/// A group or project audit event.
+fn audit_event(out: &mut Emitter, e: &Value) -> Result<(), Stop> {
+    let Some(at) = time(e, "created_at") else {
+        return Ok(());
+    };
+    let details = e.get("details").cloned().unwrap_or(Value::Null);
+    let mut attrs = vec![];
+    for (attr, v) in [
+        ("entity_type", field(e, "entity_type")),
+        ("entity_path", field(&details, "entity_path")),
+        ("target_type", field(&details, "target_type")),
+        ("target_id", id_of(&details, "target_id")),
+        ("target_details", field(&details, "target_details")),
+        ("message", field(&details, "custom_message")),
+        ("author_name", field(&details, "author_name")),
+    ] {
+        if !v.is_empty() {
+            attrs.push((attr.to_string(), v));
+        }
+    }
+    let action = Some(field(e, "event_name"))
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| field(&details, "custom_message"));
+    let target = id_of(&details, "target_id");
+    let token_event = field(&details, "target_type").contains("AccessToken") && !target.is_empty();
+    out.activity(Activity {
+        id: format!("gitlab-audit:{}", id_of(e, "id")),
+        time: at,
+        credential_id: token_event.then(|| format!("gitlab-token:{target}")),
+        identity_id: Some(id_of(e, "author_id"))
+            .filter(|a| !a.is_empty())
+            .map(|a| format!("gitlab-user:{a}")),
+        action,
+        service: Some("gitlab".into()),
+        source_ip: Some(field(&details, "ip_address")).filter(|a| !a.is_empty()),
+        user_agent: None,
+        outcome: None,
+        attrs,
+    })?;
+    Ok(())
+}
+
+/// Exports saved from the REST API (`glab api --paginate ... > file.json`): `members`,
+/// `group-access-tokens`, `project-access-tokens`, `deploy-tokens`, `deploy-keys`,
+/// `service-accounts`, `service-account-tokens` and `audit-events`. A file's name (without
+/// `.json`) names the group or project its tokens and keys belong to.
+///
+/// Public so that the fuzz targets (crates/fuzzing) can run it natively.
+pub fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), ConnectorError> {
+    let mut g = Gathered::default();
+    let r = gather_exports(&mut g, files);
+    g.emit(out).map_err(Stop::into_error)?;
+    r
+}
+
+fn gather_exports(g: &mut Gathered, files: &[ExportFile]) -> Result<(), ConnectorError> {
+    for f in files {
+        let formats = "members, group-access-tokens, project-access-tokens, deploy-tokens, deploy-keys, service-accounts, service-account-tokens, audit-events";
+        if !formats.split(", ").any(|x| x == f.format) {
+            return Err(ConnectorError::Config(format!(
+                "{}: unknown export format {:?} (gitlab reads: {formats})",
+                f.name, f.format
+            )));
+        }
+        let items = export_items(f, "")?;
+        let stem = f
+            .name
+            .rsplit('/')
+            .next()
+            .unwrap_or(&f.name)
+            .trim_end_matches(".json")
+            .to_string();
+        for item in items {
+            if !item.is_object() {
+                return Err(ConnectorError::Config(format!(
+                    "{}: an item is not an object: {item}",
+                    f.name
+                )));
+            }
+            match f.format.as_str() {
+                "members" => {
+                    g.members.insert(id_of(&item, "id"), item);
+                }
+                "group-access-tokens" => g.access_tokens.push((item, "group", stem.clone())),
+                "project-access-tokens" => g.access_tokens.push((item, "project", stem.clone())),
+                "deploy-tokens" => g.deploy_tokens.push(item),
+                "deploy-keys" => g.deploy_keys.push((item, stem.clone())),
+                "service-accounts" => g.service_accounts.push(item),
+                "service-account-tokens" => g.service_account_tokens.push(item),
+                _ => g.audit_events.push(item),
+            }
+        }
+    }
+    Ok(())
+}
+
+struct Run {
+    /// `<base>/api/v4`.
+    api: String,
+    /// The group's path, URL-encoded (`acme%2Fplatform`).
+    group: String,
+    group_path: String,
+    g: Gathered,
+    p: Progress,
+}
+
+impl Run {
+    /// Every item of `GET /api/v4{path}` (`path` holds its query, without `per_page`).
+    fn list(&self, path: &str, mut each: impl FnMut(Value)) -> Result<(), Stop> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let url = format!("{}{path}{sep}per_page=100", self.api);
+        pages(&url, &HEADERS, None, Next::LinkHeader, |v| {
+            each(v.clone());
+            Ok(())
+        })
+    }
+
+    fn group_list(&mut self, what: &str, tail: &str) -> Result<Vec<Value>, Stop> {
+        let mut items = vec![];
+        let r = self.list(&format!("/groups/{}/{tail}", self.group), |v| items.push(v));
+        self.p.part(what, r)?;
+        Ok(items)
+    }
+
+    /// The group's projects (subgroups included) as repositories; returns (encoded path, path)
+    /// of those not archived.
+    fn projects(&mut self) -> Result<Vec<(String, String)>, Stop> {
+        let mut listed = vec![];
+        let path = format!(
+            "/groups/{}/projects?include_subgroups=true&with_shared=false",
+            self.group
+        );
+        let r = self.list(&path, |v| listed.push(v));
+        self.p.part("projects", r)?;
+        let mut live = vec![];
+        for p in &listed {
+            let full = field(p, "path_with_namespace");
+            let archived = flag(p, "archived").unwrap_or(false);
+            if full.is_empty() {
+                continue;
+            }
+            if !archived {
+                live.push((encode(&full), full.clone()));
+            }
+            let clone_url = field(p, "http_url_to_repo");
+            if clone_url.is_empty() {
+                continue;
+            }
+            let mut attrs = vec![];
+            if let Some(v) = p.get("visibility").and_then(Value::as_str) {
+                attrs.push(("visibility".to_string(), v.to_string()));
+            }
+            self.p.out.repository(Repository {
+                full_name: full,
+                clone_url,
+                default_branch: Some(field(p, "default_branch")).filter(|b| !b.is_empty()),
+                archived,
+                fork: p.get("forked_from_project").is_some_and(|f| !f.is_null()),
+                private: field(p, "visibility") != "public",
+                pushed_at: time(p, "last_activity_at"),
+                attrs,
+            })?;
+        }
+        Ok(live)
+    }
+}
+
+impl roster_connector_sdk::Guest for GitLab {
+    fn describe() -> ConnectorInfo {
+        ConnectorInfo {
+            id: "gitlab".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "GitLab access tokens, service accounts, deploy tokens and keys, audit events, projects"
+                .into(),
+            record_schema: 1,
+        }
+    }
+
+    fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
+        let cfg = &request.config;
+        let mut g = Gathered::default();
+        let exported = Progress::default().exports(&request, |_, files| gather_exports(&mut g, files));
+        let p = match exported {
+            Ok(p) => p,
+            Err(Err(e)) => {
+                let mut out = Emitter::default();
+                let _ = g.emit(&mut out).and_then(|()| out.flush().map_err(Stop::from));
+                return Err(e);
+            }
+            Err(Ok(_)) => {
+                // api = false: the exports are the whole run.
+                return Progress::default().finish_emitting(Ok(()), |out| g.emit(out));
+            }
+        };
+        let group_path = setting(cfg, "group")
+            .ok_or_else(|| ConnectorError::Config("set group = \"<group path, e.g. acme or acme/platform>\"".into()))?
+            .trim_matches('/')
+            .to_string();
+        let base = roster_connector_sdk::endpoint(cfg)?;
+        let mut run = Run {
+            api: format!("{base}/api/v4"),
+            group: encode(&group_path),
+            group_path,
+            g,
+            p,
+        };
+        let audit = setting(cfg, "audit_events") != Some("false");
+        let result = (|| -> Result<(), Stop> {
+            for m in run.group_list("group members", "members/all")? {
+                run.g.members.insert(id_of(&m, "id"), m);
+            }
+            let mut group_audit = false;
+            if audit {
+                let events = run.group_list("group audit events", "audit_events")?;
+                group_audit = run.p.notes.iter().all(|n| !n.starts_with("group audit events"));
+                run.g.audit_events.extend(events);
+            }
+            let group_path = run.group_path.clone();
+            for t in run.group_list("group access tokens", "access_tokens")? {
+                run.g.access_tokens.push((t, "group", group_path.clone()));
+            }
+            let deploy = run.group_list("group deploy tokens", "deploy_tokens")?;
+            run.g.deploy_tokens.extend(deploy);
+            let accounts = run.group_list("service accounts", "service_accounts")?;
+            for sa in &accounts {
+                let id = id_of(sa, "id");
+                let tail = format!("service_accounts/{}/personal_access_tokens", encode(&id));
+                let tokens = run.group_list(&format!("tokens of service account {id}"), &tail)?;
+                run.g.service_account_tokens.extend(tokens);
+            }
+            run.g.service_accounts.extend(accounts);
+            let projects = run.projects()?;
+            for (n, (encoded, full)) in projects.iter().enumerate() {
+                progress(n as u64, Some(projects.len() as u64), "GitLab projects");
+                let mut tokens = vec![];
+                let r = run.list(&format!("/projects/{encoded}/access_tokens"), |t| tokens.push(t));
+                run.p.part(&format!("access tokens of {full}"), r)?;
+                for t in tokens {
+                    run.g.access_tokens.push((t, "project", full.clone()));
+                }
+                let mut keys = vec![];
+                let r = run.list(&format!("/projects/{encoded}/deploy_keys"), |k| keys.push(k));
+                run.p.part(&format!("deploy keys of {full}"), r)?;
+                run.g.deploy_keys.extend(keys.into_iter().map(|k| (k, full.clone())));
+                // Project audit events name the creators of project access tokens; not read when
+                // the group's could not be (the plan or the role has none).
+                if group_audit {
+                    let mut events = vec![];
+                    let r = run.list(&format!("/projects/{encoded}/audit_events"), |e| events.push(e));
+                    run.p.part(&format!("audit events of {full}"), r)?;
+                    run.g.audit_events.extend(events);
+                }
+            }
+            Ok(())
+        })();
+        let Run { g, p, .. } = run;
+        p.finish_emitting(result, |out| g.emit(out))
+    }
+}
+
+export!(GitLab);
