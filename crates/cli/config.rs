@@ -213,6 +213,9 @@ fn problems(cfg: &Config, base: &Path) -> Vec<String> {
                 s.connector
             ));
         }
+        if let Err(e) = crate::sources::fan_out(s) {
+            out.push(format!("{e:#}"));
+        }
         let exports_only = s.settings.get("api").and_then(toml::Value::as_bool) == Some(false);
         if !exports_only {
             for k in profile.required.iter().filter(|k| !s.settings.contains_key(k.as_str())) {
