@@ -12,7 +12,8 @@ use roster_model::{ConnectorRun, Report, RunStatus};
 use roster_plugin_host::{Auth, CodeCache, ExportFile, Host, Limits, RunRequest};
 
 use crate::config::Config;
-use crate::sources::{fan_out, plugin_code, prepare, setting_text};
+use crate::config::fan_out;
+use crate::sources::{plugin_code, prepare, setting_text};
 
 /// What `collect` gathered, for [`merge_into`].
 pub struct Collected {
@@ -154,7 +155,7 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
                 // there; an account whose role cannot be assumed fails alone.
                 let manifests = rt.block_on(roster_credentials::aws_org::account_manifests(
                     &job.1.manifest,
-                    &f.accounts,
+                    f.accounts.as_deref(),
                     &f.role_name,
                     f.external_id.as_deref(),
                     src.endpoint_url.as_deref(),

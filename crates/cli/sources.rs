@@ -116,7 +116,7 @@ pub async fn prepare(src: &SourceConfig, base_dir: &Path) -> Result<Prepared> {
     if let Some(profile) = crate::profiles::builtin(&src.connector) {
         prepared.host_settings = profile.host_settings().into_iter().map(str::to_string).collect();
         let endpoint = profile.endpoint(src.endpoint_url.as_deref(), &setting, &region);
-        prepared.other_endpoints = profile.other_endpoints(src.endpoint_url.as_deref());
+        prepared.other_endpoints = profile.other_endpoints(src.endpoint_url.as_deref(), &region);
         if exports_only {
             prepared.endpoint = endpoint.ok();
         } else {
@@ -211,62 +211,4 @@ async fn allow_rule(src: &SourceConfig, a: &AllowConfig, region: &str, base_dir:
         rule = rule.actions(actions);
     }
     Ok(rule)
-}
-
-/// A source's AWS Organizations fan-out: which accounts, and the role assumed in each.
-pub struct FanOut {
-    /// `accounts`: `"organization"` or a list of account ids.
-    pub accounts: roster_credentials::aws_org::Accounts,
-    /// `role_name`: the role assumed in each account.
-    pub role_name: String,
-    /// `external_id`: the external id the role's trust policy asks for.
-    pub external_id: Option<String>,
-}
-
-/// The fan-out a source sets (`accounts`, `role_name`, `external_id`), if any; a clear error
-/// when the settings are wrong.
-pub fn fan_out(src: &SourceConfig) -> Result<Option<FanOut>> {
-    use roster_credentials::aws_org::{Accounts, is_account_id};
-    let name = src.name();
-    let text = |k: &str| src.settings.get(k).map(|v| v.as_str().map(str::to_string));
-    let accounts = match src.settings.get("accounts") {
-        None => {
-            if src.settings.contains_key("role_name") {
-                bail!(
-                    "source {name}: role_name is set but accounts is not (accounts = \"organization\" or a list of ids)"
-                );
-            }
-            return Ok(None);
-        }
-        Some(toml::Value::String(s)) if s == "organization" => Accounts::Organization,
-        Some(toml::Value::Array(items)) => {
-            let ids: Vec<String> = items
-                .iter()
-                .map(|i| i.as_str().filter(|s| is_account_id(s)).map(str::to_string))
-                .collect::<Option<_>>()
-                .with_context(|| format!("source {name}: accounts must list twelve-digit account ids as strings"))?;
-            if ids.is_empty() {
-                bail!("source {name}: accounts lists no account");
-            }
-            Accounts::List(ids)
-        }
-        Some(other) => bail!(
-            "source {name}: accounts = {} must be \"organization\" or a list of account ids",
-            setting_text(other)
-        ),
-    };
-    let role_name = match text("role_name") {
-        Some(Some(r)) if !r.is_empty() => r,
-        _ => bail!("source {name}: accounts needs role_name = \"...\", the role to assume in each account"),
-    };
-    let external_id = match text("external_id") {
-        None => None,
-        Some(Some(x)) => Some(x),
-        Some(None) => bail!("source {name}: external_id must be a string"),
-    };
-    Ok(Some(FanOut {
-        accounts,
-        role_name,
-        external_id,
-    }))
 }

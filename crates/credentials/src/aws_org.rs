@@ -45,11 +45,6 @@ pub async fn organization_accounts(conf: &aws_config::SdkConfig) -> Result<Vec<S
     Ok(ids)
 }
 
-/// Whether `id` is an AWS account id (twelve digits).
-pub fn is_account_id(id: &str) -> bool {
-    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
-}
-
 /// Assumes `arn:aws:iam::<account>:role/<role_name>` (session name `roster`, with `external_id`
 /// when set) from the credential in `conf`, once, now: a role that cannot be assumed is an error
 /// here, before any collection. The temporary credential lasts the STS default (one hour).
@@ -74,26 +69,17 @@ pub async fn assume_role(
     Ok(SharedCredentialsProvider::new(creds))
 }
 
-/// Which accounts a source fans out to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Accounts {
-    /// Every ACTIVE account of the organization (`accounts = "organization"`).
-    Organization,
-    /// These account ids (`accounts = ["111111111111", ...]`).
-    List(Vec<String>),
-}
-
 /// One account's manifest: the source's, with every AWS SigV4 rule signing with the role
 /// assumed in that account; or why the role could not be assumed.
 pub type AccountManifest = (String, Result<roster_plugin_host::Manifest, String>);
 
 /// The per-account manifests of a source whose `manifest` signs with its own AWS credential:
-/// the accounts listed (Organizations, with that credential) or given, each with `role_name`
+/// the `accounts` given, or when `None` those Organizations lists with that credential, each with `role_name`
 /// assumed. An account whose role cannot be assumed carries its error; the others go on. An
 /// error here (no AWS rule, ListAccounts refused) stops the whole source.
 pub async fn account_manifests(
     manifest: &roster_plugin_host::Manifest,
-    accounts: &Accounts,
+    accounts: Option<&[String]>,
     role_name: &str,
     external_id: Option<&str>,
     endpoint_url: Option<&str>,
@@ -109,8 +95,8 @@ pub async fn account_manifests(
         .ok_or("accounts needs an AWS source that signs its requests (not api = false)")?;
     let conf = sdk_config(provider, &region, endpoint_url).await;
     let ids = match accounts {
-        Accounts::Organization => organization_accounts(&conf).await?,
-        Accounts::List(ids) => ids.clone(),
+        None => organization_accounts(&conf).await?,
+        Some(ids) => ids.to_vec(),
     };
     let mut out = vec![];
     for id in ids {
