@@ -66,6 +66,10 @@ pub struct AllowSpec {
     pub methods: Vec<String>,
     /// AWS operations allowed (exact names or `Prefix*`), for the AWS Query and JSON APIs.
     pub actions: Option<Vec<String>>,
+    /// The path is the whole path allowed, not a prefix; each `*` segment stands for one
+    /// segment (an id the plugin learns from a listing).
+    #[serde(default)]
+    pub exact: bool,
     /// The SigV4 signing name of the service under this path, when it is not the `aws-sigv4`
     /// auth's `service`: an AWS provider whose APIs live on several endpoints with different
     /// signing names (Bedrock Agents signs as `bedrock`, AgentCore control as
@@ -133,6 +137,12 @@ impl Profile {
             }
             for m in &a.methods {
                 Method::from_bytes(m.as_bytes()).map_err(|_| err(format!("{m:?} is not an HTTP method")))?;
+            }
+            if !a.exact && a.path.split('/').any(|seg| seg == "*") {
+                return Err(err(format!(
+                    "allow {:?} has a * segment, which only an exact = true path may have",
+                    a.path
+                )));
             }
             if a.service.is_some() && p.auth.iter().any(|x| x.mechanism != "aws-sigv4") {
                 return Err(err(format!(
@@ -246,6 +256,9 @@ impl Profile {
                 }
                 if let Some(actions) = &a.actions {
                     rule = rule.actions(actions.iter().cloned());
+                }
+                if a.exact {
+                    rule = rule.exact();
                 }
                 rules.push(rule);
             }
@@ -409,6 +422,8 @@ endpoint = "https://bedrock-agent.{region}.amazonaws.com"
 agentcore = "https://bedrock-agentcore-control.{region}.amazonaws.com"
 [[allow]]
 path = "/agents/"
+methods = ["POST"]
+exact = true
 [[allow]]
 endpoint = "agentcore"
 path = "/runtimes/"
@@ -453,6 +468,10 @@ service = "bedrock"
                 ("bedrock-agentcore-control.eu-west-1.amazonaws.com", "bedrock-agentcore")
             ]
         );
+        assert!(rules[0].exact && !rules[1].exact);
+        let star = text.replace("path = \"/runtimes/\"", "path = \"/runtimes/*/\"");
+        let e = Profile::parse("bedrock", &star).unwrap_err().to_string();
+        assert!(e.contains("only an exact = true path"), "{e}");
         let bearer = text.replace("mechanism = \"aws-sigv4\"", "mechanism = \"bearer\"");
         let e = Profile::parse("bedrock", &bearer).unwrap_err().to_string();
         assert!(e.contains("only aws-sigv4 auth uses"), "{e}");
