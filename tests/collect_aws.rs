@@ -335,14 +335,25 @@ fn an_aws_source_without_credentials_fails_saying_what_to_set() {
     assert!(audit.contains("no AWS credentials"), "{audit}");
 }
 
-/// Runs the real AWS CLI (PyPI `awscli`, installed by scripts/test.sh) against moto.
+/// Runs the real AWS CLI (PyPI `awscli`, installed by scripts/test.sh) against moto, `aws iam`
+/// with moto's default credential.
 fn aws_cli(moto: &Moto, args: &[&str]) -> Vec<u8> {
+    let args: Vec<&str> = ["iam"].iter().chain(args).copied().collect();
+    aws_cli_as(
+        moto,
+        &[("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")],
+        &args,
+    )
+}
+
+/// Runs the real AWS CLI against moto with the credential in `creds` (`AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`).
+pub(crate) fn aws_cli_as(moto: &Moto, creds: &[(&str, &str)], args: &[&str]) -> Vec<u8> {
     let aws = roster_testkit::test_deps().join("venv/bin/aws");
     let out = std::process::Command::new(&aws)
-        .args(["--endpoint-url", &moto.url, "--output", "json", "iam"])
+        .args(["--endpoint-url", &moto.url, "--output", "json"])
         .args(args)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .envs(creds.iter().copied())
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
@@ -350,7 +361,7 @@ fn aws_cli(moto: &Moto, args: &[&str]) -> Vec<u8> {
         .unwrap_or_else(|e| panic!("cannot run {}: {e}; run scripts/test.sh to install it", aws.display()));
     assert!(
         out.status.success(),
-        "aws iam {args:?}: {}",
+        "aws {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout

@@ -3,6 +3,7 @@
 
 mod collect_ai;
 mod collect_aws;
+mod collect_aws_org;
 mod collect_azure;
 mod collect_cloudtrail;
 mod collect_entra;

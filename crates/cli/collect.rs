@@ -12,6 +12,7 @@ use roster_model::{ConnectorRun, Report, RunStatus};
 use roster_plugin_host::{Auth, CodeCache, ExportFile, Host, Limits, RunRequest};
 
 use crate::config::Config;
+use crate::config::fan_out;
 use crate::sources::{plugin_code, prepare, setting_text};
 
 /// What `collect` gathered, for [`merge_into`].
@@ -66,13 +67,23 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
 
     let mut runs: Vec<ConnectorRun> = vec![];
     let mut jobs = vec![];
+    // The role each fan-out run signs with, by run name: a failure names it.
+    let mut assumed: BTreeMap<String, String> = BTreeMap::new();
     for src in &cfg.sources {
-        let failed = |e: anyhow::Error| ConnectorRun {
-            source: src.name().to_string(),
-            connector: src.connector.clone(),
-            status: RunStatus::Failed,
-            error: Some(format!("{e:#}")),
-            ..Default::default()
+        let mut fail = |source: String, e: anyhow::Error| {
+            let run = ConnectorRun {
+                source,
+                connector: src.connector.clone(),
+                status: RunStatus::Failed,
+                error: Some(format!("{e:#}")),
+                ..Default::default()
+            };
+            eprintln!(
+                "roster: source {} failed: {}",
+                run.source,
+                run.error.as_deref().unwrap_or_default()
+            );
+            runs.push(run);
         };
         let prepared = (|| -> Result<_> {
             let code = plugin_code(src, &base)?;
@@ -136,17 +147,40 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
                 },
             ))
         })();
-        match prepared {
-            Ok(job) => jobs.push(job),
-            Err(e) => {
-                let run = failed(e);
-                eprintln!(
-                    "roster: source {} failed: {}",
-                    run.source,
-                    run.error.as_deref().unwrap_or_default()
-                );
-                runs.push(run);
+        let fan_out = prepared.and_then(|job| Ok((job, fan_out(src)?)));
+        match fan_out {
+            Ok((job, None)) => jobs.push(job),
+            Ok((job, Some(f))) => {
+                // One run per account, named `<source>/<account id>`, each with the role assumed
+                // there; an account whose role cannot be assumed fails alone.
+                let manifests = rt.block_on(roster_credentials::aws_org::account_manifests(
+                    &job.1.manifest,
+                    f.accounts.as_deref(),
+                    &f.role_name,
+                    f.external_id.as_deref(),
+                    src.endpoint_url.as_deref(),
+                ));
+                match manifests {
+                    Ok(list) => {
+                        for (account, manifest) in list {
+                            let source = format!("{}/{account}", src.name());
+                            match manifest {
+                                Ok(m) => {
+                                    assumed
+                                        .insert(source.clone(), format!("arn:aws:iam::{account}:role/{}", f.role_name));
+                                    let mut req = job.1.clone();
+                                    req.source = source;
+                                    req.manifest = Arc::new(m);
+                                    jobs.push((job.0.clone(), req));
+                                }
+                                Err(e) => fail(source, anyhow::anyhow!(e)),
+                            }
+                        }
+                    }
+                    Err(e) => fail(src.name().to_string(), anyhow::anyhow!("source {}: {e}", src.name())),
+                }
             }
+            Err(e) => fail(src.name().to_string(), e),
         }
     }
     let outcomes = rt.block_on(host.run_all(jobs));
@@ -158,7 +192,10 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
     let mut repositories = vec![];
     let audit_path = state_dir.join("audit.jsonl");
     let mut audit = crate::private::append(&audit_path).ok();
-    for o in outcomes {
+    for mut o in outcomes {
+        if let (Some(role), Some(e)) = (assumed.get(&o.run.source), o.run.error.as_mut()) {
+            *e = format!("signing as {role}: {e}");
+        }
         for l in o.logs.iter().filter(|l| matches!(l.level, "warn" | "error")) {
             if std::io::stderr().is_terminal() || l.level == "error" {
                 #[allow(clippy::print_stderr, reason = "plugin warnings go to the terminal")]

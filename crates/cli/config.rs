@@ -213,6 +213,9 @@ fn problems(cfg: &Config, base: &Path) -> Vec<String> {
                 s.connector
             ));
         }
+        if let Err(e) = fan_out(s) {
+            out.push(format!("{e:#}"));
+        }
         let exports_only = s.settings.get("api").and_then(toml::Value::as_bool) == Some(false);
         if !exports_only {
             for k in profile.required.iter().filter(|k| !s.settings.contains_key(k.as_str())) {
@@ -253,4 +256,65 @@ pub fn check_scope(name: &str) -> Result<()> {
         bail!("a scope name is 1 to 64 letters, digits, '.', '_' or '-'");
     }
     Ok(())
+}
+
+/// A source's AWS Organizations fan-out: which accounts, and the role assumed in each.
+pub struct FanOut {
+    /// `accounts`: the listed account ids, or `None` for `"organization"` (every ACTIVE
+    /// account Organizations lists).
+    pub accounts: Option<Vec<String>>,
+    /// `role_name`: the role assumed in each account.
+    pub role_name: String,
+    /// `external_id`: the external id the role's trust policy asks for.
+    pub external_id: Option<String>,
+}
+
+/// The fan-out a source sets (`accounts`, `role_name`, `external_id`), if any; a clear error
+/// when the settings are wrong.
+pub fn fan_out(src: &SourceConfig) -> Result<Option<FanOut>> {
+    let is_account_id = |id: &str| id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit());
+    let name = src.name();
+    let text = |k: &str| src.settings.get(k).map(|v| v.as_str().map(str::to_string));
+    let accounts = match src.settings.get("accounts") {
+        None => {
+            if src.settings.contains_key("role_name") {
+                bail!(
+                    "source {name}: role_name is set but accounts is not (accounts = \"organization\" or a list of ids)"
+                );
+            }
+            return Ok(None);
+        }
+        Some(toml::Value::String(s)) if s == "organization" => None,
+        Some(toml::Value::Array(items)) => {
+            let ids: Vec<String> = items
+                .iter()
+                .map(|i| i.as_str().filter(|s| is_account_id(s)).map(str::to_string))
+                .collect::<Option<_>>()
+                .with_context(|| format!("source {name}: accounts must list twelve-digit account ids as strings"))?;
+            if ids.is_empty() {
+                bail!("source {name}: accounts lists no account");
+            }
+            Some(ids)
+        }
+        Some(other) => {
+            let given = other
+                .as_str()
+                .map_or_else(|| other.type_str().to_string(), |s| format!("{s:?}"));
+            bail!("source {name}: accounts = {given} must be \"organization\" or a list of account ids")
+        }
+    };
+    let role_name = match text("role_name") {
+        Some(Some(r)) if !r.is_empty() => r,
+        _ => bail!("source {name}: accounts needs role_name = \"...\", the role to assume in each account"),
+    };
+    let external_id = match text("external_id") {
+        None => None,
+        Some(Some(x)) => Some(x),
+        Some(None) => bail!("source {name}: external_id must be a string"),
+    };
+    Ok(Some(FanOut {
+        accounts,
+        role_name,
+        external_id,
+    }))
 }

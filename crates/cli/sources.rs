@@ -116,7 +116,7 @@ pub async fn prepare(src: &SourceConfig, base_dir: &Path) -> Result<Prepared> {
     if let Some(profile) = crate::profiles::builtin(&src.connector) {
         prepared.host_settings = profile.host_settings().into_iter().map(str::to_string).collect();
         let endpoint = profile.endpoint(src.endpoint_url.as_deref(), &setting, &region);
-        prepared.other_endpoints = profile.other_endpoints(src.endpoint_url.as_deref());
+        prepared.other_endpoints = profile.other_endpoints(src.endpoint_url.as_deref(), &region);
         if exports_only {
             prepared.endpoint = endpoint.ok();
         } else {

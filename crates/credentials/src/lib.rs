@@ -6,6 +6,7 @@
 //! installation tokens via octocrab, Okta service apps (client credentials, `private_key_jwt`,
 //! DPoP) and Google service accounts (JWT bearer grant with domain-wide delegation).
 
+pub mod aws_org;
 pub mod entra;
 pub mod github_app;
 pub mod google_sa;
@@ -245,11 +246,7 @@ fn entra_auth(spec: &AuthSpec, connector: &str, req: &AuthRequest<'_>) -> Result
 /// AWS credentials from the SDK's chain (environment, profile, SSO, assume-role, process,
 /// instance metadata), on the host's rustls HTTP client.
 pub async fn aws_credentials(region: Option<&str>, profile: Option<&str>) -> SharedCredentialsProvider {
-    use aws_smithy_http_client::tls;
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
-        .build_https();
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http);
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(aws_https_client());
     if let Some(r) = region {
         loader = loader.region(aws_config::Region::new(r.to_string()));
     }
@@ -260,4 +257,12 @@ pub async fn aws_credentials(region: Option<&str>, profile: Option<&str>) -> Sha
     conf.credentials_provider().unwrap_or_else(|| {
         SharedCredentialsProvider::new(aws_credential_types::Credentials::new("", "", None, None, "none"))
     })
+}
+
+/// The HTTP client of the host's own AWS calls: rustls with ring.
+fn aws_https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+        .build_https()
 }

@@ -146,7 +146,7 @@ pub fn profile_toml(data: &[u8]) {
     let _ = p.auth_spec(None);
     let setting = |k: &str| (k != "missing").then(|| "acme".to_string());
     if let Ok(endpoint) = p.endpoint(None, &setting, "us-east-1") {
-        let _ = p.allow_rules(&endpoint, &p.other_endpoints(None), &setting, &Auth::None);
+        let _ = p.allow_rules(&endpoint, &p.other_endpoints(None, "us-east-1"), &setting, &Auth::None);
     }
 }
 

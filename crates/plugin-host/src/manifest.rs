@@ -116,6 +116,11 @@ pub struct AllowRule {
     pub actions: Option<Vec<String>>,
     /// What the host attaches.
     pub auth: Auth,
+    /// The prefix is the whole path, not a prefix: a request matches only that path (with or
+    /// without its trailing slash), each `*` segment standing for one segment. For a read that
+    /// a REST API sends as a POST where POSTs under the same path write (Bedrock's
+    /// `POST /agents/` lists agents, `POST /agents/{id}/` prepares one).
+    pub exact: bool,
 }
 
 /// The methods a rule allows unless it says otherwise: reads.
@@ -247,7 +252,15 @@ impl AllowRule {
             methods: READ_METHODS.to_vec(),
             actions: None,
             auth,
+            exact: false,
         })
+    }
+
+    /// Matches only the prefix's whole path, `*` segments standing for one segment each.
+    #[must_use]
+    pub fn exact(mut self) -> Self {
+        self.exact = true;
+        self
     }
 
     /// Allows these methods instead of GET and HEAD (a write only where a read API needs it).
@@ -271,7 +284,18 @@ impl AllowRule {
             && url.port_or_known_default() == p.port_or_known_default()
             && url.username().is_empty()
             && url.password().is_none()
-            && (url.path().starts_with(p.path()) || format!("{}/", url.path()) == p.path())
+            && if self.exact {
+                let path = url.path().strip_suffix('/').unwrap_or(url.path());
+                let want = p.path().strip_suffix('/').unwrap_or(p.path());
+                let (got, want): (Vec<&str>, Vec<&str>) = (path.split('/').collect(), want.split('/').collect());
+                got.len() == want.len()
+                    && got
+                        .iter()
+                        .zip(&want)
+                        .all(|(g, w)| g == w || (*w == "*" && !g.is_empty()))
+            } else {
+                url.path().starts_with(p.path()) || format!("{}/", url.path()) == p.path()
+            }
     }
 }
 
@@ -396,6 +420,40 @@ mod tests {
         assert!(AllowRule::new("http://localhost:8080/api", Auth::None).is_ok());
         assert!(AllowRule::new("https://example.com/a/%2e%2e/", Auth::None).is_err());
         assert!(AllowRule::new("http://[::1]:8080/", Auth::None).is_ok());
+    }
+
+    #[test]
+    fn exact_rules_match_only_their_path_with_one_segment_per_star() {
+        let m = Manifest {
+            plugin: "p".into(),
+            allow: [
+                "https://bedrock-agent.us-east-1.amazonaws.com/agents/",
+                "https://bedrock-agent.us-east-1.amazonaws.com/agents/*/agentversions/*/actiongroups/",
+            ]
+            .iter()
+            .map(|p| AllowRule::new(p, Auth::None).unwrap().methods([Method::POST]).exact())
+            .collect(),
+        };
+        let ok = |path: &str| {
+            let url = Url::parse(&format!("https://bedrock-agent.us-east-1.amazonaws.com{path}")).unwrap();
+            m.check(&Method::POST, &url).is_ok()
+        };
+        assert!(ok("/agents/"));
+        assert!(ok("/agents"));
+        assert!(ok("/agents/?x=1"));
+        assert!(ok("/agents/AG1/agentversions/DRAFT/actiongroups/"));
+        assert!(ok("/agents/AG1/agentversions/DRAFT/actiongroups"));
+        for refused in [
+            "/agents/AG1/",
+            "/agents/AG1/agentversions/DRAFT/actiongroups/GR1/",
+            "/agents/AG1/x/agentversions/DRAFT/actiongroups/",
+            "/agents//agentversions/DRAFT/actiongroups/",
+            "/agents/AG1/agentversions/DRAFT/",
+            "/agentsX/",
+            "/",
+        ] {
+            assert!(!ok(refused), "{refused}");
+        }
     }
 
     #[test]

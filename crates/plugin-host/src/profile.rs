@@ -69,6 +69,15 @@ pub struct AllowSpec {
     pub methods: Vec<String>,
     /// AWS operations allowed (exact names or `Prefix*`), for the AWS Query and JSON APIs.
     pub actions: Option<Vec<String>>,
+    /// The path is the whole path allowed, not a prefix; each `*` segment stands for one
+    /// segment (an id the plugin learns from a listing).
+    #[serde(default)]
+    pub exact: bool,
+    /// The SigV4 signing name of the service under this path, when it is not the `aws-sigv4`
+    /// auth's `service`: an AWS provider whose APIs live on several endpoints with different
+    /// signing names (Bedrock Agents signs as `bedrock`, AgentCore control as
+    /// `bedrock-agentcore`). Only for `aws-sigv4` auth.
+    pub service: Option<String>,
 }
 
 /// One way the host can authenticate a connector's requests.
@@ -132,6 +141,18 @@ impl Profile {
             for m in &a.methods {
                 Method::from_bytes(m.as_bytes()).map_err(|_| err(format!("{m:?} is not an HTTP method")))?;
             }
+            if !a.exact && a.path.split('/').any(|seg| seg == "*") {
+                return Err(err(format!(
+                    "allow {:?} has a * segment, which only an exact = true path may have",
+                    a.path
+                )));
+            }
+            if a.service.is_some() && p.auth.iter().any(|x| x.mechanism != "aws-sigv4") {
+                return Err(err(format!(
+                    "allow {:?} names a signing service, which only aws-sigv4 auth uses",
+                    a.path
+                )));
+            }
         }
         if p.auth.is_empty() && !p.allow.is_empty() {
             return Err(err("allows requests but has no [[auth]]".into()));
@@ -191,11 +212,14 @@ impl Profile {
     }
 
     /// The other endpoints for a source, by name: each the source's `endpoint_url` when it
-    /// sets one, else the profile's. No trailing slash.
-    pub fn other_endpoints(&self, endpoint_url: Option<&str>) -> BTreeMap<String, String> {
+    /// sets one, else the profile's with `{region}` filled in. No trailing slash.
+    pub fn other_endpoints(&self, endpoint_url: Option<&str>, region: &str) -> BTreeMap<String, String> {
         self.endpoints
             .iter()
-            .map(|(k, v)| (k.clone(), endpoint_url.unwrap_or(v).trim_end_matches('/').to_string()))
+            .map(|(k, v)| {
+                let url = endpoint_url.map_or_else(|| v.replace("{region}", region), str::to_string);
+                (k.clone(), url.trim_end_matches('/').to_string())
+            })
             .collect()
     }
 
@@ -220,6 +244,14 @@ impl Profile {
                     .get(name)
                     .ok_or_else(|| err(format!("no endpoint named {name:?}")))?,
             };
+            let auth = match (auth, &a.service) {
+                (Auth::AwsSigV4 { region, provider, .. }, Some(service)) => Auth::AwsSigV4 {
+                    service: service.clone(),
+                    region: region.clone(),
+                    provider: provider.clone(),
+                },
+                _ => auth.clone(),
+            };
             for path in fill(&a.path, setting).map_err(err)? {
                 let mut rule = AllowRule::new(&format!("{base}{path}"), auth.clone())?;
                 if !a.methods.is_empty() {
@@ -227,6 +259,9 @@ impl Profile {
                 }
                 if let Some(actions) = &a.actions {
                     rule = rule.actions(actions.iter().cloned());
+                }
+                if a.exact {
+                    rule = rule.exact();
                 }
                 rules.push(rule);
             }
@@ -428,7 +463,7 @@ mechanism = "bearer"
         let rules = p
             .allow_rules(
                 "https://iam.googleapis.com",
-                &p.other_endpoints(None),
+                &p.other_endpoints(None, "us-east-1"),
                 &projects,
                 &Auth::None,
             )
@@ -455,7 +490,7 @@ mechanism = "bearer"
         ] {
             assert!(manifest.check(&Method::POST, &url(refused)).is_err(), "{refused}");
         }
-        let local = p.other_endpoints(Some("http://127.0.0.1:9/"));
+        let local = p.other_endpoints(Some("http://127.0.0.1:9/"), "us-east-1");
         assert_eq!(
             local["crm"], "http://127.0.0.1:9",
             "endpoint_url replaces every endpoint"
@@ -464,6 +499,71 @@ mechanism = "bearer"
             .unwrap_err()
             .to_string();
         assert!(e.contains("\"nope\""), "{e}");
+    }
+
+    #[test]
+    fn an_allow_rule_may_sign_for_another_aws_service() {
+        let text = r#"
+connector = "bedrock"
+description = "test"
+endpoint = "https://bedrock-agent.{region}.amazonaws.com"
+[endpoints]
+agentcore = "https://bedrock-agentcore-control.{region}.amazonaws.com"
+[[allow]]
+path = "/agents/"
+methods = ["POST"]
+exact = true
+[[allow]]
+endpoint = "agentcore"
+path = "/runtimes/"
+service = "bedrock-agentcore"
+[[auth]]
+name = "aws"
+mechanism = "aws-sigv4"
+service = "bedrock"
+"#;
+        let p = Profile::parse("bedrock", text).unwrap();
+        let provider = aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"),
+        );
+        let auth = Auth::AwsSigV4 {
+            service: "bedrock".into(),
+            region: "eu-west-1".into(),
+            provider,
+        };
+        let none = |_: &str| None;
+        let rules = p
+            .allow_rules(
+                "https://bedrock-agent.eu-west-1.amazonaws.com",
+                &p.other_endpoints(None, "eu-west-1"),
+                &none,
+                &auth,
+            )
+            .unwrap();
+        let signed: Vec<(&str, &str)> = rules
+            .iter()
+            .map(|r| match &r.auth {
+                Auth::AwsSigV4 { service, region, .. } => {
+                    assert_eq!(region, "eu-west-1");
+                    (r.prefix.host_str().unwrap(), service.as_str())
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            signed,
+            [
+                ("bedrock-agent.eu-west-1.amazonaws.com", "bedrock"),
+                ("bedrock-agentcore-control.eu-west-1.amazonaws.com", "bedrock-agentcore")
+            ]
+        );
+        assert!(rules[0].exact && !rules[1].exact);
+        let star = text.replace("path = \"/runtimes/\"", "path = \"/runtimes/*/\"");
+        let e = Profile::parse("bedrock", &star).unwrap_err().to_string();
+        assert!(e.contains("only an exact = true path"), "{e}");
+        let bearer = text.replace("mechanism = \"aws-sigv4\"", "mechanism = \"bearer\"");
+        let e = Profile::parse("bedrock", &bearer).unwrap_err().to_string();
+        assert!(e.contains("only aws-sigv4 auth uses"), "{e}");
     }
 
     #[test]

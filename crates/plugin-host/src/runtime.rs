@@ -24,6 +24,9 @@ use crate::manifest::Manifest;
 use roster_model::RunStatus;
 use state::{MemoryLimiter, RunState};
 
+/// How many plugin runs [`Host::run_all`] lets run at once; the others wait their turn.
+pub const MAX_CONCURRENT_RUNS: usize = 16;
+
 /// Bounds on one plugin run.
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -387,17 +390,25 @@ impl Host {
         }
     }
 
-    /// Runs several plugins concurrently on the current tokio runtime; results in input order.
+    /// Runs several plugins concurrently on the current tokio runtime, at most
+    /// [`MAX_CONCURRENT_RUNS`] at once (an AWS organization fans out to one run per account);
+    /// results in input order. A run's time limit starts when it starts.
     pub async fn run_all(&self, jobs: Vec<(Arc<Plugin>, RunRequest)>) -> Vec<RunOutcome> {
+        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_RUNS));
         let mut handles = Vec::new();
         for (plugin, req) in jobs {
             let host = self.clone();
             let source = req.source.clone();
             let connector = req.connector.clone();
+            let slots = slots.clone();
             handles.push((
                 source,
                 connector,
-                tokio::spawn(async move { host.run(&plugin, req).await }),
+                tokio::spawn(async move {
+                    // The semaphore is never closed, so acquiring only waits.
+                    let _slot = slots.acquire_owned().await;
+                    host.run(&plugin, req).await
+                }),
             ));
         }
         let mut out = Vec::new();

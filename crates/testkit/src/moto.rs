@@ -77,11 +77,21 @@ impl Moto {
 
     /// Sets dates moto cannot set through its API (see the launcher).
     pub fn backdate(&self, body: serde_json::Value) {
+        self.test_route("iam/backdate", body);
+    }
+
+    /// Turns on moto's IAM authorization from now on: every later request must be signed by a
+    /// key whose policies allow it (see the launcher).
+    pub fn enforce_auth(&self) {
+        self.test_route("auth/enforce", serde_json::json!({}));
+    }
+
+    fn test_route(&self, route: &str, body: serde_json::Value) {
         let out = Command::new("curl")
             .args([
                 "-sf",
                 "-XPOST",
-                &format!("{}/_test/iam/backdate", self.url),
+                &format!("{}/_test/{route}", self.url),
                 "-d",
                 &body.to_string(),
             ])
@@ -89,7 +99,7 @@ impl Moto {
             .expect("curl");
         assert!(
             out.status.success(),
-            "backdate {body}: {}",
+            "{route} {body}: {}",
             String::from_utf8_lossy(&out.stdout)
         );
     }
