@@ -319,12 +319,16 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     let out = env.roster(&init);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let drafts = std::fs::read_to_string(env.path("drafts.toml")).unwrap();
-    assert_eq!(drafts.matches("[[agent]]").count(), 4, "{drafts}");
+    assert_eq!(drafts.matches("[[agent]]").count(), 5, "{drafts}");
     assert!(
         drafts.contains("identities = [\"744390188213-chatgpt-connectors.apps.googleusercontent.com\"]"),
         "the Google Workspace OAuth app is drafted too: {drafts}"
     );
     assert!(drafts.contains("code = [\"agents/triage\"]"), "{drafts}");
+    assert!(
+        drafts.contains("name = \"contract-drafter\""),
+        "the Azure OpenAI service principal is drafted too: {drafts}"
+    );
     assert!(
         drafts.contains("identities = [\"arn:aws:iam::111122223333:role/agents/triage-agent-role\"]"),
         "{drafts}"
