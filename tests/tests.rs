@@ -5,6 +5,7 @@ mod collect_ai;
 mod collect_aws;
 mod collect_aws_org;
 mod collect_azure;
+mod collect_bedrock;
 mod collect_cloudtrail;
 mod collect_entra;
 mod collect_gcp;

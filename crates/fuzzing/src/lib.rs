@@ -198,8 +198,9 @@ pub const FILE_SEPARATOR: &[u8] = b"\0FILE\0";
 /// first byte picks its format among the connector's, the rest is its content.
 pub fn connector_exports(data: &[u8]) {
     type ReadExports = fn(&mut Emitter, &[ExportFile]) -> Result<(), ConnectorError>;
-    const READERS: [(&str, ReadExports); 11] = [
+    const READERS: [(&str, ReadExports); 12] = [
         ("anthropic-admin", connector_anthropic_admin::read_exports),
+        ("aws-bedrock", connector_aws_bedrock::read_exports),
         ("aws-cloudtrail", connector_aws_cloudtrail::read_exports),
         ("aws-iam", |out, files| {
             connector_aws_iam::read_exports(out, files).map(drop)

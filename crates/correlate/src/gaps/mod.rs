@@ -41,7 +41,7 @@ use crate::RegisteredAgent;
 use crate::correlation::Correlation;
 use crate::util::ent;
 use roster_model::{EntityRef, ResolvedOwner};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What the identity checks share about one identity.
 pub(crate) struct IdentityFacts {
@@ -53,7 +53,7 @@ pub(crate) struct IdentityFacts {
     ai: Vec<String>,
     /// Why it is a person's.
     human: Vec<String>,
-    /// A code agent uses it.
+    /// A code agent uses it, or a platform's agent acts as it.
     agent_linked: bool,
     /// Its accountable owner, as resolved.
     owner: Option<ResolvedOwner>,
@@ -78,7 +78,7 @@ impl Correlation<'_, '_> {
     /// agent, human credential used by an agent, and for enabled identities long-lived credential
     /// and stale identity.
     pub(crate) fn identity_gaps(&mut self) {
-        // Identities used by code agents.
+        // Identities used by code agents, and roles platform agents act as.
         let mut agent_linked: BTreeMap<usize, Vec<String>> = BTreeMap::new();
         for (ai, set) in self.agent_idents.iter().enumerate() {
             for &i in set {
@@ -86,6 +86,26 @@ impl Correlation<'_, '_> {
                     .entry(i)
                     .or_default()
                     .push(format!("used by agent code at {}", self.r.agents[ai].path));
+            }
+        }
+        // Roles a platform's agent acts as (a Bedrock agent's resource role, an AgentCore
+        // runtime's role: its `role_arn`): the agent raises the unregistered gap, the role's
+        // permissions are the agent's.
+        let by_id: HashMap<&str, usize> = self
+            .r
+            .identities
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (x.id.as_str(), i))
+            .collect();
+        for a in self.r.identities.iter().filter(|x| x.kind == "agent") {
+            if let Some(&i) = a.attrs.get("role_arn").and_then(|r| by_id.get(r.as_str()))
+                && self.r.identities[i].id != a.id
+            {
+                agent_linked
+                    .entry(i)
+                    .or_default()
+                    .push(format!("the {} agent `{}` ({}) acts as it", a.source, a.name, a.id));
             }
         }
         for i in 0..self.r.identities.len() {

@@ -2,8 +2,9 @@
 //!
 //! ## What it finds
 //!
-//! An enabled identity that is an agent's (AI-capable, used by a code agent, or registered as an
-//! agent) and holds at least one broad permission, as its connector marks it: full
+//! An enabled identity that is an agent's (AI-capable, used by a code agent, the role a
+//! platform's agent acts as (a Bedrock agent's resource role), or registered as an agent) and
+//! holds at least one broad permission, as its connector marks it: full
 //! administrative access (`AdministratorAccess`, a privileged directory role), a directory-wide
 //! grant, wildcard actions, or another broad grant such as `iam:PassRole` on `*`. Severity:
 //! **high**. The evidence lists each reason it is an agent's, then each broad permission.

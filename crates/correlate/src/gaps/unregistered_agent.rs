@@ -9,7 +9,8 @@
 //!   any of: an AI provider's key or service account, an identity its provider calls an agent,
 //!   a trust policy that lets an AI service assume it, policies that allow AI-service actions, a
 //!   credential last used with an AI service or issued for one, or audit-log events from AI
-//!   clients or to AI services. An identity a code agent uses is left to that agent's gap, and a
+//!   clients or to AI services. An identity a code agent uses, or a role a platform's agent
+//!   acts as (a Bedrock agent's `role_arn`), is left to that agent's gap, and a
 //!   person's identity used by an AI client to `human-credential-used-by-agent`. Severity:
 //!   **medium**; the evidence lists each reason.
 //! - A code agent (agent framework imports, MCP configuration, agent cards, ...) whose directory
