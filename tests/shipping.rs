@@ -83,7 +83,7 @@ fn connectors_lists_every_built_in_with_its_hash() {
     let text = env.roster(&["connectors"]);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains(list[0]["sha256"].as_str().unwrap()), "{text}");
-    assert!(text.contains("12 built-in connectors"), "{text}");
+    assert!(text.contains("13 built-in connectors"), "{text}");
 
     // A folder of components replaces the built-in one it holds.
     env.write(

@@ -14,6 +14,7 @@ mod collect_gitlab;
 mod collect_google;
 mod collect_okta;
 mod collect_plugin;
+mod collect_slack;
 mod discover;
 mod escaping;
 mod git_history;

@@ -232,7 +232,7 @@ impl Emitter {
 }
 
 /// Parses an RFC 3339 / ISO 8601 time into Unix milliseconds (UTC).
-pub use roster_model::{error_chain, parse_time};
+pub use roster_model::{classify_app_name, error_chain, parse_time};
 
 /// Plain HTTP for REST connectors, over `wasi:http`. The host adds credentials, retries on 429
 /// and 5xx, and refuses URLs outside the source's manifest.

@@ -198,7 +198,7 @@ pub const FILE_SEPARATOR: &[u8] = b"\0FILE\0";
 /// first byte picks its format among the connector's, the rest is its content.
 pub fn connector_exports(data: &[u8]) {
     type ReadExports = fn(&mut Emitter, &[ExportFile]) -> Result<(), ConnectorError>;
-    const READERS: [(&str, ReadExports); 12] = [
+    const READERS: [(&str, ReadExports); 13] = [
         ("anthropic-admin", connector_anthropic_admin::read_exports),
         ("aws-bedrock", connector_aws_bedrock::read_exports),
         ("aws-cloudtrail", connector_aws_cloudtrail::read_exports),
@@ -213,6 +213,7 @@ pub fn connector_exports(data: &[u8]) {
         ("google-workspace", connector_google_workspace::read_exports),
         ("okta", connector_okta::read_exports),
         ("openai-admin", connector_openai_admin::read_exports),
+        ("slack", connector_slack::read_exports),
     ];
     let Some((&which, rest)) = data.split_first() else {
         return;
