@@ -391,7 +391,7 @@ impl Host {
     }
 
     /// Runs several plugins concurrently on the current tokio runtime, at most
-    /// [`MAX_CONCURRENT_RUNS`] at once (an AWS organization fans out to one run per account);
+    /// `MAX_CONCURRENT_RUNS` (16) at once (an AWS organization fans out to one run per account);
     /// results in input order. A run's time limit starts when it starts.
     pub async fn run_all(&self, jobs: Vec<(Arc<Plugin>, RunRequest)>) -> Vec<RunOutcome> {
         let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_RUNS));
