@@ -13,10 +13,14 @@
 use std::collections::{HashMap, HashSet};
 
 use roster_connector_sdk::http::encode;
-use roster_connector_sdk::rest::{Next, Progress, Stop, export_items, field, pages, strings};
+use roster_connector_sdk::rest::{Progress, Stop, export_items, field, strings};
 use roster_connector_sdk::types::*;
 use roster_connector_sdk::{Emitter, KeyFacts, export, parse_time, progress, setting};
 use serde_json::Value;
+
+mod api;
+
+use api::Run;
 
 struct GitLab;
 
@@ -442,77 +446,6 @@ fn gather_exports(g: &mut Gathered, files: &[ExportFile]) -> Result<(), Connecto
         }
     }
     Ok(())
-}
-
-struct Run {
-    /// `<base>/api/v4`.
-    api: String,
-    /// The group's path, URL-encoded (`acme%2Fplatform`).
-    group: String,
-    group_path: String,
-    g: Gathered,
-    p: Progress,
-}
-
-impl Run {
-    /// Every item of `GET /api/v4{path}` (`path` holds its query, without `per_page`).
-    fn list(&self, path: &str, mut each: impl FnMut(Value)) -> Result<(), Stop> {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let url = format!("{}{path}{sep}per_page=100", self.api);
-        pages(&url, &HEADERS, None, Next::LinkHeader, |v| {
-            each(v.clone());
-            Ok(())
-        })
-    }
-
-    fn group_list(&mut self, what: &str, tail: &str) -> Result<Vec<Value>, Stop> {
-        let mut items = vec![];
-        let r = self.list(&format!("/groups/{}/{tail}", self.group), |v| items.push(v));
-        self.p.part(what, r)?;
-        Ok(items)
-    }
-
-    /// The group's projects (subgroups included) as repositories; returns (encoded path, path)
-    /// of those not archived.
-    fn projects(&mut self) -> Result<Vec<(String, String)>, Stop> {
-        let mut listed = vec![];
-        let path = format!(
-            "/groups/{}/projects?include_subgroups=true&with_shared=false",
-            self.group
-        );
-        let r = self.list(&path, |v| listed.push(v));
-        self.p.part("projects", r)?;
-        let mut live = vec![];
-        for p in &listed {
-            let full = field(p, "path_with_namespace");
-            let archived = flag(p, "archived").unwrap_or(false);
-            if full.is_empty() {
-                continue;
-            }
-            if !archived {
-                live.push((encode(&full), full.clone()));
-            }
-            let clone_url = field(p, "http_url_to_repo");
-            if clone_url.is_empty() {
-                continue;
-            }
-            let mut attrs = vec![];
-            if let Some(v) = p.get("visibility").and_then(Value::as_str) {
-                attrs.push(("visibility".to_string(), v.to_string()));
-            }
-            self.p.out.repository(Repository {
-                full_name: full,
-                clone_url,
-                default_branch: Some(field(p, "default_branch")).filter(|b| !b.is_empty()),
-                archived,
-                fork: p.get("forked_from_project").is_some_and(|f| !f.is_null()),
-                private: field(p, "visibility") != "public",
-                pushed_at: time(p, "last_activity_at"),
-                attrs,
-            })?;
-        }
-        Ok(live)
-    }
 }
 
 impl roster_connector_sdk::Guest for GitLab {
