@@ -30,6 +30,14 @@ fn access_token(id: u64, user: u64, name: &str, scopes: &[&str], expires: Value,
         "last_used_at": "2026-11-28T08:00:00.000Z", "access_level": level})
 }
 
+/// A personal access token as `/groups/:id/manage/personal_access_tokens` and
+/// `/personal_access_tokens` list it.
+fn personal_token(id: u64, user: u64, name: &str, scopes: &[&str], expires: Value) -> Value {
+    json!({"id": id, "user_id": user, "name": name, "description": "", "scopes": scopes,
+        "expires_at": expires, "active": true, "revoked": false, "created_at": "2025-03-02T11:00:00.000Z",
+        "last_used_at": "2026-11-20T16:30:00.000Z"})
+}
+
 /// A `*_access_token_created` audit event by `author`.
 fn token_created(id: u64, author: u64, author_name: &str, token: u64, entity: &str, kind: &str) -> Value {
     json!({"id": id, "author_id": author, "entity_id": 6, "entity_type": kind,
@@ -129,6 +137,16 @@ async fn gitlab_fixture() -> MockServer {
         "expires_at": "2027-06-01"}]),
     )
     .await;
+    // The credentials inventory: people's tokens (the service account's token is not one).
+    mount(
+        &server,
+        format!("{GROUP}/manage/personal_access_tokens"),
+        json!([
+            personal_token(70, 7, "laptop", &["read_api"], json!("2027-02-01")),
+            personal_token(71, 9, "langgraph-agent", &["api"], Value::Null)
+        ]),
+    )
+    .await;
     let project = |id: u64, name: &str, archived: bool| {
         json!({"id": id, "name": name, "path": name, "path_with_namespace": format!("acme/platform/{name}"),
             "default_branch": "main", "visibility": "private", "archived": archived,
@@ -216,6 +234,18 @@ async fn gitlab_connector_inventories_tokens_bots_service_accounts_and_their_cre
     let events = report["activities"].as_array().unwrap();
     assert_eq!(events.len(), 2, "{events:#?}");
 
+    // People's personal access tokens from the credentials inventory, owned by their users.
+    let pat = identity(&report, "gitlab-pat:71");
+    assert_eq!(pat["kind"], "personal-access-token");
+    assert_eq!(pat["name"], "langgraph-agent");
+    assert_eq!(pat["owner"]["name"], "bob", "{pat:#}");
+    assert_eq!(pat["owner"]["enabled"], false, "bob is deactivated");
+    assert!(pat["credentials"][0]["expires"].is_null());
+    assert!(roster_testkit::has_permission(pat, "api"), "{pat:#}");
+    let laptop = identity(&report, "gitlab-pat:70");
+    assert_eq!(laptop["owner"]["name"], "alice");
+    assert_eq!(laptop["credentials"][0]["expires"], "2027-02-01T00:00:00Z");
+
     let got = server.received_requests().await.unwrap();
     assert!(
         got.iter()
@@ -253,6 +283,12 @@ async fn gitlab_connector_inventories_tokens_bots_service_accounts_and_their_cre
         .unwrap_or_else(|| panic!("{:#}", report["gaps"]));
     assert!(gap["evidence"].to_string().contains("bob"), "{gap:#}");
     assert!(roster_testkit::gap(&report, "no-owner", "ci-reader").is_none());
+    assert!(
+        roster_testkit::gap(&report, "no-owner", "langgraph-agent").is_some(),
+        "bob's own token has no active owner either: {:#}",
+        report["gaps"]
+    );
+    assert!(roster_testkit::gap(&report, "no-owner", "laptop").is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -443,11 +479,22 @@ fn gitlab_reads_glab_api_exports_without_the_api() {
             "expires_at": null, "can_push": true}])
         .to_string(),
     );
+    // `glab api --paginate personal_access_tokens` by an administrator: every token of the
+    // instance, the bot's (listed above as its project's) among them.
+    env.write(
+        "exports/pats.json",
+        json!([
+            personal_token(42, 500, "deploy-agent", &["api"], Value::Null),
+            personal_token(73, 9, "notebook", &["read_repository"], json!("2026-12-31"))
+        ])
+        .to_string(),
+    );
     env.write("exports/broken.json", "{\"message\": \"404 Not Found\"}");
     let files = "{ path = \"exports/members.json\", format = \"members\" },\n\
         { path = \"exports/audit.json\", format = \"audit-events\" },\n\
         { path = \"exports/tokens/acme-agent.json\", format = \"project-access-tokens\" },\n\
-        { path = \"exports/keys/acme-agent.json\", format = \"deploy-keys\" }";
+        { path = \"exports/keys/acme-agent.json\", format = \"deploy-keys\" },\n\
+        { path = \"exports/pats.json\", format = \"personal-access-tokens\" }";
     let source = |files: &str| {
         format!("[[source]]\nconnector = \"gitlab\"\napi = false\ngroup = \"acme\"\nfiles = [\n{files}\n]\n")
     };
@@ -464,6 +511,12 @@ fn gitlab_reads_glab_api_exports_without_the_api() {
     assert_eq!(key["kind"], "deploy-key");
     assert_eq!(key["attrs"]["can_push"], "true");
     assert!(roster_testkit::has_permission(key, "write_repository"), "{key:#}");
+    assert_eq!(identity(&report, "gitlab-pat:73")["owner"]["name"], "bob");
+    let ids = report["identities"].to_string();
+    assert!(
+        !ids.contains("gitlab-pat:42"),
+        "the bot's token is its project's, not a person's"
+    );
 
     // A broken export names the file; what the other files gave is kept.
     env.write(

@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 
 use roster_connector_sdk::http::{self, encode};
-use roster_connector_sdk::rest::{Progress, Stop, field, push_fields};
+use roster_connector_sdk::rest::{Progress, Stop, field, gather, push_fields};
 use roster_connector_sdk::types::*;
 use roster_connector_sdk::{Emitter, Guest, export, parse_time, setting};
 use serde_json::Value;
@@ -415,25 +415,13 @@ impl Guest for AwsBedrock {
 
     fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
         let cfg = &request.config;
-        let mut inv = Inventory::default();
-        let mut p = Progress::default();
-        if let Err(e) = read_files(&mut inv, &request.files) {
-            let _ = inv.emit(&mut p.out);
-            let _ = p.out.flush();
-            return Err(e);
-        }
-        let mut result = Ok(());
-        if setting(cfg, "api") != Some("false") {
-            match roster_connector_sdk::endpoint(cfg) {
-                Ok(base) => result = collect_api(&mut p, &mut inv, cfg, base),
-                Err(e) => {
-                    let _ = inv.emit(&mut p.out);
-                    let _ = p.out.flush();
-                    return Err(e);
-                }
-            }
-        }
-        p.finish_emitting(result, |out| inv.emit(out))
+        gather(
+            &request,
+            Inventory::default(),
+            read_files,
+            |p, inv, base| collect_api(p, inv, cfg, base),
+            Inventory::emit,
+        )
     }
 }
 

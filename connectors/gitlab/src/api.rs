@@ -6,17 +6,17 @@ use roster_connector_sdk::rest::{Next, Progress, Stop, field, pages};
 use roster_connector_sdk::types::Repository;
 use serde_json::Value;
 
-pub(super) struct Run {
+pub(super) struct Run<'a> {
     /// `<base>/api/v4`.
     pub(super) api: String,
     /// The group's path, URL-encoded (`acme%2Fplatform`).
     pub(super) group: String,
     pub(super) group_path: String,
-    pub(super) g: Gathered,
-    pub(super) p: Progress,
+    pub(super) g: &'a mut Gathered,
+    pub(super) p: &'a mut Progress,
 }
 
-impl Run {
+impl Run<'_> {
     /// Every item of `GET /api/v4{path}` (`path` holds its query, without `per_page`).
     pub(super) fn list(&self, path: &str, mut each: impl FnMut(Value)) -> Result<(), Stop> {
         let sep = if path.contains('?') { '&' } else { '?' };

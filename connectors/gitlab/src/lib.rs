@@ -13,7 +13,7 @@
 use std::collections::{HashMap, HashSet};
 
 use roster_connector_sdk::http::encode;
-use roster_connector_sdk::rest::{Progress, Stop, export_items, field, strings};
+use roster_connector_sdk::rest::{Progress, Stop, export_items, field, gather, strings};
 use roster_connector_sdk::types::*;
 use roster_connector_sdk::{Emitter, KeyFacts, export, parse_time, progress, setting};
 use serde_json::Value;
@@ -107,6 +107,9 @@ struct Gathered {
     deploy_keys: Vec<(Value, String)>,
     service_accounts: Vec<Value>,
     service_account_tokens: Vec<Value>,
+    /// People's personal access tokens: the group's credentials inventory (enterprise users,
+    /// GitLab.com) or an administrator's instance-wide list.
+    personal_tokens: Vec<Value>,
 }
 
 impl Gathered {
@@ -317,8 +320,66 @@ impl Gathered {
                 },
             )?;
         }
+        self.emit_personal_tokens(out, &users)?;
         for e in &self.audit_events {
             audit_event(out, e)?;
+        }
+        Ok(())
+    }
+
+    /// People's personal access tokens, each a `personal-access-token` identity owned by its
+    /// user (disabled when the members show that user blocked or deactivated). Tokens of the
+    /// bot and service account users written above are theirs already.
+    fn emit_personal_tokens(&self, out: &mut Emitter, users: &HashSet<String>) -> Result<(), Stop> {
+        let listed: HashSet<String> = (self.access_tokens.iter().map(|t| &t.0))
+            .chain(&self.service_account_tokens)
+            .map(|t| id_of(t, "id"))
+            .collect();
+        let mut seen = HashSet::new();
+        for t in &self.personal_tokens {
+            let (token, user) = (id_of(t, "id"), id_of(t, "user_id"));
+            if token.is_empty() || listed.contains(&token) || users.contains(&user) || !seen.insert(token.clone()) {
+                continue;
+            }
+            let id = format!("gitlab-pat:{token}");
+            let owners = if user.is_empty() {
+                vec![]
+            } else {
+                vec![Owner {
+                    via: "token-owner".into(),
+                    ..self.owner(&(user.clone(), String::new()))
+                }]
+            };
+            for p in scope_permissions(&id, "token-scope", t) {
+                out.permission(p)?;
+            }
+            let status = token_status(t);
+            let mut attrs = vec![("user_id".to_string(), user), ("scopes".into(), scopes_text(t))];
+            let description = field(t, "description");
+            if !description.is_empty() {
+                attrs.push(("description".into(), description));
+            }
+            out.key_identity(
+                Identity {
+                    id,
+                    kind: IdentityKind::PersonalAccessToken,
+                    name: field(t, "name"),
+                    created: time(t, "created_at"),
+                    last_used: time(t, "last_used_at"),
+                    enabled: Some(status == CredentialStatus::Active),
+                    owners,
+                    tags: vec![],
+                    trusted_by: vec![],
+                    attrs,
+                },
+                KeyFacts {
+                    kind: CredentialKind::Token,
+                    status,
+                    expires: time(t, "expires_at"),
+                    redacted: None,
+                    attrs: vec![("token_type".into(), "personal-access-token".into())],
+                },
+            )?;
         }
         Ok(())
     }
@@ -396,7 +457,7 @@ fn audit_event(out: &mut Emitter, e: &Value) -> Result<(), Stop> {
 
 /// Exports saved from the REST API (`glab api --paginate ... > file.json`): `members`,
 /// `group-access-tokens`, `project-access-tokens`, `deploy-tokens`, `deploy-keys`,
-/// `service-accounts`, `service-account-tokens` and `audit-events`. A file's name (without
+/// `service-accounts`, `service-account-tokens`, `personal-access-tokens` and `audit-events`. A file's name (without
 /// `.json`) names the group or project its tokens and keys belong to.
 ///
 /// Public so that the fuzz targets (crates/fuzzing) can run it natively.
@@ -409,7 +470,7 @@ pub fn read_exports(out: &mut Emitter, files: &[ExportFile]) -> Result<(), Conne
 
 fn gather_exports(g: &mut Gathered, files: &[ExportFile]) -> Result<(), ConnectorError> {
     for f in files {
-        let formats = "members, group-access-tokens, project-access-tokens, deploy-tokens, deploy-keys, service-accounts, service-account-tokens, audit-events";
+        let formats = "members, group-access-tokens, project-access-tokens, deploy-tokens, deploy-keys, service-accounts, service-account-tokens, personal-access-tokens, audit-events";
         if !formats.split(", ").any(|x| x == f.format) {
             return Err(ConnectorError::Config(format!(
                 "{}: unknown export format {:?} (gitlab reads: {formats})",
@@ -441,8 +502,86 @@ fn gather_exports(g: &mut Gathered, files: &[ExportFile]) -> Result<(), Connecto
                 "deploy-keys" => g.deploy_keys.push((item, stem.clone())),
                 "service-accounts" => g.service_accounts.push(item),
                 "service-account-tokens" => g.service_account_tokens.push(item),
+                "personal-access-tokens" => g.personal_tokens.push(item),
                 _ => g.audit_events.push(item),
             }
+        }
+    }
+    Ok(())
+}
+
+/// Reads the group's API: members, audit events, access and deploy tokens, service accounts,
+/// then each project's tokens, deploy keys and audit events.
+fn collect_api(p: &mut Progress, g: &mut Gathered, cfg: &[(String, String)], base: &str) -> Result<(), Stop> {
+    let group_path = setting(cfg, "group")
+        .ok_or_else(|| Stop::Config("set group = \"<group path, e.g. acme or acme/platform>\"".into()))?
+        .trim_matches('/')
+        .to_string();
+    let mut run = Run {
+        api: format!("{base}/api/v4"),
+        group: encode(&group_path),
+        group_path,
+        g,
+        p,
+    };
+    let audit = setting(cfg, "audit_events") != Some("false");
+    for m in run.group_list("group members", "members/all")? {
+        run.g.members.insert(id_of(&m, "id"), m);
+    }
+    let mut group_audit = false;
+    if audit {
+        let events = run.group_list("group audit events", "audit_events")?;
+        group_audit = run.p.notes.iter().all(|n| !n.starts_with("group audit events"));
+        run.g.audit_events.extend(events);
+    }
+    let group_path = run.group_path.clone();
+    for t in run.group_list("group access tokens", "access_tokens")? {
+        run.g.access_tokens.push((t, "group", group_path.clone()));
+    }
+    let deploy = run.group_list("group deploy tokens", "deploy_tokens")?;
+    run.g.deploy_tokens.extend(deploy);
+    let accounts = run.group_list("service accounts", "service_accounts")?;
+    for sa in &accounts {
+        let id = id_of(sa, "id");
+        let tail = format!("service_accounts/{}/personal_access_tokens", encode(&id));
+        let tokens = run.group_list(&format!("tokens of service account {id}"), &tail)?;
+        run.g.service_account_tokens.extend(tokens);
+    }
+    run.g.service_accounts.extend(accounts);
+    // People's personal access tokens: the group's credentials inventory (GitLab.com, enterprise
+    // users, top-level group Owner), or with `personal_access_tokens = "instance"` a
+    // self-managed administrator's list of every token in the instance.
+    if setting(cfg, "personal_access_tokens") == Some("instance") {
+        let mut tokens = vec![];
+        let r = run.list("/personal_access_tokens", |t| tokens.push(t));
+        run.p
+            .part("personal access tokens of the instance (administrator)", r)?;
+        run.g.personal_tokens.extend(tokens);
+    } else {
+        let what = "personal access tokens of enterprise users (GitLab.com, top-level group Owner)";
+        let tokens = run.group_list(what, "manage/personal_access_tokens")?;
+        run.g.personal_tokens.extend(tokens);
+    }
+    let projects = run.projects()?;
+    for (n, (encoded, full)) in projects.iter().enumerate() {
+        progress(n as u64, Some(projects.len() as u64), "GitLab projects");
+        let mut tokens = vec![];
+        let r = run.list(&format!("/projects/{encoded}/access_tokens"), |t| tokens.push(t));
+        run.p.part(&format!("access tokens of {full}"), r)?;
+        for t in tokens {
+            run.g.access_tokens.push((t, "project", full.clone()));
+        }
+        let mut keys = vec![];
+        let r = run.list(&format!("/projects/{encoded}/deploy_keys"), |k| keys.push(k));
+        run.p.part(&format!("deploy keys of {full}"), r)?;
+        run.g.deploy_keys.extend(keys.into_iter().map(|k| (k, full.clone())));
+        // Project audit events name the creators of project access tokens; not read when
+        // the group's could not be (the plan or the role has none).
+        if group_audit {
+            let mut events = vec![];
+            let r = run.list(&format!("/projects/{encoded}/audit_events"), |e| events.push(e));
+            run.p.part(&format!("audit events of {full}"), r)?;
+            run.g.audit_events.extend(events);
         }
     }
     Ok(())
@@ -461,83 +600,13 @@ impl roster_connector_sdk::Guest for GitLab {
 
     fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
         let cfg = &request.config;
-        let mut g = Gathered::default();
-        let exported = Progress::default().exports(&request, |_, files| gather_exports(&mut g, files));
-        let p = match exported {
-            Ok(p) => p,
-            Err(Err(e)) => {
-                let mut out = Emitter::default();
-                let _ = g.emit(&mut out).and_then(|()| out.flush().map_err(Stop::from));
-                return Err(e);
-            }
-            Err(Ok(_)) => {
-                // api = false: the exports are the whole run.
-                return Progress::default().finish_emitting(Ok(()), |out| g.emit(out));
-            }
-        };
-        let group_path = setting(cfg, "group")
-            .ok_or_else(|| ConnectorError::Config("set group = \"<group path, e.g. acme or acme/platform>\"".into()))?
-            .trim_matches('/')
-            .to_string();
-        let base = roster_connector_sdk::endpoint(cfg)?;
-        let mut run = Run {
-            api: format!("{base}/api/v4"),
-            group: encode(&group_path),
-            group_path,
-            g,
-            p,
-        };
-        let audit = setting(cfg, "audit_events") != Some("false");
-        let result = (|| -> Result<(), Stop> {
-            for m in run.group_list("group members", "members/all")? {
-                run.g.members.insert(id_of(&m, "id"), m);
-            }
-            let mut group_audit = false;
-            if audit {
-                let events = run.group_list("group audit events", "audit_events")?;
-                group_audit = run.p.notes.iter().all(|n| !n.starts_with("group audit events"));
-                run.g.audit_events.extend(events);
-            }
-            let group_path = run.group_path.clone();
-            for t in run.group_list("group access tokens", "access_tokens")? {
-                run.g.access_tokens.push((t, "group", group_path.clone()));
-            }
-            let deploy = run.group_list("group deploy tokens", "deploy_tokens")?;
-            run.g.deploy_tokens.extend(deploy);
-            let accounts = run.group_list("service accounts", "service_accounts")?;
-            for sa in &accounts {
-                let id = id_of(sa, "id");
-                let tail = format!("service_accounts/{}/personal_access_tokens", encode(&id));
-                let tokens = run.group_list(&format!("tokens of service account {id}"), &tail)?;
-                run.g.service_account_tokens.extend(tokens);
-            }
-            run.g.service_accounts.extend(accounts);
-            let projects = run.projects()?;
-            for (n, (encoded, full)) in projects.iter().enumerate() {
-                progress(n as u64, Some(projects.len() as u64), "GitLab projects");
-                let mut tokens = vec![];
-                let r = run.list(&format!("/projects/{encoded}/access_tokens"), |t| tokens.push(t));
-                run.p.part(&format!("access tokens of {full}"), r)?;
-                for t in tokens {
-                    run.g.access_tokens.push((t, "project", full.clone()));
-                }
-                let mut keys = vec![];
-                let r = run.list(&format!("/projects/{encoded}/deploy_keys"), |k| keys.push(k));
-                run.p.part(&format!("deploy keys of {full}"), r)?;
-                run.g.deploy_keys.extend(keys.into_iter().map(|k| (k, full.clone())));
-                // Project audit events name the creators of project access tokens; not read when
-                // the group's could not be (the plan or the role has none).
-                if group_audit {
-                    let mut events = vec![];
-                    let r = run.list(&format!("/projects/{encoded}/audit_events"), |e| events.push(e));
-                    run.p.part(&format!("audit events of {full}"), r)?;
-                    run.g.audit_events.extend(events);
-                }
-            }
-            Ok(())
-        })();
-        let Run { g, p, .. } = run;
-        p.finish_emitting(result, |out| g.emit(out))
+        gather(
+            &request,
+            Gathered::default(),
+            gather_exports,
+            |p, g, base| collect_api(p, g, cfg, base),
+            |g, out| g.emit(out),
+        )
     }
 }
 

@@ -13,6 +13,8 @@ pub enum Stop {
     Limit(String),
     /// This list failed; others may still work.
     Failed(String),
+    /// The source's configuration cannot work (a setting missing or wrong).
+    Config(String),
 }
 
 impl From<OutputLimit> for Stop {
@@ -28,6 +30,7 @@ impl Stop {
             Stop::Denied(m) => ConnectorError::Denied(m),
             Stop::Limit(m) => ConnectorError::Internal(m),
             Stop::Failed(m) => ConnectorError::Upstream(m),
+            Stop::Config(m) => ConnectorError::Config(m),
         }
     }
 }
@@ -144,45 +147,63 @@ impl Progress {
 }
 
 /// The run of a connector that gathers its records before writing them (identities made
-/// from everything read, so written last): `read` takes the export files and the items of
-/// the list setting `list`; unless `api = false`, `each` reads the API for each item in turn,
-/// under the source's endpoint; `emit` writes what was gathered however the run ended
-/// (nothing collected is lost). No item while the API is on is a `Config` error: `missing`.
+/// from everything read, so written last): `read` takes the export files; unless
+/// `api = false`, `api` reads the API under the source's endpoint; `emit` writes what was
+/// gathered however the run ended (nothing collected is lost), unless the host's output limit
+/// stopped it. An export that cannot be read ends the run before the API.
+pub fn gather<I>(
+    request: &crate::types::CollectRequest,
+    mut inv: I,
+    read: impl FnOnce(&mut I, &[crate::types::ExportFile]) -> Result<(), ConnectorError>,
+    api: impl FnOnce(&mut Progress, &mut I, &str) -> Result<(), Stop>,
+    emit: impl FnOnce(I, &mut crate::Emitter) -> Result<(), Stop>,
+) -> Result<crate::types::CollectSummary, ConnectorError> {
+    let cfg = &request.config;
+    let mut p = Progress::default();
+    let result = match read(&mut inv, &request.files) {
+        Err(e) => Err(e),
+        Ok(()) if crate::setting(cfg, "api") == Some("false") => Ok(Ok(())),
+        Ok(()) => crate::endpoint(cfg).map(|base| api(&mut p, &mut inv, base)),
+    };
+    match result {
+        Ok(result) => p.finish_emitting(result, |out| emit(inv, out)),
+        Err(e) => {
+            let _ = emit(inv, &mut p.out);
+            let _ = p.out.flush();
+            Err(e)
+        }
+    }
+}
+
+/// [`gather`] for a connector that reads the API once per item of the list setting `list`
+/// (projects, subscriptions): `read` also gets the items, `each` reads one of them. No item
+/// while the API is on is a `Config` error: `missing`.
 pub fn gather_each<I>(
     request: &crate::types::CollectRequest,
     list: &str,
     missing: &str,
-    mut inv: I,
+    inv: I,
     read: impl FnOnce(&mut I, &[crate::types::ExportFile], &[String]) -> Result<(), ConnectorError>,
     mut each: impl FnMut(&mut Progress, &mut I, &str, &str) -> Result<(), Stop>,
     emit: impl FnOnce(I, &mut crate::Emitter) -> Result<(), Stop>,
 ) -> Result<crate::types::CollectSummary, ConnectorError> {
-    let cfg = &request.config;
-    let items = crate::setting_list(cfg, list);
-    let mut p = Progress::default();
-    let mut result = Ok(());
-    let mut config = read(&mut inv, &request.files, &items).err();
-    if config.is_none() && crate::setting(cfg, "api") != Some("false") {
-        match crate::endpoint(cfg) {
-            _ if items.is_empty() => config = Some(ConnectorError::Config(missing.to_string())),
-            Err(e) => config = Some(e),
-            Ok(base) => {
-                for (n, item) in items.iter().enumerate() {
-                    crate::progress(n as u64, Some(items.len() as u64), item);
-                    result = each(&mut p, &mut inv, base, item);
-                    if result.is_err() {
-                        break;
-                    }
-                }
+    let items = crate::setting_list(&request.config, list);
+    gather(
+        request,
+        inv,
+        |inv, files| read(inv, files, &items),
+        |p, inv, base| {
+            if items.is_empty() {
+                return Err(Stop::Config(missing.to_string()));
             }
-        }
-    }
-    if let Some(e) = config {
-        let _ = emit(inv, &mut p.out);
-        let _ = p.out.flush();
-        return Err(e);
-    }
-    p.finish_emitting(result, |out| emit(inv, out))
+            for (n, item) in items.iter().enumerate() {
+                crate::progress(n as u64, Some(items.len() as u64), item);
+                each(p, inv, base, item)?;
+            }
+            Ok(())
+        },
+        emit,
+    )
 }
 
 /// A string field, or "".

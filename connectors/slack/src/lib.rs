@@ -16,9 +16,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use roster_connector_sdk::http::{self, encode};
-use roster_connector_sdk::rest::{Progress, Stop, export_items, field};
+use roster_connector_sdk::rest::{Progress, Stop, export_items, field, gather};
 use roster_connector_sdk::types::*;
-use roster_connector_sdk::{Emitter, Guest, classify_app_name, export, setting};
+use roster_connector_sdk::{Emitter, Guest, classify_app_name, export};
 use serde_json::Value;
 
 struct Slack;
@@ -455,20 +455,13 @@ impl Guest for Slack {
     }
 
     fn collect(request: CollectRequest) -> Result<CollectSummary, ConnectorError> {
-        let cfg = &request.config;
-        let mut inv = Inv::default();
-        let mut p = Progress::default();
-        if let Err(e) = read_files(&mut inv, &request.files) {
-            let _ = inv.emit(&mut p.out);
-            let _ = p.out.flush();
-            return Err(e);
-        }
-        let mut result = Ok(());
-        if setting(cfg, "api") != Some("false") {
-            let base = roster_connector_sdk::endpoint(cfg)?.trim_end_matches('/').to_string();
-            result = collect_api(&base, &mut p, &mut inv);
-        }
-        p.finish_emitting(result, |out| inv.emit(out))
+        gather(
+            &request,
+            Inv::default(),
+            read_files,
+            |p, inv, base| collect_api(base, p, inv),
+            Inv::emit,
+        )
     }
 }
 
