@@ -116,6 +116,18 @@ pub(crate) fn assert_every_sample_gap(report: &Value) {
         // GitLab shows deactivated.
         s("long-lived-credential", "identity", "project_318_bot_7c1e9a"),
         s("no-owner", "identity", "project_318_bot_7c1e9a"),
+        // Bedrock: the agent procurement-assistant is not registered; the role it acts as
+        // (owned by grace, by tag) may do anything in S3 and DynamoDB.
+        s("unregistered-agent", "identity", "procurement-assistant"),
+        s(
+            "over-privileged-agent",
+            "identity",
+            "AmazonBedrockExecutionRoleForAgents_procurement",
+        ),
+        // Slack: Claude, installed by frank (deactivated since), reads channel history and files.
+        s("unregistered-agent", "identity", "Claude"),
+        s("over-privileged-agent", "identity", "Claude"),
+        s("no-owner", "identity", "Claude"),
     ]
     .into_iter()
     .collect();
@@ -319,7 +331,16 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     let out = env.roster(&init);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let drafts = std::fs::read_to_string(env.path("drafts.toml")).unwrap();
-    assert_eq!(drafts.matches("[[agent]]").count(), 5, "{drafts}");
+    assert_eq!(drafts.matches("[[agent]]").count(), 7, "{drafts}");
+    assert!(
+        drafts.contains("identities = [\"arn:aws:bedrock:us-east-1:111122223333:agent/PQ7ZK2M4XA\"]")
+            && drafts.contains("owner = \"grace@acme.example\"  # from tag"),
+        "the Bedrock agent is drafted with its role's owner: {drafts}"
+    );
+    assert!(
+        drafts.contains("identities = [\"A06CL4UDE01\"]"),
+        "the Slack app: {drafts}"
+    );
     assert!(
         drafts.contains("identities = [\"744390188213-chatgpt-connectors.apps.googleusercontent.com\"]"),
         "the Google Workspace OAuth app is drafted too: {drafts}"

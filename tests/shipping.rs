@@ -28,7 +28,7 @@ fn a_copied_binary_runs_the_whole_demo_alone() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let report: Value = serde_json::from_slice(&std::fs::read(env.path("work/out/report.json")).unwrap()).unwrap();
     let runs = report["connectors"].as_array().unwrap();
-    assert_eq!(runs.len(), 11, "{runs:#?}");
+    assert_eq!(runs.len(), 13, "{runs:#?}");
     for r in runs {
         assert_eq!(r["status"], "complete", "{r:#}");
     }

@@ -42,6 +42,11 @@ const FILES: &[(&str, &str)] = sample!(
     "exports/gitlab/members.json",
     "exports/gitlab/audit-events.json",
     "exports/gitlab/project-access-tokens/acme-infra.json",
+    "exports/bedrock/agents.json",
+    "exports/bedrock/agent-details.json",
+    "exports/slack/users.json",
+    "exports/slack/bots.json",
+    "exports/slack/integration-logs.json",
 );
 
 /// The files of the acme-app repository, at their final version.

@@ -42,7 +42,7 @@ python3 - "$work/demo/out/report.json" <<'PY' || fail "the demo's report is inco
 import json, sys
 r = json.load(open(sys.argv[1]))
 runs = r["connectors"]
-assert not r["incomplete"] and len(runs) == 11 and all(c["status"] == "complete" for c in runs), runs
+assert not r["incomplete"] and len(runs) == 13 and all(c["status"] == "complete" for c in runs), runs
 assert len(r["gaps"]) >= 30, len(r["gaps"])
 PY
 

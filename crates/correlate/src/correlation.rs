@@ -41,6 +41,9 @@ pub(crate) struct Correlation<'r, 'c> {
     pub(crate) directory_record: Vec<Option<usize>>,
     /// Directory record → the other sources' records of the same principal.
     pub(crate) facets: HashMap<usize, Vec<usize>>,
+    /// A platform's agent (a Bedrock agent, an AgentCore runtime) → the role it acts as (its
+    /// `role_arn`), when a source listed that role.
+    pub(crate) acts_as: Vec<Option<usize>>,
     /// Names and ids (lowercase) of people the IdP says are disabled.
     pub(crate) disabled: BTreeSet<String>,
     pub(crate) identity_owner: Vec<Option<ResolvedOwner>>,
@@ -70,6 +73,7 @@ impl<'r, 'c> Correlation<'r, 'c> {
             ident_acts: vec![vec![]; n],
             directory_record: vec![None; n],
             facets: HashMap::new(),
+            acts_as: vec![None; n],
             disabled: BTreeSet::new(),
             identity_owner: vec![None; n],
             identity_reg: vec![None; n],
@@ -86,6 +90,7 @@ impl<'r, 'c> Correlation<'r, 'c> {
         self.index_people();
         self.group_secrets();
         self.join_directory_records();
+        self.join_agent_roles();
         self.join_activity();
         self.link_agents();
         self.match_registry();

@@ -185,6 +185,26 @@ impl<'r> Correlation<'r, '_> {
         }
     }
 
+    /// Joins each platform agent that names the role it acts as (`role_arn`: a Bedrock agent's
+    /// resource role, an AgentCore runtime's role) to that role's record.
+    pub(crate) fn join_agent_roles(&mut self) {
+        let by_id: HashMap<&str, usize> = self
+            .r
+            .identities
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (x.id.as_str(), i))
+            .collect();
+        for (a, ident) in self.r.identities.iter().enumerate() {
+            if ident.kind == "agent"
+                && let Some(&i) = ident.attrs.get("role_arn").and_then(|r| by_id.get(r.as_str()))
+                && i != a
+            {
+                self.acts_as[a] = Some(i);
+            }
+        }
+    }
+
     /// Ties each audit-log event to the identity whose credential, id, or app or client id it
     /// names.
     pub(crate) fn join_activity(&mut self) {

@@ -198,6 +198,18 @@ impl Correlation<'_, '_> {
                 });
             }
         }
+        // A platform's agent with no owner of its own answers to its role's owner (AWS records
+        // none for a Bedrock agent; the role's owner tag names who runs it).
+        for a in 0..self.r.identities.len() {
+            if let Some(i) = self.acts_as[a]
+                && self.identity_owner[a].is_none()
+            {
+                self.identity_owner[a] = self.identity_owner[i].clone().map(|o| ResolvedOwner {
+                    evidence: format!("{} (the role it acts as)", o.evidence).into(),
+                    ..o
+                });
+            }
+        }
         for (ai, a) in self.r.agents.iter().enumerate() {
             let owner = self.agent_reg[ai]
                 .and_then(|r| self.registry_owner(r))

@@ -41,7 +41,7 @@ use crate::RegisteredAgent;
 use crate::correlation::Correlation;
 use crate::util::ent;
 use roster_model::{EntityRef, ResolvedOwner};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// What the identity checks share about one identity.
 pub(crate) struct IdentityFacts {
@@ -91,17 +91,9 @@ impl Correlation<'_, '_> {
         // Roles a platform's agent acts as (a Bedrock agent's resource role, an AgentCore
         // runtime's role: its `role_arn`): the agent raises the unregistered gap, the role's
         // permissions are the agent's.
-        let by_id: HashMap<&str, usize> = self
-            .r
-            .identities
-            .iter()
-            .enumerate()
-            .map(|(i, x)| (x.id.as_str(), i))
-            .collect();
-        for a in self.r.identities.iter().filter(|x| x.kind == "agent") {
-            if let Some(&i) = a.attrs.get("role_arn").and_then(|r| by_id.get(r.as_str()))
-                && self.r.identities[i].id != a.id
-            {
+        for (a, role) in self.acts_as.iter().enumerate() {
+            if let Some(i) = *role {
+                let a = &self.r.identities[a];
                 agent_linked
                     .entry(i)
                     .or_default()
