@@ -1,11 +1,13 @@
 //! `roster collect` with the aws-cloudtrail connector: LookupEvents against a fixture server in
 //! CloudTrail's awsJson1.1 shapes (two pages, a throttle the SDK retries), signed by the host;
-//! and a gzipped trail log file as an export.
+//! an organization's accounts read through assumed roles (moto has no LookupEvents, so
+//! Organizations, STS and CloudTrail are stand-ins in their documented shapes here; the fan-out
+//! itself runs against moto in collect_aws_org.rs); and a gzipped trail log file as an export.
 
 use std::io::Write;
 
 use serde_json::{Value, json};
-use wiremock::matchers::{body_partial_json, header, method, path};
+use wiremock::matchers::{body_partial_json, body_string_contains, header, header_regex, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::ROSTER;
@@ -134,6 +136,157 @@ async fn cloudtrail_connector_reads_lookup_events_signed_by_the_host() {
         );
         assert!(auth.contains("/us-east-1/cloudtrail/aws4_request"), "{auth}");
     }
+}
+
+/// STS's answer to AssumeRole (query protocol, XML) with a credential made for `account`.
+fn assumed(account: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).insert_header("content-type", "text/xml").set_body_string(format!(
+        "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>\
+         <Credentials><AccessKeyId>ASIA{account}</AccessKeyId><SecretAccessKey>assumed-secret-{account}</SecretAccessKey>\
+         <SessionToken>session-{account}</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>\
+         <AssumedRoleUser><AssumedRoleId>AROA{account}:roster</AssumedRoleId>\
+         <Arn>arn:aws:sts::{account}:assumed-role/RosterReadOnly/roster</Arn></AssumedRoleUser>\
+         </AssumeRoleResult><ResponseMetadata><RequestId>r-{account}</RequestId></ResponseMetadata></AssumeRoleResponse>"
+    ))
+}
+
+/// `accounts = "organization"` on a CloudTrail source: ListAccounts (two pages; a suspended
+/// account left out), AssumeRole in each account (refused in one), and each account's
+/// LookupEvents signed with that account's assumed credential, as its own run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloudtrail_reads_each_account_of_an_organization_through_its_role() {
+    let server = MockServer::start().await;
+    let (dev, prod, denied, gone) = ("111111111111", "222222222222", "333333333333", "444444444444");
+    let account = |id: &str, status: &str| {
+        json!({"Id": id, "Arn": format!("arn:aws:organizations::123456789012:account/o-abc123/{id}"),
+               "Email": format!("{id}@example.com"), "Name": id, "Status": status, "JoinedMethod": "CREATED",
+               "JoinedTimestamp": 1735689600})
+    };
+    let organizations = || header("x-amz-target", "AWSOrganizationsV20161128.ListAccounts");
+    Mock::given(method("POST"))
+        .and(organizations())
+        .and(body_partial_json(json!({"NextToken": "page-2"})))
+        .respond_with(json11(
+            json!({"Accounts": [account(denied, "ACTIVE"), account(gone, "SUSPENDED")]}),
+        ))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(organizations())
+        .respond_with(json11(
+            json!({"Accounts": [account(dev, "ACTIVE"), account(prod, "ACTIVE")], "NextToken": "page-2"}),
+        ))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    for id in [dev, prod] {
+        Mock::given(method("POST"))
+            .and(body_string_contains("Action=AssumeRole"))
+            .and(body_string_contains(format!(
+                "arn%3Aaws%3Aiam%3A%3A{id}%3Arole%2FRosterReadOnly"
+            )))
+            .respond_with(assumed(id))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(header("x-amz-target", "CloudTrail_20131101.LookupEvents"))
+            .and(header_regex("authorization", &format!("Credential=ASIA{id}/")))
+            .respond_with(json11(
+                json!({"Events": [event(&format!("e-{id}"), "InvokeModel", 1763632800, inner("InvokeModel", None))]}),
+            ))
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .and(body_string_contains("Action=AssumeRole"))
+        .and(body_string_contains(format!(
+            "arn%3Aaws%3Aiam%3A%3A{denied}%3Arole%2FRosterReadOnly"
+        )))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .insert_header("content-type", "text/xml")
+                .set_body_string(format!(
+                    "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>\
+             <Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/roster-scanner is not authorized \
+             to perform: sts:AssumeRole on resource: arn:aws:iam::{denied}:role/RosterReadOnly</Message></Error>\
+             <RequestId>r-denied</RequestId></ErrorResponse>"
+                )),
+        )
+        .mount(&server)
+        .await;
+    let uri = server.uri();
+    let (env, code, report, stderr) = Env::new(ROSTER)
+        .collect_json(
+            format!(
+                "[[source]]\nname = \"trail\"\nconnector = \"aws-cloudtrail\"\nendpoint_url = \"{uri}\"\n\
+                 region = \"us-east-1\"\nsince = \"2026-11-01T00:00:00Z\"\naccounts = \"organization\"\n\
+                 role_name = \"RosterReadOnly\"\nhttp_retries = 0\n"
+            ),
+            aws_env(),
+        )
+        .await;
+    assert_eq!(code, 3, "one account failed: {stderr}");
+    let runs = report["connectors"].as_array().unwrap();
+    let run = |id: &str| {
+        runs.iter()
+            .find(|r| r["source"] == format!("trail/{id}"))
+            .unwrap_or_else(|| panic!("no run for {id}: {runs:#?}"))
+    };
+    assert_eq!(runs.len(), 3, "the suspended account is not read: {runs:#?}");
+    for id in [dev, prod] {
+        assert_eq!(run(id)["status"], "complete", "{stderr}");
+        let events: Vec<&Value> = report["activities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["source"] == format!("trail/{id}"))
+            .collect();
+        assert_eq!(events.len(), 1, "{id}: {events:#?}");
+        assert_eq!(events[0]["id"], format!("e-{id}"));
+    }
+    let refused = run(denied);
+    assert_ne!(refused["status"], "complete");
+    let error = refused["error"].as_str().unwrap();
+    assert!(
+        error.starts_with(&format!("signing as arn:aws:iam::{denied}:role/RosterReadOnly: "))
+            && error.contains("AccessDenied"),
+        "{error}"
+    );
+
+    let got = server.received_requests().await.unwrap();
+    let target = |r: &wiremock::Request, t: &str| r.headers.get("x-amz-target").is_some_and(|v| v == t);
+    let listing: Vec<_> = got
+        .iter()
+        .filter(|r| target(r, "AWSOrganizationsV20161128.ListAccounts"))
+        .collect();
+    assert_eq!(listing.len(), 2, "two pages of accounts");
+    for r in listing.iter().chain(
+        got.iter()
+            .filter(|r| String::from_utf8_lossy(&r.body).contains("Action=AssumeRole"))
+            .collect::<Vec<_>>()
+            .iter(),
+    ) {
+        let auth = r.headers.get("authorization").unwrap().to_str().unwrap();
+        assert!(
+            auth.contains(&format!("Credential={KEY_ID}/")),
+            "the host's own key lists and assumes: {auth}"
+        );
+    }
+    let lookups: Vec<_> = got
+        .iter()
+        .filter(|r| target(r, "CloudTrail_20131101.LookupEvents"))
+        .collect();
+    assert_eq!(lookups.len(), 2, "one per account whose role was assumed");
+    for r in lookups {
+        assert_eq!(
+            r.headers
+                .get("x-amz-security-token")
+                .map(|v| v.to_str().unwrap().starts_with("session-")),
+            Some(true)
+        );
+    }
+    env.assert_state_holds_none(&["host-held-secret-for-signing", "assumed-secret-"]);
 }
 
 /// A principal without `cloudtrail:LookupEvents`: the source fails and says what AWS said.

@@ -3,7 +3,7 @@
 //! from the source's own. The host runs one collection per account with it.
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use aws_sdk_organizations::error::DisplayErrorContext;
+use roster_model::error_chain;
 
 /// The SDK configuration the host's own AWS calls (Organizations, STS) use: the source's
 /// credential and region, its `endpoint_url` when it sets one (a local emulator), on the host's
@@ -31,7 +31,7 @@ pub async fn organization_accounts(conf: &aws_config::SdkConfig) -> Result<Vec<S
     let mut pages = client.list_accounts().into_paginator().send();
     let mut ids = vec![];
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| format!("Organizations ListAccounts failed: {}", DisplayErrorContext(&e)))?;
+        let page = page.map_err(|e| format!("Organizations ListAccounts failed: {}", error_chain(&e)))?;
         for a in page.accounts() {
             #[allow(deprecated, reason = "moto and older responses carry Status, newer ones State")]
             let status_active = a.status().is_none_or(|s| *s == AccountStatus::Active);
@@ -65,7 +65,7 @@ pub async fn assume_role(
     let creds = provider
         .provide_credentials()
         .await
-        .map_err(|e| format!("cannot assume {arn}: {}", DisplayErrorContext(&e)))?;
+        .map_err(|e| format!("signing as {arn}: cannot assume the role: {}", error_chain(&e)))?;
     Ok(SharedCredentialsProvider::new(creds))
 }
 
