@@ -334,7 +334,37 @@ async fn azure_rbac_reads_az_exports_and_joins_entras_record_of_the_same_princip
         "exports/assignments.json",
         json!([
             cli(1, AGENT, OWNER, "Owner", &format!("/subscriptions/{SUB1}")),
-            cli(2, AGENT, OPENAI_USER, "Cognitive Services OpenAI User", &account_id())
+            cli(2, AGENT, OPENAI_USER, "Cognitive Services OpenAI User", &account_id()),
+            // Built-in roles that grant roles, known by id alone (no definition exported).
+            cli(
+                3,
+                AGENT,
+                "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+                "User Access Administrator",
+                &format!("/subscriptions/{SUB1}/resourceGroups/rg-a")
+            ),
+            cli(
+                4,
+                AGENT,
+                "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
+                "Role Based Access Control Administrator",
+                &format!("/subscriptions/{SUB1}/resourceGroups/rg-b")
+            ),
+            // Custom roles: one may write role assignments, one allows `*` but not that.
+            cli(
+                5,
+                AGENT,
+                "0c0c0c0c-0000-4000-8000-00000000000a",
+                "access-granter",
+                &format!("/subscriptions/{SUB1}/resourceGroups/rg-c")
+            ),
+            cli(
+                6,
+                AGENT,
+                "0c0c0c0c-0000-4000-8000-00000000000b",
+                "almost-contributor",
+                &format!("/subscriptions/{SUB1}/resourceGroups/rg-d")
+            )
         ])
         .to_string(),
     );
@@ -344,7 +374,15 @@ async fn azure_rbac_reads_az_exports_and_joins_entras_record_of_the_same_princip
         json!([{"assignableScopes": ["/"], "description": "Grants full access to manage all resources.",
             "id": format!("/subscriptions/{SUB1}/providers/Microsoft.Authorization/roleDefinitions/{OWNER}"),
             "name": OWNER, "permissions": [{"actions": ["*"], "dataActions": [], "notActions": [], "notDataActions": []}],
-            "roleName": "Owner", "roleType": "BuiltInRole", "type": "Microsoft.Authorization/roleDefinitions"}])
+            "roleName": "Owner", "roleType": "BuiltInRole", "type": "Microsoft.Authorization/roleDefinitions"},
+            {"assignableScopes": [format!("/subscriptions/{SUB1}")], "name": "0c0c0c0c-0000-4000-8000-00000000000a",
+             "permissions": [{"actions": ["Microsoft.Authorization/roleAssignments/*", "Microsoft.Resources/subscriptions/resourceGroups/read"],
+                 "notActions": [], "dataActions": [], "notDataActions": []}],
+             "roleName": "access-granter", "roleType": "CustomRole", "type": "Microsoft.Authorization/roleDefinitions"},
+            {"assignableScopes": [format!("/subscriptions/{SUB1}")], "name": "0c0c0c0c-0000-4000-8000-00000000000b",
+             "permissions": [{"actions": ["*"], "notActions": ["Microsoft.Authorization/*/Write", "Microsoft.Authorization/*/Delete"],
+                 "dataActions": [], "notDataActions": []}],
+             "roleName": "almost-contributor", "roleType": "CustomRole", "type": "Microsoft.Authorization/roleDefinitions"}])
         .to_string(),
     );
     // `az cognitiveservices account list -o json`.
@@ -390,6 +428,27 @@ async fn azure_rbac_reads_az_exports_and_joins_entras_record_of_the_same_princip
         .find(|p| p["name"] == "Owner")
         .unwrap();
     assert_eq!(owner["attrs"]["admin"], "true");
+    let role = |name: &str| {
+        agent["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {agent:#}"))
+    };
+    for admin in [
+        "User Access Administrator",
+        "Role Based Access Control Administrator",
+        "access-granter",
+    ] {
+        assert_eq!(role(admin)["attrs"]["admin"], "true", "{admin} grants roles: {agent:#}");
+    }
+    let almost = role("almost-contributor");
+    assert_eq!(almost["attrs"]["wildcard_actions"], "*");
+    assert!(
+        almost["attrs"]["admin"].is_null(),
+        "its notActions keep role assignments out: {almost:#}"
+    );
 
     // A broken export names the file and what is wrong; the run keeps nothing of it.
     env.write(

@@ -2,7 +2,8 @@
 //! each configured subscription whose principal is a service principal (managed identities are
 //! service principals too) becomes an `iam-role` permission on its scope (the subscription, a
 //! resource group or one resource), its role named from the role definitions; Owner and User
-//! Access Administrator are marked admin, Contributor broad, a custom role allowing `*` wildcard.
+//! Access Administrator, Role Based Access Control Administrator and any role that may write role
+//! assignments are marked admin, Contributor broad, a custom role allowing `*` wildcard.
 //! Each such principal becomes an identity keyed by its object id, which is the id the entra-id
 //! connector gives the same service principal: the correlator joins the two
 //! (`entra_object_id`). A principal that is the system-assigned managed identity of an Azure
@@ -34,11 +35,16 @@ const ML_API: &str = "2024-10-01";
 
 /// Built-in roles by definition id (the same GUID in every subscription), and what each gives.
 /// <https://learn.microsoft.com/azure/role-based-access-control/built-in-roles>
-const BUILT_IN: [(&str, &str, (&str, &str)); 3] = [
+const BUILT_IN: [(&str, &str, (&str, &str)); 4] = [
     ("8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "Owner", ("admin", "true")),
     (
-        "18d7d88d-d35b-4fb5-844d-5afa3d7d64ed",
+        "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
         "User Access Administrator",
+        ("admin", "true"),
+    ),
+    (
+        "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
+        "Role Based Access Control Administrator",
         ("admin", "true"),
     ),
     (
@@ -74,10 +80,33 @@ fn scope_level(scope: &str) -> &'static str {
     }
 }
 
-/// A role definition: its name and, for a custom role, whether it allows every action.
+/// A role definition: its name, for a custom role whether it allows every action, and whether
+/// it may write role assignments (grant any role, itself included).
 struct Role {
     name: String,
     wildcard: bool,
+    assigns_roles: bool,
+}
+
+/// Whether an RBAC action pattern (`*` matches any run, case-insensitive) covers `action`.
+fn covers(pattern: &str, action: &str) -> bool {
+    let (p, a) = (pattern.to_ascii_lowercase(), action.to_ascii_lowercase());
+    let mut parts = p.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = a.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    for (i, part) in parts.iter().enumerate() {
+        if i + 1 == parts.len() {
+            return rest.ends_with(part);
+        }
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 /// A role assignment to a service principal.
@@ -127,13 +156,25 @@ impl Inventory {
             .pointer("/properties/permissions")
             .or_else(|| v.get("permissions"))
             .and_then(Value::as_array);
-        let wildcard = custom
-            && perms.into_iter().flatten().any(|p| {
-                p.get("actions")
-                    .and_then(Value::as_array)
-                    .is_some_and(|a| a.iter().any(|x| x.as_str() == Some("*")))
-            });
-        self.roles.insert(guid, Role { name, wildcard });
+        let list = |p: &Value, k: &str| -> Vec<String> {
+            let items = p.get(k).and_then(Value::as_array).into_iter().flatten();
+            items.filter_map(Value::as_str).map(str::to_string).collect()
+        };
+        let perms: Vec<&Value> = perms.into_iter().flatten().collect();
+        let wildcard = custom && perms.iter().any(|p| list(p, "actions").iter().any(|x| x == "*"));
+        const WRITE: &str = "Microsoft.Authorization/roleAssignments/write";
+        let assigns_roles = perms.iter().any(|p| {
+            list(p, "actions").iter().any(|x| covers(x, WRITE))
+                && !list(p, "notActions").iter().any(|x| covers(x, WRITE))
+        });
+        self.roles.insert(
+            guid,
+            Role {
+                name,
+                wildcard,
+                assigns_roles,
+            },
+        );
         Ok(())
     }
 
@@ -292,8 +333,17 @@ impl Inventory {
                 ];
                 if let Some((_, _, (k, v))) = built_in {
                     attrs.push(((*k).into(), (*v).into()));
-                } else if role.is_some_and(|r| r.wildcard) {
-                    attrs.push(("wildcard_actions".into(), "*".into()));
+                } else {
+                    if role.is_some_and(|r| r.wildcard) {
+                        attrs.push(("wildcard_actions".into(), "*".into()));
+                    }
+                    if role.is_some_and(|r| r.assigns_roles) {
+                        attrs.push(("admin".into(), "true".into()));
+                        attrs.push((
+                            "assigns_roles".into(),
+                            "may write role assignments (Microsoft.Authorization/roleAssignments/write)".into(),
+                        ));
+                    }
                 }
                 if !a.condition.is_empty() {
                     attrs.push(("condition".into(), a.condition.clone()));
