@@ -1,12 +1,13 @@
 //! `roster collect` and `roster discover` with the gcp-iam connector against a fixture server in
 //! the documented shapes of Google Cloud's IAM (`serviceAccounts.list`, `keys.list`), Resource
-//! Manager (`projects.getIamPolicy`) and Policy Intelligence (`activities.query`,
-//! `serviceAccountKeyLastAuthentication`) APIs: `nextPageToken` paging, a 429 with Retry-After,
+//! Manager (`projects.getIamPolicy`), Policy Intelligence (`activities.query`,
+//! `serviceAccountKeyLastAuthentication`) and Cloud Logging (`entries.list` of the Admin Activity
+//! audit log, for who created each service account) APIs: `nextPageToken` paging, a 429 with Retry-After,
 //! a 503, a 403 and a 401; the host mints the token from a service account key (no subject).
 //! Google Cloud has no local emulator, hence fixtures.
 
 use serde_json::{Value, json};
-use wiremock::matchers::{body_json, method, path, query_param, query_param_is_missing};
+use wiremock::matchers::{body_json, body_partial_json, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::ROSTER;
@@ -27,6 +28,23 @@ const OLD_KEY: &str = "1f7e2c9a5b3d4e6f8a0b1c2d3e4f5a6b7c8d9e0f";
 const SPARE_KEY: &str = "2a8b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b";
 const VERTEX_KEY: &str = "3b9c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c";
 const NIGHTLY_KEY: &str = "4cad5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d";
+const LOGS: &str = "/v2/entries:list";
+
+/// An Admin Activity audit log entry of `CreateServiceAccount` (Cloud Logging's `LogEntry`, as
+/// `entries.list` and `gcloud logging read --format=json` give it); `code` 0 succeeded.
+fn created(email: &str, by: &str, at: &str, code: i64) -> Value {
+    json!({"insertId": format!("ins-{email}"), "logName": "projects/acme-prod/logs/cloudaudit.googleapis.com%2Factivity",
+        "protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+            "authenticationInfo": {"principalEmail": by}, "methodName": "google.iam.admin.v1.CreateServiceAccount",
+            "serviceName": "iam.googleapis.com", "resourceName": "projects/acme-prod",
+            "status": if code == 0 { json!({}) } else { json!({"code": code, "message": "PERMISSION_DENIED"}) },
+            "request": {"@type": "type.googleapis.com/google.iam.admin.v1.CreateServiceAccountRequest",
+                "account_id": email.split('@').next().unwrap(), "name": "projects/acme-prod"},
+            "response": if code == 0 { json!({"@type": "type.googleapis.com/google.iam.admin.v1.ServiceAccount",
+                "email": email, "project_id": "acme-prod", "display_name": "x"}) } else { json!({}) }},
+        "resource": {"type": "service_account", "labels": {"project_id": "acme-prod"}},
+        "severity": "NOTICE", "timestamp": at, "receiveTimestamp": at})
+}
 
 /// A `ServiceAccount` as the IAM API returns it.
 fn account(email: &str, display: &str, disabled: bool) -> Value {
@@ -152,6 +170,27 @@ async fn gcp_iam_lists_service_accounts_keys_last_use_and_project_bindings() {
         .mount(&server)
         .await;
 
+    // Who created the accounts: two pages of the Admin Activity log; a refused creation of the
+    // nightly account (someone tried and failed) names no one.
+    Mock::given(method("POST"))
+        .and(path(LOGS))
+        .and(body_partial_json(json!({"pageToken": "log-2"})))
+        .respond_with(ok(
+            json!({"entries": [created(VERTEX, "dana@acme.example", "2026-10-01T09:30:00Z", 0),
+            created(NIGHTLY, "mallory@acme.example", "2025-05-30T00:00:00Z", 7)]}),
+        ))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(LOGS))
+        .and(body_partial_json(json!({"resourceNames": ["projects/acme-prod"]})))
+        .respond_with(ok(json!({"entries": [created(DEPLOYER, "terraform@acme-ops.iam.gserviceaccount.com", "2025-01-10T08:00:00Z", 0)],
+            "nextPageToken": "log-2"})))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+
     let keys_env = Env::new(ROSTER);
     let key_path = keys_env.write(
         "sa.json",
@@ -204,6 +243,21 @@ async fn gcp_iam_lists_service_accounts_keys_last_use_and_project_bindings() {
 
     let vertex = identity(&report, VERTEX);
     assert_eq!(vertex["attrs"]["ai_platform"], "vertex-ai");
+    assert_eq!(
+        vertex["owner"]["name"], "dana@acme.example",
+        "its creator, page 2 of the log: {vertex:#}"
+    );
+    assert_eq!(vertex["owner"]["via"], "creator");
+    assert_eq!(vertex["created"], "2026-10-01T09:30:00Z");
+    assert_eq!(
+        deployer["attrs"]["created_by"], "terraform@acme-ops.iam.gserviceaccount.com",
+        "made by an automation: recorded, and no owner"
+    );
+    assert!(deployer.get("owner").is_none_or(Value::is_null), "{deployer:#}");
+    assert!(
+        identity(&report, NIGHTLY)["attrs"].get("created_by").is_none(),
+        "a failed creation"
+    );
     assert_eq!(cred(vertex, VERTEX_KEY)["expires"], "2027-01-01T00:00:00Z");
     assert_eq!(
         cred(vertex, VERTEX_KEY)["last_used"],
@@ -246,7 +300,25 @@ async fn gcp_iam_lists_service_accounts_keys_last_use_and_project_bindings() {
     assert!(
         api.iter()
             .filter(|r| r.method.as_str() == "POST")
-            .all(|r| r.url.path() == POLICY)
+            .all(|r| r.url.path() == POLICY || r.url.path() == LOGS)
+    );
+    let logs: Vec<Value> = api
+        .iter()
+        .filter(|r| r.url.path() == LOGS)
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(logs.len(), 2, "two pages");
+    assert!(
+        logs[0]["filter"]
+            .as_str()
+            .unwrap()
+            .contains("protoPayload.methodName=\"google.iam.admin.v1.CreateServiceAccount\"")
+            && logs[0]["filter"]
+                .as_str()
+                .unwrap()
+                .contains("cloudaudit.googleapis.com%2Factivity"),
+        "{:#}",
+        logs[0]
     );
     assert!(
         api.iter()
@@ -256,8 +328,9 @@ async fn gcp_iam_lists_service_accounts_keys_last_use_and_project_bindings() {
     );
     env.assert_state_holds_none(&[MINTED, "BEGIN PRIVATE KEY"]);
 
-    // discover: the deployer's key is older than 90 days, nobody owns the accounts, the Vertex
-    // runner is an AI-capable editor; Google's own service agent raises nothing.
+    // discover: the deployer's key is older than 90 days, nobody owns the deployer (an automation
+    // made it), the Vertex runner is an AI-capable editor its creator answers for; Google's own
+    // service agent raises nothing.
     let report = env.discover_json().await;
     let gaps = report["gaps"].as_array().unwrap();
     let about = |kind: &str, name: &str| roster_testkit::gap(&report, kind, name).cloned();
@@ -268,6 +341,10 @@ async fn gcp_iam_lists_service_accounts_keys_last_use_and_project_bindings() {
         "a 2-month-old key"
     );
     assert!(about("no-owner", "CI deployer").is_some(), "{gaps:#?}");
+    assert!(
+        about("no-owner", "Vertex runner").is_none(),
+        "dana created it: {gaps:#?}"
+    );
     let over = about("over-privileged-agent", "Vertex runner").unwrap_or_else(|| panic!("{gaps:#?}"));
     assert!(over["evidence"].to_string().contains("roles/editor"), "{over:#}");
     let dormant = about("stale-identity", "Nightly report").unwrap_or_else(|| panic!("{gaps:#?}"));
@@ -302,6 +379,12 @@ async fn gcp_iam_refusals_say_what_to_grant() {
         .respond_with(ok(json!({})))
         .mount(&server)
         .await;
+    Mock::given(method("POST"))
+        .and(path(LOGS))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"error": {"code": 403,
+            "message": "Permission 'logging.logEntries.list' denied on resource", "status": "PERMISSION_DENIED"}})))
+        .mount(&server)
+        .await;
     let given = "ya29.given-token-from-gcloud";
     let cfg = |uri: &str| {
         format!(
@@ -315,6 +398,10 @@ async fn gcp_iam_refusals_say_what_to_grant() {
     let run = report["connectors"][0].to_string();
     assert!(
         run.contains("does not have permission") && run.contains("resourcemanager.projects.getIamPolicy"),
+        "{run}"
+    );
+    assert!(
+        run.contains("service account creators") && run.contains("roles/logging.viewer"),
         "{run}"
     );
     assert_eq!(identity(&report, DEPLOYER)["name"], "CI deployer");
@@ -378,8 +465,18 @@ async fn gcp_iam_reads_gcloud_exports_without_the_api() {
             {"role": "roles/aiplatform.user", "members": [format!("serviceAccount:{VERTEX}")]}]})
         .to_string(),
     );
+    // `gcloud logging read 'protoPayload.methodName="google.iam.admin.v1.CreateServiceAccount"'
+    // --format=json`: a bare list of entries, newest first, with other entries mixed in.
+    env.write(
+        "exports/created.json",
+        json!([created(VERTEX, "dana@acme.example", "2026-10-01T09:30:00Z", 0),
+            {"protoPayload": {"methodName": "google.iam.admin.v1.SetIAMPolicy",
+                "authenticationInfo": {"principalEmail": "eve@acme.example"}}, "timestamp": "2026-10-02T00:00:00Z"}])
+        .to_string(),
+    );
     env.write("exports/broken.json", "{\"bindings\": 7}");
     let files = "{ path = \"exports/accounts.json\", format = \"service-accounts\" },\n\
+        { path = \"exports/created.json\", format = \"audit-log\" },\n\
         { path = \"exports/keys-deployer.json\", format = \"service-account-keys\" },\n\
         { path = \"exports/keys-vertex.json\", format = \"service-account-keys\" },\n\
         { path = \"exports/policy.json\", format = \"iam-policy\" }";
@@ -397,6 +494,7 @@ async fn gcp_iam_reads_gcloud_exports_without_the_api() {
     let vertex = identity(&report, VERTEX);
     assert_eq!(vertex["permissions"][0]["resources"], json!(["projects/acme-prod"]));
     assert_eq!(vertex["attrs"]["ai_platform"], "vertex-ai");
+    assert_eq!(vertex["owner"]["name"], "dana@acme.example");
 
     // A broken export names the file; what came before it is kept.
     env.write(

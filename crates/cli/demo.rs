@@ -36,6 +36,7 @@ const FILES: &[(&str, &str)] = sample!(
     "exports/gcp/service-accounts.json",
     "exports/gcp/keys-analytics-export.json",
     "exports/gcp/iam-policy.json",
+    "exports/gcp/service-account-creations.json",
     "exports/azure/role-assignments.json",
     "exports/azure/role-definitions.json",
     "exports/azure/cognitive-services-accounts.json",

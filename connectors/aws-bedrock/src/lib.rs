@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 
 use roster_connector_sdk::http::{self, encode};
-use roster_connector_sdk::rest::{Progress, Stop, field, gather, push_fields};
+use roster_connector_sdk::rest::{self, PostPaging, Progress, Stop, answer, field, gather, push_fields};
 use roster_connector_sdk::types::*;
 use roster_connector_sdk::{Emitter, Guest, export, parse_time, setting};
 use serde_json::Value;
@@ -261,52 +261,21 @@ fn explain(permission: &'static str) -> impl Fn(Stop) -> Stop {
     }
 }
 
-/// The answer to one request, as JSON: a 401 ends the run, anything else but a 200 fails the part.
-fn answer(resp: http::Response, path: &str) -> Result<Value, Stop> {
-    match resp.status {
-        200 => resp.json().map_err(|e| Stop::Failed(format!("{path}: {e}"))),
-        401 => Err(Stop::Denied(format!("401 from {path}: {}", resp.excerpt()))),
-        code => Err(Stop::Failed(format!("{code} from {path}: {}", resp.excerpt()))),
-    }
-}
-
 /// Calls `each` on every item of a list the API returns for a POST of `{"maxResults":..}`,
-/// following `nextToken` (sent back in the body). A token seen before ends it with an error.
-fn post_pages(
-    base: &str,
-    path: &str,
-    items: &str,
-    mut each: impl FnMut(&Value) -> Result<(), Stop>,
-) -> Result<(), Stop> {
-    let mut seen = std::collections::HashSet::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut body = serde_json::json!({ "maxResults": 100 });
-        if let Some(t) = &token {
-            body["nextToken"] = Value::String(t.clone());
-        }
-        let resp = http::post(
-            &format!("{base}{path}"),
-            &[("accept", "application/json"), ("content-type", "application/json")],
-            body.to_string().into_bytes(),
-        )
-        .map_err(Stop::Failed)?;
-        let page = answer(resp, path)?;
-        let list = page
-            .get(items)
-            .and_then(Value::as_array)
-            .ok_or_else(|| Stop::Failed(format!("{path}: no `{items}` list in the response")))?;
-        for item in list {
-            each(item)?;
-        }
-        match page.get("nextToken").and_then(Value::as_str).filter(|t| !t.is_empty()) {
-            None => return Ok(()),
-            Some(t) if !seen.insert(t.to_string()) => {
-                return Err(Stop::Failed(format!("{path}: nextToken {t:?} came back twice")));
-            }
-            Some(t) => token = Some(t.to_string()),
-        }
-    }
+/// following `nextToken` (sent back in the body).
+fn post_pages(base: &str, path: &str, items: &str, each: impl FnMut(&Value) -> Result<(), Stop>) -> Result<(), Stop> {
+    let paging = PostPaging {
+        token_in: "nextToken",
+        token_out: "nextToken",
+        items,
+        omits_empty: false,
+    };
+    rest::post_pages(
+        &format!("{base}{path}"),
+        serde_json::json!({ "maxResults": 100 }),
+        &paging,
+        each,
+    )
 }
 
 fn get(base: &str, path: &str) -> Result<Value, Stop> {

@@ -16,13 +16,17 @@
 //! `gcloud iam service-accounts list`, `gcloud iam service-accounts keys list` and
 //! `gcloud projects get-iam-policy` print (`--format=json`); with `api = false`, only those.
 //!
-//! The creator of a service account (Cloud Audit Logs) is not read: Google Cloud records no
-//! owner, so a service account's owner comes from Roster's registry or code owners.
+//! Google Cloud records no owner. The creator of each service account comes from the project's
+//! Admin Activity audit log (Cloud Logging `entries.list`, the `CreateServiceAccount` entries of
+//! the last 400 days, <https://cloud.google.com/iam/docs/audit-logging/examples-service-accounts>),
+//! or from `gcloud logging read` output: a person who created it is its `creator` owner.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use roster_connector_sdk::http::{self, encode};
-use roster_connector_sdk::rest::{Next, Progress, Stop, export_items, field, gather_each, pages, push_fields};
+use roster_connector_sdk::rest::{
+    Next, PostPaging, Progress, Stop, answer, export_items, field, gather_each, pages, post_pages, push_fields,
+};
 use roster_connector_sdk::types::*;
 use roster_connector_sdk::{Emitter, Guest, export, parse_time, setting};
 use serde_json::Value;
@@ -71,7 +75,12 @@ struct Inventory {
     last_auth: BTreeMap<String, i64>,
     /// Projects whose key activity was read: a key of theirs with none was never used.
     activity_read: BTreeSet<String>,
+    /// Service account email to who created it and when (the latest creation of that email).
+    creators: BTreeMap<String, (String, Option<i64>)>,
 }
+
+/// The method whose Admin Activity audit entries name the creator of a service account.
+const CREATE: &str = "google.iam.admin.v1.CreateServiceAccount";
 
 /// The project of a service account's email (`name@PROJECT.iam.gserviceaccount.com`).
 fn email_project(email: &str) -> Option<&str> {
@@ -234,6 +243,37 @@ impl Inventory {
         }
     }
 
+    /// One Cloud Logging entry: a successful `CreateServiceAccount` names the creator of the
+    /// account in its response; other entries are left out.
+    fn log_entry(&mut self, e: &Value) {
+        let Some(pp) = e.get("protoPayload") else {
+            return;
+        };
+        let failed = pp
+            .pointer("/status/code")
+            .and_then(Value::as_i64)
+            .is_some_and(|c| c != 0);
+        if field(pp, "methodName") != CREATE || failed {
+            return;
+        }
+        let who = pp
+            .pointer("/authenticationInfo/principalEmail")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let email = pp
+            .pointer("/response/email")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if who.is_empty() || email.is_empty() {
+            return;
+        }
+        let at = time(e, "timestamp");
+        let entry = self.creators.entry(email.to_string()).or_insert((who.to_string(), at));
+        if at >= entry.1 {
+            *entry = (who.to_string(), at);
+        }
+    }
+
     fn emit(self, out: &mut Emitter) -> Result<(), Stop> {
         let mut keys: BTreeMap<&str, Vec<&Key>> = BTreeMap::new();
         for k in self.keys.values() {
@@ -275,6 +315,21 @@ impl Inventory {
                 attrs.push(("ai_platform".into(), "vertex-ai".into()));
             }
             let last = |k: &Key| self.last_auth.get(&k.id).copied();
+            let creator = self.creators.get(email);
+            let mut owners = vec![];
+            if let Some((who, _)) = creator {
+                attrs.push(("created_by".into(), who.clone()));
+                // A person; an automation's service account answers for nothing.
+                if !who.ends_with(".gserviceaccount.com") {
+                    owners.push(Owner {
+                        id: who.clone(),
+                        name: who.clone(),
+                        kind: "user".into(),
+                        via: "creator".into(),
+                        enabled: None,
+                    });
+                }
+            }
             out.identity(Identity {
                 id: email.clone(),
                 kind: IdentityKind::ServicePrincipal,
@@ -283,10 +338,10 @@ impl Inventory {
                 } else {
                     a.display_name.clone()
                 },
-                created: None,
+                created: creator.and_then(|c| c.1),
                 last_used: keys.iter().filter_map(|k| last(k)).max(),
                 enabled: a.disabled.map(|d| !d),
-                owners: vec![],
+                owners,
                 tags: vec![],
                 trusted_by: vec![],
                 attrs,
@@ -358,6 +413,11 @@ fn read_files(inv: &mut Inventory, files: &[ExportFile], project: Option<&str>) 
                     inv.key(&v, None).map_err(|m| bad(f, m))?;
                 }
             }
+            "audit-log" => {
+                for v in export_items(f, "entries")? {
+                    inv.log_entry(&v);
+                }
+            }
             "iam-policy" => {
                 let doc: Value = serde_json::from_slice(&f.data).map_err(|e| bad(f, format!("not JSON ({e})")))?;
                 let p = project.map_or_else(|| f.name.clone(), str::to_string);
@@ -367,7 +427,7 @@ fn read_files(inv: &mut Inventory, files: &[ExportFile], project: Option<&str>) 
                 return Err(bad(
                     f,
                     format!(
-                        "unknown export format {other:?} (gcp-iam reads: service-accounts, service-account-keys, iam-policy)"
+                        "unknown export format {other:?} (gcp-iam reads: service-accounts, service-account-keys, iam-policy, audit-log)"
                     ),
                 ));
             }
@@ -404,11 +464,7 @@ fn get_policy(base: &str, project: &str) -> Result<Value, Stop> {
         body,
     )
     .map_err(Stop::Failed)?;
-    match resp.status {
-        200 => resp.json().map_err(|e| Stop::Failed(format!("{path}: {e}"))),
-        401 => Err(Stop::Denied(format!("401 from {path}: {}", resp.excerpt()))),
-        code => Err(Stop::Failed(format!("{code} from {path}: {}", resp.excerpt()))),
-    }
+    answer(resp, &path)
 }
 
 fn collect_project(
@@ -462,6 +518,31 @@ fn collect_project(
                 "roles/iam.securityReviewer",
                 "resourcemanager.projects.getIamPolicy",
             )),
+        )?;
+    }
+    if setting(cfg, "creators") != Some("false")
+        && let Some(logging) = other("logging")
+    {
+        let body = serde_json::json!({
+            "resourceNames": [format!("projects/{project}")],
+            "filter": format!(
+                "logName=\"projects/{project}/logs/cloudaudit.googleapis.com%2Factivity\" AND protoPayload.methodName=\"{CREATE}\""
+            ),
+            "pageSize": 1000,
+        });
+        let paging = PostPaging {
+            token_in: "pageToken",
+            token_out: "nextPageToken",
+            items: "entries",
+            omits_empty: true,
+        };
+        let r = post_pages(&format!("{logging}/v2/entries:list"), body, &paging, |e| {
+            inv.log_entry(e);
+            Ok(())
+        });
+        p.part(
+            &format!("project {project}: service account creators (Admin Activity audit log)"),
+            r.map_err(explain("roles/logging.viewer", "logging.logEntries.list")),
         )?;
     }
     if setting(cfg, "key_last_used") != Some("false")

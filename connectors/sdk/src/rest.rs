@@ -206,6 +206,80 @@ pub fn gather_each<I>(
     )
 }
 
+/// The JSON of a response to `path`: a 401 refuses the credential (`Denied`), any other status
+/// but 200 fails this part.
+pub fn answer(resp: http::Response, path: &str) -> Result<Value, Stop> {
+    match resp.status {
+        200 => resp.json().map_err(|e| Stop::Failed(format!("{path}: {e}"))),
+        401 => Err(Stop::Denied(format!("401 from {path}: {}", resp.excerpt()))),
+        code => Err(Stop::Failed(format!("{code} from {path}: {}", resp.excerpt()))),
+    }
+}
+
+/// How a POSTed listing pages: the JSON body's field the next token goes back in, the
+/// response's field that holds it, and the response's list.
+pub struct PostPaging<'a> {
+    /// The body's field for the token (`nextToken` for AWS REST APIs, `pageToken` for Google).
+    pub token_in: &'a str,
+    /// The response's field with the next token (`nextToken`, `nextPageToken`).
+    pub token_out: &'a str,
+    /// The response's list of items.
+    pub items: &'a str,
+    /// Whether a page with no items leaves the list out (Google APIs do).
+    pub omits_empty: bool,
+}
+
+/// Calls `each` on every item of a listing read by POSTing `body` (a JSON object) to `url`,
+/// following the next token as `paging` says. A token seen before ends it with an error; a 401
+/// is `Denied`, any other status but 200 fails the listing.
+pub fn post_pages(
+    url: &str,
+    mut body: Value,
+    paging: &PostPaging,
+    mut each: impl FnMut(&Value) -> Result<(), Stop>,
+) -> Result<(), Stop> {
+    let path = url
+        .split_once("://")
+        .and_then(|(_, r)| r.find('/').map(|i| &r[i..]))
+        .unwrap_or(url);
+    let path = path.split('?').next().unwrap_or(path);
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        let resp = http::post(
+            url,
+            &[("accept", "application/json"), ("content-type", "application/json")],
+            body.to_string().into_bytes(),
+        )
+        .map_err(Stop::Failed)?;
+        let page = answer(resp, path)?;
+        let empty = Value::Array(vec![]);
+        let list = match page.get(paging.items) {
+            None if paging.omits_empty && page.is_object() => Some(&empty),
+            l => l,
+        };
+        let list = list
+            .and_then(Value::as_array)
+            .ok_or_else(|| Stop::Failed(format!("{path}: no `{}` list in the response", paging.items)))?;
+        for item in list {
+            each(item)?;
+        }
+        match page
+            .get(paging.token_out)
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+        {
+            None => return Ok(()),
+            Some(t) if !seen.insert(t.to_string()) => {
+                return Err(Stop::Failed(format!(
+                    "{path}: {} {t:?} came back twice",
+                    paging.token_out
+                )));
+            }
+            Some(t) => body[paging.token_in] = Value::String(t.to_string()),
+        }
+    }
+}
+
 /// A string field, or "".
 pub fn field(v: &Value, k: &str) -> String {
     v.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
@@ -301,12 +375,8 @@ pub fn pages(
             )));
         }
         let resp = http::get(&u, headers).map_err(Stop::Failed)?;
-        match resp.status {
-            200 => {}
-            401 => return Err(Stop::Denied(format!("401 from {path}: {}", resp.excerpt()))),
-            code => return Err(Stop::Failed(format!("{code} from {path}: {}", resp.excerpt()))),
-        }
-        let body = resp.json().map_err(|e| Stop::Failed(format!("{path}: {e}")))?;
+        let link = resp.header("link").and_then(http::next_link);
+        let body = answer(resp, &path)?;
         let empty = Value::Array(vec![]);
         let list = match items {
             Some(k) if matches!(next, Next::PageToken) && body.is_object() && body.get(k).is_none() => Some(&empty),
@@ -320,7 +390,7 @@ pub fn pages(
             each(item)?;
         }
         url = match next {
-            Next::LinkHeader => resp.header("link").and_then(http::next_link),
+            Next::LinkHeader => link,
             Next::ODataNextLink => body.get("@odata.nextLink").and_then(Value::as_str).map(str::to_string),
             Next::NextLink => body
                 .get("nextLink")
