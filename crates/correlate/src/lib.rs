@@ -105,7 +105,7 @@ pub fn correlate(report: &mut Report, cx: &Context) {
 
 /// Sorts the gaps most severe first, then by kind in report order, then by title; ties keep the
 /// order they were raised in. A stable sort of the gaps themselves would hold a buffer of half
-/// of them (80 MB for 700k gaps): this sorts their positions, then moves each gap once.
+/// of them (80 MB for 700k gaps): this sorts their positions, then swaps each gap into place.
 fn sort_gaps(gaps: &mut [Gap]) {
     let mut order: Vec<usize> = (0..gaps.len()).collect();
     order.sort_unstable_by(|&a, &b| {
