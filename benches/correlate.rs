@@ -200,4 +200,10 @@ fn main() {
         peak - rss_inputs
     );
     println!("  {} gaps: {per:?}", report.gaps.len());
+    println!(
+        "  sizes: Finding {} B, Gap {} B, Evidence {} B",
+        size_of::<Finding>(),
+        size_of::<Gap>(),
+        size_of::<Evidence>()
+    );
 }

@@ -21,7 +21,7 @@ fn lapsed(a: &roster_model::Acceptance, now_ms: i64) -> bool {
 /// leaves the gap open, saying why.
 pub(crate) fn apply_baseline(report: &mut Report, accepted: &BTreeMap<String, roster_store::AcceptedGap>, now_ms: i64) {
     for g in &mut report.gaps {
-        let Some(x) = accepted.get(&g.id) else {
+        let Some(x) = accepted.get(g.id.as_str()) else {
             continue;
         };
         let a = &x.acceptance;

@@ -213,7 +213,7 @@ pub(crate) fn gather(
     // The strings findings repeat (rule, repository, path, commit) held once.
     let mut shared = roster_model::Interner::new();
     for f in &mut report.findings {
-        f.raw = None;
+        f.take_raw();
         f.share_strings(&mut shared);
     }
     // Sources are named as the config writes them (relative to roster.toml), not as resolved:
@@ -330,7 +330,7 @@ pub(crate) fn finish(o: &Options, s: Setup, gathered: Gathered) -> Result<Discov
     let config_name = std::fs::canonicalize(o.config).unwrap_or_else(|_| o.config.to_owned());
     let (run, first) = store.record(&report, o.now_ms, now_ms, &config_name.display().to_string(), &scope)?;
     for g in &mut report.gaps {
-        g.first_seen = first.get(&g.id).cloned();
+        g.first_seen = first.get(g.id.as_str()).cloned();
     }
     let diff = store.diff(&scope, None, Some(run))?;
     let mut history = diff_line(&scope, diff.as_ref());

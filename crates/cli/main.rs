@@ -113,12 +113,14 @@ fn load_rules(user: &[std::path::PathBuf], gitleaks: &[std::path::PathBuf]) -> R
 /// summaries, authors, paths, provider names and descriptions, evidence
 /// ([`roster_scan::Scrubber`]). The findings' raw secrets (memory only) are kept.
 fn scrub(report: &mut Report, rules: &RuleSet) -> Result<()> {
-    let raws: Vec<_> = report.findings.iter_mut().map(|f| f.raw.take()).collect();
+    let raws: Vec<_> = report.findings.iter_mut().map(|f| f.take_raw()).collect();
     roster_scan::Scrubber::new(rules)
         .scrub_all(report)
         .context("cannot redact the report")?;
     for (f, raw) in report.findings.iter_mut().zip(raws) {
-        f.raw = raw;
+        if raw.is_some() {
+            f.extra_mut().raw = raw;
+        }
     }
     Ok(())
 }
@@ -212,10 +214,12 @@ fn scan(args: &ScanArgs, baseline_mode: bool) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     for f in &mut report.findings {
-        if args.show_secrets {
-            f.secret = f.raw.as_ref().map(|r| String::from_utf8_lossy(&r.0).into_owned());
+        let raw = f.take_raw();
+        if args.show_secrets
+            && let Some(r) = raw
+        {
+            f.extra_mut().secret = Some(String::from_utf8_lossy(&r.0).into_owned());
         }
-        f.raw = None;
     }
     let text = roster_report::render(&report, format, &rule_infos(&rules));
     write_output(args.output.as_deref(), &text)?;

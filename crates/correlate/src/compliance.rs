@@ -3,7 +3,7 @@
 //! no gap was raised: the run could not have seen a breach between the two.
 
 use crate::Thresholds;
-use roster_model::{ControlResult, ControlStatus, Gap, Report};
+use roster_model::{ControlResult, ControlStatus, Gap, Report, Text};
 use std::collections::BTreeMap;
 
 /// What a run read, so that a control nothing fed is `not-assessed`, never `pass`.
@@ -186,7 +186,7 @@ const CONTROLS: &[Control] = &[
 
 /// Every known control, plus any other standard a gap cites, with its result.
 pub fn assess(r: &Report, gaps: &[Gap], t: &Thresholds, registry: bool) -> Vec<ControlResult> {
-    let mut cited: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut cited: BTreeMap<&str, Vec<Text>> = BTreeMap::new();
     for g in gaps {
         for s in g.standards.iter() {
             cited.entry(s.as_str()).or_default().push(g.id.clone());
@@ -220,7 +220,7 @@ pub fn assess(r: &Report, gaps: &[Gap], t: &Thresholds, registry: bool) -> Vec<C
 fn result(
     id: &str,
     requirement: &str,
-    gaps: Vec<String>,
+    gaps: Vec<Text>,
     mut reasons: Vec<String>,
     unassessed: Option<&str>,
     incomplete: bool,

@@ -7,6 +7,17 @@ use roster_model::{EntityRef, Gap, GapKind, Interner, Report, ResolvedOwner, Sev
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+/// Gives back what a gap's strings and lists were allocated beyond their length (a formatted
+/// string grows by doubling): about 100 bytes a gap.
+fn compact(g: &mut Gap) {
+    g.title.shrink_to_fit();
+    g.entities.shrink_to_fit();
+    g.evidence.shrink_to_fit();
+    for e in &mut g.evidence {
+        e.detail.shrink_to_fit();
+    }
+}
+
 /// Where a credential sits: identity index, credential index.
 pub(crate) type CredRef = (usize, usize);
 
@@ -99,6 +110,29 @@ impl<'r, 'c> Correlation<'r, 'c> {
         self.identity_gaps();
         self.agent_gaps();
         self.registry_gaps();
+        if let Some(g) = self.gaps.last_mut() {
+            compact(g);
+        }
+    }
+
+    /// The gaps, and each identity's and agent's owner and registry entry; the joins are dropped.
+    #[allow(clippy::type_complexity, reason = "four parallel lists, named where they are used")]
+    pub(crate) fn into_results(
+        self,
+    ) -> (
+        Vec<Gap>,
+        Vec<Option<ResolvedOwner>>,
+        Vec<Option<usize>>,
+        Vec<Option<ResolvedOwner>>,
+        Vec<Option<usize>>,
+    ) {
+        (
+            self.gaps,
+            self.identity_owner,
+            self.identity_reg,
+            self.agent_owner,
+            self.agent_reg,
+        )
     }
 
     /// The entity of identity `i`.
@@ -126,6 +160,11 @@ impl<'r, 'c> Correlation<'r, 'c> {
         title: String,
         entities: Vec<EntityRef>,
     ) -> &mut Gap {
+        // The previous gap is complete: the gaps raised next reuse what its strings and lists
+        // held beyond their length.
+        if let Some(g) = self.gaps.last_mut() {
+            compact(g);
+        }
         self.gaps
             .push(Gap::new(gap_id(kind, subject), kind, severity, title, entities));
         self.gaps.last_mut().expect("just pushed")

@@ -58,14 +58,14 @@ impl<'r> Correlation<'r, '_> {
         // secret key); one-sided links would chain neighbouring keys together.
         let partner: HashMap<&str, &str> = f
             .iter()
-            .filter_map(|x| Some((x.fingerprint.as_str(), x.paired_with.as_deref()?)))
+            .filter_map(|x| Some((x.fingerprint.as_str(), x.paired_with()?)))
             .collect();
         let mut node_of = Vec::with_capacity(f.len());
         for x in f {
             let a = node(&x.fingerprint, &mut parent);
             node_of.push(a);
-            if let Some(p) = &x.paired_with
-                && partner.get(p.as_str()) == Some(&x.fingerprint.as_str())
+            if let Some(p) = x.paired_with()
+                && partner.get(p) == Some(&x.fingerprint.as_str())
             {
                 let b = node(p, &mut parent);
                 let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));

@@ -221,7 +221,7 @@ fn neighbouring_aws_keys_are_not_chained_into_one_credential() {
     let mut f = |fp: &str, paired: &str, line: u32| {
         let mut x = finding(fp, "AKIA…XXXX", "app", ".env", "Dana <dana@example.org>");
         x.rule_name = "AWS".into();
-        x.paired_with = Some(paired.into());
+        x.extra_mut().paired_with = Some(paired.into());
         x.line = line;
         r.findings.push(x);
     };
@@ -346,12 +346,12 @@ fn a_client_id_in_agent_code_joins_the_agent_to_the_okta_app() {
 fn the_providers_answer_to_validate_sets_the_committed_secrets_severity() {
     let mut r = Report::empty("test");
     let mut live = finding("f-live", "sk-proj-…Live", "app", "a/.env", "Dana <dana@example.org>");
-    live.validation = Some(Validation::Live);
-    live.validation_detail = Some("HTTP 200 from api.openai.com".into());
+    live.extra_mut().validation = Some(Validation::Live);
+    live.extra_mut().validation_detail = Some("HTTP 200 from api.openai.com".into());
     live.severity = Severity::Critical;
     let mut gone = finding("f-gone", "sk-proj-…Gone", "app", "b/.env", "Dana <dana@example.org>");
-    gone.validation = Some(Validation::Revoked);
-    gone.validation_detail = Some("HTTP 401 from api.openai.com".into());
+    gone.extra_mut().validation = Some(Validation::Revoked);
+    gone.extra_mut().validation_detail = Some("HTTP 401 from api.openai.com".into());
     gone.severity = Severity::Low;
     r.findings.extend([live, gone]);
     run(&mut r, None, &BTreeMap::new());

@@ -112,8 +112,9 @@ pub struct ResolvedOwner {
 /// A correlated problem a security team must act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gap {
-    /// Stable id: the same gap has the same id in every run (`gap-` + 16 hex).
-    pub id: String,
+    /// Stable id: the same gap has the same id in every run (`gap-` + 16 hex); the compliance
+    /// map's lists share it.
+    pub id: Text,
     /// What kind of gap.
     pub kind: GapKind,
     /// How urgent.
@@ -142,7 +143,7 @@ pub struct Gap {
 
 impl Gap {
     /// A gap with no owner, evidence, remediation or standards yet.
-    pub fn new(id: String, kind: GapKind, severity: Severity, title: String, entities: Vec<EntityRef>) -> Gap {
+    pub fn new(id: Text, kind: GapKind, severity: Severity, title: String, entities: Vec<EntityRef>) -> Gap {
         Gap {
             id,
             kind,

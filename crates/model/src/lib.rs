@@ -26,7 +26,7 @@ pub use agent::{Agent, AgentCategory, AgentCredential, AgentEvidence, McpServer}
 pub use classify::{classify_app_name, classify_user_agent};
 pub use connector::{ConnectorRun, RunStatus};
 pub use error::error_chain;
-pub use finding::{CommitInfo, Finding, RuleKind, SecretBytes, Validation};
+pub use finding::{CommitInfo, Finding, FindingExtra, RuleKind, SecretBytes, Validation};
 pub use gap::{Acceptance, EntityRef, Evidence, Gap, GapKind, ResolvedOwner};
 pub use hex::{hex, unhex};
 pub use identity::{Credential, CredentialStatus, Identity, Owner, Permission};

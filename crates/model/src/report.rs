@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Activity, Agent, ConnectorRun, Finding, Gap, Identity, Notification, Repository, ScanIssue, ScanStats};
+use crate::{
+    Activity, Agent, ConnectorRun, Finding, Gap, Identity, Notification, Repository, ScanIssue, ScanStats, Text,
+};
 
 /// The version of the JSON report contract (`docs/report-format.md`).
 pub const REPORT_VERSION: u32 = 1;
@@ -75,8 +77,8 @@ pub struct ControlResult {
     pub status: ControlStatus,
     /// Why it failed: gaps that map to it, a threshold looser than the control's limit.
     pub reasons: Vec<String>,
-    /// The ids of the gaps that map to it.
-    pub gaps: Vec<String>,
+    /// The ids of the gaps that map to it (shared with the gaps).
+    pub gaps: Vec<Text>,
 }
 
 impl Report {

@@ -69,7 +69,7 @@ pub fn changes(previous: &BTreeMap<String, Gap>, current: &[Gap]) -> Vec<Change>
     let mut here = std::collections::BTreeSet::new();
     for g in current {
         here.insert(g.id.as_str());
-        let Some(p) = previous.get(&g.id) else {
+        let Some(p) = previous.get(g.id.as_str()) else {
             out.push(Change {
                 change: ChangeKind::New,
                 gap: g.clone(),
@@ -147,7 +147,7 @@ pub(crate) mod tests {
     }
 
     fn by_id(gaps: &[Gap]) -> BTreeMap<String, Gap> {
-        gaps.iter().map(|g| (g.id.clone(), g.clone())).collect()
+        gaps.iter().map(|g| (g.id.to_string(), g.clone())).collect()
     }
 
     fn summary(c: &[Change]) -> Vec<(&str, &str)> {

@@ -25,12 +25,12 @@ pub(crate) fn csv(r: &Report) -> String {
             f.path.to_string(),
             f.line.to_string(),
             f.column.to_string(),
-            f.secret.clone().unwrap_or_else(|| f.redacted.to_string()),
+            f.secret().unwrap_or(&f.redacted).to_owned(),
             f.fingerprint.to_string(),
             f.commit.as_deref().unwrap_or_default().to_owned(),
             f.author.as_deref().unwrap_or_default().to_owned(),
             f.date.as_deref().unwrap_or_default().to_owned(),
-            f.validation.map(|v| v.as_str().to_owned()).unwrap_or_default(),
+            f.validation().map(|v| v.as_str().to_owned()).unwrap_or_default(),
         ];
         let row: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
         s.push_str(&row.join(","));

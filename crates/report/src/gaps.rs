@@ -130,7 +130,7 @@ pub fn gaps_csv(r: &Report) -> String {
     );
     for g in &r.gaps {
         let row = [
-            g.id.clone(),
+            g.id.to_string(),
             g.severity.as_str().to_owned(),
             g.kind.as_str().to_owned(),
             g.title.clone(),

@@ -151,7 +151,7 @@ pub(crate) fn markdown(r: &Report) -> String {
                 f.severity,
                 md_cell(&f.rule_name),
                 md_code(&f.location()),
-                md_code(f.secret.as_deref().unwrap_or(&f.redacted)),
+                md_code(f.secret().unwrap_or(&f.redacted)),
                 md_cell(&commit)
             );
         }

@@ -285,7 +285,7 @@ fn finding_event(g: &FindingGroup<'_>, rule: Option<&RuleInfo>, env: &Envelope<'
         "length": f.length,
         "entropy": f.entropy,
     });
-    for (k, v) in [("validated", &f.validated), ("paired_with", &f.paired_with)] {
+    for (k, v) in [("validated", f.validated()), ("paired_with", f.paired_with())] {
         if let Some(v) = v {
             data[k] = json!(v);
         }
@@ -299,7 +299,7 @@ fn finding_event(g: &FindingGroup<'_>, rule: Option<&RuleInfo>, env: &Envelope<'
         "last_seen_time": env.time_ms,
         "data_sources": [f.source],
     });
-    if let Some(pair) = &f.paired_with
+    if let Some(pair) = f.paired_with()
         && let Some(other) = all
             .iter()
             .find(|o| o.uid != g.uid && o.findings[0].fingerprint == *pair && o.findings[0].path == f.path)

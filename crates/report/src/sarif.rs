@@ -85,7 +85,7 @@ pub(crate) fn sarif(r: &Report, rules: &[RuleInfo]) -> String {
         .iter()
         .map(|f| {
             let idx = used.iter().position(|u| u.id == f.rule_id);
-            let mut msg = format!("{} found: {}", f.rule_name, f.secret.as_deref().unwrap_or(&f.redacted));
+            let mut msg = format!("{} found: {}", f.rule_name, f.secret().unwrap_or(&f.redacted));
             if let (Some(c), Some(a)) = (&f.commit, &f.author) {
                 let _ = write!(msg, " (introduced in commit {} by {})", &c[..c.len().min(12)], a);
             }
@@ -103,7 +103,7 @@ pub(crate) fn sarif(r: &Report, rules: &[RuleInfo]) -> String {
             if let Some(i) = idx {
                 res["ruleIndex"] = json!(i);
             }
-            if let Some(v) = f.validation {
+            if let Some(v) = f.validation() {
                 res["properties"]["validation"] = json!(v);
             }
             if let Some(c) = &f.commit {

@@ -15,12 +15,7 @@ pub(crate) fn text(r: &Report) -> String {
             f.rule_id,
             f.rule_name
         );
-        let _ = writeln!(
-            s,
-            "          {}  {}",
-            f.location(),
-            f.secret.as_deref().unwrap_or(&f.redacted)
-        );
+        let _ = writeln!(s, "          {}  {}", f.location(), f.secret().unwrap_or(&f.redacted));
         if let (Some(c), Some(a)) = (&f.commit, &f.author) {
             let _ = writeln!(
                 s,
@@ -30,18 +25,18 @@ pub(crate) fn text(r: &Report) -> String {
                 f.date.as_deref().unwrap_or("?")
             );
         }
-        if let Some(d) = &f.decoded {
+        if let Some(d) = f.decoded() {
             let _ = writeln!(s, "          decoded from {d}");
         }
-        if let Some(v) = f.validation {
+        if let Some(v) = f.validation() {
             let _ = writeln!(
                 s,
                 "          validation: {} ({})",
                 v.as_str(),
-                f.validation_detail.as_deref().unwrap_or("")
+                f.validation_detail().unwrap_or("")
             );
         }
-        if let Some(p) = &f.paired_with
+        if let Some(p) = f.paired_with()
             && let Some(partner) = r.findings.iter().find(|o| o.fingerprint == *p)
         {
             let _ = writeln!(

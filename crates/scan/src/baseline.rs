@@ -40,7 +40,7 @@ pub struct Baseline {
 
 impl Baseline {
     fn key(&self, f: &Finding) -> Option<(String, String)> {
-        let raw = f.raw.as_ref()?;
+        let raw = f.raw()?;
         Some((f.rule_id.to_string(), keyed_hex(&self.salt, &raw.0)))
     }
 

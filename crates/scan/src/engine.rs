@@ -5,7 +5,7 @@
 use crate::fingerprint::{Fingerprinter, redact, redact_identifier};
 use crate::mcp;
 use base64::Engine as _;
-use roster_model::{AgentCategory, Finding, McpServer, RuleKind, SecretBytes};
+use roster_model::{AgentCategory, Finding, FindingExtra, McpServer, RuleKind, SecretBytes};
 use roster_rules::{Match, RuleSet, Scratch, shannon_entropy};
 use std::collections::HashMap;
 
@@ -185,7 +185,7 @@ impl Engine {
             if over_cap(&mut self.counts, self.cap, m.rule) {
                 continue;
             }
-            out.findings.push(Finding {
+            let mut finding = Finding {
                 rule_id: rule.id.as_str().into(),
                 rule_name: rule.name.as_str().into(),
                 provider: rule.provider.as_str().into(),
@@ -203,18 +203,19 @@ impl Engine {
                 length: secret.len(),
                 entropy: (shannon_entropy(secret) * 100.0).round() / 100.0,
                 source: source.into(),
-                decoded: decoded.map(|d| d.how.to_owned()),
-                paired_with: None,
-                validated: m.validated.map(str::to_owned),
-                validation: None,
-                validation_detail: None,
                 commit: None,
                 author: None,
                 date: None,
                 commit_summary: None,
-                secret: None,
+                extra: None,
+            };
+            finding.set_extra(FindingExtra {
+                decoded: decoded.map(|d| d.how.to_owned()),
+                validated: m.validated.map(str::to_owned),
                 raw: Some(SecretBytes(secret.to_vec())),
+                ..FindingExtra::default()
             });
+            out.findings.push(finding);
         }
     }
 }
@@ -379,8 +380,8 @@ fn pair_findings(rules: &RuleSet, findings: &mut [Finding]) {
             .map(|p| p.1);
         if let Some(j) = nearest {
             let (a, b) = (findings[i].fingerprint.clone(), findings[j].fingerprint.clone());
-            findings[i].paired_with = Some(b.to_string());
-            findings[j].paired_with = Some(a.to_string());
+            findings[i].extra_mut().paired_with = Some(b.to_string());
+            findings[j].extra_mut().paired_with = Some(a.to_string());
         }
     }
 }

@@ -148,10 +148,10 @@ pub(crate) fn gaps(store: &Store, cx: &Context) -> Result<Vec<(Gap, GapRow)>, Er
     let mut out: Vec<(Gap, GapRow)> = gaps
         .into_values()
         .map(|mut g| {
-            let (first, last) = seen.get(&g.id).cloned().unzip();
+            let (first, last) = seen.get(g.id.as_str()).cloned().unzip();
             g.first_seen = g.first_seen.or_else(|| first.clone());
             let row = GapRow {
-                id: g.id.clone(),
+                id: g.id.to_string(),
                 kind: g.kind.as_str().to_owned(),
                 severity: g.severity,
                 title: g.title.clone(),
@@ -282,7 +282,7 @@ impl Checked {
             })
             && self.source.as_ref().is_none_or(|s| row.sources.contains(s))
             && self.accepted.is_none_or(|a| a == row.accepted)
-            && self.not_in.as_ref().is_none_or(|ids| !ids.contains(&g.id))
+            && self.not_in.as_ref().is_none_or(|ids| !ids.contains(g.id.as_str()))
             && (self.words.is_empty() || {
                 let mut hay = format!("{} {} {}", g.id, g.title, row.owner.as_deref().unwrap_or("")).to_lowercase();
                 for e in &g.entities {

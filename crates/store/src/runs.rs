@@ -110,7 +110,7 @@ impl Store {
                 .query_one(SEEN, params![scope, "gap", &g.id, &started])
                 .and_then(|r| r.text(0))
                 .map_err(|x| e("cannot record first seen", x))?;
-            first.insert(g.id.clone(), f);
+            first.insert(g.id.to_string(), f);
         }
         for i in identities {
             tx.execute(

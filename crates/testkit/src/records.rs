@@ -60,16 +60,10 @@ pub fn finding(rule_id: &str, fingerprint: &str) -> Finding {
         length: 0,
         entropy: 0.0,
         source: Default::default(),
-        decoded: None,
-        paired_with: None,
-        validated: None,
-        validation: None,
-        validation_detail: None,
         commit: None,
         author: None,
         date: None,
         commit_summary: None,
-        secret: None,
-        raw: None,
+        extra: None,
     }
 }

@@ -134,7 +134,7 @@ pub fn validate(findings: &mut [Finding], rules: &RuleSet, opts: &Options) -> Va
 
 /// The raw secret as text (headers and signatures need it so).
 fn text(f: &Finding) -> Option<&str> {
-    f.raw.as_ref().and_then(|r| std::str::from_utf8(&r.0).ok())
+    f.raw().and_then(|r| std::str::from_utf8(&r.0).ok())
 }
 
 /// The distinct secrets that can be checked; counts the others as not checkable.
@@ -154,7 +154,7 @@ fn jobs<'r>(findings: &[Finding], rules: &'r RuleSet, stats: &mut ValidationStat
     let mut index: HashMap<(&str, &str, &str), usize> = HashMap::new();
     let mut not_checkable = std::collections::BTreeSet::new();
     for (i, f) in findings.iter().enumerate() {
-        let partner = f.paired_with.as_deref().filter(|p| by_fp.contains_key(p));
+        let partner = f.paired_with().filter(|p| by_fp.contains_key(p));
         let Some(verify) = verify_of(&f.rule_id) else {
             // The other half of a pair is checked with its partner.
             if partner.is_none_or(|p| verify_of(&findings[by_fp[p][0]].rule_id).is_none()) {
@@ -319,8 +319,9 @@ fn apply(findings: &mut [Finding], j: &Job<'_>, v: Validation, detail: String, s
     }
     for &i in &j.findings {
         let f = &mut findings[i];
-        f.validation = Some(v);
-        f.validation_detail = Some(detail.clone());
+        let x = f.extra_mut();
+        x.validation = Some(v);
+        x.validation_detail = Some(detail.clone());
         f.severity = match v {
             Validation::Live => Severity::Critical,
             Validation::Revoked => f.severity.min(Severity::Low),

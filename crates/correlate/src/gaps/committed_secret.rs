@@ -137,13 +137,13 @@ impl<'r> Correlation<'r, '_> {
             owner = self.identity_owner[*i].clone();
         }
         // `--validate`: the provider's own answer outranks what the collected record says.
-        if let Some((x, v)) = f.iter().find_map(|x| x.validation.map(|v| (x, v))) {
+        if let Some((x, v)) = f.iter().find_map(|x| x.validation().map(|v| (x, v))) {
             evidence.push(ev(
                 "validation",
                 format!(
                     "the provider answered {}: {}",
                     v.as_str(),
-                    x.validation_detail.as_deref().unwrap_or("")
+                    x.validation_detail().unwrap_or("")
                 ),
                 None,
             ));

@@ -33,7 +33,7 @@
 
 use crate::correlation::Correlation;
 use crate::util::{controls, ev, fixed_text};
-use roster_model::{EntityRef, Finding, GapKind, ResolvedOwner, Severity};
+use roster_model::{EntityRef, Finding, GapKind, ResolvedOwner, Severity, Text};
 use std::collections::BTreeSet;
 
 /// What the shared-credential gap takes from the secret's committed-secret gap.
@@ -47,7 +47,7 @@ pub(super) struct SharedSecret<'r> {
     /// The committed-secret gap's entities.
     pub(super) entities: Vec<EntityRef>,
     /// The committed-secret gap's id.
-    pub(super) committed_id: String,
+    pub(super) committed_id: Text,
     /// The committed-secret gap's owner.
     pub(super) owner: Option<ResolvedOwner>,
 }
