@@ -470,59 +470,77 @@ mod tests {
     #[test]
     fn inherited_hits_are_the_hits_of_a_whole_search() {
         let rules = RuleSet::builtin().expect("builtin rules");
-        let keywords: Vec<&str> = rules
-            .rules()
-            .iter()
-            .flat_map(|r| r.keywords.iter().map(String::as_str))
-            .collect();
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n.max(1) as u64) as usize
-        };
-        let text = |next: &mut dyn FnMut(usize) -> usize, lines: usize| -> Vec<u8> {
-            let mut t = Vec::new();
-            for _ in 0..lines {
-                match next(3) {
-                    0 => t.extend_from_slice(keywords[next(keywords.len())].as_bytes()),
-                    1 => t.extend_from_slice(keywords[next(keywords.len())].to_uppercase().as_bytes()),
-                    _ => t.extend_from_slice(b"plain words = value;"),
-                }
-                t.extend_from_slice(if next(2) == 0 { b" = x\n" } else { b"_" });
-            }
-            t
-        };
+        let keywords: Vec<String> = rules.rules().iter().flat_map(|r| r.keywords.iter().cloned()).collect();
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut pieces: Vec<Vec<u8>> = keywords.iter().map(|k| k.as_bytes().to_vec()).collect();
+        pieces.extend(keywords.iter().map(|k| k.to_uppercase().into_bytes()));
+        pieces.extend([b"plain words = value;".to_vec(), b" = x\n".to_vec(), b"_".to_vec()]);
         for case in 0..300 {
-            let lines = 20 + next(200);
-            let base = text(&mut next, lines);
-            let mut ops = Vec::new();
-            for _ in 0..next(12) + 1 {
-                if next(3) == 0 {
-                    let lines = next(4);
-                    ops.push(Op::Insert(text(&mut next, lines)));
-                } else {
-                    let ofs = next(base.len());
-                    let len = 1 + next(base.len() - ofs);
-                    ops.push(Op::Copy(ofs, len));
-                }
-            }
-            let (delta, result) = encode(&base, &ops);
-            let copies = delta_copies(&delta, base.len(), result.len()).expect("a valid delta");
-            let mut base_hits = Vec::new();
-            rules.keyword_hits(&base, 0..base.len(), &mut base_hits);
-            let mut whole = Vec::new();
-            rules.keyword_hits(&result, 0..result.len(), &mut whole);
-            assert!(
-                !whole.is_empty() || result.len() < 50,
-                "case {case}: the text holds keywords"
-            );
-            assert_eq!(
-                hits_from_base(&rules, &result, &copies, &base_hits),
-                whole,
-                "case {case}"
-            );
+            check_case(&rules, &pieces, 20 + rng.next(400), &mut rng, case);
         }
+        // Short keywords of every length up to the reach, over a three-letter alphabet: hits
+        // everywhere, so every copy edge cuts through some, the longest keyword's included.
+        let mut b = roster_rules::RuleSetBuilder::new();
+        b.add(
+            "t.toml",
+            "[[rules]]\nid = \"t.dense\"\nregex = '(abc)'\nkeywords = [\"ab\", \"abc\", \"bca\", \"cabca\", \"abcabc\"]\n",
+            roster_rules::Flavor::Roster,
+        );
+        let dense = b.build().expect("test rules");
+        assert_eq!(dense.keyword_reach(), 6);
+        let letters: Vec<Vec<u8>> = [&b"a"[..], b"b", b"c", b"abcabc", b"\n"]
+            .iter()
+            .map(|l| l.to_vec())
+            .collect();
+        for case in 0..2000 {
+            check_case(&dense, &letters, 50 + rng.next(400), &mut rng, case);
+        }
+    }
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n.max(1) as u64) as usize
+        }
+
+        fn text(&mut self, pieces: &[Vec<u8>], n: usize) -> Vec<u8> {
+            (0..n).flat_map(|_| pieces[self.next(pieces.len())].clone()).collect()
+        }
+    }
+
+    /// A random base of `n` pieces and a random delta of it (copies cut anywhere, inserts): the
+    /// hits built from the base's are a whole search's.
+    fn check_case(rules: &RuleSet, pieces: &[Vec<u8>], n: usize, rng: &mut Rng, case: usize) {
+        let base = rng.text(pieces, n);
+        let mut ops = Vec::new();
+        for _ in 0..rng.next(12) + 1 {
+            if rng.next(3) == 0 {
+                let n = rng.next(8);
+                ops.push(Op::Insert(rng.text(pieces, n)));
+            } else {
+                let ofs = rng.next(base.len());
+                let len = 1 + rng.next(base.len() - ofs);
+                ops.push(Op::Copy(ofs, len));
+            }
+        }
+        let (delta, result) = encode(&base, &ops);
+        let copies = delta_copies(&delta, base.len(), result.len()).expect("a valid delta");
+        let mut base_hits = Vec::new();
+        rules.keyword_hits(&base, 0..base.len(), &mut base_hits);
+        let mut whole = Vec::new();
+        rules.keyword_hits(&result, 0..result.len(), &mut whole);
+        assert!(
+            !whole.is_empty() || result.len() < 50,
+            "case {case}: the text holds keywords"
+        );
+        assert_eq!(
+            hits_from_base(rules, &result, &copies, &base_hits),
+            whole,
+            "case {case}"
+        );
     }
 }
