@@ -18,7 +18,7 @@ mod verify;
 pub use check::{CheckFailure, check_rules};
 pub use compile::{Flavor, RuleSetBuilder};
 pub use entropy::shannon_entropy;
-pub use matcher::{Match, Scratch};
+pub use matcher::{KeywordHit, Match, Scratch};
 pub use verify::{Outcome, Verify, VerifyAuth};
 
 use roster_model::{AgentCategory, RuleKind, Severity};

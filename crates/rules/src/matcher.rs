@@ -32,6 +32,20 @@ pub struct Scratch {
     /// The whole-match ranges of non-fallback rules' matches past the limit, kept only when a
     /// fallback rule of the same kind ran on the buffer (it yields to them).
     over_spans: Vec<(RuleKind, Range<usize>)>,
+    /// Keyword hits of the buffer being matched.
+    hits: Vec<KeywordHit>,
+}
+
+/// Where a keyword of the prefilter starts in a buffer: at each position, the longest keyword
+/// that starts there (matched ASCII case-insensitively).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeywordHit {
+    /// Byte offset of its first byte.
+    pub start: usize,
+    /// Byte offset past its last byte.
+    pub end: usize,
+    /// Which keyword (an index into the prefilter's patterns).
+    pub pattern: u32,
 }
 
 impl Scratch {
@@ -97,19 +111,66 @@ impl RuleSet {
         scratch: &mut Scratch,
         out: &mut Vec<Match>,
     ) {
-        scratch.reset(self.rules.len());
-        let mut at = 0;
-        while at < data.len() {
-            let Some(hit) = self.prefilter.find(aho_corasick::Input::new(data).span(at..data.len())) else {
+        let mut hits = std::mem::take(&mut scratch.hits);
+        hits.clear();
+        self.keyword_hits(data, 0..data.len(), &mut hits);
+        self.find_matches_at_hits(path, data, &hits, limit, scratch, out);
+        scratch.hits = hits;
+    }
+
+    /// The most bytes one keyword spans: whether (and which) keyword hit starts at a position
+    /// depends only on the bytes from there to this many past it.
+    pub fn keyword_reach(&self) -> usize {
+        self.prefilter.max_pattern_len().max(1)
+    }
+
+    /// Appends, in ascending order, the keyword hits of `data` that start in `starts`: exactly
+    /// those of a search over the whole buffer that start there (the search reads at most
+    /// [`keyword_reach`](Self::keyword_reach) bytes past `starts`).
+    pub fn keyword_hits(&self, data: &[u8], starts: Range<usize>, out: &mut Vec<KeywordHit>) {
+        let stop = starts.end.min(data.len());
+        let end = data.len().min(stop.saturating_add(self.keyword_reach() - 1));
+        let mut at = starts.start;
+        while at < stop {
+            let Some(hit) = self.prefilter.find(aho_corasick::Input::new(data).span(at..end)) else {
                 break;
             };
+            if hit.start() >= stop {
+                break;
+            }
             at = hit.start() + 1;
-            for &r in &self.keyword_rules[hit.pattern().as_usize()] {
+            out.push(KeywordHit {
+                start: hit.start(),
+                end: hit.end(),
+                pattern: u32::try_from(hit.pattern().as_usize()).expect("fewer than 2^32 keywords"),
+            });
+        }
+    }
+
+    /// As [`find_matches_limited`](Self::find_matches_limited), given the buffer's keyword hits
+    /// ([`keyword_hits`](Self::keyword_hits) over the whole buffer, or the same list built
+    /// otherwise): the result is the same as matching the buffer from scratch.
+    pub fn find_matches_at_hits(
+        &self,
+        path: &str,
+        data: &[u8],
+        hits: &[KeywordHit],
+        limit: usize,
+        scratch: &mut Scratch,
+        out: &mut Vec<Match>,
+    ) {
+        scratch.reset(self.rules.len());
+        for hit in hits {
+            let Some(keyword_rules) = self.keyword_rules.get(hit.pattern as usize) else {
+                continue;
+            };
+            let (start, end) = (hit.start.min(data.len()), hit.end.min(data.len()));
+            for &r in keyword_rules {
                 if !self.applies(r, path, scratch) {
                     continue;
                 }
                 let extra = self.rules[r as usize].window;
-                let (ws, we) = window(data, hit.start(), hit.end(), extra);
+                let (ws, we) = window(data, start, end, extra);
                 let w = &mut scratch.windows[r as usize];
                 if w.is_empty() {
                     scratch.touched.push(r);

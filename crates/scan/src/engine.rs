@@ -6,7 +6,7 @@ use crate::fingerprint::{Fingerprinter, redact, redact_identifier};
 use crate::mcp;
 use base64::Engine as _;
 use roster_model::{AgentCategory, Finding, FindingExtra, McpServer, RuleKind, SecretBytes};
-use roster_rules::{Match, RuleSet, Scratch, shannon_entropy};
+use roster_rules::{KeywordHit, Match, RuleSet, Scratch, shannon_entropy};
 use std::collections::HashMap;
 
 /// Evidence from an agent rule, before aggregation into agents.
@@ -81,13 +81,29 @@ impl Engine {
         data: &[u8],
         out: &mut FileResult,
     ) {
+        self.scan_at_hits(rules, fp, source, path, data, None, out);
+    }
+
+    /// As [`scan`](Self::scan), with `data`'s keyword hits ([`RuleSet::keyword_hits`] over all
+    /// of it) when the caller has them: the result is the same, without searching for keywords.
+    #[allow(clippy::too_many_arguments, reason = "scan's arguments and the hits")]
+    pub fn scan_at_hits(
+        &mut self,
+        rules: &RuleSet,
+        fp: &Fingerprinter,
+        source: &str,
+        path: &str,
+        data: &[u8],
+        hits: Option<&[KeywordHit]>,
+        out: &mut FileResult,
+    ) {
         let first = out.findings.len();
         self.counts.clear();
-        self.scan_inner(rules, fp, source, path, data, None, out);
+        self.scan_inner(rules, fp, source, path, data, None, hits, out);
         if let Some(decoded) = kubernetes_secret_data(path, data) {
             let raw_end = out.findings.len();
             for d in decoded {
-                self.scan_inner(rules, fp, source, path, d.text.as_bytes(), Some(&d), out);
+                self.scan_inner(rules, fp, source, path, d.text.as_bytes(), Some(&d), None, out);
             }
             // A value found decoded is reported once, decoded: drop what the plain pass saw of it.
             let mut decoded_lines: Vec<u32> = out.findings[raw_end..].iter().map(|f| f.line).collect();
@@ -125,11 +141,15 @@ impl Engine {
         path: &str,
         data: &[u8],
         decoded: Option<&Decoded>,
+        hits: Option<&[KeywordHit]>,
         out: &mut FileResult,
     ) {
         self.matches.clear();
         let limit = if self.cap == 0 { usize::MAX } else { self.cap };
-        rules.find_matches_limited(path, data, limit, &mut self.scratch, &mut self.matches);
+        match hits {
+            Some(h) => rules.find_matches_at_hits(path, data, h, limit, &mut self.scratch, &mut self.matches),
+            None => rules.find_matches_limited(path, data, limit, &mut self.scratch, &mut self.matches),
+        }
         for &(r, n) in self.scratch.overflow() {
             self.counts.entry(r).or_default().1 += n;
         }

@@ -8,6 +8,7 @@ use crate::engine::{Engine, FileResult};
 use crate::{ScanOutput, Scanner, looks_binary};
 use rayon::prelude::*;
 use roster_model::{CommitInfo, Finding};
+use roster_rules::KeywordHit;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 
@@ -157,15 +158,25 @@ impl Scanner {
             Ok(o) => o,
             Err(e) => return ((None, Some(("error", format!("cannot read blob: {e}"))), 0), None),
         };
-        self.scan_data(engine, b, source, &obj.data, previous, keep_lines)
+        self.scan_data(engine, b, source, &obj.data, previous, keep_lines, None)
     }
 
-    /// Scans a blob read in pack order ([`Scanner::scan_packed`]), whole.
-    pub(super) fn scan_whole(&self, engine: &mut Engine, b: &BlobAt, source: &str, data: &[u8]) -> BlobResult {
-        self.scan_data(engine, b, source, data, None, false).0
+    /// Scans a blob read in pack order ([`Scanner::scan_packed`]), whole, given its keyword hits
+    /// when they are known.
+    pub(super) fn scan_whole(
+        &self,
+        engine: &mut Engine,
+        b: &BlobAt,
+        source: &str,
+        data: &[u8],
+        hits: Option<&[KeywordHit]>,
+    ) -> BlobResult {
+        self.scan_data(engine, b, source, data, None, false, hits).0
     }
 
-    /// Scans a blob's content: whole, or with `previous` only the lines it changed.
+    /// Scans a blob's content: whole (at `hits`, its keyword hits, when given), or with
+    /// `previous` only the lines it changed.
+    #[allow(clippy::too_many_arguments, reason = "internal helper with two callers")]
     fn scan_data(
         &self,
         engine: &mut Engine,
@@ -174,6 +185,7 @@ impl Scanner {
         data: &[u8],
         previous: Option<&LineSet>,
         keep_lines: bool,
+        hits: Option<&[KeywordHit]>,
     ) -> (BlobResult, Option<LineSet>) {
         if data.len() as u64 > self.opts.max_file_size {
             // The header lied about the size (gix checks the inflated length against it, so
@@ -194,7 +206,7 @@ impl Scanner {
             Vec::new()
         };
         if whole {
-            engine.scan(&self.rules, &self.fp, source, &b.path, data, &mut res);
+            engine.scan_at_hits(&self.rules, &self.fp, source, &b.path, data, hits, &mut res);
         } else if let Some((text, line_map)) = changed_lines(data, previous.expect("checked"), &lines) {
             engine.scan(&self.rules, &self.fp, source, &b.path, &text, &mut res);
             let orig = |l: u32| line_map.get(l as usize - 1).copied().unwrap_or(l);

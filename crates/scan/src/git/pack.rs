@@ -7,40 +7,70 @@
 
 use super::BlobAt;
 use super::blobs::BlobResult;
-use crate::Scanner;
 use crate::engine::Engine;
+use crate::{Scanner, looks_binary};
 use gix::ObjectId;
+use gix::odb::pack::cache::delta::traverse::Context;
+use roster_rules::KeywordHit;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The share of a repository's packed objects a scan must want before the packs are decoded
 /// whole: below it (`--since`, `--incremental`), reading the wanted blobs by id is cheaper.
 const MIN_WANTED_SHARE: f64 = 0.2;
 
-/// A per-thread engine: the pack traversal clones its processor once per thread, and each clone
-/// starts its own engine.
-struct ThreadEngine {
+/// Per-thread state of the pack traversal: the traversal clones its inspector once per thread,
+/// and each clone starts its own engine and buffers.
+struct ThreadState {
     engine: Option<Engine>,
     cap: usize,
+    inflate: gix::zlib::Inflate,
+    delta: Vec<u8>,
 }
 
-impl Clone for ThreadEngine {
+impl Clone for ThreadState {
     fn clone(&self) -> Self {
-        Self {
-            engine: None,
-            cap: self.cap,
-        }
+        Self::new(self.cap)
     }
 }
 
-impl ThreadEngine {
-    fn get(&mut self) -> &mut Engine {
+impl ThreadState {
+    fn new(cap: usize) -> Self {
+        Self {
+            engine: None,
+            cap,
+            inflate: gix::zlib::Inflate::default(),
+            delta: Vec::new(),
+        }
+    }
+
+    fn engine(&mut self) -> &mut Engine {
         let cap = self.cap;
         self.engine.get_or_insert_with(|| Engine::new(cap))
     }
 }
+
+/// One pack entry, as the delta tree carries it.
+struct Node {
+    id: ObjectId,
+    offset: u64,
+    /// The pack offset of its delta base, for a delta.
+    base: Option<u64>,
+    /// How many deltas are built on it.
+    children: u32,
+}
+
+/// A blob's keyword hits, kept for the deltas built on it until the last of them took them.
+struct BaseHits {
+    len: usize,
+    hits: Vec<KeywordHit>,
+}
+
+/// Per delta base (by pack offset): how many of its deltas have yet to take its hits, and the
+/// hits (`None` for a binary blob).
+type Bases = Mutex<HashMap<u64, (u32, Option<Arc<BaseHits>>)>>;
 
 /// The repository's own pack indexes, sorted.
 fn pack_indexes(repo: &gix::Repository) -> Vec<PathBuf> {
@@ -86,49 +116,431 @@ impl Scanner {
             if remaining.load(Ordering::Relaxed) == 0 {
                 break;
             }
+            let Some(nodes) = pack_nodes(bundle) else { continue };
+            let bases: Bases = Mutex::new(HashMap::new());
             let interrupt = AtomicBool::new(false);
-            let mut engine = ThreadEngine {
-                engine: None,
-                cap: self.opts.max_findings_per_rule,
-            };
-            let (want, done, remaining, results) = (&want, &done, &remaining, &results);
-            let processor = move |kind: gix::object::Kind,
-                                  data: &[u8],
-                                  entry: &gix::odb::pack::index::Entry,
-                                  _: &dyn gix::progress::Progress| {
-                if kind != gix::object::Kind::Blob {
+            let mut state = ThreadState::new(self.opts.max_findings_per_rule);
+            let (want, done, remaining, results, bases) = (&want, &done, &remaining, &results, &bases);
+            let pack = &bundle.pack;
+            let inspect = move |node: &mut Node, _: &dyn gix::progress::Progress, cx: Context<'_>| {
+                if cx.entry.header.as_kind() != Some(gix::object::Kind::Blob) {
                     return Ok(());
                 }
-                let Some(&i) = want.get(&entry.oid) else {
-                    return Ok(());
-                };
-                // A blob held by two packs is scanned once.
-                if done[i].swap(true, Ordering::Relaxed) {
+                let base = node.base.and_then(|b| take_base(bases, b));
+                let wanted = want
+                    .get(&node.id)
+                    .copied()
+                    // A blob held by two packs is scanned once.
+                    .filter(|&i| !done[i].swap(true, Ordering::Relaxed));
+                if wanted.is_none() && node.children == 0 {
                     return Ok(());
                 }
-                remaining.fetch_sub(1, Ordering::Relaxed);
-                let res = self.scan_whole(engine.get(), &blobs[i], source, data);
-                results.lock().expect("no panic while held").push((i, res));
+                let data = cx.decompressed;
+                let hits = (!looks_binary(data)).then(|| {
+                    base.as_deref()
+                        .and_then(|base| self.inherited_hits(pack, &mut state, cx.entry, base, data))
+                        .unwrap_or_else(|| {
+                            let mut hits = Vec::new();
+                            self.rules.keyword_hits(data, 0..data.len(), &mut hits);
+                            hits
+                        })
+                });
+                if let Some(i) = wanted {
+                    remaining.fetch_sub(1, Ordering::Relaxed);
+                    let res = self.scan_whole(state.engine(), &blobs[i], source, data, hits.as_deref());
+                    results.lock().expect("no panic while held").push((i, res));
+                }
+                if node.children > 0 {
+                    let kept = hits.map(|hits| Arc::new(BaseHits { len: data.len(), hits }));
+                    bases
+                        .lock()
+                        .expect("no panic while held")
+                        .insert(node.offset, (node.children, kept));
+                }
                 Ok(())
             };
             // A decode error (a corrupt entry, an object past --max-file-size: the limit is
             // checked from the entry's header before anything is inflated) stops this pack's
             // traversal; what it did not reach goes to the by-id path.
-            let _ = bundle.index.traverse(
-                &bundle.pack,
+            let tree = gix::odb::pack::cache::delta::Tree::from_offsets_in_pack(
+                pack.path(),
+                nodes.into_iter(),
+                &|n: &Node| n.offset,
+                &|id| Ok(bundle.index.lookup(id).map(|i| bundle.index.pack_offset_at_index(i))),
                 &mut gix::progress::Discard,
                 &interrupt,
-                processor,
-                gix::odb::pack::index::traverse::Options {
-                    traversal: gix::odb::pack::index::traverse::Algorithm::DeltaTreeLookup,
-                    thread_limit: Some(self.threads()),
-                    check: gix::odb::pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
-                    alloc_limit_bytes: Some(limit),
-                    make_pack_lookup_cache: || gix::odb::pack::cache::Never,
-                },
+                repo.object_hash(),
             );
+            if let Ok(tree) = tree {
+                let _ = tree.traverse(
+                    |slice, pack: &gix::odb::pack::data::File| pack.entry_slice(slice),
+                    pack,
+                    pack.pack_end() as u64,
+                    inspect,
+                    gix::odb::pack::cache::delta::traverse::Options {
+                        object_progress: Box::new(gix::progress::Discard),
+                        size_progress: &mut gix::progress::Discard,
+                        thread_limit: Some(self.threads()),
+                        should_interrupt: &interrupt,
+                        object_hash: repo.object_hash(),
+                        alloc_limit_bytes: Some(limit),
+                    },
+                );
+            }
         }
         let done = done.into_iter().map(AtomicBool::into_inner).collect();
         (results.into_inner().expect("no panic while held"), done)
+    }
+}
+
+/// Takes a delta base's keyword hits (the last delta built on it frees them).
+fn take_base(bases: &Bases, offset: u64) -> Option<Arc<BaseHits>> {
+    let mut bases = bases.lock().expect("no panic while held");
+    let entry = bases.get_mut(&offset)?;
+    entry.0 = entry.0.saturating_sub(1);
+    if entry.0 == 0 {
+        bases.remove(&offset).and_then(|e| e.1)
+    } else {
+        entry.1.clone()
+    }
+}
+
+/// Every entry of a bundle's pack, by offset, each with its delta base and how many deltas are
+/// built on it. `None` when an entry's header cannot be read (the by-id path then reads the
+/// pack's blobs and reports what is wrong). Trees, commits and tags stay in: the traversal
+/// reads each entry up to the next one's offset, so the tree must hold every entry.
+fn pack_nodes(bundle: &gix::odb::pack::Bundle) -> Option<Vec<Node>> {
+    use gix::odb::pack::data::entry::Header;
+    let (index, pack) = (&bundle.index, &bundle.pack);
+    let mut nodes: Vec<Node> = index
+        .iter()
+        .map(|e| Node {
+            id: e.oid,
+            offset: e.pack_offset,
+            base: None,
+            children: 0,
+        })
+        .collect();
+    nodes.sort_by_key(|n| n.offset);
+    let mut position: HashMap<u64, usize> = HashMap::with_capacity(nodes.len());
+    for (i, n) in nodes.iter().enumerate() {
+        position.insert(n.offset, i);
+    }
+    for i in 0..nodes.len() {
+        let offset = nodes[i].offset;
+        let base = match pack.entry(offset).ok()?.header {
+            Header::OfsDelta { base_distance } => Some(Header::verified_base_pack_offset(offset, base_distance)?),
+            Header::RefDelta { base_id } => Some(index.pack_offset_at_index(index.lookup(base_id)?)),
+            _ => None,
+        };
+        nodes[i].base = base;
+        if let Some(b) = base {
+            let at = *position.get(&b)?;
+            nodes[at].children += 1;
+        }
+    }
+    Some(nodes)
+}
+
+/// The copy instructions of a git delta (its data after the two size headers): for each,
+/// (offset in the result, offset in the base, length). `None` when the delta is malformed or
+/// does not build exactly `result_len` bytes from a base of `base_len`.
+fn delta_copies(delta: &[u8], base_len: usize, result_len: usize) -> Option<Vec<(usize, usize, usize)>> {
+    fn size(d: &[u8], i: &mut usize) -> Option<usize> {
+        let mut v: u64 = 0;
+        let mut shift = 0;
+        loop {
+            let b = *d.get(*i)?;
+            *i += 1;
+            if shift >= 64 {
+                return None;
+            }
+            v |= u64::from(b & 0x7f) << shift;
+            shift += 7;
+            if b & 0x80 == 0 {
+                return usize::try_from(v).ok();
+            }
+        }
+    }
+    let mut i = 0;
+    if size(delta, &mut i)? != base_len || size(delta, &mut i)? != result_len {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    while let Some(&cmd) = delta.get(i) {
+        i += 1;
+        if cmd & 0x80 != 0 {
+            let mut field = |bits: u8, shifts: &[u32]| -> Option<usize> {
+                let mut v = 0usize;
+                for (n, &s) in shifts.iter().enumerate() {
+                    if cmd & (bits << n) != 0 {
+                        v |= usize::from(*delta.get(i)?) << s;
+                        i += 1;
+                    }
+                }
+                Some(v)
+            };
+            let ofs = field(0x01, &[0, 8, 16, 24])?;
+            let len = match field(0x10, &[0, 8, 16])? {
+                0 => 0x10000,
+                n => n,
+            };
+            if ofs.checked_add(len)? > base_len {
+                return None;
+            }
+            out.push((at, ofs, len));
+            at = at.checked_add(len)?;
+        } else if cmd == 0 {
+            return None;
+        } else {
+            i = i.checked_add(usize::from(cmd))?;
+            if i > delta.len() {
+                return None;
+            }
+            at = at.checked_add(usize::from(cmd))?;
+        }
+    }
+    (at == result_len).then_some(out)
+}
+
+/// A delta's keyword hits from its base's: where the delta copies at least
+/// [`keyword_reach`](roster_rules::RuleSet::keyword_reach) bytes of the base, a hit starting
+/// with at least that many copied bytes after it is the base's own; everywhere else the keywords
+/// are searched for. The list is the one a search of the whole blob gives.
+fn hits_from_base(
+    rules: &roster_rules::RuleSet,
+    data: &[u8],
+    copies: &[(usize, usize, usize)],
+    base: &[KeywordHit],
+) -> Vec<KeywordHit> {
+    let reach = rules.keyword_reach();
+    let mut out = Vec::new();
+    let mut searched_to = 0;
+    for &(at, from, len) in copies {
+        if len < reach {
+            continue;
+        }
+        // Hits starting in `at..at + n` read only copied bytes.
+        let n = len - reach + 1;
+        if searched_to < at {
+            rules.keyword_hits(data, searched_to..at, &mut out);
+        }
+        let first = base.partition_point(|h| h.start < from);
+        out.extend(
+            base[first..]
+                .iter()
+                .take_while(|h| h.start < from + n)
+                .map(|h| KeywordHit {
+                    start: h.start - from + at,
+                    end: h.end - from + at,
+                    pattern: h.pattern,
+                }),
+        );
+        searched_to = searched_to.max(at + n);
+    }
+    if searched_to < data.len() {
+        rules.keyword_hits(data, searched_to..data.len(), &mut out);
+    }
+    out
+}
+
+impl Scanner {
+    /// A delta blob's keyword hits, from its base's and the delta's copy instructions (read
+    /// again from the pack: the traversal applied them without keeping them). `None` when the
+    /// delta cannot be read again or does not fit the base, and the blob is searched whole.
+    fn inherited_hits(
+        &self,
+        pack: &gix::odb::pack::data::File,
+        state: &mut ThreadState,
+        entry: &gix::odb::pack::data::Entry,
+        base: &BaseHits,
+        data: &[u8],
+    ) -> Option<Vec<KeywordHit>> {
+        let size = usize::try_from(entry.decompressed_size).ok()?;
+        // A delta is never much larger than what it builds; a bigger one is not worth reading.
+        if size > data.len().saturating_add(1 << 16) {
+            return None;
+        }
+        state.delta.clear();
+        state.delta.resize(size, 0);
+        pack.decompress_entry(entry, &mut state.inflate, &mut state.delta)
+            .ok()?;
+        let copies = delta_copies(&state.delta, base.len, data.len())?;
+        Some(hits_from_base(&self.rules, data, &copies, &base.hits))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use roster_rules::RuleSet;
+
+    enum Op {
+        Copy(usize, usize),
+        Insert(Vec<u8>),
+    }
+
+    fn varint(mut n: usize, out: &mut Vec<u8>) {
+        loop {
+            let b = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+
+    /// A git delta (as `git pack-objects` encodes one) and the blob it builds from `base`.
+    fn encode(base: &[u8], ops: &[Op]) -> (Vec<u8>, Vec<u8>) {
+        let mut result = Vec::new();
+        let mut body = Vec::new();
+        for op in ops {
+            match op {
+                Op::Copy(ofs, len) => {
+                    result.extend_from_slice(&base[*ofs..ofs + len]);
+                    let mut cmd = 0x80u8;
+                    let mut args = Vec::new();
+                    for n in 0..4 {
+                        let b = (ofs >> (8 * n)) as u8;
+                        if b != 0 {
+                            cmd |= 1 << n;
+                            args.push(b);
+                        }
+                    }
+                    let size = if *len == 0x10000 { 0 } else { *len };
+                    for n in 0..3 {
+                        let b = (size >> (8 * n)) as u8;
+                        if b != 0 {
+                            cmd |= 0x10 << n;
+                            args.push(b);
+                        }
+                    }
+                    body.push(cmd);
+                    body.extend(args);
+                }
+                Op::Insert(bytes) => {
+                    result.extend_from_slice(bytes);
+                    for chunk in bytes.chunks(127) {
+                        body.push(chunk.len() as u8);
+                        body.extend_from_slice(chunk);
+                    }
+                }
+            }
+        }
+        let mut delta = Vec::new();
+        varint(base.len(), &mut delta);
+        varint(result.len(), &mut delta);
+        delta.extend(body);
+        (delta, result)
+    }
+
+    #[test]
+    fn delta_copies_read_git_deltas_and_refuse_broken_ones() {
+        let base: Vec<u8> = (0..140_000u32).map(|i| (i % 251) as u8).collect();
+        let ops = [
+            Op::Copy(0, 10),
+            Op::Insert(b"new text".repeat(40)),
+            Op::Copy(0x01_0203, 0x10000),
+            Op::Copy(300, 1),
+        ];
+        let (delta, result) = encode(&base, &ops);
+        assert_eq!(
+            delta_copies(&delta, base.len(), result.len()),
+            Some(vec![(0, 0, 10), (330, 0x01_0203, 0x10000), (330 + 0x10000, 300, 1)])
+        );
+        assert_eq!(delta_copies(&delta, base.len() + 1, result.len()), None, "base size");
+        assert_eq!(delta_copies(&delta, base.len(), result.len() - 1), None, "result size");
+        assert_eq!(
+            delta_copies(&delta[..delta.len() - 1], base.len(), result.len()),
+            None,
+            "truncated"
+        );
+        let mut reserved = delta.clone();
+        reserved.push(0);
+        assert_eq!(delta_copies(&reserved, base.len(), result.len()), None, "command 0");
+        let (past, result) = encode(&base, &[Op::Copy(0, 10)]);
+        assert_eq!(delta_copies(&past, 5, result.len()), None, "a copy past the base");
+    }
+
+    /// A delta's hits built from its base's are the hits of a search of the whole delta, for
+    /// random edits cutting through keywords anywhere.
+    #[test]
+    fn inherited_hits_are_the_hits_of_a_whole_search() {
+        let rules = RuleSet::builtin().expect("builtin rules");
+        let keywords: Vec<String> = rules.rules().iter().flat_map(|r| r.keywords.iter().cloned()).collect();
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut pieces: Vec<Vec<u8>> = keywords.iter().map(|k| k.as_bytes().to_vec()).collect();
+        pieces.extend(keywords.iter().map(|k| k.to_uppercase().into_bytes()));
+        pieces.extend([b"plain words = value;".to_vec(), b" = x\n".to_vec(), b"_".to_vec()]);
+        for case in 0..300 {
+            check_case(&rules, &pieces, 20 + rng.next(400), &mut rng, case);
+        }
+        // Short keywords of every length up to the reach, over a three-letter alphabet: hits
+        // everywhere, so every copy edge cuts through some, the longest keyword's included.
+        let mut b = roster_rules::RuleSetBuilder::new();
+        b.add(
+            "t.toml",
+            "[[rules]]\nid = \"t.dense\"\nregex = '(abc)'\nkeywords = [\"ab\", \"abc\", \"bca\", \"cabca\", \"abcabc\"]\n",
+            roster_rules::Flavor::Roster,
+        );
+        let dense = b.build().expect("test rules");
+        assert_eq!(dense.keyword_reach(), 6);
+        let letters: Vec<Vec<u8>> = [&b"a"[..], b"b", b"c", b"abcabc", b"\n"]
+            .iter()
+            .map(|l| l.to_vec())
+            .collect();
+        for case in 0..2000 {
+            check_case(&dense, &letters, 50 + rng.next(400), &mut rng, case);
+        }
+    }
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n.max(1) as u64) as usize
+        }
+
+        fn text(&mut self, pieces: &[Vec<u8>], n: usize) -> Vec<u8> {
+            (0..n).flat_map(|_| pieces[self.next(pieces.len())].clone()).collect()
+        }
+    }
+
+    /// A random base of `n` pieces and a random delta of it (copies cut anywhere, inserts): the
+    /// hits built from the base's are a whole search's.
+    fn check_case(rules: &RuleSet, pieces: &[Vec<u8>], n: usize, rng: &mut Rng, case: usize) {
+        let base = rng.text(pieces, n);
+        let mut ops = Vec::new();
+        for _ in 0..rng.next(12) + 1 {
+            if rng.next(3) == 0 {
+                let n = rng.next(8);
+                ops.push(Op::Insert(rng.text(pieces, n)));
+            } else {
+                let ofs = rng.next(base.len());
+                let len = 1 + rng.next(base.len() - ofs);
+                ops.push(Op::Copy(ofs, len));
+            }
+        }
+        let (delta, result) = encode(&base, &ops);
+        let copies = delta_copies(&delta, base.len(), result.len()).expect("a valid delta");
+        let mut base_hits = Vec::new();
+        rules.keyword_hits(&base, 0..base.len(), &mut base_hits);
+        let mut whole = Vec::new();
+        rules.keyword_hits(&result, 0..result.len(), &mut whole);
+        assert!(
+            !whole.is_empty() || result.len() < 50,
+            "case {case}: the text holds keywords"
+        );
+        assert_eq!(
+            hits_from_base(rules, &result, &copies, &base_hits),
+            whole,
+            "case {case}"
+        );
     }
 }
