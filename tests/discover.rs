@@ -333,9 +333,11 @@ fn demo_finds_every_planted_gap_and_nothing_else() {
     let drafts = std::fs::read_to_string(env.path("drafts.toml")).unwrap();
     assert_eq!(drafts.matches("[[agent]]").count(), 7, "{drafts}");
     assert!(
-        drafts.contains("identities = [\"arn:aws:bedrock:us-east-1:111122223333:agent/PQ7ZK2M4XA\"]")
-            && drafts.contains("owner = \"grace@acme.example\"  # from tag"),
-        "the Bedrock agent is drafted with its role's owner: {drafts}"
+        drafts.contains(
+            "identities = [\"arn:aws:bedrock:us-east-1:111122223333:agent/PQ7ZK2M4XA\", \
+             \"arn:aws:iam::111122223333:role/service-role/AmazonBedrockExecutionRoleForAgents_procurement\"]"
+        ) && drafts.contains("owner = \"grace@acme.example\"  # from tag"),
+        "the Bedrock agent is drafted with the role it acts as, and that role's owner: {drafts}"
     );
     assert!(
         drafts.contains("identities = [\"A06CL4UDE01\"]"),

@@ -80,7 +80,18 @@ pub fn draft(report: &Report, origin: &str) -> String {
                 };
                 (vec![glob_literal(path)], linked, format!("{label} ({frameworks})"))
             }
-            "identity" => (vec![], vec![subject.id.to_string()], subject.name.to_string()),
+            "identity" => {
+                let mut identities = vec![subject.id.to_string()];
+                // A platform's agent (Bedrock) and the role it acts as are registered together.
+                let role = report
+                    .identities
+                    .iter()
+                    .find(|i| i.id == subject.id.as_ref())
+                    .and_then(|i| i.attrs.get("role_arn"))
+                    .filter(|r| report.identities.iter().any(|i| &i.id == *r));
+                identities.extend(role.cloned());
+                (vec![], identities, subject.name.to_string())
+            }
             _ => continue,
         };
         let base = slug(if code.first().is_some_and(|c| c != ".") {
