@@ -409,9 +409,7 @@ async fn azure_rbac_reads_az_exports_and_joins_entras_record_of_the_same_princip
              [[source]]\nname = \"azure\"\nconnector = \"azure-rbac\"\napi = false\nfiles = [\n{azure_files}{extra}\n]\n"
         )
     };
-    env.write("roster.toml", config(""));
-    let out = env.roster(&["collect", "--config", "roster.toml", "--format", "json"]);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = env.collect_config(config(""));
     roster_testkit::assert_complete(&report);
     let agent = report["identities"]
         .as_array()
@@ -451,12 +449,9 @@ async fn azure_rbac_reads_az_exports_and_joins_entras_record_of_the_same_princip
     );
 
     // A broken export names the file and what is wrong; the run keeps nothing of it.
-    env.write(
-        "roster.toml",
-        config(",\n{ path = \"exports/broken.json\", format = \"role-assignments\" }"),
-    );
-    let out = env.roster(&["collect", "--config", "roster.toml", "--format", "json"]);
-    let broken: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let broken = env.collect_config(config(
+        ",\n{ path = \"exports/broken.json\", format = \"role-assignments\" }",
+    ));
     let run = broken["connectors"]
         .as_array()
         .unwrap()

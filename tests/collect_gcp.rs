@@ -480,12 +480,9 @@ async fn gcp_iam_reads_gcloud_exports_without_the_api() {
         { path = \"exports/keys-deployer.json\", format = \"service-account-keys\" },\n\
         { path = \"exports/keys-vertex.json\", format = \"service-account-keys\" },\n\
         { path = \"exports/policy.json\", format = \"iam-policy\" }";
-    env.write(
-        "roster.toml",
-        format!("[[source]]\nconnector = \"gcp-iam\"\napi = false\nprojects = \"acme-prod\"\nfiles = [\n{files}\n]\n"),
-    );
-    let out = env.roster(&["collect", "--config", "roster.toml", "--format", "json"]);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = env.collect_config(format!(
+        "[[source]]\nconnector = \"gcp-iam\"\napi = false\nprojects = \"acme-prod\"\nfiles = [\n{files}\n]\n"
+    ));
     roster_testkit::assert_complete(&report);
     let deployer = identity(&report, DEPLOYER);
     let creds = deployer["credentials"].as_array().unwrap();
@@ -497,14 +494,9 @@ async fn gcp_iam_reads_gcloud_exports_without_the_api() {
     assert_eq!(vertex["owner"]["name"], "dana@acme.example");
 
     // A broken export names the file; what came before it is kept.
-    env.write(
-        "roster.toml",
-        format!(
+    let report = env.collect_config(format!(
             "[[source]]\nconnector = \"gcp-iam\"\napi = false\nfiles = [\n{files},\n{{ path = \"exports/broken.json\", format = \"iam-policy\" }}\n]\n"
-        ),
-    );
-    let out = env.roster(&["collect", "--config", "roster.toml", "--format", "json"]);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        ));
     let run = report["connectors"][0].to_string();
     assert!(
         run.contains("broken.json") && run.contains("not an IAM policy"),

@@ -498,9 +498,7 @@ fn gitlab_reads_glab_api_exports_without_the_api() {
     let source = |files: &str| {
         format!("[[source]]\nconnector = \"gitlab\"\napi = false\ngroup = \"acme\"\nfiles = [\n{files}\n]\n")
     };
-    env.write("roster.toml", source(files));
-    let out = env.roster(&["collect", "--config", "roster.toml", "--format", "json"]);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = env.collect_config(source(files));
     roster_testkit::assert_complete(&report);
     let bot = identity(&report, "gitlab-user:500");
     assert_eq!(bot["attrs"]["project"], "acme-agent", "the file names the project");
@@ -519,14 +517,9 @@ fn gitlab_reads_glab_api_exports_without_the_api() {
     );
 
     // A broken export names the file; what the other files gave is kept.
-    env.write(
-        "roster.toml",
-        source(&format!(
-            "{files},\n{{ path = \"exports/broken.json\", format = \"deploy-tokens\" }}"
-        )),
-    );
-    let out = env.roster(&["collect", "--config", "roster.toml", "--format", "json"]);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = env.collect_config(source(&format!(
+        "{files},\n{{ path = \"exports/broken.json\", format = \"deploy-tokens\" }}"
+    )));
     let run = report["connectors"][0].to_string();
     assert!(
         run.contains("broken.json") && run.contains("not a list response"),

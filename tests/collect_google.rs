@@ -338,12 +338,7 @@ async fn google_workspace_reads_saved_token_reports_without_the_api() {
         ])
         .to_string(),
     );
-    env.write(
-        "roster.toml",
-        "[[source]]\nconnector = \"google-workspace\"\napi = false\nfiles = [{ path = \"exports/token.json\", format = \"token-activities\" }]\n",
-    );
-    let out = env.roster(&["collect", "--config", "roster.toml", "--format", "json"]);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = env.collect_config("[[source]]\nconnector = \"google-workspace\"\napi = false\nfiles = [{ path = \"exports/token.json\", format = \"token-activities\" }]\n");
     roster_testkit::assert_complete(&report);
     let claude = identity(&report, "55-claude.apps.googleusercontent.com");
     assert_eq!(claude["name"], "Claude");

@@ -265,23 +265,16 @@ async fn slack_exports_give_an_ai_app_of_a_deleted_installer_its_gaps() {
     let source = |files: &str| format!("[[source]]\nconnector = \"slack\"\napi = false\nfiles = [\n{files}\n]\n");
 
     // A broken export names the file and what is wrong.
-    env.write(
-        "roster.toml",
-        source(&format!(
-            "{files},\n{{ path = \"exports/broken.json\", format = \"integration-logs\" }}"
-        )),
-    );
-    let out = env.roster(&["collect", "--config", "roster.toml", "--format", "json"]);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = env.collect_config(source(&format!(
+        "{files},\n{{ path = \"exports/broken.json\", format = \"integration-logs\" }}"
+    )));
     let run = report["connectors"][0].to_string();
     assert!(
         run.contains("broken.json") && run.contains("not a list response"),
         "{run}"
     );
 
-    env.write("roster.toml", source(files));
-    let out = env.roster(&["collect", "--config", "roster.toml", "--format", "json"]);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = env.collect_config(source(files));
     roster_testkit::assert_complete(&report);
     let claude = identity(&report, "A1CLAUDE");
     assert_eq!(claude["attrs"]["ai_platform"], "claude");

@@ -12,15 +12,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use roster_connector_sdk::http::encode;
-use roster_connector_sdk::rest::{Progress, Stop, export_items, field, gather, strings};
+use roster_connector_sdk::rest::{Stop, export_items, field, gather, strings};
 use roster_connector_sdk::types::*;
-use roster_connector_sdk::{Emitter, KeyFacts, export, parse_time, progress, setting};
+use roster_connector_sdk::{Emitter, KeyFacts, export, parse_time};
 use serde_json::Value;
 
 mod api;
-
-use api::Run;
 
 struct GitLab;
 
@@ -510,83 +507,6 @@ fn gather_exports(g: &mut Gathered, files: &[ExportFile]) -> Result<(), Connecto
     Ok(())
 }
 
-/// Reads the group's API: members, audit events, access and deploy tokens, service accounts,
-/// then each project's tokens, deploy keys and audit events.
-fn collect_api(p: &mut Progress, g: &mut Gathered, cfg: &[(String, String)], base: &str) -> Result<(), Stop> {
-    let group_path = setting(cfg, "group")
-        .ok_or_else(|| Stop::Config("set group = \"<group path, e.g. acme or acme/platform>\"".into()))?
-        .trim_matches('/')
-        .to_string();
-    let mut run = Run {
-        api: format!("{base}/api/v4"),
-        group: encode(&group_path),
-        group_path,
-        g,
-        p,
-    };
-    let audit = setting(cfg, "audit_events") != Some("false");
-    for m in run.group_list("group members", "members/all")? {
-        run.g.members.insert(id_of(&m, "id"), m);
-    }
-    let mut group_audit = false;
-    if audit {
-        let events = run.group_list("group audit events", "audit_events")?;
-        group_audit = run.p.notes.iter().all(|n| !n.starts_with("group audit events"));
-        run.g.audit_events.extend(events);
-    }
-    let group_path = run.group_path.clone();
-    for t in run.group_list("group access tokens", "access_tokens")? {
-        run.g.access_tokens.push((t, "group", group_path.clone()));
-    }
-    let deploy = run.group_list("group deploy tokens", "deploy_tokens")?;
-    run.g.deploy_tokens.extend(deploy);
-    let accounts = run.group_list("service accounts", "service_accounts")?;
-    for sa in &accounts {
-        let id = id_of(sa, "id");
-        let tail = format!("service_accounts/{}/personal_access_tokens", encode(&id));
-        let tokens = run.group_list(&format!("tokens of service account {id}"), &tail)?;
-        run.g.service_account_tokens.extend(tokens);
-    }
-    run.g.service_accounts.extend(accounts);
-    // People's personal access tokens: the group's credentials inventory (GitLab.com, enterprise
-    // users, top-level group Owner), or with `personal_access_tokens = "instance"` a
-    // self-managed administrator's list of every token in the instance.
-    if setting(cfg, "personal_access_tokens") == Some("instance") {
-        let mut tokens = vec![];
-        let r = run.list("/personal_access_tokens", |t| tokens.push(t));
-        run.p
-            .part("personal access tokens of the instance (administrator)", r)?;
-        run.g.personal_tokens.extend(tokens);
-    } else {
-        let what = "personal access tokens of enterprise users (GitLab.com, top-level group Owner)";
-        let tokens = run.group_list(what, "manage/personal_access_tokens")?;
-        run.g.personal_tokens.extend(tokens);
-    }
-    let projects = run.projects()?;
-    for (n, (encoded, full)) in projects.iter().enumerate() {
-        progress(n as u64, Some(projects.len() as u64), "GitLab projects");
-        let mut tokens = vec![];
-        let r = run.list(&format!("/projects/{encoded}/access_tokens"), |t| tokens.push(t));
-        run.p.part(&format!("access tokens of {full}"), r)?;
-        for t in tokens {
-            run.g.access_tokens.push((t, "project", full.clone()));
-        }
-        let mut keys = vec![];
-        let r = run.list(&format!("/projects/{encoded}/deploy_keys"), |k| keys.push(k));
-        run.p.part(&format!("deploy keys of {full}"), r)?;
-        run.g.deploy_keys.extend(keys.into_iter().map(|k| (k, full.clone())));
-        // Project audit events name the creators of project access tokens; not read when
-        // the group's could not be (the plan or the role has none).
-        if group_audit {
-            let mut events = vec![];
-            let r = run.list(&format!("/projects/{encoded}/audit_events"), |e| events.push(e));
-            run.p.part(&format!("audit events of {full}"), r)?;
-            run.g.audit_events.extend(events);
-        }
-    }
-    Ok(())
-}
-
 impl roster_connector_sdk::Guest for GitLab {
     fn describe() -> ConnectorInfo {
         ConnectorInfo {
@@ -604,7 +524,7 @@ impl roster_connector_sdk::Guest for GitLab {
             &request,
             Gathered::default(),
             gather_exports,
-            |p, g, base| collect_api(p, g, cfg, base),
+            |p, g, base| api::collect(p, g, cfg, base),
             |g, out| g.emit(out),
         )
     }

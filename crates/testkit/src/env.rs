@@ -43,6 +43,19 @@ impl Env {
         self.roster_env(args, &[])
     }
 
+    /// Writes `config` as roster.toml, runs `roster collect --format json` on it and returns
+    /// the report it prints.
+    pub fn collect_config(&self, config: impl AsRef<[u8]>) -> serde_json::Value {
+        self.write("roster.toml", config);
+        let out = self.roster(&["collect", "--config", "roster.toml", "--format", "json"]);
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "collect printed no report ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    }
+
     /// Runs roster with `args` and extra environment variables.
     pub fn roster_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = std::process::Command::new(&self.bin);
