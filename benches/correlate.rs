@@ -10,8 +10,60 @@
 use roster_correlate::{Context, Registry, Thresholds, correlate};
 use roster_model::*;
 use roster_testkit::records;
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
+
+/// The system allocator, counting the bytes live on the heap, so the bench can say what each
+/// part of the inputs and of the result holds (peak RSS alone cannot).
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to `System` with the caller's arguments unchanged.
+#[allow(unsafe_code, reason = "a counting wrapper around the system allocator")]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let now = LIVE.fetch_add(l.size(), Ordering::Relaxed) + l.size();
+        PEAK.fetch_max(now, Ordering::Relaxed);
+        // SAFETY: forwarded as is.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
+        // SAFETY: forwarded as is.
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        let now = LIVE.fetch_add(n, Ordering::Relaxed) + n;
+        PEAK.fetch_max(now, Ordering::Relaxed);
+        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
+        // SAFETY: forwarded as is.
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// Bytes live on the heap now, in MiB.
+fn live_mib() -> f64 {
+    LIVE.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0)
+}
+
+/// The most bytes ever live on the heap, in MiB.
+fn peak_heap_mib() -> f64 {
+    PEAK.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0)
+}
+
+/// What dropping `v` gives back, in MiB.
+fn weigh<T>(v: T) -> f64 {
+    let before = live_mib();
+    drop(v);
+    before - live_mib()
+}
 
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -166,6 +218,7 @@ fn main() {
     report.activities = activities;
     let generated = t0.elapsed();
     let rss_inputs = peak_rss_mib();
+    let heap_inputs = live_mib();
 
     let t = Instant::now();
     let owners = BTreeMap::new();
@@ -182,6 +235,7 @@ fn main() {
     );
     let took = t.elapsed();
     let peak = peak_rss_mib();
+    let heap_after = live_mib();
     let mut per: BTreeMap<&str, usize> = BTreeMap::new();
     for g in &report.gaps {
         *per.entry(g.kind.as_str()).or_default() += 1;
@@ -206,4 +260,29 @@ fn main() {
         size_of::<Gap>(),
         size_of::<Evidence>()
     );
+    // What each part holds on the heap (Gap structs included, Texts a part shares with another
+    // counted where the last holder is dropped): the compliance map, each kind's gaps, then the
+    // inputs.
+    println!(
+        "  heap: {heap_inputs:.0} MiB live after generating, {heap_after:.0} MiB after correlating, {:.0} MiB at most",
+        peak_heap_mib()
+    );
+    let mut parts = vec![("compliance".to_string(), weigh(std::mem::take(&mut report.compliance)))];
+    for kind in GapKind::ALL {
+        let (mine, rest): (Vec<Gap>, Vec<Gap>) = std::mem::take(&mut report.gaps)
+            .into_iter()
+            .partition(|g| g.kind == kind);
+        report.gaps = rest;
+        let n = mine.len();
+        if n > 0 {
+            let mib = weigh(mine);
+            parts.push((format!("{kind} ({} B a gap)", (mib * 1048576.0 / n as f64) as u64), mib));
+        }
+    }
+    parts.push(("findings".into(), weigh(std::mem::take(&mut report.findings))));
+    parts.push(("identities".into(), weigh(std::mem::take(&mut report.identities))));
+    parts.push(("activities".into(), weigh(std::mem::take(&mut report.activities))));
+    for (part, mib) in parts {
+        println!("    {mib:7.1} MiB  {part}");
+    }
 }

@@ -40,7 +40,7 @@ pub(crate) fn apply_baseline(report: &mut Report, accepted: &BTreeMap<String, ro
             None
         };
         match why_open {
-            Some(why) => g.evidence.push(roster_model::Evidence {
+            Some(why) => g.said.push(roster_model::Evidence {
                 source: "baseline".into(),
                 detail: format!("accepted on {} ({}), but {why}: decide again", a.accepted, a.reason),
                 time: None,
@@ -192,15 +192,15 @@ mod tests {
         assert!(r.gaps[0].accepted.is_some());
         assert!(r.gaps[1].accepted.is_none());
         assert!(
-            r.gaps[1].evidence[0].detail.contains("lapsed after 2026-06-01"),
+            r.gaps[1].said[0].detail.contains("lapsed after 2026-06-01"),
             "{:?}",
-            r.gaps[1].evidence
+            r.gaps[1].said
         );
-        assert!(r.gaps[2].accepted.is_none() && r.gaps[2].evidence.is_empty());
+        assert!(r.gaps[2].accepted.is_none() && r.gaps[2].said.is_empty());
         // Accepted at high, critical now: open again.
         assert!(r.gaps[3].accepted.is_none());
         assert!(
-            r.gaps[3].evidence[0]
+            r.gaps[3].said[0]
                 .detail
                 .contains("it was high then and is critical now")
         );

@@ -415,7 +415,7 @@ fn notify(
             Err(e) => return failed(format!("cannot read the previous run's gaps: {e}")),
         },
     };
-    let changes = roster_notify::changes(&previous, &report.gaps);
+    let changes = roster_notify::changes(&previous, &report.gaps, &report.findings);
     let info = roster_notify::RunInfo {
         scope: scope.to_owned(),
         run,

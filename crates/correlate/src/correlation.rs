@@ -12,8 +12,8 @@ use std::sync::Arc;
 fn compact(g: &mut Gap) {
     g.title.shrink_to_fit();
     g.entities.shrink_to_fit();
-    g.evidence.shrink_to_fit();
-    for e in &mut g.evidence {
+    g.said.shrink_to_fit();
+    for e in &mut g.said {
         e.detail.shrink_to_fit();
     }
 }

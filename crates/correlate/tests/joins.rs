@@ -99,7 +99,7 @@ fn an_openai_key_in_code_is_joined_to_the_admin_apis_key_by_prefix_and_last_four
     assert_eq!(g.severity, Severity::Critical, "joined to an active key");
     assert!(g.entities.iter().any(|e| e.id == "key_abc"), "{:?}", g.entities);
     assert!(!g.entities.iter().any(|e| e.id == "key_def"));
-    assert!(g.evidence.iter().any(|e| {
+    assert!(g.said.iter().any(|e| {
         e.detail
             .contains("has the prefix and last four of openai's key key_abc")
     }));
@@ -152,7 +152,7 @@ fn a_disabled_owner_counts_as_none_and_codeowners_comes_before_the_commit_author
         .expect("no-owner gap");
     assert!(
         no_owner
-            .evidence
+            .said
             .iter()
             .any(|e| e.detail.contains("gone@example.org (idp-owner) is disabled"))
     );
@@ -320,7 +320,7 @@ fn a_client_id_in_agent_code_joins_the_agent_to_the_okta_app() {
         ["bots/triage", "ticket-sync"],
         "only the app whose client id is named"
     );
-    assert!(gap.evidence.iter().any(|e| e.detail
+    assert!(gap.said.iter().any(|e| e.detail
         == "bots/triage/okta.py:7 names the client id 0oa8f5j3ecb5w8Rmp5d7 of service-app `ticket-sync` in okta"));
 
     // Registering the agent's code does not claim the app: a client id is public, so naming it
@@ -364,7 +364,7 @@ fn the_providers_answer_to_validate_sets_the_committed_secrets_severity() {
     let g = gap("f-live");
     assert_eq!(g.severity, Severity::Critical);
     assert!(g.title.ends_with("and live (the provider accepted it)"), "{}", g.title);
-    assert!(g.evidence.iter().any(|e| e.source == "validation"
+    assert!(g.said.iter().any(|e| e.source == "validation"
         && e.detail == "the provider answered live: HTTP 200 from api.openai.com"));
     let g = gap("f-gone");
     assert_eq!(g.severity, Severity::Low);
@@ -467,7 +467,7 @@ fn an_azure_owner_assignment_of_an_ai_service_principal_joins_its_entra_record()
         over.entities[0].id, "aaaaaaaa-0000-0000-0000-000000000001",
         "the Entra record"
     );
-    let evidence: Vec<&str> = over.evidence.iter().map(|e| e.detail.as_str()).collect();
+    let evidence: Vec<&str> = over.said.iter().map(|e| e.detail.as_str()).collect();
     assert_eq!(
         evidence,
         [

@@ -345,4 +345,18 @@ impl Finding {
     pub fn location(&self) -> String {
         format!("{}:{}:{}", self.path, self.line, self.column)
     }
+
+    /// The line of evidence a gap cites this finding with: what was found where, and in which
+    /// commit and by whom when it came from history.
+    pub fn evidence(&self) -> crate::Evidence {
+        let at = match (&self.commit, &self.author) {
+            (Some(c), Some(a)) => format!(" in commit {} by {a}", &c[..c.len().min(12)]),
+            _ => String::new(),
+        };
+        crate::Evidence {
+            source: self.source.clone(),
+            detail: format!("{} {} at {}{at}", self.rule_name, self.redacted, self.location()),
+            time: self.date.clone(),
+        }
+    }
 }

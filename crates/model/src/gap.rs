@@ -1,9 +1,12 @@
 //! Correlated ownership gaps, their evidence and acceptances.
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeSeq;
+use serde::{Deserialize, Serialize, Serializer};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::{Severity, Text};
+use crate::{Finding, Severity, Text};
 use std::sync::Arc;
 
 /// The kinds of gap correlation reports; spelled in kebab-case in the JSON report.
@@ -110,7 +113,14 @@ pub struct ResolvedOwner {
 }
 
 /// A correlated problem a security team must act on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// A gap holds the findings it cites as their positions in the report's findings, not as text:
+/// a secret found in a million places would otherwise hold a million formatted lines. Its whole
+/// evidence chain is [`Gap::evidence`], and it is written with [`Gap::with`] (a [`Report`]
+/// writes its gaps that way), so it has no `Serialize` of its own.
+///
+/// [`Report`]: crate::Report
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Gap {
     /// Stable id: the same gap has the same id in every run (`gap-` + 16 hex); the compliance
     /// map's lists share it.
@@ -119,26 +129,46 @@ pub struct Gap {
     pub kind: GapKind,
     /// How urgent.
     pub severity: Severity,
+    /// How the cited findings are written: one line each, or one line naming their places.
+    #[serde(skip)]
+    pub cite_as: CiteAs,
     /// One line saying what is wrong.
     pub title: String,
     /// The identities, credentials, agents and secrets involved; the first is the subject.
     pub entities: Vec<EntityRef>,
     /// Who is accountable, if anyone (the gap may be that no one is).
     pub owner: Option<ResolvedOwner>,
-    /// How correlation concluded this, source by source.
-    pub evidence: Vec<Evidence>,
+    /// The findings its evidence cites, by position in the report's findings (the report keeps
+    /// their order once correlated); their lines come first in [`Gap::evidence`]. A gap read
+    /// back from a report or the state database has their lines in `said` instead.
+    #[serde(skip)]
+    pub cited: Box<[u32]>,
+    /// The rest of the evidence chain, as correlation wrote it, source by source (`evidence` in
+    /// the report, where the cited findings' lines come first).
+    #[serde(rename = "evidence")]
+    pub said: Vec<Evidence>,
     /// What to do about it.
     pub remediation: Text,
     /// The controls it maps to (`CIS AWS 1.14`, `OWASP NHI7`, `NIST AI RMF GOVERN 1.6`); gaps of
     /// one kind share the list.
     pub standards: Arc<[Text]>,
     /// The first run that reported it (from the state database; RFC 3339, UTC).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub first_seen: Option<String>,
     /// Set when the organization accepted this gap (`roster baseline accept`) and the acceptance
     /// has not expired: it is still reported, but no longer fails `--fail-on`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub accepted: Option<Box<Acceptance>>,
+}
+
+/// How a gap's cited findings appear in its evidence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CiteAs {
+    /// One line per finding: what was found where, in which commit and by whom.
+    #[default]
+    EachFinding,
+    /// One line naming the distinct places (source and path) the findings are at.
+    Places,
 }
 
 impl Gap {
@@ -148,16 +178,152 @@ impl Gap {
             id,
             kind,
             severity,
+            cite_as: CiteAs::EachFinding,
             title,
             entities,
             owner: None,
-            evidence: vec![],
+            cited: Box::new([]),
+            said: vec![],
             remediation: Text::default(),
             standards: Arc::from([]),
             first_seen: None,
             accepted: None,
         }
     }
+
+    /// The whole evidence chain: the lines of the findings it cites (`findings` is the report's
+    /// findings), then what correlation said.
+    pub fn evidence<'a>(&'a self, findings: &'a [Finding]) -> Vec<Cow<'a, Evidence>> {
+        let cited = self.cited.iter().filter_map(|&i| findings.get(i as usize));
+        let mut lines: Vec<Cow<'a, Evidence>> = match self.cite_as {
+            CiteAs::EachFinding => cited.map(|f| Cow::Owned(f.evidence())).collect(),
+            CiteAs::Places => {
+                let places: BTreeSet<(&str, &str)> = cited.map(|f| (f.source.as_str(), f.path.as_str())).collect();
+                let sources: BTreeSet<&str> = places.iter().map(|(source, _)| *source).collect();
+                let listed: Vec<String> = places
+                    .iter()
+                    .map(|(source, path)| format!("{source}: {path}"))
+                    .collect();
+                (!places.is_empty())
+                    .then(|| {
+                        Cow::Owned(Evidence {
+                            source: Text::from("correlation"),
+                            detail: format!(
+                                "the same keyed fingerprint in {} places across {} source(s): {}",
+                                places.len(),
+                                sources.len(),
+                                listed.join("; ")
+                            ),
+                            time: None,
+                        })
+                    })
+                    .into_iter()
+                    .collect()
+            }
+        };
+        lines.extend(self.said.iter().map(Cow::Borrowed));
+        lines
+    }
+
+    /// A copy that stands alone: the cited findings' lines written into `said`, citing none (for
+    /// a gap that leaves its report: a notification, a comparison of runs).
+    pub fn standalone(&self, findings: &[Finding]) -> Gap {
+        Gap {
+            cite_as: CiteAs::EachFinding,
+            cited: Box::new([]),
+            said: self.evidence(findings).into_iter().map(Cow::into_owned).collect(),
+            ..self.clone()
+        }
+    }
+
+    /// Writes a gap that cites no findings (one read back from a report or the database, or
+    /// made [`Gap::standalone`]); for `#[serde(serialize_with)]`. One that cites findings is an
+    /// error, as their lines would be lost.
+    pub fn serialize_standalone<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if !self.cited.is_empty() {
+            return Err(serde::ser::Error::custom(format!(
+                "gap {} cites findings: write it with its report's findings",
+                self.id
+            )));
+        }
+        self.with(&[]).serialize(s)
+    }
+
+    /// [`Gap::serialize_standalone`] for a list of gaps.
+    pub fn serialize_standalone_list<S: Serializer>(gaps: &[Gap], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(gaps.len()))?;
+        for g in gaps {
+            seq.serialize_element(&Standalone(g))?;
+        }
+        seq.end()
+    }
+
+    /// The gap as the report writes it, its cited findings' lines included (`findings` is the
+    /// report's findings; a gap read back from a report or database cites none).
+    pub fn with<'a>(&'a self, findings: &'a [Finding]) -> impl Serialize + 'a {
+        GapOut { gap: self, findings }
+    }
+}
+
+/// A gap written on its own (see [`Gap::serialize_standalone`]).
+struct Standalone<'a>(&'a Gap);
+
+impl Serialize for Standalone<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_standalone(s)
+    }
+}
+
+/// A gap and the findings it cites, written as one JSON object.
+struct GapOut<'a> {
+    gap: &'a Gap,
+    findings: &'a [Finding],
+}
+
+impl Serialize for GapOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        /// The report's shape of a gap.
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            id: &'a Text,
+            kind: GapKind,
+            severity: Severity,
+            title: &'a str,
+            entities: &'a [EntityRef],
+            owner: Option<&'a ResolvedOwner>,
+            evidence: Vec<Cow<'a, Evidence>>,
+            remediation: &'a Text,
+            standards: &'a [Text],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            first_seen: Option<&'a String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            accepted: Option<&'a Acceptance>,
+        }
+        let g = self.gap;
+        Wire {
+            id: &g.id,
+            kind: g.kind,
+            severity: g.severity,
+            title: &g.title,
+            entities: &g.entities,
+            owner: g.owner.as_ref(),
+            evidence: g.evidence(self.findings),
+            remediation: &g.remediation,
+            standards: &g.standards,
+            first_seen: g.first_seen.as_ref(),
+            accepted: g.accepted.as_deref(),
+        }
+        .serialize(s)
+    }
+}
+
+/// Writes a report's gaps one at a time, each with the lines of the findings it cites.
+pub(crate) fn serialize_gaps<S: Serializer>(gaps: &[Gap], findings: &[Finding], s: S) -> Result<S::Ok, S::Error> {
+    let mut seq = s.serialize_seq(Some(gaps.len()))?;
+    for g in gaps {
+        seq.serialize_element(&g.with(findings))?;
+    }
+    seq.end()
 }
 
 /// A gap accepted into the baseline: a recorded, reasoned and usually time-limited decision.

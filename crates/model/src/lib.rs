@@ -27,7 +27,7 @@ pub use classify::{classify_app_name, classify_user_agent};
 pub use connector::{ConnectorRun, RunStatus};
 pub use error::error_chain;
 pub use finding::{CommitInfo, Finding, FindingExtra, RuleKind, SecretBytes, Validation};
-pub use gap::{Acceptance, EntityRef, Evidence, Gap, GapKind, ResolvedOwner};
+pub use gap::{Acceptance, CiteAs, EntityRef, Evidence, Gap, GapKind, ResolvedOwner};
 pub use hex::{hex, unhex};
 pub use identity::{Credential, CredentialStatus, Identity, Owner, Permission};
 pub use notification::{ChangeCounts, DeliveryStatus, Notification};

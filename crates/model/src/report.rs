@@ -1,6 +1,6 @@
 //! The JSON report and the compliance results it carries.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::{
     Activity, Agent, ConnectorRun, Finding, Gap, Identity, Notification, Repository, ScanIssue, ScanStats, Text,
@@ -19,7 +19,7 @@ pub struct ToolInfo {
 }
 
 /// The JSON report: the contract documented in `docs/report-format.md`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Report {
     /// Schema version ([`REPORT_VERSION`]).
     pub version: u32,
@@ -54,7 +54,8 @@ pub struct Report {
     /// whether `roster discover` scanned them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub repositories: Vec<Repository>,
-    /// The ownership gaps found by correlation (`roster discover`), most severe first.
+    /// The ownership gaps found by correlation (`roster discover`), most severe first. They cite
+    /// findings by position, so `findings` keeps its order once correlated.
     #[serde(default)]
     pub gaps: Vec<Gap>,
     /// Each control the gaps map to, passed or failed (`roster discover`).
@@ -63,6 +64,68 @@ pub struct Report {
     /// How each `[[notify]]` target's delivery of this run's changes ended (`roster discover`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notifications: Vec<Notification>,
+}
+
+/// A report is written field by field in the order above; its gaps are written one at a time,
+/// each with the lines of the findings it cites.
+impl Serialize for Report {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        fn none<T>(v: &Option<&T>) -> bool {
+            v.is_none()
+        }
+        fn empty<T>(v: &&[T]) -> bool {
+            v.is_empty()
+        }
+        /// The gaps and the findings they cite.
+        struct Gaps<'a>(&'a [Gap], &'a [Finding]);
+        impl Serialize for Gaps<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                crate::gap::serialize_gaps(self.0, self.1, s)
+            }
+        }
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            version: u32,
+            tool: &'a ToolInfo,
+            #[serde(skip_serializing_if = "none")]
+            organization: Option<&'a String>,
+            sources: &'a [String],
+            incomplete: bool,
+            stats: &'a ScanStats,
+            findings: &'a [Finding],
+            agents: &'a [Agent],
+            issues: &'a [ScanIssue],
+            identities: &'a [Identity],
+            activities: &'a [Activity],
+            connectors: &'a [ConnectorRun],
+            #[serde(skip_serializing_if = "empty")]
+            repositories: &'a [Repository],
+            gaps: Gaps<'a>,
+            #[serde(skip_serializing_if = "empty")]
+            compliance: &'a [ControlResult],
+            #[serde(skip_serializing_if = "empty")]
+            notifications: &'a [Notification],
+        }
+        Wire {
+            version: self.version,
+            tool: &self.tool,
+            organization: self.organization.as_ref(),
+            sources: &self.sources,
+            incomplete: self.incomplete,
+            stats: &self.stats,
+            findings: &self.findings,
+            agents: &self.agents,
+            issues: &self.issues,
+            identities: &self.identities,
+            activities: &self.activities,
+            connectors: &self.connectors,
+            repositories: &self.repositories,
+            gaps: Gaps(&self.gaps, &self.findings),
+            compliance: &self.compliance,
+            notifications: &self.notifications,
+        }
+        .serialize(s)
+    }
 }
 
 /// One control of the compliance mapping.

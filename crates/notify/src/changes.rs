@@ -1,7 +1,7 @@
 //! What changed between the previous run of a scope and this one, gap by gap (keyed by the
 //! stable gap id): new, worsened, resolved, lapsed.
 
-use roster_model::{Acceptance, ChangeCounts, Gap, Severity};
+use roster_model::{Acceptance, ChangeCounts, Finding, Gap, Severity};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -50,7 +50,8 @@ impl ChangeKind {
 pub struct Change {
     /// What happened to it.
     pub change: ChangeKind,
-    /// The gap (this run's; the previous run's when resolved).
+    /// The gap (this run's; the previous run's when resolved), standing alone.
+    #[serde(serialize_with = "Gap::serialize_standalone")]
     pub gap: Gap,
     /// Its severity in the previous run (worsened, lapsed, resolved).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,7 +65,7 @@ pub struct Change {
 /// run) to `current` (this run's gaps): new first, then worsened, lapsed and resolved, each most
 /// severe first. A gap that both worsened and lost its acceptance is one `worsened` change that
 /// carries the acceptance it had.
-pub fn changes(previous: &BTreeMap<String, Gap>, current: &[Gap]) -> Vec<Change> {
+pub fn changes(previous: &BTreeMap<String, Gap>, current: &[Gap], findings: &[Finding]) -> Vec<Change> {
     let mut out = vec![];
     let mut here = std::collections::BTreeSet::new();
     for g in current {
@@ -72,7 +73,7 @@ pub fn changes(previous: &BTreeMap<String, Gap>, current: &[Gap]) -> Vec<Change>
         let Some(p) = previous.get(g.id.as_str()) else {
             out.push(Change {
                 change: ChangeKind::New,
-                gap: g.clone(),
+                gap: g.standalone(findings),
                 previous_severity: None,
                 previous_acceptance: None,
             });
@@ -88,7 +89,7 @@ pub fn changes(previous: &BTreeMap<String, Gap>, current: &[Gap]) -> Vec<Change>
         };
         out.push(Change {
             change,
-            gap: g.clone(),
+            gap: g.standalone(findings),
             previous_severity: Some(p.severity),
             previous_acceptance: if lapsed { p.accepted.clone() } else { None },
         });
@@ -157,7 +158,7 @@ pub(crate) mod tests {
     #[test]
     fn a_first_run_makes_every_gap_new() {
         let now = [gap("a", Severity::Low), gap("b", Severity::Critical)];
-        let c = changes(&BTreeMap::new(), &now);
+        let c = changes(&BTreeMap::new(), &now, &[]);
         assert_eq!(summary(&c), [("new", "b"), ("new", "a")], "most severe first");
         assert_eq!(counts(&c).new, 2);
     }
@@ -182,7 +183,7 @@ pub(crate) mod tests {
             gap("worse-and-lapses", Severity::High),
             gap("fresh", Severity::Info),
         ];
-        let c = changes(&before, &now);
+        let c = changes(&before, &now, &[]);
         assert_eq!(
             summary(&c),
             [
@@ -205,6 +206,6 @@ pub(crate) mod tests {
     #[test]
     fn an_identical_run_changes_nothing() {
         let gaps = [accepted(gap("a", Severity::High)), gap("b", Severity::Low)];
-        assert!(changes(&by_id(&gaps), &gaps).is_empty());
+        assert!(changes(&by_id(&gaps), &gaps, &[]).is_empty());
     }
 }

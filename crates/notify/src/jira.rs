@@ -85,7 +85,7 @@ fn facts(g: &Gap) -> String {
         );
     }
     s.push_str("\nEvidence:\n");
-    for e in &g.evidence {
+    for e in &g.said {
         let _ = writeln!(s, "- [{}] {}", e.source, e.detail);
     }
     let _ = writeln!(s, "\nRemediation: {}", g.remediation);

@@ -67,7 +67,7 @@ fn gap_section(c: &Change) -> Value {
         esc(&g.title),
         g.id
     );
-    if let Some(e) = g.evidence.first()
+    if let Some(e) = g.said.first()
         && c.change != ChangeKind::Resolved
     {
         text.push_str(&format!("\n> {}", esc(&e.detail)));

@@ -28,7 +28,7 @@ fn gaps_text_raw(r: &Report) -> String {
                 a.until.as_deref().map(|u| format!(", until {u}")).unwrap_or_default()
             );
         }
-        for e in &g.evidence {
+        for e in g.evidence(&r.findings) {
             let _ = writeln!(s, "          - [{}] {}", e.source, e.detail);
         }
         let _ = writeln!(s, "          fix: {}", g.remediation);
@@ -140,7 +140,7 @@ pub fn gaps_csv(r: &Report) -> String {
             g.owner.as_ref().map(|o| o.attested.to_string()).unwrap_or_default(),
             g.standards.join("; "),
             g.remediation.to_string(),
-            g.evidence
+            g.evidence(&r.findings)
                 .iter()
                 .map(|e| format!("[{}] {}", e.source, e.detail))
                 .collect::<Vec<_>>()

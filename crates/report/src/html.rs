@@ -323,7 +323,7 @@ pub fn html(r: &Report) -> String {
             let _ = write!(s, "<p class=\"muted\">Owner evidence: {}</p>", rich(&o.evidence));
         }
         s.push_str("<ol>");
-        for e in &g.evidence {
+        for e in g.evidence(&r.findings) {
             let _ = write!(
                 s,
                 "<li><span class=\"src\">[{}]</span> {}{}</li>",

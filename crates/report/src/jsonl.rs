@@ -12,7 +12,13 @@ pub(crate) fn jsonl(r: &Report) -> String {
         ),
         ("activity", r.activities.iter().map(serde_json::to_value).collect()),
         ("connector", r.connectors.iter().map(serde_json::to_value).collect()),
-        ("gap", r.gaps.iter().map(serde_json::to_value).collect()),
+        (
+            "gap",
+            r.gaps
+                .iter()
+                .map(|g| serde_json::to_value(g.with(&r.findings)))
+                .collect(),
+        ),
     ] {
         for v in items {
             let mut v = v.expect("record serializes");

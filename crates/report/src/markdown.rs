@@ -44,7 +44,7 @@ fn md_gap_list(r: &Report, s: &mut String) {
             g.kind,
             md_cell(&g.standards.join(", "))
         );
-        for e in &g.evidence {
+        for e in g.evidence(&r.findings) {
             let when = e
                 .time
                 .as_deref()

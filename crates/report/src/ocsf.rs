@@ -34,7 +34,7 @@ pub fn ocsf(report: &Report, rules: &[RuleInfo], time_ms: i64, feature: &str) ->
     });
     let mut out = String::new();
     for g in &report.gaps {
-        push_line(&mut out, gap_event(g, &envelope, &by_fingerprint));
+        push_line(&mut out, gap_event(g, &report.findings, &envelope, &by_fingerprint));
     }
     for g in &groups {
         let rule = rules.iter().find(|r| r.id == g.findings[0].rule_id);
@@ -122,8 +122,9 @@ fn owner_user(name: &str) -> Value {
     u
 }
 
-fn gap_event(g: &Gap, env: &Envelope<'_>, by_fingerprint: &BTreeMap<&str, Vec<String>>) -> Value {
+fn gap_event(g: &Gap, findings: &[Finding], env: &Envelope<'_>, by_fingerprint: &BTreeMap<&str, Vec<String>>) -> Value {
     let mut e = env.event(g.severity, g.kind.as_str(), g.accepted.is_some());
+    let evidence = g.evidence(findings);
     let mut resources: Vec<Value> = g
         .entities
         .iter()
@@ -132,8 +133,7 @@ fn gap_event(g: &Gap, env: &Envelope<'_>, by_fingerprint: &BTreeMap<&str, Vec<St
     if let (Some(o), Some(first)) = (&g.owner, resources.first_mut()) {
         first["owner"] = owner_user(&o.name);
     }
-    let mut desc: Vec<String> = g
-        .evidence
+    let mut desc: Vec<String> = evidence
         .iter()
         .map(|ev| match &ev.time {
             Some(t) => format!("{}: {} ({t})", ev.source, ev.detail),
@@ -151,7 +151,7 @@ fn gap_event(g: &Gap, env: &Envelope<'_>, by_fingerprint: &BTreeMap<&str, Vec<St
         None => "owner: none resolved".to_owned(),
     });
     let mut sources: Vec<&str> = vec![];
-    for ev in &g.evidence {
+    for ev in &evidence {
         if !sources.contains(&ev.source.as_str()) {
             sources.push(&ev.source);
         }
@@ -185,7 +185,7 @@ fn gap_event(g: &Gap, env: &Envelope<'_>, by_fingerprint: &BTreeMap<&str, Vec<St
     e["finding_info"] = info;
     e["resources"] = json!(resources);
     e["evidences"] = json!(
-        g.evidence
+        evidence
             .iter()
             .map(|ev| {
                 let mut data = json!({"source": ev.source, "detail": ev.detail});

@@ -67,7 +67,7 @@ pub(crate) async fn gap(State(app): State<Arc<App>>, Path(id): Path<String>, Que
             .find(|(g, _)| g.id == id)
             .ok_or_else(|| Error::NotFound(format!("gap {id} is not in run {} of scope {:?}", cx.run.id, cx.scope)))?;
         let mut v = run_json(&cx);
-        v["gap"] = serde_json::to_value(&g).map_err(|e| Error::Internal(e.to_string()))?;
+        v["gap"] = serde_json::to_value(g.with(&[])).map_err(|e| Error::Internal(e.to_string()))?;
         v["last_seen"] = row.last_seen.into();
         v["history"] =
             serde_json::to_value(s.gap_history(&cx.scope, &id)?).map_err(|e| Error::Internal(e.to_string()))?;

@@ -160,7 +160,7 @@ pub(crate) fn gaps(store: &Store, cx: &Context) -> Result<Vec<(Gap, GapRow)>, Er
                 last_seen: last,
                 accepted: g.accepted.is_some(),
                 sources: g
-                    .evidence
+                    .said
                     .iter()
                     .map(|e| e.source.to_string())
                     .collect::<BTreeSet<_>>()

@@ -36,8 +36,10 @@ pub struct Diff {
     /// The later run.
     pub to: RunInfo,
     /// Gaps in `to` and not in `from`.
+    #[serde(serialize_with = "Gap::serialize_standalone_list")]
     pub new: Vec<Gap>,
     /// Gaps in `from` and not in `to`.
+    #[serde(serialize_with = "Gap::serialize_standalone_list")]
     pub resolved: Vec<Gap>,
     /// Gaps in both (ids).
     pub still_open: Vec<String>,
@@ -102,7 +104,7 @@ impl Store {
                     g.severity.as_str(),
                     &g.title,
                     g.owner.as_ref().map(|o| o.name.clone()),
-                    serde_json::to_string(g).map_err(|x| e("cannot encode", x.to_string()))?
+                    serde_json::to_string(&g.with(&report.findings)).map_err(|x| e("cannot encode", x.to_string()))?
                 ],
             )
             .map_err(|x| e("cannot record a gap", x))?;

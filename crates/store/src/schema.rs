@@ -324,14 +324,14 @@ mod tests {
         c.execute_batch(MIGRATIONS[0]).unwrap();
         c.execute_batch(MIGRATIONS[1]).unwrap();
         let gap = |id: &str| {
-            serde_json::to_string(&roster_model::Gap::new(
+            let g = roster_model::Gap::new(
                 id.into(),
                 roster_model::GapKind::NoOwner,
                 roster_model::Severity::High,
                 id.into(),
                 vec![],
-            ))
-            .unwrap()
+            );
+            serde_json::to_string(&g.with(&[])).unwrap()
         };
         c.execute_batch(&format!(
             "PRAGMA user_version = 2;

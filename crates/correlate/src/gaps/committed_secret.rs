@@ -77,20 +77,8 @@ impl<'r> Correlation<'r, '_> {
                 entities.push(ent("secret", &x.fingerprint, format!("{} {}", x.rule_name, x.redacted)));
             }
         }
-        let mut evidence: Vec<Evidence> = f
-            .iter()
-            .map(|x| {
-                let at = match (&x.commit, &x.author) {
-                    (Some(c), Some(a)) => format!(" in commit {} by {a}", &c[..c.len().min(12)]),
-                    _ => String::new(),
-                };
-                Evidence {
-                    source: x.source.clone(),
-                    detail: format!("{} {} at {}{at}", x.rule_name, x.redacted, x.location()),
-                    time: x.date.clone(),
-                }
-            })
-            .collect();
+        // Each finding's line is written from the finding when the gap is (`Gap::evidence`).
+        let mut evidence: Vec<Evidence> = vec![];
         let mut severity = severity_of_group;
         let mut owner = None;
         let mut live = String::new();
@@ -198,13 +186,17 @@ impl<'r> Correlation<'r, '_> {
             },
         );
         let committed_id = gap.id.clone();
-        gap.evidence = evidence;
+        let cited: Box<[u32]> = findings.iter().map(|&i| i as u32).collect();
+        let shared_cited = shared.then(|| cited.clone());
+        gap.cited = cited;
+        gap.said = evidence;
         gap.owner = owner.clone();
         gap.remediation = remediation;
         gap.standards = controls!["OWASP NHI2", "ISO/IEC 27001 A.5.17", "CIS Controls v8 16.1"];
-        shared.then_some(SharedSecret {
+        shared_cited.map(|cited| SharedSecret {
             subject,
             head,
+            cited,
             locations,
             entities,
             committed_id,

@@ -85,11 +85,11 @@ pub(crate) fn check(json: &str, kind: GapKind) -> String {
             "a near miss raised a gap: {g:#?}"
         );
     }
-    render(&gaps)
+    render(&gaps, &r.findings)
 }
 
 /// The gaps as text: id, severity, kind and title, then entities, owner, evidence and controls.
-fn render(gaps: &[&Gap]) -> String {
+fn render(gaps: &[&Gap], findings: &[roster_model::Finding]) -> String {
     let mut out = String::new();
     for g in gaps {
         let _ = writeln!(out, "{} [{}] {}", g.id, g.severity.as_str(), g.kind.as_str());
@@ -106,7 +106,7 @@ fn render(gaps: &[&Gap]) -> String {
             None => out.push_str("owner: none\n"),
         }
         out.push_str("evidence:\n");
-        for e in &g.evidence {
+        for e in g.evidence(findings) {
             let time = e.time.as_deref().map(|t| format!(" @ {t}")).unwrap_or_default();
             let _ = writeln!(out, "  [{}] {}{time}", e.source, e.detail);
         }

@@ -86,7 +86,7 @@ impl Correlation<'_, '_> {
             ),
             vec![self.ident_entity(x.i)],
         );
-        gap.evidence = evidence;
+        gap.said = evidence;
         gap.owner = x.owner.clone();
         gap.remediation = fixed_text!(
             "Give the agent its own identity with short-lived credentials and only the permissions it needs, then rotate the person's key."

@@ -151,7 +151,7 @@ impl Correlation<'_, '_> {
             ),
             entities,
         );
-        gap.evidence = long.into_iter().map(|(_, e, _)| e).collect();
+        gap.said = long.into_iter().map(|(_, e, _)| e).collect();
         gap.owner = x.owner.clone();
         gap.remediation = fixed_text!(
             "Rotate the credential and move the workload to short-lived credentials (IAM roles, workload identity federation, Bedrock short-term keys, expiring secrets)."

@@ -67,13 +67,13 @@ impl Correlation<'_, '_> {
             format!("{} `{}` has no accountable owner", ident.kind, ident.name),
             vec![self.ident_entity(x.i)],
         );
-        gap.evidence = skipped.into_iter().map(|s| ev(&x.src, s, None)).collect();
-        gap.evidence.push(ev(
+        gap.said = skipped.into_iter().map(|s| ev(&x.src, s, None)).collect();
+        gap.said.push(ev(
             "correlation",
             "no registry entry, owner in the identity provider, owner tag, CODEOWNERS entry, recorded creator or commit author names an active owner".into(),
             None,
         ));
-        gap.evidence
+        gap.said
             .extend(candidates.into_iter().map(|c| ev("codeowners", c, None)));
         gap.remediation = fixed_text!(
             "Assign an accountable person (owner tag, IdP owner or registry entry) or disable the identity if no one claims it."
@@ -105,7 +105,7 @@ impl Correlation<'_, '_> {
             format!("registered agent `{}` has no active owner", a.id),
             vec![registry_entity(a)],
         );
-        gap.evidence = vec![ev("registry", detail, None)];
+        gap.said = vec![ev("registry", detail, None)];
         gap.remediation = fixed_text!(
             "Name an active, accountable person as the agent's owner in agents.toml, or decommission the agent."
         );

@@ -59,11 +59,11 @@ impl Correlation<'_, '_> {
             ),
             vec![self.ident_entity(x.i)],
         );
-        gap.evidence =
+        gap.said =
             x.ai.iter()
                 .map(|w| ev(&x.src, format!("agent link: {w}"), None))
                 .collect();
-        gap.evidence.extend(privs.into_iter().map(|p| ev(&x.src, p, None)));
+        gap.said.extend(privs.into_iter().map(|p| ev(&x.src, p, None)));
         gap.owner = x.owner.clone();
         gap.remediation = fixed_text!(
             "Replace admin and wildcard grants with the actions and resources the agent needs (IAM Access Analyzer policy generation, Graph least-privilege scopes)."

@@ -119,7 +119,7 @@ impl Correlation<'_, '_> {
             format!("registered agent `{}` looks decommissioned", a.id),
             entities,
         );
-        gap.evidence = evidence;
+        gap.said = evidence;
         gap.owner = owner;
         gap.remediation = fixed_text!(
             "Confirm with the owner; if the agent is retired, delete its identities and credentials and remove the registry entry."

@@ -93,7 +93,7 @@ impl Correlation<'_, '_> {
             format!("registered agent `{}` {what}", a.id),
             vec![registry_entity(a)],
         );
-        gap.evidence = evidence;
+        gap.said = evidence;
         gap.owner = owner;
         gap.remediation = fixed_text!(
             "Review the entry with its owner: confirm the agent is still needed, what it is for, who owns it and what it holds; then write its purpose and a new review_by date in agents.toml, or retire the agent and remove the entry."

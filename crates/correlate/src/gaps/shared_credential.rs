@@ -33,7 +33,7 @@
 
 use crate::correlation::Correlation;
 use crate::util::{controls, ev, fixed_text};
-use roster_model::{EntityRef, Finding, GapKind, ResolvedOwner, Severity, Text};
+use roster_model::{CiteAs, EntityRef, Finding, GapKind, ResolvedOwner, Severity, Text};
 use std::collections::BTreeSet;
 
 /// What the shared-credential gap takes from the secret's committed-secret gap.
@@ -42,6 +42,8 @@ pub(super) struct SharedSecret<'r> {
     pub(super) subject: String,
     /// The group's first finding.
     pub(super) head: &'r Finding,
+    /// The group's findings, by position in the report.
+    pub(super) cited: Box<[u32]>,
     /// Every (source, path) the secret was found at.
     pub(super) locations: BTreeSet<(&'r str, &'r str)>,
     /// The committed-secret gap's entities.
@@ -60,12 +62,6 @@ pub(super) fn is_shared(locations: &BTreeSet<(&str, &str)>) -> bool {
 impl Correlation<'_, '_> {
     /// Raises the shared-credential gap of a secret found in several places.
     pub(super) fn shared_credential(&mut self, s: SharedSecret<'_>) {
-        let where_: Vec<String> = s
-            .locations
-            .iter()
-            .map(|(source, path)| format!("{source}: {path}"))
-            .collect();
-        let sources: BTreeSet<&str> = s.locations.iter().map(|(source, _)| *source).collect();
         let gap = self.push(
             GapKind::SharedCredential,
             &s.subject,
@@ -78,24 +74,15 @@ impl Correlation<'_, '_> {
             ),
             s.entities,
         );
-        // The commits and the provider's view are in the committed-secret gap's chain.
-        gap.evidence = vec![
-            ev(
-                "correlation",
-                format!(
-                    "the same keyed fingerprint in {} places across {} source(s): {}",
-                    where_.len(),
-                    sources.len(),
-                    where_.join("; ")
-                ),
-                None,
-            ),
-            ev(
-                "correlation",
-                format!("how it was committed, and by whom: gap {}", s.committed_id),
-                None,
-            ),
-        ];
+        // The places are written from the findings when the gap is (`Gap::evidence`); the
+        // commits and the provider's view are in the committed-secret gap's chain.
+        gap.cited = s.cited;
+        gap.cite_as = CiteAs::Places;
+        gap.said = vec![ev(
+            "correlation",
+            format!("how it was committed, and by whom: gap {}", s.committed_id),
+            None,
+        )];
         gap.owner = s.owner;
         gap.remediation = fixed_text!(
             "Issue one credential per workload and environment, revoke the shared one, and record each new credential's owner in the registry."

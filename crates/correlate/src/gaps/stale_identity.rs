@@ -86,9 +86,9 @@ impl Correlation<'_, '_> {
             format!("{} `{}` is enabled but unused", ident.kind, ident.name),
             vec![self.ident_entity(x.i)],
         );
-        gap.evidence = vec![e];
+        gap.said = vec![e];
         if active > 0 {
-            gap.evidence
+            gap.said
                 .push(ev(src, format!("{active} active credential(s) still valid"), None));
         }
         gap.owner = x.owner.clone();

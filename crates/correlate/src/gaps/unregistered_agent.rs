@@ -76,8 +76,8 @@ impl Correlation<'_, '_> {
                 ),
                 vec![self.ident_entity(i)],
             );
-            gap.evidence = why.into_iter().map(|w| ev(&x.src, w, None)).collect();
-            gap.evidence.push(ev(
+            gap.said = why.into_iter().map(|w| ev(&x.src, w, None)).collect();
+            gap.said.push(ev(
                 "registry",
                 "no registry entry lists this identity or its credentials".into(),
                 None,
@@ -153,7 +153,7 @@ impl Correlation<'_, '_> {
         let subject = format!("{}\u{0}{}", a.source, a.path);
         let owner = self.agent_owner[ai].clone();
         let gap = self.push(GapKind::UnregisteredAgent, &subject, sev, title, entities);
-        gap.evidence = evidence;
+        gap.said = evidence;
         gap.owner = owner;
         gap.remediation = fixed_text!(
             "Register the agent in agents.toml with an accountable owner, purpose, the identities it uses and a review date (`roster registry init` drafts the entry), or decommission it."

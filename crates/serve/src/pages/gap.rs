@@ -57,7 +57,7 @@ pub(crate) async fn gap(State(app): State<Arc<App>>, Path(id): Path<String>, Que
             };
             let _ = write!(b, "<dt>Acceptance</dt><dd>{acceptance}</dd></dl>");
             b.push_str("<h2>Evidence</h2><ol class=\"evidence\">");
-            for e in &g.evidence {
+            for e in &g.said {
                 let _ = write!(
                     b,
                     "<li><b>{}</b>{} — {}</li>",
