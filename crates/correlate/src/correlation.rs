@@ -57,9 +57,9 @@ pub(crate) struct Correlation<'r, 'c> {
     pub(crate) acts_as: Vec<Option<usize>>,
     /// Names and ids (lowercase) of people the IdP says are disabled.
     pub(crate) disabled: BTreeSet<String>,
-    pub(crate) identity_owner: Vec<Option<ResolvedOwner>>,
+    pub(crate) identity_owner: Vec<Option<Arc<ResolvedOwner>>>,
     pub(crate) identity_reg: Vec<Option<usize>>,
-    pub(crate) agent_owner: Vec<Option<ResolvedOwner>>,
+    pub(crate) agent_owner: Vec<Option<Arc<ResolvedOwner>>>,
     pub(crate) agent_reg: Vec<Option<usize>>,
     pub(crate) gaps: Vec<Gap>,
     /// Texts that many gaps repeat (a remediation naming a provider), held once.
@@ -121,9 +121,9 @@ impl<'r, 'c> Correlation<'r, 'c> {
         self,
     ) -> (
         Vec<Gap>,
-        Vec<Option<ResolvedOwner>>,
+        Vec<Option<Arc<ResolvedOwner>>>,
         Vec<Option<usize>>,
-        Vec<Option<ResolvedOwner>>,
+        Vec<Option<Arc<ResolvedOwner>>>,
         Vec<Option<usize>>,
     ) {
         (

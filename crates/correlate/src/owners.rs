@@ -5,6 +5,7 @@
 use crate::correlation::Correlation;
 use crate::util::under;
 use roster_model::{Identity, ResolvedOwner};
+use std::sync::Arc;
 
 impl Correlation<'_, '_> {
     /// Collects the people the identity provider shows disabled: they own nothing.
@@ -183,7 +184,7 @@ impl Correlation<'_, '_> {
     /// its evidence, then the author of the secrets in its directory).
     pub(crate) fn resolve_owners(&mut self) {
         for i in 0..self.r.identities.len() {
-            self.identity_owner[i] = self.resolve_identity_owner(i).0;
+            self.identity_owner[i] = self.resolve_identity_owner(i).0.map(Arc::new);
         }
         // A record joined to its directory record has that record's owner, unless the provider
         // manages it.
@@ -192,9 +193,11 @@ impl Correlation<'_, '_> {
                 && provider_managed(&self.r.identities[j]).is_none()
             {
                 let dir = &self.r.identities[i];
-                self.identity_owner[j] = self.identity_owner[i].clone().map(|o| ResolvedOwner {
-                    evidence: format!("{} (its record in {}, `{}`)", o.evidence, dir.source, dir.name).into(),
-                    ..o
+                self.identity_owner[j] = self.identity_owner[i].as_deref().map(|o| {
+                    Arc::new(ResolvedOwner {
+                        evidence: format!("{} (its record in {}, `{}`)", o.evidence, dir.source, dir.name).into(),
+                        ..o.clone()
+                    })
                 });
             }
         }
@@ -204,9 +207,11 @@ impl Correlation<'_, '_> {
             if let Some(i) = self.acts_as[a]
                 && self.identity_owner[a].is_none()
             {
-                self.identity_owner[a] = self.identity_owner[i].clone().map(|o| ResolvedOwner {
-                    evidence: format!("{} (the role it acts as)", o.evidence).into(),
-                    ..o
+                self.identity_owner[a] = self.identity_owner[i].as_deref().map(|o| {
+                    Arc::new(ResolvedOwner {
+                        evidence: format!("{} (the role it acts as)", o.evidence).into(),
+                        ..o.clone()
+                    })
                 });
             }
         }
@@ -226,7 +231,7 @@ impl Correlation<'_, '_> {
                         .collect();
                     self.code_owner(&in_dir)
                 });
-            self.agent_owner[ai] = owner;
+            self.agent_owner[ai] = owner.map(Arc::new);
         }
     }
 }

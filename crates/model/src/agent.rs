@@ -119,7 +119,7 @@ pub struct Agent {
     pub evidence: Vec<AgentEvidence>,
     /// Who is accountable for it, as correlation resolved it (`roster discover`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accountable: Option<ResolvedOwner>,
+    pub accountable: Option<std::sync::Arc<ResolvedOwner>>,
     /// The registry entry that sanctions it, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registered_as: Option<String>,

@@ -137,7 +137,7 @@ pub struct Gap {
     /// The identities, credentials, agents and secrets involved; the first is the subject.
     pub entities: Vec<EntityRef>,
     /// Who is accountable, if anyone (the gap may be that no one is).
-    pub owner: Option<ResolvedOwner>,
+    pub owner: Option<Arc<ResolvedOwner>>,
     /// The findings its evidence cites, by position in the report's findings (the report keeps
     /// their order once correlated); their lines come first in [`Gap::evidence`]. A gap read
     /// back from a report or the state database has their lines in `said` instead.
@@ -306,7 +306,7 @@ impl Serialize for GapOut<'_> {
             severity: g.severity,
             title: &g.title,
             entities: &g.entities,
-            owner: g.owner.as_ref(),
+            owner: g.owner.as_deref(),
             evidence: g.evidence(self.findings),
             remediation: &g.remediation,
             standards: &g.standards,
@@ -339,4 +339,111 @@ pub struct Acceptance {
     /// Who accepted it (the user name of whoever ran the command).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{RuleKind, Severity};
+
+    fn found(source: &str, path: &str, line: u32, commit: Option<&str>) -> Finding {
+        Finding {
+            rule_id: "openai-project-key".into(),
+            rule_name: "OpenAI project key".into(),
+            provider: "openai".into(),
+            kind: RuleKind::Secret,
+            severity: Severity::High,
+            path: path.into(),
+            line,
+            column: 7,
+            fingerprint: "f1".into(),
+            redacted: "sk-p…AbCd".into(),
+            length: 164,
+            entropy: 5.1,
+            source: source.into(),
+            commit: commit.map(Text::from),
+            author: commit.map(|_| Text::from("Dev <dev@example.com>")),
+            date: commit.map(|_| Text::from("2026-01-02T03:04:05Z")),
+            commit_summary: None,
+            extra: None,
+        }
+    }
+
+    fn cited_gap(cite_as: CiteAs) -> Gap {
+        let mut g = Gap::new(
+            "gap-1".into(),
+            GapKind::CommittedSecret,
+            Severity::Critical,
+            "t".into(),
+            vec![],
+        );
+        g.cite_as = cite_as;
+        g.cited = Box::new([1, 0, 2]);
+        g.said = vec![Evidence {
+            source: "correlation".into(),
+            detail: "said".into(),
+            time: None,
+        }];
+        g
+    }
+
+    fn findings() -> Vec<Finding> {
+        vec![
+            found("repo-a", "app.py", 3, Some("0123456789abcdef0123")),
+            found("repo-b", "ci/deploy.sh", 9, None),
+            found("repo-a", "app.py", 40, None),
+        ]
+    }
+
+    #[test]
+    fn a_report_writes_each_cited_finding_first_then_what_correlation_said() {
+        let fs = findings();
+        let v = serde_json::to_value(cited_gap(CiteAs::EachFinding).with(&fs)).unwrap();
+        let ev = v["evidence"].as_array().unwrap();
+        assert_eq!(ev.len(), 4);
+        assert_eq!(ev[0]["source"], "repo-b");
+        assert_eq!(ev[0]["detail"], "OpenAI project key sk-p…AbCd at ci/deploy.sh:9:7");
+        assert_eq!(
+            ev[1]["detail"],
+            "OpenAI project key sk-p…AbCd at app.py:3:7 in commit 0123456789ab by Dev <dev@example.com>"
+        );
+        assert_eq!(ev[1]["time"], "2026-01-02T03:04:05Z");
+        assert_eq!(ev[3]["detail"], "said");
+        // The written gap reads back with every line, citing nothing.
+        let back: Gap = serde_json::from_value(v.clone()).unwrap();
+        assert!(back.cited.is_empty());
+        assert_eq!(back.said.len(), 4);
+        assert_eq!(serde_json::to_value(back.with(&[])).unwrap(), v);
+    }
+
+    #[test]
+    fn places_are_one_line_naming_each_distinct_source_and_path() {
+        let fs = findings();
+        let g = cited_gap(CiteAs::Places);
+        let lines = g.evidence(&fs);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            lines[0].detail,
+            "the same keyed fingerprint in 2 places across 2 source(s): repo-a: app.py; repo-b: ci/deploy.sh"
+        );
+    }
+
+    #[test]
+    fn a_gap_citing_findings_cannot_be_written_without_them() {
+        let fs = findings();
+        let g = cited_gap(CiteAs::EachFinding);
+        let mut out = vec![];
+        let err = g
+            .serialize_standalone(&mut serde_json::Serializer::new(&mut out))
+            .unwrap_err();
+        assert!(err.to_string().contains("gap gap-1 cites findings"), "{err}");
+        // Its standalone copy carries the lines and writes the same object.
+        let alone = g.standalone(&fs);
+        let mut out = vec![];
+        alone
+            .serialize_standalone(&mut serde_json::Serializer::new(&mut out))
+            .unwrap();
+        let alone: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(alone, serde_json::to_value(g.with(&fs)).unwrap());
+    }
 }

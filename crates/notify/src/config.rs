@@ -237,11 +237,13 @@ mod tests {
     fn change(kind: ChangeKind, severity: Severity, gap_kind: GapKind, owner: Option<&str>) -> Change {
         let mut g = gap("g", severity);
         g.kind = gap_kind;
-        g.owner = owner.map(|o| ResolvedOwner {
-            name: o.into(),
-            via: "tag".into(),
-            attested: true,
-            evidence: String::new().into(),
+        g.owner = owner.map(|o| {
+            std::sync::Arc::new(ResolvedOwner {
+                name: o.into(),
+                via: "tag".into(),
+                attested: true,
+                evidence: String::new().into(),
+            })
         });
         Change {
             change: kind,

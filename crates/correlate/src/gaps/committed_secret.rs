@@ -148,7 +148,7 @@ impl<'r> Correlation<'r, '_> {
             }
         }
         if owner.is_none() {
-            owner = self.code_owner(&findings);
+            owner = self.code_owner(&findings).map(std::sync::Arc::new);
         }
         // The smallest fingerprint in the group: the same whichever copy sorts first.
         let subject = f

@@ -56,7 +56,7 @@ pub(crate) struct IdentityFacts {
     /// A code agent uses it, or a platform's agent acts as it.
     agent_linked: bool,
     /// Its accountable owner, as resolved.
-    owner: Option<ResolvedOwner>,
+    owner: Option<std::sync::Arc<ResolvedOwner>>,
     /// The gap subject: source and id.
     subject: String,
     /// The source it came from (the evidence source).

@@ -120,7 +120,7 @@ impl Correlation<'_, '_> {
             entities,
         );
         gap.said = evidence;
-        gap.owner = owner;
+        gap.owner = owner.map(std::sync::Arc::new);
         gap.remediation = fixed_text!(
             "Confirm with the owner; if the agent is retired, delete its identities and credentials and remove the registry entry."
         );

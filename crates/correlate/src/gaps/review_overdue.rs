@@ -94,7 +94,7 @@ impl Correlation<'_, '_> {
             vec![registry_entity(a)],
         );
         gap.said = evidence;
-        gap.owner = owner;
+        gap.owner = owner.map(std::sync::Arc::new);
         gap.remediation = fixed_text!(
             "Review the entry with its owner: confirm the agent is still needed, what it is for, who owns it and what it holds; then write its purpose and a new review_by date in agents.toml, or retire the agent and remove the entry."
         );

@@ -51,7 +51,7 @@ pub(super) struct SharedSecret<'r> {
     /// The committed-secret gap's id.
     pub(super) committed_id: Text,
     /// The committed-secret gap's owner.
-    pub(super) owner: Option<ResolvedOwner>,
+    pub(super) owner: Option<std::sync::Arc<ResolvedOwner>>,
 }
 
 /// Whether a secret found at `locations` is shared: two or more distinct (source, path).
