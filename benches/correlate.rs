@@ -185,12 +185,14 @@ fn main() {
         findings.push(f);
     }
     drop(shared);
+    // The plugin host shares the strings events repeat as it converts them; so does the generator.
+    let mut shared = Interner::new();
     let activities: Vec<Activity> = (0..n_identities * 2)
         .map(|i| Activity {
             source: "cloudtrail".into(),
-            id: format!("ev{i}"),
-            time: day((i % 60) as i64),
-            credential_id: Some(key_id(i % n_identities)),
+            id: format!("ev{i}").into(),
+            time: day((i % 60) as i64).into(),
+            credential_id: Some(key_id(i % n_identities).into()),
             identity_id: None,
             action: "InvokeModel".into(),
             service: Some("bedrock.amazonaws.com".into()),
@@ -202,6 +204,10 @@ fn main() {
             } else {
                 BTreeMap::new()
             },
+        })
+        .map(|mut a| {
+            a.share_strings(&mut shared);
+            a
         })
         .collect();
     let mut reg = String::new();

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use roster_model::{Activity, Credential, Identity, Owner, Permission, Repository, format_millis};
+use roster_model::{Activity, Credential, Identity, Interner, Owner, Permission, Repository, Text, format_millis};
 
 use crate::bindings::roster::connector::types;
 use crate::runtime::Counts;
@@ -24,6 +24,8 @@ pub(crate) struct Collected {
     credentials: Vec<(String, Credential)>,
     permissions: Vec<(String, Permission)>,
     activities: Vec<Activity>,
+    /// The strings events repeat, held once.
+    shared: Interner,
     repositories: Vec<Repository>,
     records: usize,
     bytes: usize,
@@ -234,6 +236,7 @@ impl Collected {
             credentials: Vec::new(),
             permissions: Vec::new(),
             activities: Vec::new(),
+            shared: Interner::new(),
             repositories: Vec::new(),
             records: 0,
             bytes: 0,
@@ -363,19 +366,22 @@ impl Collected {
             if let Some(client) = client {
                 attrs.insert("ai_client".into(), client.into());
             }
-            self.activities.push(Activity {
-                source: self.source.clone(),
-                id: a.id,
-                time: format_millis(a.time),
-                credential_id: a.credential_id,
-                identity_id: a.identity_id,
-                action: a.action,
-                service: a.service,
-                source_ip: a.source_ip,
-                user_agent: a.user_agent,
-                outcome: a.outcome,
+            let text = |s: Option<String>| s.map(Text::from);
+            let mut activity = Activity {
+                source: self.source.as_str().into(),
+                id: a.id.into(),
+                time: format_millis(a.time).into(),
+                credential_id: text(a.credential_id),
+                identity_id: text(a.identity_id),
+                action: a.action.into(),
+                service: text(a.service),
+                source_ip: text(a.source_ip),
+                user_agent: text(a.user_agent),
+                outcome: text(a.outcome),
                 attrs,
-            });
+            };
+            activity.share_strings(&mut self.shared);
+            self.activities.push(activity);
         }
         Ok(Ok(()))
     }
