@@ -11,7 +11,6 @@ use std::sync::Arc;
 /// string grows by doubling): about 100 bytes a gap.
 fn compact(g: &mut Gap) {
     g.title.shrink_to_fit();
-    g.entities.shrink_to_fit();
     g.said.shrink_to_fit();
     for e in &mut g.said {
         e.detail.shrink_to_fit();
@@ -158,7 +157,7 @@ impl<'r, 'c> Correlation<'r, 'c> {
         subject: &str,
         severity: Severity,
         title: String,
-        entities: Vec<EntityRef>,
+        entities: impl Into<Arc<[EntityRef]>>,
     ) -> &mut Gap {
         // The previous gap is complete: the gaps raised next reuse what its strings and lists
         // held beyond their length.

@@ -134,8 +134,10 @@ pub struct Gap {
     pub cite_as: CiteAs,
     /// One line saying what is wrong.
     pub title: String,
-    /// The identities, credentials, agents and secrets involved; the first is the subject.
-    pub entities: Vec<EntityRef>,
+    /// The identities, credentials, agents and secrets involved; the first is the subject. Gaps
+    /// about the same things share the list (a secret's committed-secret and shared-credential
+    /// gaps).
+    pub entities: Arc<[EntityRef]>,
     /// Who is accountable, if anyone (the gap may be that no one is).
     pub owner: Option<Arc<ResolvedOwner>>,
     /// The findings its evidence cites, by position in the report's findings (the report keeps
@@ -173,14 +175,20 @@ pub enum CiteAs {
 
 impl Gap {
     /// A gap with no owner, evidence, remediation or standards yet.
-    pub fn new(id: Text, kind: GapKind, severity: Severity, title: String, entities: Vec<EntityRef>) -> Gap {
+    pub fn new(
+        id: Text,
+        kind: GapKind,
+        severity: Severity,
+        title: String,
+        entities: impl Into<Arc<[EntityRef]>>,
+    ) -> Gap {
         Gap {
             id,
             kind,
             severity,
             cite_as: CiteAs::EachFinding,
             title,
-            entities,
+            entities: entities.into(),
             owner: None,
             cited: Box::new([]),
             said: vec![],

@@ -285,7 +285,7 @@ impl Checked {
             && self.not_in.as_ref().is_none_or(|ids| !ids.contains(g.id.as_str()))
             && (self.words.is_empty() || {
                 let mut hay = format!("{} {} {}", g.id, g.title, row.owner.as_deref().unwrap_or("")).to_lowercase();
-                for e in &g.entities {
+                for e in g.entities.iter() {
                     hay.push(' ');
                     hay.push_str(&e.id.to_lowercase());
                     hay.push(' ');

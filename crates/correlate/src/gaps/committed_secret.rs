@@ -48,6 +48,7 @@ use crate::correlation::Correlation;
 use crate::util::{controls, ent, ev, is_active, reports_usage};
 use roster_model::{EntityRef, Evidence, Finding, GapKind, Report, Severity, Validation};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 impl<'r> Correlation<'r, '_> {
     /// Raises the committed-secret gap of secret group `gi`; returns what the shared-credential
@@ -174,17 +175,8 @@ impl<'r> Correlation<'r, '_> {
             }
         ));
         let shared = shared_credential::is_shared(&locations);
-        let gap = self.push(
-            GapKind::CommittedSecret,
-            &subject,
-            severity,
-            title,
-            if shared {
-                entities.clone()
-            } else {
-                std::mem::take(&mut entities)
-            },
-        );
+        let entities: Arc<[EntityRef]> = entities.into();
+        let gap = self.push(GapKind::CommittedSecret, &subject, severity, title, entities.clone());
         let committed_id = gap.id.clone();
         let cited: Box<[u32]> = findings.iter().map(|&i| i as u32).collect();
         let shared_cited = shared.then(|| cited.clone());

@@ -47,7 +47,7 @@ pub(super) struct SharedSecret<'r> {
     /// Every (source, path) the secret was found at.
     pub(super) locations: BTreeSet<(&'r str, &'r str)>,
     /// The committed-secret gap's entities.
-    pub(super) entities: Vec<EntityRef>,
+    pub(super) entities: std::sync::Arc<[EntityRef]>,
     /// The committed-secret gap's id.
     pub(super) committed_id: Text,
     /// The committed-secret gap's owner.

@@ -67,7 +67,7 @@ pub(crate) async fn gap(State(app): State<Arc<App>>, Path(id): Path<String>, Que
                 );
             }
             b.push_str("</ol><h2>About</h2><table><thead><tr><th>Kind</th><th>Id</th><th>Name</th></tr></thead><tbody>");
-            for e in &g.entities {
+            for e in g.entities.iter() {
                 let _ = write!(
                     b,
                     "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
