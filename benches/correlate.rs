@@ -99,20 +99,20 @@ fn main() {
     let mut identities = Vec::with_capacity(n_identities);
     for i in 0..n_identities {
         let mut credentials = vec![Credential {
-            created: Some(day((i % 900) as i64)),
-            last_used: (i % 5 != 0).then(|| day((i % 200) as i64)),
+            created: Some(day((i % 900) as i64).into()),
+            last_used: (i % 5 != 0).then(|| day((i % 200) as i64).into()),
             last_used_service: Some(if i % 10 == 0 { "bedrock" } else { "s3" }.into()),
             ..records::credential(&key_id(i), "access-key")
         }];
         if i % 3 == 0 {
             let mut c = credentials[0].clone();
-            c.id = key_id(n_identities + i);
+            c.id = key_id(n_identities + i).into();
             credentials.push(c);
         }
         let owners = if i % 3 != 2 {
             vec![Owner {
-                id: format!("user{}", i % 5000),
-                name: format!("user{}@example.com", i % 5000),
+                id: format!("user{}", i % 5000).into(),
+                name: format!("user{}@example.com", i % 5000).into(),
                 kind: "user".into(),
                 via: "tag:owner".into(),
                 enabled: Some(i % 97 != 0),
@@ -138,7 +138,7 @@ fn main() {
         identities.push(Identity {
             owner: owners.first().cloned(),
             owners,
-            created: Some(day(1000)),
+            created: Some(day(1000).into()),
             credentials,
             permissions,
             ..records::identity(
@@ -149,6 +149,13 @@ fn main() {
             )
         });
     }
+    // The plugin host shares the strings identities repeat as it converts them; so does the
+    // generator.
+    let mut shared = Interner::new();
+    for i in &mut identities {
+        i.share_strings(&mut shared);
+    }
+    drop(shared);
     let distinct = (n_findings / 4).max(1);
     let mut findings = Vec::with_capacity(n_findings);
     // Discovery shares each shard's repeated strings as it loads them; so does the generator.

@@ -385,6 +385,9 @@ pub fn merge(o: &Options, run_id: &str, wait: Option<(Duration, i64)>) -> Result
         for a in &mut g.report.activities {
             a.share_strings(&mut shared);
         }
+        for i in &mut g.report.identities {
+            i.share_strings(&mut shared);
+        }
         match gathered.as_mut() {
             Some(all) => all.absorb(g),
             None => gathered = Some(g),

@@ -92,7 +92,8 @@ pub fn correlate(report: &mut Report, cx: &Context) {
     let (mut gaps, identity_owner, identity_reg, agent_owner, agent_reg) = c.into_results();
     for (i, ident) in report.identities.iter_mut().enumerate() {
         ident.accountable = identity_owner[i].clone();
-        ident.registered_as = identity_reg[i].map(|r| cx.registry.map(|g| g.agents[r].id.clone()).unwrap_or_default());
+        ident.registered_as =
+            identity_reg[i].map(|r| cx.registry.map(|g| g.agents[r].id.as_str().into()).unwrap_or_default());
     }
     for (i, a) in report.agents.iter_mut().enumerate() {
         a.accountable = agent_owner[i].clone();

@@ -4,19 +4,19 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ResolvedOwner;
+use crate::{Interner, ResolvedOwner, Text};
 
 /// Someone accountable for an identity, and how the connector learned it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Owner {
     /// Provider id of the owner, or the name when that is all there is.
-    pub id: String,
+    pub id: Text,
     /// Display name, e-mail or team name.
-    pub name: String,
+    pub name: Text,
     /// `user`, `group`, `team` or `unknown`.
-    pub kind: String,
+    pub kind: Text,
     /// How it was learned: `idp-owner`, `tag`, `creator`, `sponsor`, ...
-    pub via: String,
+    pub via: Text,
     /// False when the provider says the owner is disabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -26,26 +26,26 @@ pub struct Owner {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credential {
     /// Provider id: AWS access key id, Entra keyId, token id.
-    pub id: String,
+    pub id: Text,
     /// `access-key`, `client-secret`, `certificate`, `api-key`, `token`, `ssh-key`, ...
-    pub kind: String,
+    pub kind: Text,
     /// `active`, `inactive`, `expired`, `revoked` or `unknown`.
     pub status: CredentialStatus,
     /// Display name, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Text>,
     /// Creation time (RFC 3339, UTC).
-    pub created: Option<String>,
+    pub created: Option<Text>,
     /// Expiry time (RFC 3339, UTC); none for credentials that never expire.
-    pub expires: Option<String>,
+    pub expires: Option<Text>,
     /// Last use (RFC 3339, UTC); none when never used or unknown.
-    pub last_used: Option<String>,
+    pub last_used: Option<Text>,
     /// The service it was last used with (AWS: `bedrock`, `iam`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_used_service: Option<String>,
+    pub last_used_service: Option<Text>,
     /// The provider's redacted form of the value, if it shows one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub redacted: Option<String>,
+    pub redacted: Option<Text>,
     /// Further attributes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attrs: BTreeMap<String, String>,
@@ -55,9 +55,9 @@ pub struct Credential {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Permission {
     /// Policy name, scope or role name.
-    pub name: String,
+    pub name: Text,
     /// `managed-policy`, `inline-policy`, `scope`, `app-role`, `delegated-grant`, ...
-    pub kind: String,
+    pub kind: Text,
     /// Actions granted, where listed (`iam:*`, `bedrock:InvokeModel`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<String>,
@@ -73,22 +73,22 @@ pub struct Permission {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
     /// The configured source it came from (`[[source]] name`).
-    pub source: String,
+    pub source: Text,
     /// `cloud-user`, `role`, `service-principal`, `idp-app`, `api-token`, `ai-key`, ...
-    pub kind: String,
+    pub kind: Text,
     /// Stable id in its source (ARN, object id, key id).
-    pub id: String,
+    pub id: Text,
     /// Display name.
-    pub name: String,
+    pub name: Text,
     /// The first owner the provider names, if any.
     pub owner: Option<Owner>,
     /// Every owner the provider names.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owners: Vec<Owner>,
     /// Creation time (RFC 3339, UTC).
-    pub created: Option<String>,
+    pub created: Option<Text>,
     /// Last use (RFC 3339, UTC).
-    pub last_used: Option<String>,
+    pub last_used: Option<Text>,
     /// Whether the provider says it is enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -108,7 +108,7 @@ pub struct Identity {
     pub accountable: Option<std::sync::Arc<ResolvedOwner>>,
     /// The registry entry that sanctions it, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub registered_as: Option<String>,
+    pub registered_as: Option<Text>,
     /// Further attributes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attrs: BTreeMap<String, String>,
@@ -147,5 +147,43 @@ impl CredentialStatus {
 impl std::fmt::Display for CredentialStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl Identity {
+    /// Makes the strings identities repeat (source, kinds, owners, dates, permission names) the
+    /// interner's shared copies.
+    pub fn share_strings(&mut self, i: &mut Interner) {
+        for t in [&mut self.source, &mut self.kind, &mut self.id, &mut self.name] {
+            i.share(t);
+        }
+        for t in [&mut self.created, &mut self.last_used, &mut self.registered_as] {
+            i.share_opt(t);
+        }
+        for o in self.owner.iter_mut().chain(self.owners.iter_mut()) {
+            for t in [&mut o.id, &mut o.name, &mut o.kind, &mut o.via] {
+                i.share(t);
+            }
+        }
+        for c in &mut self.credentials {
+            for t in [&mut c.id, &mut c.kind] {
+                i.share(t);
+            }
+            for t in [
+                &mut c.name,
+                &mut c.created,
+                &mut c.expires,
+                &mut c.last_used,
+                &mut c.last_used_service,
+                &mut c.redacted,
+            ] {
+                i.share_opt(t);
+            }
+        }
+        for p in &mut self.permissions {
+            for t in [&mut p.name, &mut p.kind] {
+                i.share(t);
+            }
+        }
     }
 }

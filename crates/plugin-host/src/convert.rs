@@ -282,22 +282,22 @@ impl Collected {
                 .owners
                 .into_iter()
                 .map(|o| Owner {
-                    id: o.id,
-                    name: o.name,
-                    kind: o.kind,
-                    via: o.via,
+                    id: o.id.into(),
+                    name: o.name.into(),
+                    kind: o.kind.into(),
+                    via: o.via.into(),
                     enabled: o.enabled,
                 })
                 .collect();
             let ident = Identity {
-                source: self.source.clone(),
+                source: self.source.as_str().into(),
                 kind: identity_kind(r.kind).into(),
-                id: r.id.clone(),
-                name: r.name,
+                id: r.id.as_str().into(),
+                name: r.name.into(),
                 owner: owners.first().cloned(),
                 owners,
-                created: time(r.created),
-                last_used: time(r.last_used),
+                created: time(r.created).map(Text::from),
+                last_used: time(r.last_used).map(Text::from),
                 enabled: r.enabled,
                 tags: map(r.tags),
                 trusted_by: r.trusted_by,
@@ -319,23 +319,23 @@ impl Collected {
         }
         for c in b.credentials {
             let cred = Credential {
-                id: c.id,
+                id: c.id.into(),
                 kind: credential_kind(c.kind).into(),
                 status: status(c.status),
-                name: c.name,
-                created: time(c.created),
-                expires: time(c.expires),
-                last_used: time(c.last_used),
-                last_used_service: c.last_used_service,
-                redacted: c.redacted,
+                name: c.name.map(Text::from),
+                created: time(c.created).map(Text::from),
+                expires: time(c.expires).map(Text::from),
+                last_used: time(c.last_used).map(Text::from),
+                last_used_service: c.last_used_service.map(Text::from),
+                redacted: c.redacted.map(Text::from),
                 attrs: map(c.attrs),
             };
             self.credentials.push((c.identity_id, cred));
         }
         for p in b.permissions {
             let perm = Permission {
-                name: p.name,
-                kind: p.kind,
+                name: p.name.into(),
+                kind: p.kind.into(),
                 actions: p.actions,
                 resources: p.resources,
                 attrs: map(p.attrs),
@@ -402,10 +402,10 @@ impl Collected {
             orphans += 1;
             let i = this.identities.len();
             this.identities.push(Identity {
-                source: this.source.clone(),
+                source: this.source.as_str().into(),
                 kind: "other".into(),
-                id: id.clone(),
-                name: id.clone(),
+                id: id.as_str().into(),
+                name: id.as_str().into(),
                 owner: None,
                 owners: vec![],
                 created: None,
@@ -429,6 +429,9 @@ impl Collected {
         for (id, p) in std::mem::take(&mut self.permissions) {
             let i = slot(&mut self, id);
             self.identities[i].permissions.push(p);
+        }
+        for ident in &mut self.identities {
+            ident.share_strings(&mut self.shared);
         }
         let notes = if orphans > 0 {
             vec![format!(
@@ -457,7 +460,7 @@ pub(crate) struct Finished {
 }
 
 fn merge_identity(into: &mut Identity, new: Identity) {
-    let later = |a: &mut Option<String>, b: Option<String>| {
+    let later = |a: &mut Option<Text>, b: Option<Text>| {
         if let Some(b) = b
             && a.as_ref().is_none_or(|x| *x < b)
         {

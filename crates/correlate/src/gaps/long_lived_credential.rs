@@ -66,7 +66,7 @@ impl Correlation<'_, '_> {
                     && days(now - cr) > t.access_key_max_age_days
                 {
                     long.push((
-                        c.id.clone(),
+                        c.id.to_string(),
                         ev(
                             src,
                             format!(
@@ -95,7 +95,7 @@ impl Correlation<'_, '_> {
                 match (created, expires) {
                     // An expiry that cannot be read is unknown, not "never".
                     (_, None) if c.expires.is_none() => long.push((
-                        c.id.clone(),
+                        c.id.to_string(),
                         ev(
                             src,
                             format!("{} {} is active and never expires", c.kind, c.id),
@@ -104,7 +104,7 @@ impl Correlation<'_, '_> {
                         "OWASP NHI7",
                     )),
                     (Some(cr), Some(ex)) if days(ex - cr) > t.secret_max_lifetime_days => long.push((
-                        c.id.clone(),
+                        c.id.to_string(),
                         ev(
                             src,
                             format!(

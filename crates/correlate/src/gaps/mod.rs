@@ -60,7 +60,7 @@ pub(crate) struct IdentityFacts {
     /// The gap subject: source and id.
     subject: String,
     /// The source it came from (the evidence source).
-    src: String,
+    src: roster_model::Text,
 }
 
 impl Correlation<'_, '_> {
