@@ -10,12 +10,13 @@ mod walk;
 
 use crate::{PROJECT_MARKERS, ScanOutput, Scanner};
 use gix::ObjectId;
+use gix::hashtable::HashSet;
 use rayon::prelude::*;
 use roster_model::CommitInfo;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::Ordering;
-use walk::{commit_info, unknown_commit, walk_tree, with_delta_cache};
+use walk::{Objects, commit_info, unknown_commit, walk_tree, with_delta_cache};
 
 /// What part of the history to scan.
 #[derive(Debug, Clone, Default)]
@@ -219,13 +220,22 @@ impl Scanner {
         commits.sort_by_key(|c| c.1);
         out.stats.commits = commits.len() as u64;
 
-        let mut seen_trees: HashSet<ObjectId> = HashSet::new();
-        let mut seen_blobs: HashSet<ObjectId> = HashSet::new();
+        // A whole-history walk reads nearly every tree and commit: they are decoded from the
+        // packs by delta tree first (each delta base once, on every core), not one by one by id.
+        let mut packs = pack::open_packs(repo);
+        let objects = if range.is_none() && hidden.is_empty() {
+            self.packed_trees(repo, &mut packs)
+        } else {
+            Objects::default()
+        };
+        let mut seen_trees: HashSet<ObjectId> = HashSet::default();
+        let mut seen_blobs: HashSet<ObjectId> = HashSet::default();
         // What the hidden commits already hold is not new.
         for h in &hidden {
             if let Ok(tree) = repo.find_commit(*h).and_then(|c| Ok(c.tree_id()?.detach())) {
                 walk_tree(
                     repo,
+                    &objects,
                     tree,
                     &mut seen_trees,
                     &mut seen_blobs,
@@ -259,20 +269,29 @@ impl Scanner {
             let mut blobs = Vec::new();
             for idx in range.clone() {
                 let id = commits[idx].0;
-                let commit = match r.find_commit(id) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        part.issue("error", &source, format!("commit {id}: cannot read: {e}"));
-                        meta.push(unknown_commit(id));
-                        continue;
+                let found;
+                let bytes = if let Some(bytes) = objects.commit(&id) {
+                    bytes
+                } else {
+                    match r.find_commit(id) {
+                        Ok(c) => {
+                            found = c;
+                            &found.data[..]
+                        }
+                        Err(e) => {
+                            part.issue("error", &source, format!("commit {id}: cannot read: {e}"));
+                            meta.push(unknown_commit(id));
+                            continue;
+                        }
                     }
                 };
-                meta.push(commit_info(&commit));
-                match commit.tree_id() {
-                    Ok(tree) => {
+                match gix::objs::CommitRef::from_bytes(bytes, r.object_hash()) {
+                    Ok(commit) => {
+                        meta.push(commit_info(id, &commit));
                         walk_tree(
                             &r,
-                            tree.detach(),
+                            &objects,
+                            commit.tree(),
                             &mut seen_trees,
                             &mut seen_blobs,
                             idx,
@@ -281,7 +300,10 @@ impl Scanner {
                             &source,
                         );
                     }
-                    Err(e) => part.issue("error", &source, format!("commit {id}: cannot read its tree: {e}")),
+                    Err(e) => {
+                        part.issue("error", &source, format!("commit {id}: cannot read its tree: {e}"));
+                        meta.push(unknown_commit(id));
+                    }
                 }
             }
             (meta, blobs, part.issues)
@@ -292,6 +314,7 @@ impl Scanner {
         };
         let mut meta: Vec<CommitInfo> = Vec::with_capacity(commits.len());
         let mut blobs: Vec<BlobAt> = Vec::new();
+        drop(objects);
         for (m, part_blobs, issues) in walked {
             meta.extend(m);
             out.issues.extend(issues);
@@ -303,7 +326,7 @@ impl Scanner {
         if let Some(p) = &self.opts.progress {
             p.total.store(blobs.len() as u64, Ordering::Relaxed);
         }
-        self.scan_blobs(repo, blobs, &meta, out);
+        self.scan_blobs(repo, &mut packs, blobs, &meta, out);
         out.project_dirs.sort();
         out.project_dirs.dedup();
         HistoryTips(tips.iter().map(ToString::to_string).collect())
@@ -323,9 +346,10 @@ impl Scanner {
             let mut blobs = Vec::new();
             walk_tree(
                 repo,
+                &Objects::default(),
                 tree.detach(),
-                &mut HashSet::new(),
-                &mut HashSet::new(),
+                &mut HashSet::default(),
+                &mut HashSet::default(),
                 0,
                 &mut blobs,
                 out,
@@ -352,6 +376,6 @@ impl Scanner {
                 });
             }
         }
-        self.scan_blobs(repo, staged, &[], out);
+        self.scan_blobs(repo, &mut pack::open_packs(repo), staged, &[], out);
     }
 }
