@@ -98,6 +98,42 @@ fn all_ref_tips(repo: &gix::Repository, tips: &mut Vec<ObjectId>, out: &mut Scan
     }
 }
 
+/// The commits `tips` reach and `hidden` do not, oldest first.
+fn commits_oldest_first(
+    repo: &gix::Repository,
+    tips: &[ObjectId],
+    hidden: &[ObjectId],
+    out: &mut ScanOutput,
+) -> Vec<(ObjectId, i64)> {
+    let source = out.source.clone();
+    let mut commits: Vec<(ObjectId, i64)> = Vec::new();
+    match repo
+        .rev_walk(tips.iter().copied())
+        .with_hidden(hidden.iter().copied())
+        .all()
+    {
+        Ok(walk) => {
+            for info in walk {
+                match info {
+                    Ok(info) => commits.push((info.id, info.commit_time.unwrap_or(0))),
+                    Err(e) => {
+                        out.issue(
+                            "error",
+                            &source,
+                            format!("history walk stopped early: {e}; later commits were not scanned"),
+                        );
+                        break;
+                    }
+                }
+            }
+        }
+        Err(e) => out.issue("error", &source, format!("cannot walk history: {e}")),
+    }
+    commits.reverse();
+    commits.sort_by_key(|c| c.1);
+    commits
+}
+
 struct BlobAt {
     id: ObjectId,
     path: String,
@@ -178,10 +214,14 @@ impl Scanner {
         if range.is_none() || opts.all_refs {
             all_ref_tips(repo, &mut tips, out);
         }
-        // Only commits are walked; tags may point at trees or blobs (rare) and are skipped.
-        tips.retain(|id| repo.find_object(*id).is_ok_and(|o| o.kind == gix::object::Kind::Commit));
+        // Only commits are walked; tags may point at trees or blobs (rare) and are skipped. Many
+        // refs share a commit: each is checked once, from its header (not inflated).
         tips.sort();
         tips.dedup();
+        tips.retain(|id| {
+            repo.find_header(*id)
+                .is_ok_and(|h| h.kind() == gix::object::Kind::Commit)
+        });
         for h in &opts.hidden {
             if let Ok(id) = ObjectId::from_hex(h.as_bytes())
                 && repo.find_object(id).is_ok()
@@ -192,42 +232,20 @@ impl Scanner {
         if tips.is_empty() {
             return HistoryTips::default();
         }
-        // Commits, oldest first.
-        let mut commits: Vec<(ObjectId, i64)> = Vec::new();
-        match repo
-            .rev_walk(tips.iter().copied())
-            .with_hidden(hidden.iter().copied())
-            .all()
-        {
-            Ok(walk) => {
-                for info in walk {
-                    match info {
-                        Ok(info) => commits.push((info.id, info.commit_time.unwrap_or(0))),
-                        Err(e) => {
-                            out.issue(
-                                "error",
-                                &source,
-                                format!("history walk stopped early: {e}; later commits were not scanned"),
-                            );
-                            break;
-                        }
-                    }
-                }
-            }
-            Err(e) => out.issue("error", &source, format!("cannot walk history: {e}")),
-        }
-        commits.reverse();
-        commits.sort_by_key(|c| c.1);
+        // A whole-history walk reads nearly every tree and commit: they are decoded from the
+        // packs by delta tree (each delta base once, on every core), not one by one by id, while
+        // this thread lists the commits.
+        let mut packs = pack::open_packs(repo);
+        let whole = range.is_none() && hidden.is_empty();
+        let hash = repo.object_hash();
+        let (objects, commits) = std::thread::scope(|s| {
+            let packed = whole.then(|| s.spawn(|| self.packed_trees(hash, &mut packs)));
+            let commits = commits_oldest_first(repo, &tips, &hidden, out);
+            let objects = packed.and_then(|t| t.join().ok()).unwrap_or_default();
+            (objects, commits)
+        });
         out.stats.commits = commits.len() as u64;
 
-        // A whole-history walk reads nearly every tree and commit: they are decoded from the
-        // packs by delta tree first (each delta base once, on every core), not one by one by id.
-        let mut packs = pack::open_packs(repo);
-        let objects = if range.is_none() && hidden.is_empty() {
-            self.packed_trees(repo, &mut packs)
-        } else {
-            Objects::default()
-        };
         let mut seen_trees: HashSet<ObjectId> = HashSet::default();
         let mut seen_blobs: HashSet<ObjectId> = HashSet::default();
         // What the hidden commits already hold is not new.

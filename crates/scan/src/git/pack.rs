@@ -255,7 +255,7 @@ impl Scanner {
     /// whole-history walk reads nearly all of them; reading each by id would inflate many twice).
     /// Trees larger than [`MAX_TREE_BYTES`](crate::MAX_TREE_BYTES), and whatever a traversal
     /// did not reach, are left out: the walk reads those by id, and reports what is wrong.
-    pub(super) fn packed_trees(&self, repo: &gix::Repository, packs: &mut [Pack]) -> Objects {
+    pub(super) fn packed_trees(&self, object_hash: gix::hash::Kind, packs: &mut [Pack]) -> Objects {
         let objects = Mutex::new(Objects::default());
         let cap = usize::try_from(crate::MAX_TREE_BYTES).unwrap_or(usize::MAX);
         for p in packs.iter_mut() {
@@ -277,7 +277,7 @@ impl Scanner {
                 &[Kind::Tree, Kind::Commit],
                 self.threads(),
                 cap,
-                repo.object_hash(),
+                object_hash,
                 inspect,
             );
         }
