@@ -376,12 +376,11 @@ fn overwrite(path: &std::path::Path, bytes: impl AsRef<[u8]>) {
     std::fs::write(path, bytes).unwrap();
 }
 
-/// A whole-history scan of a packed repository decodes the packs in pack order (by delta tree,
-/// on every core) rather than blob by blob: it must report exactly what the loose repository
-/// gives, each secret once at the commit that introduced it, and cover every blob.
-#[test]
-fn a_packed_history_gives_the_findings_of_the_loose_one() {
-    let env = Env::new(ROSTER);
+/// A history of three keys added to config.py one by one (each edited around afterwards) and
+/// the first copied to deploy/.env; with `repack`, `git repack -d` after the first two keys
+/// (two packs, the rest loose). Returns the keys, the commits that introduced them, and the
+/// commit of the copy.
+fn three_keys_history(env: &Env, repack: bool) -> (Vec<String>, Vec<String>, String) {
     env.git("r", &["init", "-q", "-b", "main"]);
     let filler: String = (0..300).map(|i| format!("setting_{i} = lookup({i})\n")).collect();
     env.write("r/config.py", &filler);
@@ -391,7 +390,7 @@ fn a_packed_history_gives_the_findings_of_the_loose_one() {
     );
     env.git("r", &["add", "."]);
     env.git("r", &["commit", "-qm", "base"]);
-    let keys = [fake::openai_project(), fake::anthropic(), fake::github_pat()];
+    let keys = vec![fake::openai_project(), fake::anthropic(), fake::github_pat()];
     let mut lines: Vec<String> = filler.lines().map(str::to_owned).collect();
     let mut introduced = Vec::new();
     for (i, k) in keys.iter().enumerate() {
@@ -405,51 +404,90 @@ fn a_packed_history_gives_the_findings_of_the_loose_one() {
             env.write("r/config.py", lines.join("\n") + "\n");
             env.git("r", &["commit", "-qam", &format!("edit {i}.{j}")]);
         }
+        if repack && i < 2 {
+            env.git("r", &["repack", "-dq"]);
+        }
     }
     // The same key copied to a second path later: a finding of its own there.
     env.write("r/deploy/.env", format!("OPENAI_API_KEY={}\n", keys[0]));
     env.git("r", &["add", "."]);
     env.git("r", &["commit", "-qm", "deploy"]);
     let copied = env.git("r", &["rev-parse", "HEAD"]);
+    (keys, introduced, copied)
+}
 
-    let summary = |v: &serde_json::Value| {
-        let mut f: Vec<String> = v["findings"]
-            .as_array()
-            .unwrap()
+/// The findings (rule, path, line, commit), agents and blob count of a scan.
+fn history_summary(v: &serde_json::Value) -> (Vec<String>, serde_json::Value, serde_json::Value) {
+    let mut f: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {} {} {}", f["rule_id"], f["path"], f["line"], f["commit"]))
+        .collect();
+    f.sort();
+    (f, v["agents"].clone(), v["stats"]["blobs"].clone())
+}
+
+/// Each key once at the commit that introduced it in config.py, the copy in deploy/.env, and
+/// every blob covered.
+fn assert_three_keys(scan: &serde_json::Value, keys: &[String], introduced: &[String], copied: &str) {
+    let f = scan["findings"].as_array().unwrap();
+    assert_eq!(
+        f.len(),
+        4,
+        "three keys in config.py, one copied to deploy/.env: {scan:#}"
+    );
+    for (i, commit) in introduced.iter().enumerate() {
+        let at = f
             .iter()
-            .map(|f| format!("{} {} {} {}", f["rule_id"], f["path"], f["line"], f["commit"]))
-            .collect();
-        f.sort();
-        (f, v["agents"].clone(), v["stats"]["blobs"].clone())
-    };
+            .find(|x| x["path"] == "config.py" && x["commit"] == commit.as_str())
+            .unwrap_or_else(|| panic!("key {i} not attributed to its commit: {scan:#}"));
+        assert!(roster_testkit::is_redaction_of(
+            at["redacted"].as_str().unwrap(),
+            &keys[i]
+        ));
+    }
+    assert!(f.iter().any(|x| x["path"] == "deploy/.env" && x["commit"] == copied));
+    // 1 + 3 * 6 versions of config.py, the agent and the .env.
+    assert_eq!(scan["stats"]["blobs"], 21);
+}
+
+/// A whole-history scan of a packed repository decodes the packs in pack order (by delta tree,
+/// on every core) rather than blob by blob: it must report exactly what the loose repository
+/// gives, each secret once at the commit that introduced it, and cover every blob.
+#[test]
+fn a_packed_history_gives_the_findings_of_the_loose_one() {
+    let env = Env::new(ROSTER);
+    let (keys, introduced, copied) = three_keys_history(&env, false);
     let (_, loose, stderr) = env.scan_json(&["--git", "r"]);
     assert!(loose["issues"].as_array().unwrap().is_empty(), "{stderr}");
     env.git("r", &["repack", "-adfq"]);
     env.git("r", &["prune-packed"]);
     let (_, packed, stderr) = env.scan_json(&["--git", "r"]);
     assert!(packed["issues"].as_array().unwrap().is_empty(), "{stderr}");
-    assert_eq!(summary(&loose), summary(&packed));
+    assert_eq!(history_summary(&loose), history_summary(&packed));
+    assert_three_keys(&packed, &keys, &introduced, &copied);
+}
 
-    let f = packed["findings"].as_array().unwrap();
-    assert_eq!(
-        f.len(),
-        4,
-        "three keys in config.py, one copied to deploy/.env: {packed:#}"
-    );
-    for (i, commit) in introduced.iter().enumerate() {
-        let at = f
-            .iter()
-            .find(|x| x["path"] == "config.py" && x["commit"] == commit.as_str())
-            .unwrap_or_else(|| panic!("key {i} not attributed to its commit: {packed:#}"));
-        assert!(roster_testkit::is_redaction_of(
-            at["redacted"].as_str().unwrap(),
-            &keys[i]
-        ));
-    }
-    assert!(
-        f.iter()
-            .any(|x| x["path"] == "deploy/.env" && x["commit"] == copied.as_str())
-    );
-    // 1 + 3 * 6 versions of config.py, the agent and the .env.
-    assert_eq!(packed["stats"]["blobs"], 21);
+/// Trees and commits are read from the packs ahead of the walk, and whatever the packs lack by
+/// id: a history spread over two packs and loose objects gives what one pack gives.
+#[test]
+fn a_history_in_two_packs_and_loose_objects_gives_the_findings_of_one_pack() {
+    let env = Env::new(ROSTER);
+    let (keys, introduced, copied) = three_keys_history(&env, true);
+    let packs = std::fs::read_dir(env.path("r/.git/objects/pack"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "pack"))
+        .count();
+    assert_eq!(packs, 2);
+    let loose = env.git("r", &["count-objects"]);
+    assert!(!loose.starts_with("0 objects"), "{loose}");
+    let (_, mixed, stderr) = env.scan_json(&["--git", "r"]);
+    assert!(mixed["issues"].as_array().unwrap().is_empty(), "{stderr}");
+    assert_three_keys(&mixed, &keys, &introduced, &copied);
+    env.git("r", &["repack", "-adfq"]);
+    env.git("r", &["prune-packed"]);
+    let (_, packed, stderr) = env.scan_json(&["--git", "r"]);
+    assert!(packed["issues"].as_array().unwrap().is_empty(), "{stderr}");
+    assert_eq!(history_summary(&mixed), history_summary(&packed));
 }

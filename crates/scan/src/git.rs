@@ -10,12 +10,13 @@ mod walk;
 
 use crate::{PROJECT_MARKERS, ScanOutput, Scanner};
 use gix::ObjectId;
+use gix::hashtable::HashSet;
 use rayon::prelude::*;
 use roster_model::CommitInfo;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::Ordering;
-use walk::{commit_info, unknown_commit, walk_tree, with_delta_cache};
+use walk::{Objects, commit_info, unknown_commit, walk_tree, with_delta_cache};
 
 /// What part of the history to scan.
 #[derive(Debug, Clone, Default)]
@@ -95,6 +96,42 @@ fn all_ref_tips(repo: &gix::Repository, tips: &mut Vec<ObjectId>, out: &mut Scan
     if let Ok(head) = repo.head_id() {
         tips.push(head.detach());
     }
+}
+
+/// The commits `tips` reach and `hidden` do not, oldest first.
+fn commits_oldest_first(
+    repo: &gix::Repository,
+    tips: &[ObjectId],
+    hidden: &[ObjectId],
+    out: &mut ScanOutput,
+) -> Vec<(ObjectId, i64)> {
+    let source = out.source.clone();
+    let mut commits: Vec<(ObjectId, i64)> = Vec::new();
+    match repo
+        .rev_walk(tips.iter().copied())
+        .with_hidden(hidden.iter().copied())
+        .all()
+    {
+        Ok(walk) => {
+            for info in walk {
+                match info {
+                    Ok(info) => commits.push((info.id, info.commit_time.unwrap_or(0))),
+                    Err(e) => {
+                        out.issue(
+                            "error",
+                            &source,
+                            format!("history walk stopped early: {e}; later commits were not scanned"),
+                        );
+                        break;
+                    }
+                }
+            }
+        }
+        Err(e) => out.issue("error", &source, format!("cannot walk history: {e}")),
+    }
+    commits.reverse();
+    commits.sort_by_key(|c| c.1);
+    commits
 }
 
 struct BlobAt {
@@ -177,10 +214,14 @@ impl Scanner {
         if range.is_none() || opts.all_refs {
             all_ref_tips(repo, &mut tips, out);
         }
-        // Only commits are walked; tags may point at trees or blobs (rare) and are skipped.
-        tips.retain(|id| repo.find_object(*id).is_ok_and(|o| o.kind == gix::object::Kind::Commit));
+        // Only commits are walked; tags may point at trees or blobs (rare) and are skipped. Many
+        // refs share a commit: each is checked once, from its header (not inflated).
         tips.sort();
         tips.dedup();
+        tips.retain(|id| {
+            repo.find_header(*id)
+                .is_ok_and(|h| h.kind() == gix::object::Kind::Commit)
+        });
         for h in &opts.hidden {
             if let Ok(id) = ObjectId::from_hex(h.as_bytes())
                 && repo.find_object(id).is_ok()
@@ -191,41 +232,28 @@ impl Scanner {
         if tips.is_empty() {
             return HistoryTips::default();
         }
-        // Commits, oldest first.
-        let mut commits: Vec<(ObjectId, i64)> = Vec::new();
-        match repo
-            .rev_walk(tips.iter().copied())
-            .with_hidden(hidden.iter().copied())
-            .all()
-        {
-            Ok(walk) => {
-                for info in walk {
-                    match info {
-                        Ok(info) => commits.push((info.id, info.commit_time.unwrap_or(0))),
-                        Err(e) => {
-                            out.issue(
-                                "error",
-                                &source,
-                                format!("history walk stopped early: {e}; later commits were not scanned"),
-                            );
-                            break;
-                        }
-                    }
-                }
-            }
-            Err(e) => out.issue("error", &source, format!("cannot walk history: {e}")),
-        }
-        commits.reverse();
-        commits.sort_by_key(|c| c.1);
+        // A whole-history walk reads nearly every tree and commit: they are decoded from the
+        // packs by delta tree (each delta base once, on every core), not one by one by id, while
+        // this thread lists the commits.
+        let mut packs = pack::open_packs(repo);
+        let whole = range.is_none() && hidden.is_empty();
+        let hash = repo.object_hash();
+        let (objects, commits) = std::thread::scope(|s| {
+            let packed = whole.then(|| s.spawn(|| self.packed_trees(hash, &mut packs)));
+            let commits = commits_oldest_first(repo, &tips, &hidden, out);
+            let objects = packed.and_then(|t| t.join().ok()).unwrap_or_default();
+            (objects, commits)
+        });
         out.stats.commits = commits.len() as u64;
 
-        let mut seen_trees: HashSet<ObjectId> = HashSet::new();
-        let mut seen_blobs: HashSet<ObjectId> = HashSet::new();
+        let mut seen_trees: HashSet<ObjectId> = HashSet::default();
+        let mut seen_blobs: HashSet<ObjectId> = HashSet::default();
         // What the hidden commits already hold is not new.
         for h in &hidden {
             if let Ok(tree) = repo.find_commit(*h).and_then(|c| Ok(c.tree_id()?.detach())) {
                 walk_tree(
                     repo,
+                    &objects,
                     tree,
                     &mut seen_trees,
                     &mut seen_blobs,
@@ -259,20 +287,29 @@ impl Scanner {
             let mut blobs = Vec::new();
             for idx in range.clone() {
                 let id = commits[idx].0;
-                let commit = match r.find_commit(id) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        part.issue("error", &source, format!("commit {id}: cannot read: {e}"));
-                        meta.push(unknown_commit(id));
-                        continue;
+                let found;
+                let bytes = if let Some(bytes) = objects.commit(&id) {
+                    bytes
+                } else {
+                    match r.find_commit(id) {
+                        Ok(c) => {
+                            found = c;
+                            &found.data[..]
+                        }
+                        Err(e) => {
+                            part.issue("error", &source, format!("commit {id}: cannot read: {e}"));
+                            meta.push(unknown_commit(id));
+                            continue;
+                        }
                     }
                 };
-                meta.push(commit_info(&commit));
-                match commit.tree_id() {
-                    Ok(tree) => {
+                match gix::objs::CommitRef::from_bytes(bytes, r.object_hash()) {
+                    Ok(commit) => {
+                        meta.push(commit_info(id, &commit));
                         walk_tree(
                             &r,
-                            tree.detach(),
+                            &objects,
+                            commit.tree(),
                             &mut seen_trees,
                             &mut seen_blobs,
                             idx,
@@ -281,7 +318,10 @@ impl Scanner {
                             &source,
                         );
                     }
-                    Err(e) => part.issue("error", &source, format!("commit {id}: cannot read its tree: {e}")),
+                    Err(e) => {
+                        part.issue("error", &source, format!("commit {id}: cannot read its tree: {e}"));
+                        meta.push(unknown_commit(id));
+                    }
                 }
             }
             (meta, blobs, part.issues)
@@ -292,6 +332,7 @@ impl Scanner {
         };
         let mut meta: Vec<CommitInfo> = Vec::with_capacity(commits.len());
         let mut blobs: Vec<BlobAt> = Vec::new();
+        drop(objects);
         for (m, part_blobs, issues) in walked {
             meta.extend(m);
             out.issues.extend(issues);
@@ -303,7 +344,7 @@ impl Scanner {
         if let Some(p) = &self.opts.progress {
             p.total.store(blobs.len() as u64, Ordering::Relaxed);
         }
-        self.scan_blobs(repo, blobs, &meta, out);
+        self.scan_blobs(repo, &mut packs, blobs, &meta, out);
         out.project_dirs.sort();
         out.project_dirs.dedup();
         HistoryTips(tips.iter().map(ToString::to_string).collect())
@@ -323,9 +364,10 @@ impl Scanner {
             let mut blobs = Vec::new();
             walk_tree(
                 repo,
+                &Objects::default(),
                 tree.detach(),
-                &mut HashSet::new(),
-                &mut HashSet::new(),
+                &mut HashSet::default(),
+                &mut HashSet::default(),
                 0,
                 &mut blobs,
                 out,
@@ -352,6 +394,6 @@ impl Scanner {
                 });
             }
         }
-        self.scan_blobs(repo, staged, &[], out);
+        self.scan_blobs(repo, &mut pack::open_packs(repo), staged, &[], out);
     }
 }

@@ -19,6 +19,7 @@ impl Scanner {
     pub(super) fn scan_blobs(
         &self,
         repo: &gix::Repository,
+        packs: &mut [super::pack::Pack],
         blobs: Vec<BlobAt>,
         meta: &[CommitInfo],
         out: &mut ScanOutput,
@@ -27,7 +28,7 @@ impl Scanner {
         let sync = repo.clone().into_sync();
         // A whole-history scan reads its blobs in pack order; the rest (or everything, for a
         // narrow scan) by id, path by path.
-        let (packed, done) = self.scan_packed(repo, &blobs, &source);
+        let (packed, done) = self.scan_packed(repo, packs, &blobs, &source);
         let mut chain_of: HashMap<&str, usize> = HashMap::new();
         let mut chains: Vec<Vec<usize>> = Vec::new();
         for (i, b) in blobs.iter().enumerate().filter(|(i, _)| !done[*i]) {

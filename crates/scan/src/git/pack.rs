@@ -7,9 +7,11 @@
 
 use super::BlobAt;
 use super::blobs::BlobResult;
+use super::walk::Objects;
 use crate::engine::Engine;
 use crate::{Scanner, looks_binary};
 use gix::ObjectId;
+use gix::object::Kind;
 use gix::odb::pack::cache::delta::traverse::Context;
 use roster_rules::KeywordHit;
 use std::collections::HashMap;
@@ -53,13 +55,98 @@ impl ThreadState {
 }
 
 /// One pack entry, as the delta tree carries it.
-struct Node {
+#[derive(Clone)]
+pub(super) struct Node {
     id: ObjectId,
     offset: u64,
     /// The pack offset of its delta base, for a delta.
     base: Option<u64>,
     /// How many deltas are built on it.
     children: u32,
+    /// Its object's kind (a delta's is its base's); `None` when its delta chain is broken.
+    kind: Option<Kind>,
+}
+
+/// One of the repository's packs, with its entries once they have been read (both traversals,
+/// trees and commits first and blobs second, use them).
+pub(super) struct Pack {
+    bundle: gix::odb::pack::Bundle,
+    /// `None` until read; `Some(None)` when an entry's header cannot be read.
+    nodes: Option<Option<Vec<Node>>>,
+}
+
+impl Pack {
+    /// Reads its entries (once).
+    fn read_nodes(&mut self) -> &Self {
+        let bundle = &self.bundle;
+        self.nodes.get_or_insert_with(|| pack_nodes(bundle));
+        self
+    }
+}
+
+/// The repository's own packs (their indexes are read, their entries not yet).
+pub(super) fn open_packs(repo: &gix::Repository) -> Vec<Pack> {
+    pack_indexes(repo)
+        .iter()
+        .filter_map(|p| gix::odb::pack::Bundle::at(p, repo.object_hash()).ok())
+        .map(|bundle| Pack { bundle, nodes: None })
+        .collect()
+}
+
+/// Decodes the entries of `pack` whose kind is in `kinds` by delta tree, on up to `threads`
+/// threads, handing each to `inspect`. Deltas are built only on objects of their own kind, so the
+/// entries of some kinds form whole delta trees; each entry is read from its offset to the end
+/// of the pack (the entries of other kinds may follow it), and inflating stops at its end.
+/// Objects larger than `limit` stop the traversal (so does a corrupt entry): `false` then,
+/// and what it did not reach is left to the callers' by-id paths.
+fn traverse_kinds<F>(
+    pack: &Pack,
+    kinds: &[Kind],
+    threads: usize,
+    limit: usize,
+    object_hash: gix::hash::Kind,
+    inspect: F,
+) -> bool
+where
+    F: FnMut(&mut Node, &dyn gix::progress::Progress, Context<'_>) -> gix::error::Result + Send + Clone,
+{
+    let Some(Some(nodes)) = &pack.nodes else { return false };
+    // The tree reads the first entry's header where the pack's header ends, without seeking: the
+    // first entry stays in whatever its kind (the inspectors skip kinds they do not want).
+    let nodes: Vec<Node> = nodes
+        .iter()
+        .enumerate()
+        .filter(|(i, n)| (*i == 0 && n.base.is_none()) || n.kind.is_some_and(|k| kinds.contains(&k)))
+        .map(|(_, n)| n.clone())
+        .collect();
+    let (bundle, interrupt) = (&pack.bundle, AtomicBool::new(false));
+    let data = &bundle.pack;
+    let tree = gix::odb::pack::cache::delta::Tree::from_offsets_in_pack(
+        data.path(),
+        nodes.into_iter(),
+        &|n: &Node| n.offset,
+        &|id| Ok(bundle.index.lookup(id).map(|i| bundle.index.pack_offset_at_index(i))),
+        &mut gix::progress::Discard,
+        &interrupt,
+        object_hash,
+    );
+    let Ok(tree) = tree else { return false };
+    let end = data.pack_end() as u64;
+    tree.traverse(
+        move |slice, pack: &gix::odb::pack::data::File| pack.entry_slice(slice.start..end),
+        data,
+        end,
+        inspect,
+        gix::odb::pack::cache::delta::traverse::Options {
+            object_progress: Box::new(gix::progress::Discard),
+            size_progress: &mut gix::progress::Discard,
+            thread_limit: Some(threads),
+            should_interrupt: &interrupt,
+            object_hash,
+            alloc_limit_bytes: Some(limit),
+        },
+    )
+    .is_ok()
 }
 
 /// A blob's keyword hits, kept for the deltas built on it until the last of them took them.
@@ -92,6 +179,7 @@ impl Scanner {
     pub(super) fn scan_packed(
         &self,
         repo: &gix::Repository,
+        packs: &mut [Pack],
         blobs: &[BlobAt],
         source: &str,
     ) -> (Vec<(usize, BlobResult)>, Vec<bool>) {
@@ -99,11 +187,7 @@ impl Scanner {
         if blobs.is_empty() {
             return nothing();
         }
-        let bundles: Vec<gix::odb::pack::Bundle> = pack_indexes(repo)
-            .iter()
-            .filter_map(|p| gix::odb::pack::Bundle::at(p, repo.object_hash()).ok())
-            .collect();
-        let packed: u64 = bundles.iter().map(|b| u64::from(b.index.num_objects())).sum();
+        let packed: u64 = packs.iter().map(|p| u64::from(p.bundle.index.num_objects())).sum();
         if packed == 0 || (blobs.len() as f64) < MIN_WANTED_SHARE * packed as f64 {
             return nothing();
         }
@@ -112,18 +196,17 @@ impl Scanner {
         let remaining = AtomicUsize::new(blobs.len());
         let results: Mutex<Vec<(usize, BlobResult)>> = Mutex::new(Vec::new());
         let limit = usize::try_from(self.opts.max_file_size).unwrap_or(usize::MAX);
-        for bundle in &bundles {
+        for p in packs.iter_mut() {
             if remaining.load(Ordering::Relaxed) == 0 {
                 break;
             }
-            let Some(nodes) = pack_nodes(bundle) else { continue };
+            let p = p.read_nodes();
             let bases: Bases = Mutex::new(HashMap::new());
-            let interrupt = AtomicBool::new(false);
             let mut state = ThreadState::new(self.opts.max_findings_per_rule);
             let (want, done, remaining, results, bases) = (&want, &done, &remaining, &results, &bases);
-            let pack = &bundle.pack;
+            let pack = &p.bundle.pack;
             let inspect = move |node: &mut Node, _: &dyn gix::progress::Progress, cx: Context<'_>| {
-                if cx.entry.header.as_kind() != Some(gix::object::Kind::Blob) {
+                if cx.entry.header.as_kind() != Some(Kind::Blob) {
                     return Ok(());
                 }
                 let base = node.base.and_then(|b| take_base(bases, b));
@@ -162,34 +245,43 @@ impl Scanner {
             // A decode error (a corrupt entry, an object past --max-file-size: the limit is
             // checked from the entry's header before anything is inflated) stops this pack's
             // traversal; what it did not reach goes to the by-id path.
-            let tree = gix::odb::pack::cache::delta::Tree::from_offsets_in_pack(
-                pack.path(),
-                nodes.into_iter(),
-                &|n: &Node| n.offset,
-                &|id| Ok(bundle.index.lookup(id).map(|i| bundle.index.pack_offset_at_index(i))),
-                &mut gix::progress::Discard,
-                &interrupt,
-                repo.object_hash(),
-            );
-            if let Ok(tree) = tree {
-                let _ = tree.traverse(
-                    |slice, pack: &gix::odb::pack::data::File| pack.entry_slice(slice),
-                    pack,
-                    pack.pack_end() as u64,
-                    inspect,
-                    gix::odb::pack::cache::delta::traverse::Options {
-                        object_progress: Box::new(gix::progress::Discard),
-                        size_progress: &mut gix::progress::Discard,
-                        thread_limit: Some(self.threads()),
-                        should_interrupt: &interrupt,
-                        object_hash: repo.object_hash(),
-                        alloc_limit_bytes: Some(limit),
-                    },
-                );
-            }
+            traverse_kinds(p, &[Kind::Blob], self.threads(), limit, repo.object_hash(), inspect);
         }
         let done = done.into_iter().map(AtomicBool::into_inner).collect();
         (results.into_inner().expect("no panic while held"), done)
+    }
+
+    /// The trees and commits of the repository's packs, decoded by delta tree on every core (a
+    /// whole-history walk reads nearly all of them; reading each by id would inflate many twice).
+    /// Trees larger than [`MAX_TREE_BYTES`](crate::MAX_TREE_BYTES), and whatever a traversal
+    /// did not reach, are left out: the walk reads those by id, and reports what is wrong.
+    pub(super) fn packed_trees(&self, object_hash: gix::hash::Kind, packs: &mut [Pack]) -> Objects {
+        let objects = Mutex::new(Objects::default());
+        let cap = usize::try_from(crate::MAX_TREE_BYTES).unwrap_or(usize::MAX);
+        for p in packs.iter_mut() {
+            let p = p.read_nodes();
+            let objects = &objects;
+            let inspect = move |node: &mut Node, _: &dyn gix::progress::Progress, cx: Context<'_>| {
+                let kind = cx.entry.header.as_kind();
+                if matches!(kind, Some(Kind::Tree | Kind::Commit)) {
+                    let is_tree = kind == Some(Kind::Tree);
+                    objects
+                        .lock()
+                        .expect("no panic while held")
+                        .add(node.id, is_tree, cx.decompressed);
+                }
+                Ok(())
+            };
+            traverse_kinds(
+                p,
+                &[Kind::Tree, Kind::Commit],
+                self.threads(),
+                cap,
+                object_hash,
+                inspect,
+            );
+        }
+        objects.into_inner().expect("no panic while held")
     }
 }
 
@@ -206,9 +298,8 @@ fn take_base(bases: &Bases, offset: u64) -> Option<Arc<BaseHits>> {
 }
 
 /// Every entry of a bundle's pack, by offset, each with its delta base and how many deltas are
-/// built on it. `None` when an entry's header cannot be read (the by-id path then reads the
-/// pack's blobs and reports what is wrong). Trees, commits and tags stay in: the traversal
-/// reads each entry up to the next one's offset, so the tree must hold every entry.
+/// built on it, and its kind. `None` when an entry's header cannot be read (the by-id path then
+/// reads the pack's blobs and reports what is wrong).
 fn pack_nodes(bundle: &gix::odb::pack::Bundle) -> Option<Vec<Node>> {
     use gix::odb::pack::data::entry::Header;
     let (index, pack) = (&bundle.index, &bundle.pack);
@@ -219,6 +310,7 @@ fn pack_nodes(bundle: &gix::odb::pack::Bundle) -> Option<Vec<Node>> {
             offset: e.pack_offset,
             base: None,
             children: 0,
+            kind: None,
         })
         .collect();
     nodes.sort_by_key(|n| n.offset);
@@ -226,17 +318,41 @@ fn pack_nodes(bundle: &gix::odb::pack::Bundle) -> Option<Vec<Node>> {
     for (i, n) in nodes.iter().enumerate() {
         position.insert(n.offset, i);
     }
+    // Each delta's base, by position.
+    let mut base_at: Vec<Option<usize>> = vec![None; nodes.len()];
     for i in 0..nodes.len() {
         let offset = nodes[i].offset;
-        let base = match pack.entry(offset).ok()?.header {
+        let header = pack.entry(offset).ok()?.header;
+        let base = match header {
             Header::OfsDelta { base_distance } => Some(Header::verified_base_pack_offset(offset, base_distance)?),
             Header::RefDelta { base_id } => Some(index.pack_offset_at_index(index.lookup(base_id)?)),
             _ => None,
         };
         nodes[i].base = base;
+        nodes[i].kind = header.as_kind();
         if let Some(b) = base {
             let at = *position.get(&b)?;
             nodes[at].children += 1;
+            base_at[i] = Some(at);
+        }
+    }
+    // A delta's kind is its chain's root's (an OFS delta's base comes before it, a REF delta's
+    // may come after). Each entry is visited once; a chain that loops keeps `None`.
+    let mut visited = vec![false; nodes.len()];
+    let mut chain = Vec::new();
+    for i in 0..nodes.len() {
+        let mut at = i;
+        while !visited[at] && nodes[at].kind.is_none() {
+            visited[at] = true;
+            chain.push(at);
+            match base_at[at] {
+                Some(b) => at = b,
+                None => break,
+            }
+        }
+        let kind = nodes[at].kind;
+        for c in chain.drain(..) {
+            nodes[c].kind = kind;
         }
     }
     Some(nodes)

@@ -3,16 +3,50 @@
 use super::BlobAt;
 use crate::{MAX_PATH_BYTES, MAX_TREE_DEPTH, ScanOutput, shown_prefix};
 use gix::ObjectId;
+use gix::hashtable::{HashMap, HashSet};
 use roster_model::CommitInfo;
-use std::collections::HashSet;
 
-/// Reads the trees under `root` (skipping those in `seen_trees`) and appends each blob not in
+/// Trees and commits decoded ahead of the walk (by the pack traversal), by id, in one buffer.
+#[derive(Default)]
+pub(super) struct Objects {
+    data: Vec<u8>,
+    trees: HashMap<ObjectId, (usize, usize)>,
+    commits: HashMap<ObjectId, (usize, usize)>,
+}
+
+impl Objects {
+    pub(super) fn add(&mut self, id: ObjectId, is_tree: bool, bytes: &[u8]) {
+        let at = (self.data.len(), bytes.len());
+        self.data.extend_from_slice(bytes);
+        if is_tree {
+            self.trees.insert(id, at);
+        } else {
+            self.commits.insert(id, at);
+        }
+    }
+
+    fn get(&self, at: Option<&(usize, usize)>) -> Option<&[u8]> {
+        at.and_then(|&(start, len)| self.data.get(start..start + len))
+    }
+
+    pub(super) fn tree(&self, id: &gix::oid) -> Option<&[u8]> {
+        self.get(self.trees.get(id))
+    }
+
+    pub(super) fn commit(&self, id: &gix::oid) -> Option<&[u8]> {
+        self.get(self.commits.get(id))
+    }
+}
+
+/// Reads the trees under `root` (from `objects` when it holds them, else by id; skipping those
+/// in `seen_trees`) and appends each blob not in
 /// `seen_blobs` to `blobs`. The walk keeps its own stack (no recursion), and stops descending past
 /// [`MAX_TREE_DEPTH`] levels or [`MAX_PATH_BYTES`] of path: what lies beyond is reported as an
 /// `error` issue (the source is incomplete), once per cut tree, with the path's beginning.
 #[allow(clippy::too_many_arguments, reason = "internal traversal state")]
 pub(super) fn walk_tree(
     repo: &gix::Repository,
+    objects: &Objects,
     root: ObjectId,
     seen_trees: &mut HashSet<ObjectId>,
     seen_blobs: &mut HashSet<ObjectId>,
@@ -33,33 +67,39 @@ pub(super) fn walk_tree(
                 prefix.clone()
             }
         };
-        if let Ok(h) = repo.find_header(tree)
-            && h.size() > crate::MAX_TREE_BYTES
-        {
-            let msg = format!(
-                "tree {tree} at {:?}: {} MiB (from the object header; not inflated), larger than any real directory (the cap is {} MiB); its files were not scanned",
-                at(),
-                h.size() >> 20,
-                crate::MAX_TREE_BYTES >> 20
-            );
-            out.issue("error", source, msg);
-            continue;
-        }
-        let obj = match repo.find_object(tree) {
-            Ok(o) => o,
-            Err(e) => {
-                out.issue(
-                    "error",
-                    source,
-                    format!(
-                        "tree {tree} at {:?}: cannot read: {e}; its files were not scanned",
-                        if prefix.is_empty() { "/" } else { &prefix }
-                    ),
+        let obj;
+        let data = if let Some(data) = objects.tree(&tree) {
+            data
+        } else {
+            if let Ok(h) = repo.find_header(tree)
+                && h.size() > crate::MAX_TREE_BYTES
+            {
+                let msg = format!(
+                    "tree {tree} at {:?}: {} MiB (from the object header; not inflated), larger than any real directory (the cap is {} MiB); its files were not scanned",
+                    at(),
+                    h.size() >> 20,
+                    crate::MAX_TREE_BYTES >> 20
                 );
+                out.issue("error", source, msg);
                 continue;
             }
+            obj = match repo.find_object(tree) {
+                Ok(o) => o,
+                Err(e) => {
+                    out.issue(
+                        "error",
+                        source,
+                        format!(
+                            "tree {tree} at {:?}: cannot read: {e}; its files were not scanned",
+                            at()
+                        ),
+                    );
+                    continue;
+                }
+            };
+            &obj.data[..]
         };
-        for entry in gix::objs::TreeRefIter::from_bytes(&obj.data, repo.object_hash()) {
+        for entry in gix::objs::TreeRefIter::from_bytes(data, repo.object_hash()) {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
@@ -133,7 +173,7 @@ pub(super) fn with_delta_cache(repo: &mut gix::Repository) {
         .set_pack_cache(|| Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(DELTA_CACHE_BYTES)));
 }
 
-pub(super) fn commit_info(c: &gix::Commit<'_>) -> CommitInfo {
+pub(super) fn commit_info(id: ObjectId, c: &gix::objs::CommitRef<'_>) -> CommitInfo {
     let (author, email, date) = match c.author() {
         Ok(sig) => {
             let secs = sig.time().map(|t| t.seconds).unwrap_or(0);
@@ -146,11 +186,16 @@ pub(super) fn commit_info(c: &gix::Commit<'_>) -> CommitInfo {
         Err(_) => (String::new(), String::new(), rfc3339_utc(0)),
     };
     let summary = c
-        .message_raw()
-        .map(|m| m.to_string().lines().next().unwrap_or("").chars().take(120).collect())
-        .unwrap_or_default();
+        .message
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(120)
+        .collect();
     CommitInfo {
-        id: c.id.to_string(),
+        id: id.to_string(),
         author,
         email,
         date,
