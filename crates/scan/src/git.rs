@@ -4,6 +4,7 @@
 //! the first commit whose tree reaches a blob is the one that introduced it.
 
 mod blobs;
+mod delta;
 mod lines;
 mod pack;
 mod walk;
