@@ -7,12 +7,15 @@ use std::borrow::Borrow;
 use std::collections::HashSet;
 use std::fmt;
 use std::ops::Deref;
-use std::sync::Arc;
 
 /// An immutable string that clones without copying. It reads like a `&str` (`Deref`,
 /// `as_str`, comparisons with `str` and `String`) and serializes as a plain string.
+///
+/// It is one pointer wide (8 bytes, and so is `Option<Text>`): the length lives in the shared
+/// allocation with the count and the bytes ([`arcstr::ArcStr`]), not beside the pointer as in
+/// an `Arc<str>`. A million findings holding a dozen of them each save about 100 MB by it.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Text(Arc<str>);
+pub struct Text(arcstr::ArcStr);
 
 impl Text {
     /// The string.
@@ -22,13 +25,13 @@ impl Text {
 
     /// Whether both are the same allocation (so sharing worked).
     pub fn ptr_eq(a: &Text, b: &Text) -> bool {
-        Arc::ptr_eq(&a.0, &b.0)
+        arcstr::ArcStr::ptr_eq(&a.0, &b.0)
     }
 }
 
 impl Default for Text {
     fn default() -> Self {
-        Text::from("")
+        Text(arcstr::ArcStr::new())
     }
 }
 
@@ -65,19 +68,19 @@ impl fmt::Debug for Text {
 
 impl From<&str> for Text {
     fn from(s: &str) -> Self {
-        Text(Arc::from(s))
+        Text(arcstr::ArcStr::from(s))
     }
 }
 
 impl From<String> for Text {
     fn from(s: String) -> Self {
-        Text(Arc::from(s))
+        Text(arcstr::ArcStr::from(s))
     }
 }
 
 impl From<&String> for Text {
     fn from(s: &String) -> Self {
-        Text(Arc::from(s.as_str()))
+        Text(arcstr::ArcStr::from(s.as_str()))
     }
 }
 
@@ -209,6 +212,13 @@ mod tests {
             format!("{t} {t:?}"),
             "OpenAI project API key \"OpenAI project API key\""
         );
+    }
+
+    #[test]
+    fn a_text_is_one_pointer_wide_and_so_is_an_absent_one() {
+        assert_eq!(std::mem::size_of::<Text>(), std::mem::size_of::<usize>());
+        assert_eq!(std::mem::size_of::<Option<Text>>(), std::mem::size_of::<usize>());
+        assert_eq!(Text::default(), "");
     }
 
     #[test]
