@@ -106,3 +106,75 @@ async fn a_third_party_plugin_gets_only_reads_inside_its_prefix() {
         .count();
     assert_eq!(refused, 40);
 }
+
+/// `ROSTER_PLUGIN_CACHE` keeps compiled connectors in a folder of the user's choosing (a CI
+/// cache) under `ROSTER_PLUGIN_CACHE_KEY`: the folder without its key is refused with what to
+/// set, code planted in it is never loaded, and a different key compiles again.
+#[test]
+fn a_chosen_plugin_cache_is_used_only_with_its_key() {
+    let env = Env::new(ROSTER);
+    env.write(
+        "exports/users.json",
+        r#"[{"ok": true, "members": [{"id": "U1", "name": "alice", "real_name": "Alice", "deleted": false}], "response_metadata": {"next_cursor": ""}}]"#,
+    );
+    env.write(
+        "roster.toml",
+        "[[source]]\nconnector = \"slack\"\napi = false\nfiles = [{ path = \"exports/users.json\", format = \"users\" }]\n",
+    );
+    let cache = env.path("ci-cache");
+    let cache_s = cache.to_str().unwrap();
+    let collect = |key: &str| {
+        env.roster_env(
+            &["collect", "--config", "roster.toml"],
+            &[("ROSTER_PLUGIN_CACHE", cache_s), ("ROSTER_PLUGIN_CACHE_KEY", key)],
+        )
+    };
+
+    let out = collect("");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("ROSTER_PLUGIN_CACHE is set without ROSTER_PLUGIN_CACHE_KEY"),
+        "{stderr}"
+    );
+    let out = collect("not-hex");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ROSTER_PLUGIN_CACHE_KEY must be 64 hex characters"));
+
+    let key = "5a".repeat(32);
+    let out = collect(&key);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let compiled = |ext: &str| -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(&cache)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == ext))
+            .collect();
+        v.sort();
+        v
+    };
+    let cwasm = compiled("cwasm");
+    assert_eq!(cwasm.len(), 1, "the slack connector, compiled once: {cwasm:?}");
+    assert!(
+        !env.state().join("plugin-cache").exists(),
+        "the state folder's cache is not used"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "the cache folder Roster made is private");
+    }
+
+    // Planted bytes carry no valid tag: the run compiles again and replaces them.
+    std::fs::write(&cwasm[0], b"planted machine code").unwrap();
+    let out = collect(&key);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_ne!(std::fs::read(&cwasm[0]).unwrap(), b"planted machine code");
+
+    // Another key does not trust what the first one signed: the tag is written again.
+    let mac = compiled("mac");
+    let before = std::fs::read(&mac[0]).unwrap();
+    let out = collect(&"c3".repeat(32));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_ne!(std::fs::read(&mac[0]).unwrap(), before);
+}

@@ -39,11 +39,17 @@ pub fn collect(config_path: &Path, cfg: &Config, state_dir: &Path, progress: boo
         .thread_name("roster-connector")
         .build()
         .context("cannot start the connector runtime")?;
-    let cache_key = {
-        let mut store = crate::state::open_store(state_dir, cfg.database_url.as_deref())?;
-        crate::state::plugin_cache_key(&mut store)?
+    let (cache_dir, cache_key) = match crate::state::chosen_plugin_cache()? {
+        Some(chosen) => chosen,
+        None => {
+            let mut store = crate::state::open_store(state_dir, cfg.database_url.as_deref())?;
+            (
+                state_dir.join("plugin-cache"),
+                crate::state::plugin_cache_key(&mut store)?,
+            )
+        }
     };
-    let host = Host::new(Some(CodeCache::new(state_dir.join("plugin-cache"), cache_key)))?;
+    let host = Host::new(Some(CodeCache::new(cache_dir, cache_key)))?;
     if let Some(why) = host.cache_problem() {
         #[allow(clippy::print_stderr, reason = "a warning the user can act on")]
         {

@@ -115,8 +115,32 @@ pub fn fingerprint_key(dir: &Path, store: &mut roster_store::Store) -> Result<[u
     Ok(key)
 }
 
+/// A plugin cache of the user's choosing: `ROSTER_PLUGIN_CACHE` names the folder (a CI cache
+/// kept across jobs whose state folder is new each time) and `ROSTER_PLUGIN_CACHE_KEY` (64 hex
+/// characters) the key that authenticates what is in it. The key must come from elsewhere (a CI
+/// secret): a cache restored from a shared store could otherwise carry planted code. `None`
+/// when neither is set (the state folder's cache is used); an error when only one is.
+pub fn chosen_plugin_cache() -> Result<Option<(PathBuf, [u8; 32])>> {
+    let dir = std::env::var_os("ROSTER_PLUGIN_CACHE").filter(|d| !d.is_empty());
+    let key = std::env::var("ROSTER_PLUGIN_CACHE_KEY").ok().filter(|k| !k.is_empty());
+    match (dir, key) {
+        (None, None) => Ok(None),
+        (Some(dir), Some(key)) => {
+            let key = parse_key(&key).context("ROSTER_PLUGIN_CACHE_KEY must be 64 hex characters")?;
+            Ok(Some((PathBuf::from(dir), key)))
+        }
+        (Some(_), None) => anyhow::bail!(
+            "ROSTER_PLUGIN_CACHE is set without ROSTER_PLUGIN_CACHE_KEY: set the key too (64 hex \
+             characters from a secret, e.g. `openssl rand -hex 32`), or unset the folder"
+        ),
+        (None, Some(_)) => anyhow::bail!(
+            "ROSTER_PLUGIN_CACHE_KEY is set without ROSTER_PLUGIN_CACHE: name the cache folder too, or unset the key"
+        ),
+    }
+}
+
 /// The key that authenticates compiled connectors in the plugin cache, kept in the state
-/// database (never shared through the environment, unlike the fingerprint key): a `.cwasm`
+/// database (unless the user chose a cache of their own, [`chosen_plugin_cache`]): a `.cwasm`
 /// file that another process planted in the cache does not carry its HMAC and is not loaded.
 pub fn plugin_cache_key(store: &mut roster_store::Store) -> Result<[u8; 32]> {
     let mut candidate = [0u8; 32];

@@ -3,6 +3,30 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+/// One compiled-connector cache for every [`Env`] of this test process, as a CI job keeps one
+/// across runs (`ROSTER_PLUGIN_CACHE`): each connector is compiled once for the suite rather than
+/// once per test. Its key is new each process (what an earlier suite left fails its HMAC and is
+/// compiled again); the folder is made by Roster itself, private, in the target folder's `tmp`
+/// (the test binary is in `target/<profile>/deps`), so suites do not leave copies behind.
+static PLUGIN_CACHE: std::sync::LazyLock<(PathBuf, String)> = std::sync::LazyLock::new(|| {
+    use std::hash::{BuildHasher, Hasher};
+    let key: String = (0..4)
+        .map(|i| {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u32(i);
+            format!("{:016x}", h.finish())
+        })
+        .collect();
+    let target = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join("tmp")));
+    let dir = match target {
+        Some(tmp) if tmp.is_dir() => tmp.join("roster-test-plugin-cache"),
+        _ => std::env::temp_dir().join(format!("roster-test-plugin-cache-{}", std::process::id())),
+    };
+    (dir, key)
+});
+
 /// A temp folder with its own state folder, and the roster binary to run in it.
 pub struct Env {
     /// The temp folder (removed on drop).
@@ -59,9 +83,12 @@ impl Env {
     /// Runs roster with `args` and extra environment variables.
     pub fn roster_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = std::process::Command::new(&self.bin);
+        let (cache, key) = &*PLUGIN_CACHE;
         cmd.args(args)
             .env("ROSTER_STATE_DIR", self.state())
             .env_remove("ROSTER_FINGERPRINT_KEY")
+            .env("ROSTER_PLUGIN_CACHE", cache)
+            .env("ROSTER_PLUGIN_CACHE_KEY", key)
             .current_dir(self.dir.path());
         for (k, v) in env {
             cmd.env(k, v);
