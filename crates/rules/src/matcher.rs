@@ -41,23 +41,29 @@ pub struct Scratch {
 /// A rule's regex matches in a window depend only on the rule and the window's bytes: a history
 /// scan meets the same windows (unchanged lines) in version after version of a file, and looks
 /// their matches up here instead of running the regex again. Entries are compared byte for byte,
-/// so a hash collision costs a regex run, never a wrong result. Cleared whole when full.
+/// so a hash collision costs a regex run, never a wrong result. Windows and matches are kept in
+/// two arenas (no allocation per entry), and everything is dropped at once when full.
 #[derive(Debug)]
 struct WindowMemo {
-    /// By hash of (rule, window bytes).
-    map: std::collections::HashMap<u64, Vec<MemoEntry>, NoHash>,
+    /// By hash of (rule, window bytes): the newest entry with that hash.
+    map: std::collections::HashMap<u64, u32, NoHash>,
+    entries: Vec<MemoEntry>,
+    /// The entries' windows, end to end.
+    windows: Vec<u8>,
+    /// The entries' candidates (whole match, secret; relative to the window's start).
+    found: Vec<(Range<usize>, Range<usize>)>,
     hasher: foldhash::fast::FixedState,
-    /// Window bytes held, and the most it may hold.
-    bytes: usize,
+    /// The most window bytes held.
     cap: usize,
 }
 
 #[derive(Debug)]
 struct MemoEntry {
     rule: u32,
-    window: Box<[u8]>,
-    /// (whole match, secret) of each candidate, relative to the window's start.
-    found: Box<[(Range<usize>, Range<usize>)]>,
+    window: Range<usize>,
+    found: Range<usize>,
+    /// The previous entry with the same hash.
+    next: Option<u32>,
 }
 
 /// The memo's keys are already hashes.
@@ -89,34 +95,51 @@ impl std::hash::Hasher for PassThrough {
 }
 
 impl WindowMemo {
+    fn new(cap: usize) -> Self {
+        Self {
+            map: std::collections::HashMap::with_hasher(NoHash),
+            entries: Vec::new(),
+            windows: Vec::new(),
+            found: Vec::new(),
+            hasher: foldhash::fast::FixedState::with_seed(0x5eed),
+            cap,
+        }
+    }
+
     /// The candidates (whole match, secret; relative to the window) of `rule`'s regex in
     /// `window`, run only when not remembered.
     fn found(&mut self, r: u32, rule: &crate::Rule, window: &[u8]) -> &[(Range<usize>, Range<usize>)] {
         use std::hash::BuildHasher;
         let key = self.hasher.hash_one((r, window));
-        let at = self
-            .map
-            .get(&key)
-            .and_then(|v| v.iter().position(|e| e.rule == r && *e.window == *window));
-        let entries = if at.is_some() {
-            self.map.get_mut(&key).expect("present")
-        } else {
-            if self.bytes + window.len() > self.cap {
-                self.map.clear();
-                self.bytes = 0;
+        let head = self.map.get(&key).copied();
+        let mut at = head;
+        while let Some(i) = at {
+            let e = &self.entries[i as usize];
+            if e.rule == r && self.windows[e.window.clone()] == *window {
+                return &self.found[e.found.clone()];
             }
-            self.bytes += window.len() + 64;
-            let found = regex_candidates(rule, window).collect();
-            let entries = self.map.entry(key).or_default();
-            entries.push(MemoEntry {
-                rule: r,
-                window: window.into(),
-                found,
-            });
-            entries
-        };
-        let at = at.unwrap_or(entries.len() - 1);
-        &entries[at].found
+            at = e.next;
+        }
+        let full = self.windows.len() + window.len() > self.cap || self.entries.len() >= u32::MAX as usize;
+        if full {
+            self.map.clear();
+            self.entries.clear();
+            self.windows.clear();
+            self.found.clear();
+        }
+        let next = if full { None } else { head };
+        let (w, f) = (self.windows.len(), self.found.len());
+        self.windows.extend_from_slice(window);
+        self.found.extend(regex_candidates(rule, window));
+        let i = u32::try_from(self.entries.len()).expect("checked above");
+        self.entries.push(MemoEntry {
+            rule: r,
+            window: w..self.windows.len(),
+            found: f..self.found.len(),
+            next,
+        });
+        self.map.insert(key, i);
+        &self.found[f..]
     }
 }
 
@@ -170,12 +193,7 @@ impl Scratch {
     /// most windows recur. The results are the same as without.
     pub fn remembering(cap: usize) -> Self {
         Self {
-            memo: Some(WindowMemo {
-                map: std::collections::HashMap::with_hasher(NoHash),
-                hasher: foldhash::fast::FixedState::with_seed(0x5eed),
-                bytes: 0,
-                cap,
-            }),
+            memo: Some(WindowMemo::new(cap)),
             ..Self::default()
         }
     }
