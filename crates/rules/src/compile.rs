@@ -70,19 +70,25 @@ impl RuleSetBuilder {
         let mut rules: Vec<Rule> = Vec::new();
         let mut global = Vec::new();
         let mut seen: HashMap<String, String> = HashMap::new();
-        for (origin, text, flavor) in &self.sources {
-            let file: RuleFileSyntax = match toml::from_str(text) {
+        // Each file is parsed and its rules compiled on a worker (the regexes are most of a
+        // build's time); the results are taken in file order, so errors, warnings and rule
+        // order are those of one thread.
+        let files = in_parallel(&self.sources, |(origin, text, flavor)| {
+            compile_file(origin, text, *flavor)
+        });
+        for ((origin, _, flavor), file) in self.sources.iter().zip(files) {
+            let (allowlists, compiled) = match file {
                 Ok(f) => f,
-                Err(e) => {
+                Err(message) => {
                     errors.push(RuleError::Parse {
                         origin: origin.clone(),
-                        message: e.to_string().trim_end().replace('\n', "\n  "),
+                        message,
                     });
                     continue;
                 }
             };
-            for a in file.allowlist.iter().chain(&file.allowlists) {
-                match Allowlist::compile(a, *flavor) {
+            for a in allowlists {
+                match a {
                     Ok(a) => global.push(a),
                     Err(message) => errors.push(RuleError::Invalid {
                         origin: origin.clone(),
@@ -91,18 +97,18 @@ impl RuleSetBuilder {
                     }),
                 }
             }
-            for syn in file.rules {
-                if let Some(first) = seen.get(&syn.id) {
+            for (id, compiled, rule_warnings) in compiled {
+                if let Some(first) = seen.get(&id) {
                     errors.push(RuleError::DuplicateId {
                         origin: origin.clone(),
-                        rule_id: syn.id.clone(),
+                        rule_id: id,
                         first: first.clone(),
                     });
                     continue;
                 }
-                seen.insert(syn.id.clone(), origin.clone());
-                let id = syn.id.clone();
-                match compile_rule(origin, syn, *flavor, &mut warnings) {
+                seen.insert(id.clone(), origin.clone());
+                warnings.extend(rule_warnings);
+                match compiled {
                     Ok(Some(rule)) => rules.push(rule),
                     Ok(None) => {}
                     // An imported gitleaks config is someone else's: a rule of it that cannot
@@ -211,6 +217,64 @@ impl RuleSetBuilder {
             skipped,
         })
     }
+}
+
+/// One rule file parsed, with its global allowlists and each of its rules (its id, the rule or
+/// why not, and the warnings compiling it gave) compiled; `Err` with the parse error.
+type CompiledFile = Result<(Vec<Result<Allowlist, String>>, Vec<CompiledRule>), String>;
+type CompiledRule = (String, Result<Option<Rule>, RuleError>, Vec<String>);
+
+fn compile_file(origin: &str, text: &str, flavor: Flavor) -> CompiledFile {
+    let file: RuleFileSyntax = toml::from_str(text).map_err(|e| e.to_string().trim_end().replace('\n', "\n  "))?;
+    let allowlists = file
+        .allowlist
+        .iter()
+        .chain(&file.allowlists)
+        .map(|a| Allowlist::compile(a, flavor))
+        .collect();
+    let rules = file
+        .rules
+        .into_iter()
+        .map(|syn| {
+            let id = syn.id.clone();
+            let mut warnings = Vec::new();
+            let rule = compile_rule(origin, syn, flavor, &mut warnings);
+            (id, rule, warnings)
+        })
+        .collect();
+    Ok((allowlists, rules))
+}
+
+/// `f` of each item, in order, computed on up to as many threads as there are cores.
+fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        out.push((i, f(item)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    done.sort_unstable_by_key(|d| d.0);
+    done.into_iter().map(|d| d.1).collect()
 }
 
 fn invalid(origin: &str, id: &str, message: impl Into<String>) -> RuleError {

@@ -34,6 +34,126 @@ pub struct Scratch {
     over_spans: Vec<(RuleKind, Range<usize>)>,
     /// Keyword hits of the buffer being matched.
     hits: Vec<KeywordHit>,
+    /// Each rule's regex results by window content, when remembered ([`Scratch::remembering`]).
+    memo: Option<WindowMemo>,
+}
+
+/// A rule's regex matches in a window depend only on the rule and the window's bytes: a history
+/// scan meets the same windows (unchanged lines) in version after version of a file, and looks
+/// their matches up here instead of running the regex again. Entries are compared byte for byte,
+/// so a hash collision costs a regex run, never a wrong result. Windows and matches are kept in
+/// two arenas (no allocation per entry), and everything is dropped at once when full.
+#[derive(Debug)]
+struct WindowMemo {
+    /// By hash of (rule, window bytes): the newest entry with that hash.
+    map: std::collections::HashMap<u64, u32, NoHash>,
+    entries: Vec<MemoEntry>,
+    /// The entries' windows, end to end.
+    windows: Vec<u8>,
+    /// The entries' candidates (whole match, secret; relative to the window's start).
+    found: Vec<(Range<usize>, Range<usize>)>,
+    hasher: foldhash::fast::FixedState,
+    /// The most window bytes held.
+    cap: usize,
+}
+
+#[derive(Debug)]
+struct MemoEntry {
+    rule: u32,
+    window: Range<usize>,
+    found: Range<usize>,
+    /// The previous entry with the same hash.
+    next: Option<u32>,
+}
+
+/// The memo's keys are already hashes.
+#[derive(Debug, Default, Clone, Copy)]
+struct NoHash;
+
+impl std::hash::BuildHasher for NoHash {
+    type Hasher = PassThrough;
+    fn build_hasher(&self) -> PassThrough {
+        PassThrough(0)
+    }
+}
+
+#[derive(Debug)]
+struct PassThrough(u64);
+
+impl std::hash::Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+impl WindowMemo {
+    fn new(cap: usize) -> Self {
+        Self {
+            map: std::collections::HashMap::with_hasher(NoHash),
+            entries: Vec::new(),
+            windows: Vec::new(),
+            found: Vec::new(),
+            hasher: foldhash::fast::FixedState::with_seed(0x5eed),
+            cap,
+        }
+    }
+
+    /// The candidates (whole match, secret; relative to the window) of `rule`'s regex in
+    /// `window`, run only when not remembered.
+    fn found(&mut self, r: u32, rule: &crate::Rule, window: &[u8]) -> &[(Range<usize>, Range<usize>)] {
+        use std::hash::BuildHasher;
+        let key = self.hasher.hash_one((r, window));
+        let head = self.map.get(&key).copied();
+        let mut at = head;
+        while let Some(i) = at {
+            let e = &self.entries[i as usize];
+            if e.rule == r && self.windows[e.window.clone()] == *window {
+                return &self.found[e.found.clone()];
+            }
+            at = e.next;
+        }
+        let full = self.windows.len() + window.len() > self.cap || self.entries.len() >= u32::MAX as usize;
+        if full {
+            self.map.clear();
+            self.entries.clear();
+            self.windows.clear();
+            self.found.clear();
+        }
+        let next = if full { None } else { head };
+        let (w, f) = (self.windows.len(), self.found.len());
+        self.windows.extend_from_slice(window);
+        self.found.extend(regex_candidates(rule, window));
+        let i = u32::try_from(self.entries.len()).expect("checked above");
+        self.entries.push(MemoEntry {
+            rule: r,
+            window: w..self.windows.len(),
+            found: f..self.found.len(),
+            next,
+        });
+        self.map.insert(key, i);
+        &self.found[f..]
+    }
+}
+
+/// Each candidate of `rule`'s regex in `hay`: (whole match, secret), relative to `hay`; a match
+/// whose secret group is empty is none.
+fn regex_candidates<'a>(
+    rule: &'a crate::Rule,
+    hay: &'a [u8],
+) -> impl Iterator<Item = (Range<usize>, Range<usize>)> + 'a {
+    rule.regex.captures_iter(hay).filter_map(|caps| {
+        let whole = caps.get(0).expect("group 0 always matches");
+        let sec = caps.get(rule.secret_group).or(Some(whole)).filter(|m| !m.is_empty())?;
+        Some((whole.range(), sec.range()))
+    })
 }
 
 /// Where a keyword of the prefilter starts in a buffer: at each position, the longest keyword
@@ -66,6 +186,16 @@ impl Scratch {
         self.checked.clear();
         self.over.clear();
         self.over_spans.clear();
+    }
+
+    /// A scratch that remembers each rule's regex results by window content, holding up to
+    /// `cap` bytes of windows: for scanning many versions of the same files (a history), where
+    /// most windows recur. The results are the same as without.
+    pub fn remembering(cap: usize) -> Self {
+        Self {
+            memo: Some(WindowMemo::new(cap)),
+            ..Self::default()
+        }
     }
 
     /// After [`RuleSet::find_matches_limited`]: each rule that matched more than the limit, and
@@ -203,30 +333,33 @@ impl RuleSet {
             let keep_spans = !rule.fallback && fallback_kinds.contains(&rule.kind);
             let rule_start = out.len();
             let mut over = 0u64;
-            for &(ws, we) in &scratch.windows[r as usize] {
+            let (windows, memo, over_spans) =
+                (&scratch.windows[r as usize], &mut scratch.memo, &mut scratch.over_spans);
+            for &(ws, we) in windows {
                 let hay = &data[ws..we];
-                for caps in rule.regex.captures_iter(hay) {
-                    let whole = caps.get(0).expect("group 0 always matches");
-                    let Some(sec) = caps.get(rule.secret_group).or(Some(whole)).filter(|m| !m.is_empty()) else {
-                        continue;
+                let mut take = |(whole, sec): (Range<usize>, Range<usize>)| {
+                    let secret = ws + sec.start..ws + sec.end;
+                    let whole = ws + whole.start..ws + whole.end;
+                    let Some(validated) = self.accept(r, path, data, &secret, &whole) else {
+                        return;
                     };
-                    let secret = ws + sec.start()..ws + sec.end();
-                    let whole = ws + whole.start()..ws + whole.end();
-                    if let Some(validated) = self.accept(r, path, data, &secret, &whole) {
-                        if out.len() - rule_start >= limit {
-                            over += 1;
-                            if keep_spans {
-                                scratch.over_spans.push((rule.kind, whole));
-                            }
-                            continue;
+                    if out.len() - rule_start >= limit {
+                        over += 1;
+                        if keep_spans {
+                            over_spans.push((rule.kind, whole));
                         }
-                        out.push(Match {
-                            rule: r,
-                            secret,
-                            whole,
-                            validated,
-                        });
+                        return;
                     }
+                    out.push(Match {
+                        rule: r,
+                        secret,
+                        whole,
+                        validated,
+                    });
+                };
+                match memo {
+                    Some(memo) => memo.found(r, rule, hay).iter().cloned().for_each(&mut take),
+                    None => regex_candidates(rule, hay).for_each(&mut take),
                 }
             }
             // Windows are disjoint and ascending, so a repeat would be adjacent once sorted
@@ -370,5 +503,54 @@ paths = ["**/*.py"]
         let s = set();
         let text = "tk_ tk_ tk_A1b2C3d4E5f6G7h8I9j0 tk_\n".repeat(3);
         assert_eq!(ids(&s, "a", &text).len(), 3);
+    }
+
+    /// A remembering scratch gives the matches (and overflow) of a plain one, over versions of
+    /// one file that share most lines, as a history's do, with a memo small enough to be
+    /// cleared many times over.
+    #[test]
+    fn remembered_windows_give_the_matches_of_fresh_ones() {
+        let rules = crate::RuleSet::builtin().expect("builtin rules");
+        let mut lines: Vec<String> = rules
+            .rules()
+            .iter()
+            .flat_map(|r| r.examples.iter().chain(&r.negative_examples))
+            .flat_map(|e| e.lines().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        lines.extend([
+            "fn main() {}".to_owned(),
+            "    let token = value;".to_owned(),
+            String::new(),
+        ]);
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut file: Vec<String> = (0..60).map(|_| lines[next(lines.len())].clone()).collect();
+        let (mut fresh, mut remembering) = (Scratch::default(), Scratch::remembering(4 << 10));
+        let mut found = 0;
+        for version in 0..300 {
+            for _ in 0..=next(4) {
+                let at = next(file.len());
+                match next(3) {
+                    0 => file[at] = lines[next(lines.len())].clone(),
+                    1 => file.insert(at, lines[next(lines.len())].clone()),
+                    _ => file[at].push_str(&lines[next(lines.len())]),
+                }
+            }
+            let data = file.join("\n");
+            let path = ["src/config.py", "deploy/values.yaml", ".env"][version % 3];
+            let limit = if version % 4 == 0 { 1 } else { usize::MAX };
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            rules.find_matches_limited(path, data.as_bytes(), limit, &mut fresh, &mut a);
+            rules.find_matches_limited(path, data.as_bytes(), limit, &mut remembering, &mut b);
+            assert_eq!(a, b, "version {version}");
+            assert_eq!(fresh.overflow(), remembering.overflow(), "version {version}");
+            found += a.len();
+        }
+        assert!(found > 1000, "the versions hold matches ({found})");
     }
 }

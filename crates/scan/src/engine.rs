@@ -71,6 +71,16 @@ impl Engine {
         }
     }
 
+    /// As [`new`](Self::new), remembering each rule's regex results by window content (up to
+    /// `memo_bytes` of windows): for the many versions of one file a history holds, whose
+    /// unchanged lines give the same windows. Findings are the same as without.
+    pub fn remembering(max_findings_per_rule: usize, memo_bytes: usize) -> Self {
+        Self {
+            scratch: Scratch::remembering(memo_bytes),
+            ..Self::new(max_findings_per_rule)
+        }
+    }
+
     /// Scans `data` (the content of `path` in `source`) and appends to `out`.
     pub fn scan(
         &mut self,

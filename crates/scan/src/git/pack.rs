@@ -24,6 +24,10 @@ use std::sync::{Arc, Mutex};
 /// whole: below it (`--since`, `--incremental`), reading the wanted blobs by id is cheaper.
 const MIN_WANTED_SHARE: f64 = 0.2;
 
+/// The regex windows each traversal thread remembers (bytes): the versions of one file come
+/// out of a delta tree close together, so most of a delta's windows were its base's.
+const WINDOW_MEMO_BYTES: usize = 8 << 20;
+
 /// Per-thread state of the pack traversal: the traversal clones its inspector once per thread,
 /// and each clone starts its own engine and buffers.
 struct ThreadState {
@@ -51,7 +55,8 @@ impl ThreadState {
 
     fn engine(&mut self) -> &mut Engine {
         let cap = self.cap;
-        self.engine.get_or_insert_with(|| Engine::new(cap))
+        self.engine
+            .get_or_insert_with(|| Engine::remembering(cap, WINDOW_MEMO_BYTES))
     }
 }
 
