@@ -1,6 +1,7 @@
 //! Allowlists and path filters: which candidates and files a rule, or every rule, leaves alone.
 
-use crate::compile::{Flavor, dialect};
+use crate::compile::Flavor;
+use crate::rule::dialect;
 use crate::syntax::AllowlistSyntax;
 use regex::bytes::Regex;
 

@@ -11,6 +11,7 @@ mod compile;
 mod entropy;
 mod goregex;
 mod matcher;
+mod rule;
 pub mod syntax;
 mod validate;
 mod verify;
