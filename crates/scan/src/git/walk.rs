@@ -6,18 +6,49 @@ use gix::ObjectId;
 use gix::hashtable::{HashMap, HashSet};
 use roster_model::CommitInfo;
 
-/// Trees and commits decoded ahead of the walk (by the pack traversal), by id, in one buffer.
+/// Trees and commits decoded ahead of the walk (by the pack traversal), by id, in chunks of about
+/// [`CHUNK`] bytes. A whole history's trees and commits are large (containerd's: 138 MiB); one
+/// growing buffer would double its capacity past that and, on allocators that move a block to grow
+/// it, hold the old copy and the new one at once.
 #[derive(Default)]
 pub(super) struct Objects {
-    data: Vec<u8>,
-    trees: HashMap<ObjectId, (usize, usize)>,
-    commits: HashMap<ObjectId, (usize, usize)>,
+    chunks: Vec<Vec<u8>>,
+    trees: HashMap<ObjectId, At>,
+    commits: HashMap<ObjectId, At>,
 }
+
+/// Where an object's bytes are: chunk, start and length.
+#[derive(Clone, Copy)]
+struct At {
+    chunk: u32,
+    start: u32,
+    len: u32,
+}
+
+/// The size of one chunk of [`Objects`]; an object larger than this gets a chunk of its own.
+const CHUNK: usize = 4 << 20;
 
 impl Objects {
     pub(super) fn add(&mut self, id: ObjectId, is_tree: bool, bytes: &[u8]) {
-        let at = (self.data.len(), bytes.len());
-        self.data.extend_from_slice(bytes);
+        let fits = self
+            .chunks
+            .last()
+            .is_some_and(|last| last.capacity() - last.len() >= bytes.len());
+        if !fits {
+            self.chunks.push(Vec::with_capacity(CHUNK.max(bytes.len())));
+        }
+        let chunk = self.chunks.len() - 1;
+        let last = &mut self.chunks[chunk];
+        let (Ok(chunk), Ok(start), Ok(len)) = (
+            u32::try_from(chunk),
+            u32::try_from(last.len()),
+            u32::try_from(bytes.len()),
+        ) else {
+            // Past 4 GiB (trees are capped far below that): left for the by-id path.
+            return;
+        };
+        last.extend_from_slice(bytes);
+        let at = At { chunk, start, len };
         if is_tree {
             self.trees.insert(id, at);
         } else {
@@ -25,8 +56,10 @@ impl Objects {
         }
     }
 
-    fn get(&self, at: Option<&(usize, usize)>) -> Option<&[u8]> {
-        at.and_then(|&(start, len)| self.data.get(start..start + len))
+    fn get(&self, at: Option<&At>) -> Option<&[u8]> {
+        let at = at?;
+        let start = at.start as usize;
+        self.chunks.get(at.chunk as usize)?.get(start..start + at.len as usize)
     }
 
     pub(super) fn tree(&self, id: &gix::oid) -> Option<&[u8]> {
@@ -220,6 +253,41 @@ pub(crate) fn rfc3339_utc(secs: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::{CHUNK, Objects};
+    use gix::ObjectId;
+
+    #[test]
+    fn objects_come_back_whole_across_chunks_and_larger_than_one() {
+        let id = |n: u32| {
+            let mut b = [0u8; 20];
+            b[..4].copy_from_slice(&n.to_be_bytes());
+            ObjectId::from_bytes_or_panic(&b)
+        };
+        let bytes = |n: u32, len: usize| -> Vec<u8> {
+            (0..len)
+                .map(|i| (i as u32).wrapping_mul(31).wrapping_add(n) as u8)
+                .collect()
+        };
+        // Sizes that straddle chunk ends, one object larger than a chunk, and an empty one.
+        let sizes = [CHUNK / 3, CHUNK / 3, CHUNK / 3 + 7, 0, CHUNK + 5, 100, CHUNK - 1, 2];
+        let mut objects = Objects::default();
+        for (n, &len) in (0u32..).zip(&sizes) {
+            objects.add(id(n), n % 2 == 0, &bytes(n, len));
+        }
+        for (n, &len) in (0u32..).zip(&sizes) {
+            let (found, other) = if n % 2 == 0 {
+                (objects.tree(&id(n)), objects.commit(&id(n)))
+            } else {
+                (objects.commit(&id(n)), objects.tree(&id(n)))
+            };
+            assert_eq!(found, Some(&bytes(n, len)[..]), "object {n} ({len} bytes)");
+            assert_eq!(other, None, "object {n} is only of the kind it was added as");
+        }
+        assert_eq!(objects.tree(&id(99)), None);
+        // No chunk grew past its first capacity (no copy of what it held).
+        assert!(objects.chunks.iter().all(|c| c.capacity() == CHUNK.max(c.len())));
+    }
+
     #[test]
     fn rfc3339() {
         assert_eq!(super::rfc3339_utc(0), "1970-01-01T00:00:00Z");
