@@ -91,6 +91,70 @@ fn a_key_kept_across_many_commits_and_branches_is_reported_once() {
     assert_eq!(f[0]["commit"], first.as_str());
 }
 
+/// Commits are visited parents first, otherwise oldest first, whatever the shape of the
+/// history: a key is attributed to the commit that added it even where a later commit is
+/// reached first from the tips (a side branch merged from an older commit), or where a child's
+/// committer clock is behind its parent's. Loose and packed (decoded ahead of the walk) alike.
+#[test]
+fn a_key_is_attributed_to_the_commit_that_added_it_on_any_shape_of_history() {
+    let env = Env::new(ROSTER);
+    let (k1, k2) = (fake::openai_project(), fake::anthropic());
+    let at = |t: u32| format!("@{t} +0000");
+    let commit = |t: u32, msg: &str| {
+        env.git("r", &["add", "."]);
+        env.git_at("r", &at(t), &["commit", "-qm", msg]);
+        env.git("r", &["rev-parse", "HEAD"])
+    };
+    env.git("r", &["init", "-q", "-b", "main"]);
+    env.write("r/config.env", format!("OPENAI_API_KEY={k1}\n"));
+    let added = commit(1_700_000_000, "A: the key");
+    for (i, t) in [(1, 1_700_001_000), (2, 1_700_002_000), (3, 1_700_003_000)] {
+        env.write(&format!("r/notes{i}.txt"), format!("{i}\n"));
+        commit(t, &format!("main {i}"));
+    }
+    // A side branch from A, merged last: walking from the tip reaches A through it before the
+    // main line's commits that also hold the key.
+    env.git("r", &["checkout", "-qb", "side", &added]);
+    env.write("r/side.txt", "side\n");
+    commit(1_700_004_000, "side");
+    env.git("r", &["checkout", "-q", "main"]);
+    env.git_at(
+        "r",
+        &at(1_700_005_000),
+        &["merge", "-q", "--no-ff", "side", "-m", "merge"],
+    );
+    // A key added by a commit whose child's clock is an hour behind.
+    env.write("r/second.env", format!("ANTHROPIC_API_KEY={k2}\n"));
+    let skewed = commit(1_700_009_000, "the second key");
+    env.write("r/after.txt", "after\n");
+    commit(1_700_005_400, "a child dated before its parent");
+    let expect = |v: &serde_json::Value| {
+        let f = v["findings"].as_array().unwrap();
+        assert_eq!(f.len(), 2, "{v:#}");
+        let of = |path: &str| {
+            f.iter()
+                .find(|x| x["path"] == path)
+                .unwrap_or_else(|| panic!("{path}: {v:#}"))
+        };
+        assert_eq!(of("config.env")["commit"], added.as_str(), "{v:#}");
+        assert_eq!(of("config.env")["date"], "2023-11-14T22:13:20Z");
+        assert_eq!(of("second.env")["commit"], skewed.as_str(), "{v:#}");
+        assert!(roster_testkit::is_redaction_of(
+            of("second.env")["redacted"].as_str().unwrap(),
+            &k2
+        ));
+    };
+    let (code, loose, stderr) = env.scan_json(&["--git", "r"]);
+    assert_eq!(code, 1, "{stderr}");
+    expect(&loose);
+    env.git("r", &["repack", "-adfq"]);
+    env.git("r", &["prune-packed"]);
+    let (_, packed, stderr) = env.scan_json(&["--git", "r"]);
+    assert!(packed["issues"].as_array().unwrap().is_empty(), "{stderr}");
+    expect(&packed);
+    assert_eq!(packed["stats"]["commits"], 8);
+}
+
 #[test]
 fn since_scans_only_new_commits() {
     let env = Env::new(ROSTER);

@@ -1,11 +1,13 @@
 //! Git history with gix: every blob reachable from every ref (with `--since`, every blob the
 //! commits `BASE..TIP` add) is scanned once (deduplicated by blob id), and each finding is
-//! attributed to the commit, author, date and path that first introduced that blob. Commits are visited oldest first and each unique tree is read once, so
-//! the first commit whose tree reaches a blob is the one that introduced it.
+//! attributed to the commit, author, date and path that first introduced that blob. Commits are
+//! visited parents first, otherwise oldest first ([`order`]), and each unique tree is read once,
+//! so the first commit whose tree reaches a blob is the one that introduced it.
 
 mod blobs;
 mod delta;
 mod lines;
+mod order;
 mod pack;
 mod walk;
 
@@ -97,42 +99,6 @@ fn all_ref_tips(repo: &gix::Repository, tips: &mut Vec<ObjectId>, out: &mut Scan
     if let Ok(head) = repo.head_id() {
         tips.push(head.detach());
     }
-}
-
-/// The commits `tips` reach and `hidden` do not, oldest first.
-fn commits_oldest_first(
-    repo: &gix::Repository,
-    tips: &[ObjectId],
-    hidden: &[ObjectId],
-    out: &mut ScanOutput,
-) -> Vec<(ObjectId, i64)> {
-    let source = out.source.clone();
-    let mut commits: Vec<(ObjectId, i64)> = Vec::new();
-    match repo
-        .rev_walk(tips.iter().copied())
-        .with_hidden(hidden.iter().copied())
-        .all()
-    {
-        Ok(walk) => {
-            for info in walk {
-                match info {
-                    Ok(info) => commits.push((info.id, info.commit_time.unwrap_or(0))),
-                    Err(e) => {
-                        out.issue(
-                            "error",
-                            &source,
-                            format!("history walk stopped early: {e}; later commits were not scanned"),
-                        );
-                        break;
-                    }
-                }
-            }
-        }
-        Err(e) => out.issue("error", &source, format!("cannot walk history: {e}")),
-    }
-    commits.reverse();
-    commits.sort_by_key(|c| c.1);
-    commits
 }
 
 struct BlobAt {
@@ -234,17 +200,15 @@ impl Scanner {
             return HistoryTips::default();
         }
         // A whole-history walk reads nearly every tree and commit: they are decoded from the
-        // packs by delta tree (each delta base once, on every core), not one by one by id, while
-        // this thread lists the commits.
+        // packs by delta tree (each delta base once, on every core), not one by one by id.
         let mut packs = pack::open_packs(repo);
         let whole = range.is_none() && hidden.is_empty();
-        let hash = repo.object_hash();
-        let (objects, commits) = std::thread::scope(|s| {
-            let packed = whole.then(|| s.spawn(|| self.packed_trees(hash, &mut packs)));
-            let commits = commits_oldest_first(repo, &tips, &hidden, out);
-            let objects = packed.and_then(|t| t.join().ok()).unwrap_or_default();
-            (objects, commits)
-        });
+        let objects = if whole {
+            self.packed_trees(repo.object_hash(), &mut packs)
+        } else {
+            Objects::default()
+        };
+        let commits = order::commits_oldest_first(repo, &objects, &tips, &hidden, out);
         out.stats.commits = commits.len() as u64;
 
         let mut seen_trees: HashSet<ObjectId> = HashSet::default();
@@ -287,7 +251,7 @@ impl Scanner {
             let mut meta = Vec::with_capacity(range.len());
             let mut blobs = Vec::new();
             for idx in range.clone() {
-                let id = commits[idx].0;
+                let id = commits[idx];
                 let found;
                 let bytes = if let Some(bytes) = objects.commit(&id) {
                     bytes

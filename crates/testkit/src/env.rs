@@ -154,14 +154,30 @@ impl Env {
     pub fn git(&self, repo: &str, args: &[&str]) -> String {
         git_in(&self.path(repo), args)
     }
+
+    /// As [`git`](Self::git), with the author and committer dates set to `date` (any date git
+    /// reads, e.g. `@1700000000 +0000`): a commit made at a given time.
+    pub fn git_at(&self, repo: &str, date: &str, args: &[&str]) -> String {
+        git_with(
+            &self.path(repo),
+            &[("GIT_AUTHOR_DATE", date), ("GIT_COMMITTER_DATE", date)],
+            args,
+        )
+    }
 }
 
 /// Runs git in `dir` (created if missing) with no user or system config and a fixed author;
 /// panics if it fails; returns its trimmed standard output.
 pub fn git_in(dir: &Path, args: &[&str]) -> String {
+    git_with(dir, &[], args)
+}
+
+/// As [`git_in`], with more environment variables set.
+fn git_with(dir: &Path, vars: &[(&str, &str)], args: &[&str]) -> String {
     std::fs::create_dir_all(dir).unwrap();
     let out = std::process::Command::new("git")
         .args(args)
+        .envs(vars.iter().copied())
         .current_dir(dir)
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
