@@ -14,6 +14,7 @@ use crate::{Scanner, looks_binary};
 use gix::ObjectId;
 use gix::object::Kind;
 use gix::odb::pack::cache::delta::traverse::Context;
+use rayon::prelude::*;
 use roster_rules::KeywordHit;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -82,10 +83,14 @@ pub(super) struct Pack {
 }
 
 impl Pack {
-    /// Reads its entries (once).
-    fn read_nodes(&mut self) -> &Self {
+    /// Reads its entries (once), on up to `threads` threads.
+    fn read_nodes(&mut self, threads: usize) -> &Self {
         let bundle = &self.bundle;
-        self.nodes.get_or_insert_with(|| pack_nodes(bundle));
+        self.nodes
+            .get_or_insert_with(|| match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+                Ok(pool) => pool.install(|| pack_nodes(bundle)),
+                Err(_) => pack_nodes(bundle),
+            });
         self
     }
 }
@@ -196,7 +201,7 @@ impl Scanner {
             if remaining.load(Ordering::Relaxed) == 0 {
                 break;
             }
-            let p = p.read_nodes();
+            let p = p.read_nodes(self.threads());
             let bases: Bases = Mutex::new(HashMap::new());
             let mut state = ThreadState::new(self.opts.max_findings_per_rule);
             let (want, done, remaining, results, bases) = (&want, &done, &remaining, &results, &bases);
@@ -255,7 +260,7 @@ impl Scanner {
         let objects = Mutex::new(Objects::default());
         let cap = usize::try_from(crate::MAX_TREE_BYTES).unwrap_or(usize::MAX);
         for p in packs.iter_mut() {
-            let p = p.read_nodes();
+            let p = p.read_nodes(self.threads());
             let objects = &objects;
             let inspect = move |node: &mut Node, _: &dyn gix::progress::Progress, cx: Context<'_>| {
                 let kind = cx.entry.header.as_kind();
@@ -281,6 +286,9 @@ impl Scanner {
     }
 }
 
+/// A delta's base: its pack offset and its position among the entries in pack order.
+type Base = (u64, usize);
+
 /// Every entry of a bundle's pack, by offset, each with its delta base and how many deltas are
 /// built on it, and its kind. `None` when an entry's header cannot be read (the by-id path then
 /// reads the pack's blobs and reports what is wrong).
@@ -297,25 +305,32 @@ fn pack_nodes(bundle: &gix::odb::pack::Bundle) -> Option<Vec<Node>> {
             kind: None,
         })
         .collect();
-    nodes.sort_by_key(|n| n.offset);
-    let mut position: HashMap<u64, usize> = HashMap::with_capacity(nodes.len());
-    for (i, n) in nodes.iter().enumerate() {
-        position.insert(n.offset, i);
-    }
-    // Each delta's base, by position.
+    nodes.par_sort_unstable_by_key(|n| n.offset);
+    // Each entry's kind and, for a delta, its base's offset and position (headers are read in
+    // parallel: a pack has hundreds of thousands).
+    let position = |offset: u64| nodes.binary_search_by_key(&offset, |n| n.offset).ok();
+    let headers: Vec<(Option<Kind>, Option<Base>)> = nodes
+        .par_iter()
+        .with_min_len(4096)
+        .map(|n| {
+            let header = pack.entry(n.offset).ok()?.header;
+            let base = match header {
+                Header::OfsDelta { base_distance } => Some(Header::verified_base_pack_offset(n.offset, base_distance)?),
+                Header::RefDelta { base_id } => Some(index.pack_offset_at_index(index.lookup(base_id)?)),
+                _ => None,
+            };
+            let base = match base {
+                Some(b) => Some((b, position(b)?)),
+                None => None,
+            };
+            Some((header.as_kind(), base))
+        })
+        .collect::<Option<_>>()?;
     let mut base_at: Vec<Option<usize>> = vec![None; nodes.len()];
-    for i in 0..nodes.len() {
-        let offset = nodes[i].offset;
-        let header = pack.entry(offset).ok()?.header;
-        let base = match header {
-            Header::OfsDelta { base_distance } => Some(Header::verified_base_pack_offset(offset, base_distance)?),
-            Header::RefDelta { base_id } => Some(index.pack_offset_at_index(index.lookup(base_id)?)),
-            _ => None,
-        };
-        nodes[i].base = base;
-        nodes[i].kind = header.as_kind();
-        if let Some(b) = base {
-            let at = *position.get(&b)?;
+    for (i, (kind, base)) in headers.into_iter().enumerate() {
+        nodes[i].kind = kind;
+        if let Some((offset, at)) = base {
+            nodes[i].base = Some(offset);
             nodes[at].children += 1;
             base_at[i] = Some(at);
         }
