@@ -155,6 +155,43 @@ fn a_key_is_attributed_to_the_commit_that_added_it_on_any_shape_of_history() {
     assert_eq!(packed["stats"]["commits"], 8);
 }
 
+/// Refs are taken as they point and annotated tags peeled once deduplicated: a commit reachable
+/// only through an annotated tag (its branch deleted), or through a tag of that tag, is scanned;
+/// a tag of a blob is left out without an error.
+#[test]
+fn commits_only_an_annotated_tag_reaches_are_scanned() {
+    let env = Env::new(ROSTER);
+    let key = fake::openai_project();
+    env.git("r", &["init", "-q", "-b", "main"]);
+    env.write("r/readme.md", "hello\n");
+    env.git("r", &["add", "."]);
+    env.git("r", &["commit", "-qm", "base"]);
+    env.git("r", &["checkout", "-qb", "release"]);
+    env.write("r/deploy.env", format!("OPENAI_API_KEY={key}\n"));
+    env.git("r", &["add", "."]);
+    env.git("r", &["commit", "-qm", "release with a key"]);
+    let tagged = env.git("r", &["rev-parse", "HEAD"]);
+    env.git("r", &["tag", "-a", "v1", "-m", "v1"]);
+    env.git("r", &["tag", "-a", "v1-signed-off", "v1", "-m", "a tag of a tag"]);
+    let blob = env.git("r", &["rev-parse", "HEAD:readme.md"]);
+    env.git("r", &["tag", "-a", "a-blob", &blob, "-m", "a tag of a blob"]);
+    env.git("r", &["checkout", "-q", "main"]);
+    env.git("r", &["branch", "-D", "release"]);
+    for packed in [false, true] {
+        if packed {
+            env.git("r", &["pack-refs", "--all"]);
+            env.git("r", &["repack", "-adfq"]);
+        }
+        let (code, v, stderr) = env.scan_json(&["--git", "r"]);
+        assert_eq!(code, 1, "{stderr}");
+        assert!(v["issues"].as_array().unwrap().is_empty(), "{v:#}");
+        let f = v["findings"].as_array().unwrap();
+        assert_eq!(f.len(), 1, "{v:#}");
+        assert_eq!(f[0]["commit"], tagged.as_str());
+        assert_eq!(v["stats"]["commits"], 2);
+    }
+}
+
 #[test]
 fn since_scans_only_new_commits() {
     let env = Env::new(ROSTER);

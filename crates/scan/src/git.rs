@@ -75,21 +75,27 @@ fn resolve_commit(repo: &gix::Repository, rev: &str) -> Result<ObjectId, String>
     })
 }
 
-/// Every ref's commit, and HEAD's.
-fn all_ref_tips(repo: &gix::Repository, tips: &mut Vec<ObjectId>, out: &mut ScanOutput) {
+/// Every ref's target (and HEAD's), with the ref's name. A direct ref's target is taken as it
+/// is, not peeled here: a repository may have tens of thousands of refs (containerd: 11,128),
+/// and peeling each reads its object; annotated tags are peeled once the targets are
+/// deduplicated ([`commit_tips`]).
+fn all_ref_tips(repo: &gix::Repository, tips: &mut Vec<(ObjectId, String)>, out: &mut ScanOutput) {
     let source = out.source.clone();
     match repo.references().and_then(|r| r.all().map(|i| i.collect::<Vec<_>>())) {
         Ok(refs) => {
             for r in refs {
                 match r {
-                    Ok(mut r) => match r.peel_to_id() {
-                        Ok(id) => tips.push(id.detach()),
-                        Err(e) => out.issue(
-                            "error",
-                            &source,
-                            format!("ref {}: cannot resolve: {e}", r.name().as_bstr()),
-                        ),
-                    },
+                    Ok(mut r) => {
+                        let name = r.name().as_bstr().to_string();
+                        let id = match r.target().try_id() {
+                            Some(id) => Ok(id.to_owned()),
+                            None => r.peel_to_id().map(gix::Id::detach),
+                        };
+                        match id {
+                            Ok(id) => tips.push((id, name)),
+                            Err(e) => out.issue("error", &source, format!("ref {name}: cannot resolve: {e}")),
+                        }
+                    }
                     Err(e) => out.issue("error", &source, format!("cannot read a ref: {e}")),
                 }
             }
@@ -97,8 +103,34 @@ fn all_ref_tips(repo: &gix::Repository, tips: &mut Vec<ObjectId>, out: &mut Scan
         Err(e) => out.issue("error", &source, format!("cannot list refs: {e}")),
     }
     if let Ok(head) = repo.head_id() {
-        tips.push(head.detach());
+        tips.push((head.detach(), "HEAD".to_owned()));
     }
+}
+
+/// The commits `tips` name, each once: annotated tags peeled, and tags of trees or blobs (rare)
+/// left out. Each distinct target is checked from its header (not inflated); one that cannot be
+/// read is an `error` issue naming a ref that points at it.
+fn commit_tips(repo: &gix::Repository, mut tips: Vec<(ObjectId, String)>, out: &mut ScanOutput) -> Vec<ObjectId> {
+    use gix::object::Kind;
+    let source = out.source.clone();
+    tips.sort();
+    tips.dedup_by(|a, b| a.0 == b.0);
+    let mut commits = Vec::with_capacity(tips.len());
+    for (id, name) in tips {
+        match repo.find_header(id).map(|h| h.kind()) {
+            Ok(Kind::Commit) => commits.push(id),
+            Ok(Kind::Tag) => match repo.find_object(id).and_then(gix::Object::peel_tags_to_end) {
+                Ok(o) if o.kind == Kind::Commit => commits.push(o.id),
+                Ok(_) => {}
+                Err(e) => out.issue("error", &source, format!("ref {name}: cannot resolve: {e}")),
+            },
+            Ok(_) => {}
+            Err(e) => out.issue("error", &source, format!("ref {name}: cannot resolve: {e}")),
+        }
+    }
+    commits.sort();
+    commits.dedup();
+    commits
 }
 
 struct BlobAt {
@@ -178,17 +210,11 @@ impl Scanner {
                 }
             }
         }
+        let mut named: Vec<(ObjectId, String)> = tips.iter().map(|&id| (id, "the range's tip".to_owned())).collect();
         if range.is_none() || opts.all_refs {
-            all_ref_tips(repo, &mut tips, out);
+            all_ref_tips(repo, &mut named, out);
         }
-        // Only commits are walked; tags may point at trees or blobs (rare) and are skipped. Many
-        // refs share a commit: each is checked once, from its header (not inflated).
-        tips.sort();
-        tips.dedup();
-        tips.retain(|id| {
-            repo.find_header(*id)
-                .is_ok_and(|h| h.kind() == gix::object::Kind::Commit)
-        });
+        let tips = commit_tips(repo, named, out);
         for h in &opts.hidden {
             if let Ok(id) = ObjectId::from_hex(h.as_bytes())
                 && repo.find_object(id).is_ok()
